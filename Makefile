@@ -1,0 +1,32 @@
+# Two commands do all set-up on a fresh machine with only Python 3.10+:
+#   make reproduce   install into .venv, then run the main job (figures + REPORT.md, quick scale)
+#   make test        install into .venv, then run the default test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Numba's on-disk cache lives in the checkout, so it is writable from a fresh clone and in CI.
+export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
+export MPLBACKEND := Agg
+
+.PHONY: reproduce test bench install clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+reproduce: $(BIN)/.installed
+	$(BIN)/python -m figures --quick
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/bench_kernels.py
+	$(BIN)/python benchmarks/bench_import.py
+
+clean:
+	rm -rf $(VENV) .cache figures/out benchmarks/out .pytest_cache .hypothesis

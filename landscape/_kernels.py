@@ -1,0 +1,90 @@
+"""Numba kernels: arrays in, arrays out; no RNG, no I/O, no validation.
+
+Matrix products stay with BLAS (``X @ W.T``); each kernel fuses the elementwise
+work that follows one product into a single pass over its output. Every kernel
+has a slow reference in ``tests/naive.py``. No ``fastmath``: signs decide
+activation patterns. The activation convention throughout is the paper's
+``diag(W x > 0)``: a neuron is active exactly when its pre-activation is > 0.
+
+Bit layout of packed patterns: flat neuron ``g`` (layers concatenated) is bit
+``7 - g % 8`` of byte ``g // 8``, as ``numpy.packbits(..., bitorder="big")``.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True, parallel=True)
+def bias_relu_inplace(z, b):
+    """``z <- max(z + b, 0)`` row-wise, in place."""
+    n_points, width = z.shape
+    for p in nb.prange(n_points):
+        for j in range(width):
+            v = z[p, j] + b[j]
+            z[p, j] = v if v > 0.0 else 0.0
+
+
+@nb.njit(cache=True, parallel=True)
+def bias_relu_pack(z, b, x_next, bits, bit_offset):
+    """``z <- z + b``; ``x_next <- max(z, 0)``; set bit ``bit_offset + j`` of row p where ``z[p, j] > 0``.
+
+    ``bits`` must hold zeros in the bits this layer owns.
+    """
+    n_points, width = z.shape
+    for p in nb.prange(n_points):
+        for j in range(width):
+            v = z[p, j] + b[j]
+            z[p, j] = v
+            if v > 0.0:
+                x_next[p, j] = v
+                g = bit_offset + j
+                bits[p, g >> 3] |= np.uint8(128 >> (g & 7))
+            else:
+                x_next[p, j] = 0.0
+
+
+@nb.njit(cache=True, parallel=True)
+def bias_relu_near_zero(z, b, tau, mask, col_offset):
+    """``mask[p, col_offset + j] <- |z[p, j] + b[j]| <= tau``; then ``z <- max(z + b, 0)`` in place."""
+    n_points, width = z.shape
+    for p in nb.prange(n_points):
+        for j in range(width):
+            v = z[p, j] + b[j]
+            mask[p, col_offset + j] = abs(v) <= tau
+            z[p, j] = v if v > 0.0 else 0.0
+
+
+@nb.njit(cache=True, parallel=True)
+def gate_inplace(g, x):
+    """``g[p, j] <- 0`` where ``x[p, j] <= 0`` (x is a ReLU output, so ``x > 0`` iff the neuron is active)."""
+    n_points, width = g.shape
+    for p in nb.prange(n_points):
+        for j in range(width):
+            if not x[p, j] > 0.0:
+                g[p, j] = 0.0
+
+
+@nb.njit(cache=True, parallel=True)
+def one_sided_step(z, zdot, b, row_norms, x_norms, rtol):
+    """One layer of the forward pass along a ray ``x + t d``, ``t -> 0+``, in place.
+
+    With ``v = z + b`` and ``tol = rtol * (row_norms[j] * x_norms[p] + |b[j]|)``, the neuron is
+    active on the ray when ``v > tol``, or when ``|v| <= tol`` (on its switching hyperplane)
+    and ``zdot > 0``. Then ``z <- max(v, 0)`` and ``zdot <- zdot`` if active else 0.
+    """
+    n_points, width = z.shape
+    for p in nb.prange(n_points):
+        for j in range(width):
+            v = z[p, j] + b[j]
+            tol = rtol * (row_norms[j] * x_norms[p] + abs(b[j]))
+            if v > tol:
+                active = True
+            elif v < -tol:
+                active = False
+            else:
+                active = zdot[p, j] > 0.0
+            z[p, j] = v if v > 0.0 else 0.0
+            if not active:
+                zdot[p, j] = 0.0

@@ -1,0 +1,93 @@
+"""Input checks shared by the public wrappers.
+
+Each function coerces to C-contiguous float64 and raises a ``ValueError`` that
+names the argument and the expected shape or range. Nothing broadcasts.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def _as_float_array(value, name: str) -> np.ndarray:
+    if np.iscomplexobj(value):
+        raise ValueError(f"{name} must be real-valued; got a complex array")
+    try:
+        array = np.array(value, dtype=np.float64, order="C", copy=True)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be an array of real numbers: {exc}") from None
+    return array
+
+
+def _require_finite(array: np.ndarray, name: str) -> None:
+    if not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise ValueError(f"{name} must be finite; it holds {bad} NaN or inf value(s)")
+
+
+def matrix(value, name: str, shape: tuple[int | None, int | None] = (None, None)) -> np.ndarray:
+    """A finite 2-D float64 array, optionally of a fixed number of rows and/or columns."""
+    array = _as_float_array(value, name)
+    expected = "(" + ", ".join("?" if s is None else str(s) for s in shape) + ")"
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array of shape {expected}; got shape {array.shape}")
+    for axis, size in enumerate(shape):
+        if size is not None and array.shape[axis] != size:
+            raise ValueError(f"{name} must have shape {expected}; got {array.shape}")
+    if 0 in array.shape:
+        raise ValueError(f"{name} must not be empty; got shape {array.shape}")
+    _require_finite(array, name)
+    return array
+
+
+def vector(value, name: str, size: int) -> np.ndarray:
+    """A finite 1-D float64 array of length ``size``."""
+    array = _as_float_array(value, name)
+    if array.shape != (size,):
+        raise ValueError(f"{name} must have shape ({size},); got {array.shape}")
+    _require_finite(array, name)
+    return array
+
+
+def points(value, name: str, dim: int) -> tuple[np.ndarray, bool]:
+    """Points as a finite (N, dim) array, and whether a single (dim,) point was given."""
+    array = _as_float_array(value, name)
+    if array.ndim == 1 and array.shape == (dim,):
+        single = True
+        array = array.reshape(1, dim)
+    elif array.ndim == 2 and array.shape[1] == dim:
+        single = False
+    else:
+        raise ValueError(
+            f"{name} must have shape ({dim},) for one point or (N, {dim}) for a batch; "
+            f"got {array.shape}"
+        )
+    _require_finite(array, name)
+    return array, single
+
+
+def nonnegative_scalar(value, name: str) -> float:
+    """A finite real number >= 0 (such as the slack tau)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number >= 0; got {value!r}")
+    number = float(value)
+    if not np.isfinite(number) or number < 0:
+        raise ValueError(f"{name} must be a finite real number >= 0; got {value!r}")
+    return number
+
+
+def positive_int(value, name: str) -> int:
+    """An integer >= 1 (a width, a count)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be an integer >= 1; got {value}")
+    return int(value)
+
+
+def frozen(array: np.ndarray) -> np.ndarray:
+    """The same array, marked read-only."""
+    array.setflags(write=False)
+    return array

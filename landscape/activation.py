@@ -1,0 +1,265 @@
+r"""Activation patterns, pre-activations, the near-zero sets S(x, θ, τ) and local affine maps.
+
+For an input x the layer outputs are :math:`x_0 = x`,
+:math:`x_i = \sigma(z_i)` with pre-activations :math:`z_i = W_i x_{i-1} + b_i`.
+The activation pattern of x is the sign vector :math:`(z_{ij} > 0)_{i,j}`; the
+inputs sharing one pattern form a linear piece on which :math:`G(x) = Jx + c`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _kernels, _validate
+from .network import ReLUNet
+
+
+def _flat_offsets(hidden_widths: tuple[int, ...]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(hidden_widths)]).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class ActivationPattern:
+    r"""The sign pattern :math:`(z_{ij} > 0)` of every hidden neuron, packed into bytes.
+
+    Hashable and comparable: two patterns are equal exactly when their bits (and
+    the network widths) are equal, so a pattern can key a dictionary of regions.
+
+    Attributes
+    ----------
+    bits : bytes
+        Flat neuron ``g`` (layers 1..d concatenated) is bit ``7 - g % 8`` of byte ``g // 8``.
+    hidden_widths : tuple of int
+        ``(n_1, ..., n_d)``.
+    """
+
+    bits: bytes
+    hidden_widths: tuple[int, ...]
+
+    def __post_init__(self):
+        expected = (sum(self.hidden_widths) + 7) // 8
+        if len(self.bits) != expected:
+            raise ValueError(f"bits must hold {expected} bytes for widths {self.hidden_widths}; got {len(self.bits)}")
+
+    @classmethod
+    def from_masks(cls, masks: Sequence) -> ActivationPattern:
+        """Pack per-layer boolean masks ``[(n_1,), ..., (n_d,)]`` (True = active)."""
+        layers = [np.asarray(m) for m in masks]
+        if not layers or any(m.ndim != 1 or m.dtype != np.bool_ for m in layers):
+            raise ValueError("masks must be a non-empty sequence of 1-D boolean arrays")
+        flat = np.concatenate(layers)
+        return cls(np.packbits(flat).tobytes(), tuple(len(m) for m in layers))
+
+    @property
+    def n_hidden(self) -> int:
+        return sum(self.hidden_widths)
+
+    def unpack(self) -> np.ndarray:
+        """All neurons as one boolean array of shape ``(n_1 + ... + n_d,)``."""
+        return np.unpackbits(np.frombuffer(self.bits, np.uint8), count=self.n_hidden).astype(bool)
+
+    def layers(self) -> tuple[np.ndarray, ...]:
+        """Per-layer boolean arrays ``(n_1,), ..., (n_d,)``."""
+        flat, offsets = self.unpack(), _flat_offsets(self.hidden_widths)
+        return tuple(flat[offsets[i]:offsets[i + 1]] for i in range(len(self.hidden_widths)))
+
+    def layer(self, i: int) -> np.ndarray:
+        """Layer ``i`` (1-based, as in the paper) as a boolean array of shape ``(n_i,)``."""
+        if not 1 <= i <= len(self.hidden_widths):
+            raise ValueError(f"i must be a layer in 1..{len(self.hidden_widths)}; got {i}")
+        return self.layers()[i - 1]
+
+    def differences(self, other: ActivationPattern) -> frozenset[tuple[int, int]]:
+        """The neurons ``(i, j)`` whose state differs between the two patterns."""
+        if other.hidden_widths != self.hidden_widths:
+            raise ValueError(f"other has widths {other.hidden_widths}; expected {self.hidden_widths}")
+        return _pairs(self.unpack() != other.unpack(), self.hidden_widths)
+
+    def __repr__(self) -> str:
+        return (
+            f"ActivationPattern(widths={self.hidden_widths}, active={int(self.unpack().sum())}"
+            f"/{self.n_hidden}, bits=0x{self.bits.hex()})"
+        )
+
+
+class ActivationPatterns:
+    """Patterns of a batch of N points: a read-only ``(N, ceil(H/8))`` uint8 array, one row a point.
+
+    Indexing gives an :class:`ActivationPattern`; :meth:`unique` groups equal patterns.
+    """
+
+    def __init__(self, packed: np.ndarray, hidden_widths: tuple[int, ...]):
+        n_bytes = (sum(hidden_widths) + 7) // 8
+        if packed.ndim != 2 or packed.shape[1] != n_bytes or packed.dtype != np.uint8:
+            raise ValueError(f"packed must be a uint8 array of shape (N, {n_bytes}); got {packed.dtype} {packed.shape}")
+        self.packed = _validate.frozen(packed)
+        self.hidden_widths = tuple(hidden_widths)
+
+    def __len__(self) -> int:
+        return self.packed.shape[0]
+
+    def __getitem__(self, index: int) -> ActivationPattern:
+        return ActivationPattern(self.packed[index].tobytes(), self.hidden_widths)
+
+    def __iter__(self):
+        return (self[p] for p in range(len(self)))
+
+    def unpack(self) -> np.ndarray:
+        """Boolean array of shape ``(N, n_1 + ... + n_d)``."""
+        return np.unpackbits(self.packed, axis=1, count=sum(self.hidden_widths)).astype(bool)
+
+    def layer(self, i: int) -> np.ndarray:
+        """Layer ``i`` (1-based) as a boolean array of shape ``(N, n_i)``."""
+        if not 1 <= i <= len(self.hidden_widths):
+            raise ValueError(f"i must be a layer in 1..{len(self.hidden_widths)}; got {i}")
+        offsets = _flat_offsets(self.hidden_widths)
+        return self.unpack()[:, offsets[i - 1]:offsets[i]]
+
+    def unique(self) -> tuple[ActivationPatterns, np.ndarray, np.ndarray]:
+        """The distinct patterns (sorted by their bytes), the index of each point's pattern, and counts."""
+        rows, inverse, counts = np.unique(self.packed, axis=0, return_inverse=True, return_counts=True)
+        return ActivationPatterns(rows, self.hidden_widths), inverse.reshape(-1), counts
+
+    def __repr__(self) -> str:
+        return f"ActivationPatterns(N={len(self)}, widths={self.hidden_widths})"
+
+
+def _pairs(flat_mask: np.ndarray, hidden_widths: tuple[int, ...]) -> frozenset[tuple[int, int]]:
+    offsets = _flat_offsets(hidden_widths)
+    flat = np.flatnonzero(flat_mask)
+    layer = np.searchsorted(offsets, flat, side="right")
+    return frozenset((int(i), int(g - offsets[i - 1])) for i, g in zip(layer, flat))
+
+
+def _pattern_pass(net: ReLUNet, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Packed patterns ``(N, ceil(H/8))`` and pre-activations ``[z_1, ..., z_d]`` of validated inputs."""
+    bits = np.zeros((X.shape[0], (net.n_hidden + 7) // 8), dtype=np.uint8)
+    preacts, x, offset = [], X, 0
+    for w, b in zip(net.weights, net.effective_biases):
+        z = x @ w.T
+        x = np.empty_like(z)
+        _kernels.bias_relu_pack(z, b, x, bits, offset)
+        preacts.append(z)
+        offset += w.shape[0]
+    return bits, preacts
+
+
+def activation_pattern(net: ReLUNet, X, return_preactivations: bool = False):
+    r"""Activation patterns :math:`(z_{ij}(x) > 0)` of one point or a batch.
+
+    Parameters
+    ----------
+    net : ReLUNet
+    X : array_like, shape (k,) or (N, k)
+    return_preactivations : bool
+        Also return the pre-activations (as :func:`preactivations` would), computed in the same pass.
+
+    Returns
+    -------
+    ActivationPattern for one point, ActivationPatterns for a batch; with
+    ``return_preactivations`` a pair ``(patterns, (z_1, ..., z_d))``.
+
+    Examples
+    --------
+    >>> net = ReLUNet.random([2, 8, 8], rng=1)
+    >>> p = activation_pattern(net, [0.3, -0.2])
+    >>> p == activation_pattern(net, [0.3, -0.2]), p.layer(1).shape
+    (True, (8,))
+    """
+    X, single = _validate.points(X, "X", net.input_dim)
+    bits, preacts = _pattern_pass(net, X)
+    if single:
+        patterns = ActivationPattern(bits[0].tobytes(), net.hidden_widths)
+        preacts = [z[0] for z in preacts]
+    else:
+        patterns = ActivationPatterns(bits, net.hidden_widths)
+    return (patterns, tuple(preacts)) if return_preactivations else patterns
+
+
+def preactivations(net: ReLUNet, X) -> tuple[np.ndarray, ...]:
+    r"""Pre-activations :math:`z_i = W_i x_{i-1} + b_i`, ``i = 1..d``: shapes ``(n_i,)`` or ``(N, n_i)``."""
+    return activation_pattern(net, X, return_preactivations=True)[1]
+
+
+def near_zero_mask(net: ReLUNet, X, tau) -> np.ndarray:
+    r"""Membership in :math:`S(x, \theta, \tau)` as a boolean mask over the flat neuron order.
+
+    .. math:: S(x, \theta, \tau) = \{(i, j) : |w_{ij}^\top x_{i-1} + b_{ij}| \le \tau\}
+
+    Returns shape ``(n_1 + ... + n_d,)`` for one point, ``(N, n_1 + ... + n_d)`` for a batch;
+    ``mask.sum(axis=-1)`` gives the sizes ``|S|``.
+    """
+    tau = _validate.nonnegative_scalar(tau, "tau")
+    X, single = _validate.points(X, "X", net.input_dim)
+    mask = np.empty((X.shape[0], net.n_hidden), dtype=np.bool_)
+    x, offset = X, 0
+    for w, b in zip(net.weights, net.effective_biases):
+        x = x @ w.T
+        _kernels.bias_relu_near_zero(x, b, tau, mask, offset)
+        offset += w.shape[0]
+    return mask[0] if single else mask
+
+
+def near_zero_set(net: ReLUNet, x, tau) -> frozenset[tuple[int, int]]:
+    r"""The paper's set :math:`S(x, \theta, \tau) = \{(i, j) : |w_{ij}^\top x_{i-1} + b_{ij}| \le \tau\}`.
+
+    Pairs ``(i, j)``: layer ``i`` in ``1..d``, neuron ``j`` the 0-based row of ``W_i``.
+
+    Examples
+    --------
+    >>> net = ReLUNet.random([2, 30], rng=0)
+    >>> near_zero_set(net, [0.1, 0.2], 0.0) <= near_zero_set(net, [0.1, 0.2], 0.5)
+    True
+    """
+    x = np.asarray(x) if not isinstance(x, np.ndarray) else x
+    if np.ndim(x) != 1:
+        raise ValueError(f"x must be one point of shape ({net.input_dim},); got shape {np.shape(x)}")
+    return _pairs(near_zero_mask(net, x, tau), net.hidden_widths)
+
+
+def _affine_maps(net: ReLUNet, gates: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(J, c)`` of shapes ``(N, n, k)``, ``(N, n)`` for per-layer gates ``(N, n_i)`` (True = active).
+
+    :math:`J_0 = I, c_0 = 0`; :math:`J_i = D_i W_i J_{i-1}`, :math:`c_i = D_i (W_i c_{i-1} + b_i)`;
+    :math:`J = V J_d, c = V c_d`.
+    """
+    weights, biases = net.weights, net.effective_biases
+    J = weights[0][None, :, :] * gates[0][:, :, None]
+    c = biases[0] * gates[0]
+    for w, b, gate in zip(weights[1:], biases[1:], gates[1:]):
+        J = np.matmul(w, J) * gate[:, :, None]
+        c = (c @ w.T + b) * gate
+    if net.readout is not None:
+        J = np.matmul(net.readout, J)
+        c = c @ net.readout.T
+    return J, c
+
+
+def local_affine(net: ReLUNet, X) -> tuple[np.ndarray, np.ndarray]:
+    r"""The affine map of G on the linear piece of x: :math:`G(x') = J x' + c` on its closure.
+
+    .. math:: J = V W_{d,+,x} \cdots W_{1,+,x}, \qquad W_{i,+,x} = \operatorname{diag}(z_i(x) > 0) W_i
+
+    Returns ``J`` of shape ``(n, k)`` and ``c`` of shape ``(n,)`` for one point, or
+    ``(N, n, k)`` and ``(N, n)`` for a batch.
+    """
+    X, single = _validate.points(X, "X", net.input_dim)
+    gates = [z > 0.0 for z in _pattern_pass(net, X)[1]]
+    J, c = _affine_maps(net, gates)
+    return (J[0], c[0]) if single else (J, c)
+
+
+def affine_map(net: ReLUNet, pattern: ActivationPattern) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(J, c)`` of shapes ``(n, k)``, ``(n,)``: G's affine form for a given activation pattern.
+
+    For a pattern with a non-empty piece this equals :func:`local_affine` at any point of the piece.
+    """
+    if not isinstance(pattern, ActivationPattern):
+        raise ValueError(f"pattern must be an ActivationPattern; got {type(pattern).__name__}")
+    if pattern.hidden_widths != net.hidden_widths:
+        raise ValueError(f"pattern has widths {pattern.hidden_widths}; the network has {net.hidden_widths}")
+    J, c = _affine_maps(net, [g[None, :] for g in pattern.layers()])
+    return J[0], c[0]

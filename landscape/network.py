@@ -1,0 +1,261 @@
+"""The expansive ReLU network G(x, θ) of §3 of the Surfing paper."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import _kernels, _validate
+
+
+class ReLUNet:
+    r"""A fully connected ReLU network with an optional linear readout.
+
+    .. math::
+
+        G(x, \theta) = V \sigma(W_d \cdots \sigma(W_2 \sigma(W_1 x + b_1) + b_2) \cdots + b_d),
+        \qquad \sigma(z) = \max(z, 0),
+
+    with :math:`W_i \in \mathbb{R}^{n_i \times n_{i-1}}`, :math:`b_i \in \mathbb{R}^{n_i}`,
+    :math:`V \in \mathbb{R}^{n \times n_d}` and :math:`k = n_0`. Without biases and
+    without readout it is the Hand–Voroninski form
+    :math:`G(x) = \sigma(W_d \cdots \sigma(W_1 x))`.
+
+    The object is immutable: its arrays are read-only float64 copies, validated
+    on construction (consistent shapes, finite values, no empty layer).
+
+    Parameters
+    ----------
+    weights : sequence of array_like
+        ``[W_1, ..., W_d]``, ``d >= 1``; ``W_i`` has shape ``(n_i, n_{i-1})``.
+    biases : sequence of array_like or None
+        ``[b_1, ..., b_d]`` with ``b_i`` of shape ``(n_i,)``; None for a bias-free network.
+    readout : array_like or None
+        ``V`` of shape ``(n, n_d)``; None for no readout (then ``n = n_d``).
+
+    Notes
+    -----
+    Layers are numbered ``i = 1, ..., d`` as in the paper (and in the ``.npz`` keys
+    ``W1 ... Wd``); neuron ``j`` of layer ``i`` is row ``j`` (0-based) of ``W_i``. The
+    flat neuron order used by patterns and masks concatenates layers 1, ..., d.
+
+    Examples
+    --------
+    >>> net = ReLUNet.random([2, 20, 50], out_dim=60, rng=0)
+    >>> net.widths, net.output_dim
+    ((2, 20, 50), 60)
+    >>> net.forward([0.5, -1.0]).shape
+    (60,)
+    """
+
+    def __init__(self, weights: Sequence, biases: Sequence | None = None, readout=None):
+        if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence) or not weights:
+            raise ValueError("weights must be a non-empty sequence [W_1, ..., W_d] of 2-D arrays")
+        checked = []
+        for i, w in enumerate(weights, start=1):
+            cols = None if i == 1 else checked[-1].shape[0]
+            checked.append(_validate.frozen(_validate.matrix(w, f"weights[{i - 1}] (W{i})", (None, cols))))
+        self._weights = tuple(checked)
+        widths = (checked[0].shape[1],) + tuple(w.shape[0] for w in checked)
+
+        if biases is None:
+            self._biases = None
+        else:
+            if isinstance(biases, np.ndarray) or not isinstance(biases, Sequence):
+                raise ValueError("biases must be a sequence [b_1, ..., b_d] of 1-D arrays, or None")
+            if len(biases) != len(checked):
+                raise ValueError(f"biases must hold d = {len(checked)} vectors; got {len(biases)}")
+            self._biases = tuple(
+                _validate.frozen(_validate.vector(b, f"biases[{i - 1}] (b{i})", widths[i]))
+                for i, b in enumerate(biases, start=1)
+            )
+
+        if readout is None:
+            self._readout = None
+        else:
+            self._readout = _validate.frozen(_validate.matrix(readout, "readout (V)", (None, widths[-1])))
+
+        self._widths = widths
+        zero = [_validate.frozen(np.zeros(n)) for n in widths[1:]]
+        self._effective_biases = self._biases if self._biases is not None else tuple(zero)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def random(cls, widths: Sequence[int], out_dim: int | None = None, bias: bool = True, rng=None) -> ReLUNet:
+        r"""Draw θ as in Theorem 3.1.
+
+        :math:`W_i, b_i` have i.i.d. :math:`\mathcal{N}(0, 1/n_i)` entries and
+        :math:`V` has i.i.d. :math:`\mathcal{N}(0, 1/n)` entries, all independent.
+        Draw order: ``W_1, b_1, W_2, b_2, ..., V``.
+
+        Parameters
+        ----------
+        widths : sequence of int
+            ``[k, n_1, ..., n_d]`` with ``d >= 1``.
+        out_dim : int or None
+            ``n``, the number of rows of the readout ``V``; None for no readout.
+        bias : bool
+            Draw biases (True) or build a bias-free network (False).
+        rng : None, int, SeedSequence or Generator
+            Passed to :func:`numpy.random.default_rng`.
+        """
+        if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < 2:
+            raise ValueError(f"widths must be a sequence [k, n_1, ..., n_d] with d >= 1; got {widths!r}")
+        widths = [_validate.positive_int(n, f"widths[{i}]") for i, n in enumerate(widths)]
+        if out_dim is not None:
+            out_dim = _validate.positive_int(out_dim, "out_dim")
+        rng = np.random.default_rng(rng)
+        weights, biases = [], []
+        for n_prev, n_i in zip(widths[:-1], widths[1:]):
+            scale = 1.0 / np.sqrt(n_i)
+            weights.append(rng.normal(0.0, scale, size=(n_i, n_prev)))
+            if bias:
+                biases.append(rng.normal(0.0, scale, size=n_i))
+        readout = None
+        if out_dim is not None:
+            readout = rng.normal(0.0, 1.0 / np.sqrt(out_dim), size=(out_dim, widths[-1]))
+        return cls(weights, biases if bias else None, readout)
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def weights(self) -> tuple[np.ndarray, ...]:
+        """``(W_1, ..., W_d)``, read-only."""
+        return self._weights
+
+    @property
+    def biases(self) -> tuple[np.ndarray, ...] | None:
+        """``(b_1, ..., b_d)``, read-only, or None for a bias-free network."""
+        return self._biases
+
+    @property
+    def readout(self) -> np.ndarray | None:
+        """``V``, read-only, or None when there is no readout."""
+        return self._readout
+
+    @property
+    def effective_biases(self) -> tuple[np.ndarray, ...]:
+        """``(b_1, ..., b_d)`` with zero vectors standing in for a bias-free network."""
+        return self._effective_biases
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """``(k, n_1, ..., n_d)``."""
+        return self._widths
+
+    @property
+    def hidden_widths(self) -> tuple[int, ...]:
+        """``(n_1, ..., n_d)``."""
+        return self._widths[1:]
+
+    @property
+    def depth(self) -> int:
+        """``d``, the number of hidden ReLU layers."""
+        return len(self._weights)
+
+    @property
+    def input_dim(self) -> int:
+        """``k``."""
+        return self._widths[0]
+
+    @property
+    def output_dim(self) -> int:
+        """``n``: rows of ``V``, or ``n_d`` without readout."""
+        return self._widths[-1] if self._readout is None else self._readout.shape[0]
+
+    @property
+    def n_hidden(self) -> int:
+        """Total number of hidden neurons, ``n_1 + ... + n_d``."""
+        return sum(self._widths[1:])
+
+    def neuron(self, flat: int) -> tuple[int, int]:
+        """The paper's pair ``(i, j)`` (layer 1-based, row 0-based) of a flat neuron index."""
+        if not 0 <= flat < self.n_hidden:
+            raise ValueError(f"flat must be in [0, {self.n_hidden}); got {flat}")
+        for i, n_i in enumerate(self.hidden_widths, start=1):
+            if flat < n_i:
+                return i, int(flat)
+            flat -= n_i
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------------ evaluation
+    def forward(self, X) -> np.ndarray:
+        """``G(x, θ)`` for one point ``(k,)`` -> ``(n,)`` or a batch ``(N, k)`` -> ``(N, n)``."""
+        X, single = _validate.points(X, "X", self.input_dim)
+        out = self._hidden_output(X)
+        if self._readout is not None:
+            out = out @ self._readout.T
+        return out[0] if single else out
+
+    def _hidden_output(self, X: np.ndarray) -> np.ndarray:
+        """``x_d`` for validated ``(N, k)`` inputs, computed with the fused bias+ReLU kernel."""
+        for w, b in zip(self._weights, self._effective_biases):
+            X = X @ w.T
+            _kernels.bias_relu_inplace(X, b)
+        return X
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the parameters to an uncompressed ``.npz`` file.
+
+        Key layout: ``W1, ..., Wd`` (shapes ``(n_i, n_{i-1})``), ``b1, ..., bd``
+        (shapes ``(n_i,)``, absent for a bias-free network) and ``V`` (shape
+        ``(n, n_d)``, absent without readout). Any file with this layout, written by
+        any tool, loads with :meth:`load`.
+        """
+        arrays = {f"W{i}": w for i, w in enumerate(self._weights, start=1)}
+        if self._biases is not None:
+            arrays.update({f"b{i}": b for i, b in enumerate(self._biases, start=1)})
+        if self._readout is not None:
+            arrays["V"] = self._readout
+        np.savez(path, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> ReLUNet:
+        """Read a network written by :meth:`save` (or any ``.npz`` with its key layout)."""
+        with np.load(path, allow_pickle=False) as data:
+            keys = set(data.files)
+            d = 0
+            while f"W{d + 1}" in keys:
+                d += 1
+            if d == 0:
+                raise ValueError(f"path {os.fspath(path)!r} holds no W1; expected keys W1..Wd, b1..bd, V")
+            weights = [data[f"W{i}"] for i in range(1, d + 1)]
+            bias_keys = {f"b{i}" for i in range(1, d + 1)}
+            present = bias_keys & keys
+            if present and present != bias_keys:
+                raise ValueError(
+                    f"path {os.fspath(path)!r} holds biases {sorted(present)}; expected all of "
+                    f"{sorted(bias_keys)} or none"
+                )
+            biases = [data[f"b{i}"] for i in range(1, d + 1)] if present else None
+            readout = data["V"] if "V" in keys else None
+            unknown = keys - {f"W{i}" for i in range(1, d + 1)} - bias_keys - {"V"}
+            if unknown:
+                raise ValueError(f"path {os.fspath(path)!r} holds unexpected keys {sorted(unknown)}")
+        return cls(weights, biases, readout)
+
+    # ------------------------------------------------------------------ comparison
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, ReLUNet):
+            return NotImplemented
+        same = lambda a, b: (a is None and b is None) or (
+            a is not None and b is not None and a.shape == b.shape and np.array_equal(a, b)
+        )
+        return (
+            self._widths == other._widths
+            and all(same(a, b) for a, b in zip(self._weights, other._weights))
+            and (self._biases is None) == (other._biases is None)
+            and (self._biases is None or all(same(a, b) for a, b in zip(self._biases, other._biases)))
+            and same(self._readout, other._readout)
+        )
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        parts = [f"widths={list(self._widths)}"]
+        if self._readout is not None:
+            parts.append(f"out_dim={self.output_dim}")
+        parts.append(f"bias={self._biases is not None}")
+        return f"ReLUNet({', '.join(parts)})"

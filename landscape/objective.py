@@ -1,0 +1,177 @@
+r"""The inversion objective :math:`f(x) = \tfrac12 \|A G(x) - A y\|^2` and its exact derivatives."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _kernels, _validate
+from .network import ReLUNet
+
+DEFAULT_BOUNDARY_RTOL = 1e-10
+"""Relative slack under which a pre-activation counts as lying on its switching hyperplane."""
+
+
+def gaussian_measurements(m: int, n: int, rng=None) -> np.ndarray:
+    r"""A Gaussian measurement matrix :math:`A \in \mathbb{R}^{m \times n}` with i.i.d. :math:`\mathcal{N}(0, 1/m)` entries.
+
+    Examples
+    --------
+    >>> gaussian_measurements(5, 40, rng=0).shape
+    (5, 40)
+    """
+    m = _validate.positive_int(m, "m")
+    n = _validate.positive_int(n, "n")
+    return np.random.default_rng(rng).normal(0.0, 1.0 / np.sqrt(m), size=(m, n))
+
+
+class Objective:
+    r"""The least-squares inversion objective of the Surfing paper, equation (1).
+
+    .. math:: f(x) = \tfrac12 \|A G(x, \theta) - A y\|^2
+
+    On each linear piece of G, :math:`G(x) = Jx + c` and f is the convex quadratic
+    :math:`\tfrac12\|A(Jx + c) - Ay\|^2` with gradient :math:`J^\top A^\top (A G(x) - A y)`.
+
+    Parameters
+    ----------
+    net : ReLUNet
+    y : array_like, shape (n,)
+        The target, ``n = net.output_dim``.
+    A : array_like of shape (m, n), or None
+        The measurement matrix; None means the identity (``m = n``).
+
+    Examples
+    --------
+    >>> net = ReLUNet.random([2, 20, 40], rng=0)
+    >>> f = Objective(net, y=net.forward([1.0, 0.5]))
+    >>> float(f.value([1.0, 0.5]))
+    0.0
+    """
+
+    def __init__(self, net: ReLUNet, y, A=None):
+        if not isinstance(net, ReLUNet):
+            raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
+        n = net.output_dim
+        self._net = net
+        self._y = _validate.frozen(_validate.vector(y, "y", n))
+        if A is None:
+            self._A = None
+            self._Ay = self._y
+        else:
+            self._A = _validate.frozen(_validate.matrix(A, "A", (None, n)))
+            self._Ay = self._A @ self._y
+        # Residual map from the last hidden layer: r = B x_d - A y with B = A V (parts may be absent).
+        V = net.readout
+        if self._A is not None and V is not None:
+            self._B = self._A @ V
+        else:
+            self._B = self._A if V is None else V
+        self._row_norms = tuple(np.sqrt(np.einsum("ij,ij->i", w, w)) for w in net.weights)
+
+    @property
+    def net(self) -> ReLUNet:
+        return self._net
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._y
+
+    @property
+    def A(self) -> np.ndarray | None:
+        """The measurement matrix, or None for the identity."""
+        return self._A
+
+    @property
+    def m(self) -> int:
+        """Number of measurements (``n`` when ``A`` is the identity)."""
+        return self._net.output_dim if self._A is None else self._A.shape[0]
+
+    # ------------------------------------------------------------------ internals
+    def _hidden_outputs(self, X: np.ndarray) -> list[np.ndarray]:
+        outputs = [X]
+        for w, b in zip(self._net.weights, self._net.effective_biases):
+            z = outputs[-1] @ w.T
+            _kernels.bias_relu_inplace(z, b)
+            outputs.append(z)
+        return outputs
+
+    def _residual(self, x_d: np.ndarray) -> np.ndarray:
+        return (x_d if self._B is None else x_d @ self._B.T) - self._Ay
+
+    def _backward(self, outputs: list[np.ndarray], r: np.ndarray) -> np.ndarray:
+        g = r if self._B is None else r @ self._B
+        for i in range(self._net.depth, 0, -1):
+            _kernels.gate_inplace(g, outputs[i])
+            g = g @ self._net.weights[i - 1]
+        return g
+
+    # ------------------------------------------------------------------ public
+    def value(self, X):
+        r""":math:`f(x) = \tfrac12\|A G(x) - A y\|^2`: a float for one point ``(k,)``, ``(N,)`` for a batch."""
+        X, single = _validate.points(X, "X", self._net.input_dim)
+        r = self._residual(self._hidden_outputs(X)[-1])
+        values = 0.5 * np.einsum("ij,ij->i", r, r)
+        return float(values[0]) if single else values
+
+    __call__ = value
+
+    def grad(self, X):
+        r"""The exact gradient on the linear piece containing x: :math:`J^\top A^\top (A G(x) - A y)`.
+
+        The piece is the one of x's activation pattern :math:`(z_{ij} > 0)`; at a point on a
+        piece boundary this is the gradient of that piece's quadratic. Shapes ``(k,)`` or ``(N, k)``.
+        """
+        return self.value_and_grad(X)[1]
+
+    def value_and_grad(self, X):
+        """``(value(X), grad(X))`` from one forward and one backward pass."""
+        X, single = _validate.points(X, "X", self._net.input_dim)
+        outputs = self._hidden_outputs(X)
+        r = self._residual(outputs[-1])
+        values = 0.5 * np.einsum("ij,ij->i", r, r)
+        g = self._backward(outputs, r)
+        return (float(values[0]), g[0]) if single else (values, g)
+
+    def directional_derivative(self, X, D, rtol: float = DEFAULT_BOUNDARY_RTOL):
+        r"""The one-sided directional derivative, exactly, also where f is not differentiable.
+
+        .. math:: D_d f(x) = \lim_{t \to 0^+} \frac{f(x + t d) - f(x)}{t} = (A G(x) - A y)^\top A \dot G,
+
+        where :math:`\dot G` is the derivative of :math:`t \mapsto G(x + td)` at :math:`0^+`,
+        propagated with the one-sided pattern along d: a neuron is active on the ray when
+        :math:`z > 0`, or when it lies on its switching hyperplane and :math:`\dot z > 0`.
+        This is the quantity of equation (2) / Theorem 3.1 with :math:`d = -x/\|x\|`.
+
+        Parameters
+        ----------
+        X : array_like, shape (k,) or (N, k)
+        D : array_like, same shape as X
+            Directions (not normalised here).
+        rtol : float
+            A neuron counts as lying on its switching hyperplane when
+            :math:`|z_{ij}| \le \mathrm{rtol}\,(\|w_{ij}\|\,\|x_{i-1}\| + |b_{ij}|)`, which absorbs the
+            rounding of points constructed on a boundary; ``rtol=0`` is the strict floating-point reading.
+
+        Returns
+        -------
+        float for one point, ``(N,)`` for a batch.
+        """
+        rtol = _validate.nonnegative_scalar(rtol, "rtol")
+        X, single = _validate.points(X, "X", self._net.input_dim)
+        D_checked, _ = _validate.points(D, "D", self._net.input_dim)
+        if D_checked.shape != X.shape:
+            expected = X.shape[1:] if single else X.shape
+            raise ValueError(f"D must have the same shape as X, {expected}; got {np.shape(D)}")
+        x, xdot = X, D_checked
+        for w, b, norms in zip(self._net.weights, self._net.effective_biases, self._row_norms):
+            x_norms = np.sqrt(np.einsum("ij,ij->i", x, x))
+            z, zdot = x @ w.T, xdot @ w.T
+            _kernels.one_sided_step(z, zdot, b, norms, x_norms, rtol)
+            x, xdot = z, zdot
+        r = self._residual(x)
+        rdot = xdot if self._B is None else xdot @ self._B.T
+        slopes = np.einsum("ij,ij->i", r, rdot)
+        return float(slopes[0]) if single else slopes
+
+    def __repr__(self) -> str:
+        return f"Objective({self._net!r}, m={self.m}, A={'identity' if self._A is None else 'matrix'})"

@@ -1,0 +1,91 @@
+"""Every bad input named in the core issue raises ValueError naming the argument."""
+
+import numpy as np
+import pytest
+
+from landscape import (
+    ActivationPattern,
+    Objective,
+    ReLUNet,
+    activation_pattern,
+    affine_map,
+    gaussian_measurements,
+    local_affine,
+    near_zero_mask,
+    near_zero_set,
+)
+
+NET = ReLUNet.random([2, 4, 3], out_dim=5, rng=0)
+F = Objective(NET, np.ones(5))
+W1, W2 = np.ones((4, 2)), np.ones((3, 4))
+
+CASES = {
+    "no layers": (lambda: ReLUNet([]), "weights"),
+    "weights not a sequence": (lambda: ReLUNet(np.ones((2, 2))), "weights"),
+    "1-D weight": (lambda: ReLUNet([np.ones(3)]), "W1"),
+    "mismatched layer": (lambda: ReLUNet([W1, np.ones((3, 5))]), r"W2.*\(\?, 4\)"),
+    "empty layer": (lambda: ReLUNet([np.ones((0, 2))]), "W1.*empty"),
+    "NaN weight": (lambda: ReLUNet([np.array([[np.nan, 1.0]])]), "W1.*finite"),
+    "inf weight": (lambda: ReLUNet([W1, np.full((3, 4), np.inf)]), "W2.*finite"),
+    "complex weight": (lambda: ReLUNet([np.ones((2, 2)) * 1j]), "real"),
+    "bias count": (lambda: ReLUNet([W1, W2], biases=[np.ones(4)]), "biases"),
+    "bias length": (lambda: ReLUNet([W1, W2], biases=[np.ones(4), np.ones(4)]), r"b2.*\(3,\)"),
+    "NaN bias": (lambda: ReLUNet([W1], biases=[np.array([0, 0, np.nan, 0])]), "b1.*finite"),
+    "readout columns": (lambda: ReLUNet([W1, W2], readout=np.ones((5, 4))), r"readout.*\(\?, 3\)"),
+    "inf readout": (lambda: ReLUNet([W1], readout=np.full((2, 4), -np.inf)), "readout.*finite"),
+    "random widths short": (lambda: ReLUNet.random([3]), "widths"),
+    "random zero width": (lambda: ReLUNet.random([3, 0]), r"widths\[1\]"),
+    "random float width": (lambda: ReLUNet.random([3, 2.5]), r"widths\[1\]"),
+    "random out_dim": (lambda: ReLUNet.random([3, 4], out_dim=0), "out_dim"),
+    "forward wrong k": (lambda: NET.forward(np.ones(3)), r"X.*\(2,\).*\(N, 2\)"),
+    "forward 3-D": (lambda: NET.forward(np.ones((2, 2, 2))), "X"),
+    "forward NaN": (lambda: NET.forward([np.nan, 0.0]), "X.*finite"),
+    "pattern wrong k": (lambda: activation_pattern(NET, np.ones((5, 3))), r"X.*\(N, 2\)"),
+    "pattern inf": (lambda: activation_pattern(NET, [[0.0, np.inf]]), "X.*finite"),
+    "negative tau": (lambda: near_zero_set(NET, [0.0, 0.0], -0.1), "tau.*>= 0"),
+    "NaN tau": (lambda: near_zero_mask(NET, [0.0, 0.0], np.nan), "tau"),
+    "tau not a number": (lambda: near_zero_mask(NET, [0.0, 0.0], "0.1"), "tau"),
+    "near-zero set of a batch": (lambda: near_zero_set(NET, np.ones((3, 2)), 0.1), "x.*one point"),
+    "local_affine wrong k": (lambda: local_affine(NET, [1.0]), "X"),
+    "affine_map not a pattern": (lambda: affine_map(NET, np.ones(7)), "pattern"),
+    "affine_map other widths": (
+        lambda: affine_map(NET, ActivationPattern.from_masks([np.ones(2, bool)])),
+        "pattern.*widths",
+    ),
+    "y wrong length": (lambda: Objective(NET, np.ones(4)), r"y.*\(5,\)"),
+    "y NaN": (lambda: Objective(NET, [1, 1, np.nan, 1, 1]), "y.*finite"),
+    "A columns": (lambda: Objective(NET, np.ones(5), np.ones((3, 4))), r"A.*\(\?, 5\)"),
+    "A no rows": (lambda: Objective(NET, np.ones(5), np.ones((0, 5))), "A.*empty"),
+    "A inf": (lambda: Objective(NET, np.ones(5), np.full((2, 5), np.inf)), "A.*finite"),
+    "net not a network": (lambda: Objective("net", np.ones(5)), "net"),
+    "value wrong k": (lambda: F.value(np.ones((4, 3))), "X"),
+    "grad NaN": (lambda: F.grad([0.0, np.nan]), "X.*finite"),
+    "direction shape": (lambda: F.directional_derivative(np.ones((3, 2)), np.ones(2)), r"D.*same shape"),
+    "direction NaN": (lambda: F.directional_derivative(np.ones(2), [np.nan, 0.0]), "D.*finite"),
+    "negative rtol": (lambda: F.directional_derivative(np.ones(2), np.ones(2), rtol=-1.0), "rtol"),
+    "m < 1": (lambda: gaussian_measurements(0, 5), "m"),
+    "pattern bits length": (lambda: ActivationPattern(b"\x00\x00", (3,)), "bits"),
+    "pattern layer range": (lambda: activation_pattern(NET, [0.0, 0.0]).layer(0), "layer"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_raises_value_error_naming_the_argument(name):
+    call, message = CASES[name]
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_load_refuses_incomplete_or_foreign_files(tmp_path):
+    np.savez(tmp_path / "nothing.npz", V=np.ones((2, 2)))
+    with pytest.raises(ValueError, match="W1"):
+        ReLUNet.load(tmp_path / "nothing.npz")
+    np.savez(tmp_path / "partial.npz", W1=W1, W2=W2, b1=np.ones(4))
+    with pytest.raises(ValueError, match="biases"):
+        ReLUNet.load(tmp_path / "partial.npz")
+    np.savez(tmp_path / "extra.npz", W1=W1, extra=np.ones(2))
+    with pytest.raises(ValueError, match="unexpected keys.*extra"):
+        ReLUNet.load(tmp_path / "extra.npz")
+    np.savez(tmp_path / "mismatch.npz", W1=W1, W2=np.ones((3, 3)))
+    with pytest.raises(ValueError, match="W2"):
+        ReLUNet.load(tmp_path / "mismatch.npz")
