@@ -27,22 +27,30 @@ def bias_relu_inplace(z, b):
 
 
 @nb.njit(cache=True, parallel=True)
-def bias_relu_pack(z, b, x_next, bits, bit_offset):
-    """``z <- z + b``; ``x_next <- max(z, 0)``; set bit ``bit_offset + j`` of row p where ``z[p, j] > 0``.
+def bias_relu_pack(z, b, x_next, bits, bit_offset, write_next):
+    """``z <- z + b``; set bit ``bit_offset + j`` of row p where ``z[p, j] > 0``; if ``write_next``,
+    also ``x_next <- max(z, 0)`` (the last layer's output is not needed for patterns).
 
-    ``bits`` must hold zeros in the bits this layer owns.
+    Bits are gathered a byte at a time and OR-ed in, so ``bits`` must hold zeros in the bits
+    this layer owns and may hold other layers' bits in its first and last byte.
     """
     n_points, width = z.shape
     for p in nb.prange(n_points):
+        byte = bit_offset >> 3
+        acc = 0
         for j in range(width):
             v = z[p, j] + b[j]
             z[p, j] = v
+            g = bit_offset + j
+            if (g >> 3) != byte:
+                bits[p, byte] |= np.uint8(acc)
+                acc = 0
+                byte = g >> 3
             if v > 0.0:
-                x_next[p, j] = v
-                g = bit_offset + j
-                bits[p, g >> 3] |= np.uint8(128 >> (g & 7))
-            else:
-                x_next[p, j] = 0.0
+                acc |= 128 >> (g & 7)
+            if write_next:
+                x_next[p, j] = v if v > 0.0 else 0.0
+        bits[p, byte] |= np.uint8(acc)
 
 
 @nb.njit(cache=True, parallel=True)

@@ -138,10 +138,11 @@ def _pattern_pass(net: ReLUNet, X: np.ndarray) -> tuple[np.ndarray, list[np.ndar
     """Packed patterns ``(N, ceil(H/8))`` and pre-activations ``[z_1, ..., z_d]`` of validated inputs."""
     bits = np.zeros((X.shape[0], (net.n_hidden + 7) // 8), dtype=np.uint8)
     preacts, x, offset = [], X, 0
-    for w, b in zip(net.weights, net.effective_biases):
+    for i, (w, b) in enumerate(zip(net.weights, net.effective_biases), start=1):
         z = x @ w.T
-        x = np.empty_like(z)
-        _kernels.bias_relu_pack(z, b, x, bits, offset)
+        last = i == net.depth
+        x = np.empty((1, 1)) if last else np.empty_like(z)
+        _kernels.bias_relu_pack(z, b, x, bits, offset, not last)
         preacts.append(z)
         offset += w.shape[0]
     return bits, preacts

@@ -1,0 +1,1 @@
+"""Figures of the paper's claims: one module per figure; ``python -m figures [--quick]`` runs them all."""

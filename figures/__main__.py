@@ -1,0 +1,52 @@
+"""python -m figures [--quick] [--seed S] [--out DIR] [--only NAME ...]
+
+Runs every figure module in this package (each defines ``make(out_dir, quick, rng)`` returning a
+FigureResult), writes the figures to ``figures/out/`` and a ``REPORT.md`` that states, for each
+claim, the paper's statement, the settings run, the measured figures and a verdict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+import figures
+from figures._report import write_report
+
+
+def figure_modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(figures.__path__) if not m.name.startswith("_"))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m figures", description=__doc__.splitlines()[2])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for CI and a first look")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path(figures.__file__).parent / "out")
+    parser.add_argument("--only", nargs="+", choices=figure_modules(), help="run only these figure modules")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for name in args.only or figure_modules():
+        module = importlib.import_module(f"figures.{name}")
+        rng = np.random.default_rng([args.seed, zlib.crc32(name.encode())])
+        start = time.perf_counter()
+        print(f"[figures] {name} ...", file=sys.stderr, flush=True)
+        results.append(module.make(args.out, args.quick, rng))
+        print(f"[figures] {name} done in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+    scale = "quick" if args.quick else "full"
+    report = write_report(results, args.out, f"Scale: **{scale}**, seed {args.seed}. Regenerate with "
+                          f"`python -m figures{' --quick' if args.quick else ''} --seed {args.seed}`.")
+    print(f"[figures] wrote {report}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""python -m proofs_check NAME [--quick] [--seed S] [--json PATH]"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+import proofs_check
+
+
+def checks() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(proofs_check.__path__) if not m.name.startswith("_"))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m proofs_check", description="Check a claim of the Surfing paper.")
+    parser.add_argument("check", choices=checks())
+    parser.add_argument("--quick", action="store_true", help="small settings, about a minute or less")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="write the full result here")
+    args = parser.parse_args(argv)
+    module = importlib.import_module(f"proofs_check.{args.check}")
+    result = module.quick(seed=args.seed) if args.quick else module.run(seed=args.seed)
+    if args.json:
+        args.json.write_text(result.to_json())
+    print(f"{result.check}: {'HOLDS' if result.holds else 'NOT OBSERVED'}\n{result.verdict}")
+    return 0 if result.holds else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
