@@ -48,7 +48,7 @@ def numpy_grad(net, y, X):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=100_000, help="number of points")
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=9)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     lines = [HEADER]

@@ -121,7 +121,10 @@ class Objective:
         The piece is the one of x's activation pattern :math:`(z_{ij} > 0)`; at a point on a
         piece boundary this is the gradient of that piece's quadratic. Shapes ``(k,)`` or ``(N, k)``.
         """
-        return self.value_and_grad(X)[1]
+        X, single = _validate.points(X, "X", self._net.input_dim)
+        outputs = self._hidden_outputs(X)
+        g = self._backward(outputs, self._residual(outputs[-1]))
+        return g[0] if single else g
 
     def value_and_grad(self, X):
         """``(value(X), grad(X))`` from one forward and one backward pass."""
