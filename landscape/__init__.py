@@ -12,23 +12,43 @@ from .activation import (
     local_affine,
     near_zero_mask,
     near_zero_set,
+    preactivation_maps,
     preactivations,
 )
 from .network import ReLUNet
 from .objective import Objective, gaussian_measurements
+from .regions import (
+    BoundaryPointError,
+    EmptyRegionError,
+    Region,
+    RegionSet,
+    TooManyRegionsError,
+    enumerate_regions,
+    pieces,
+    region_of,
+)
 
 __all__ = [
     "ActivationPattern",
     "ActivationPatterns",
+    "BoundaryPointError",
+    "EmptyRegionError",
     "Objective",
     "ReLUNet",
+    "Region",
+    "RegionSet",
+    "TooManyRegionsError",
     "activation_pattern",
     "affine_map",
+    "enumerate_regions",
     "gaussian_measurements",
     "local_affine",
     "near_zero_mask",
     "near_zero_set",
+    "preactivation_maps",
+    "pieces",
     "preactivations",
+    "region_of",
 ]
 
 __version__ = "0.1.0"

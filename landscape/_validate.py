@@ -68,6 +68,14 @@ def points(value, name: str, dim: int) -> tuple[np.ndarray, bool]:
     return array, single
 
 
+def point(value, name: str, dim: int) -> np.ndarray:
+    """One finite point of shape (dim,)."""
+    array, single = points(value, name, dim)
+    if not single:
+        raise ValueError(f"{name} must be one point of shape ({dim},); got shape {np.shape(value)}")
+    return array[0]
+
+
 def nonnegative_scalar(value, name: str) -> float:
     """A finite real number >= 0 (such as the slack tau)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):

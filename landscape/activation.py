@@ -72,6 +72,15 @@ class ActivationPattern:
             raise ValueError(f"i must be a layer in 1..{len(self.hidden_widths)}; got {i}")
         return self.layers()[i - 1]
 
+    def flipped(self, flat_neurons) -> ActivationPattern:
+        """The pattern with the given flat neurons' states reversed."""
+        bits = bytearray(self.bits)
+        for g in flat_neurons:
+            if not 0 <= g < self.n_hidden:
+                raise ValueError(f"flat_neurons must lie in [0, {self.n_hidden}); got {g}")
+            bits[g >> 3] ^= 128 >> (g & 7)
+        return ActivationPattern(bytes(bits), self.hidden_widths)
+
     def differences(self, other: ActivationPattern) -> frozenset[tuple[int, int]]:
         """The neurons ``(i, j)`` whose state differs between the two patterns."""
         if other.hidden_widths != self.hidden_widths:
@@ -215,9 +224,7 @@ def near_zero_set(net: ReLUNet, x, tau) -> frozenset[tuple[int, int]]:
     >>> near_zero_set(net, [0.1, 0.2], 0.0) <= near_zero_set(net, [0.1, 0.2], 0.5)
     True
     """
-    x = np.asarray(x) if not isinstance(x, np.ndarray) else x
-    if np.ndim(x) != 1:
-        raise ValueError(f"x must be one point of shape ({net.input_dim},); got shape {np.shape(x)}")
+    x = _validate.point(x, "x", net.input_dim)
     return _pairs(near_zero_mask(net, x, tau), net.hidden_widths)
 
 
@@ -239,6 +246,38 @@ def _affine_maps(net: ReLUNet, gates: Sequence[np.ndarray]) -> tuple[np.ndarray,
     return J, c
 
 
+def preactivation_maps(net: ReLUNet, pattern: ActivationPattern) -> tuple[np.ndarray, np.ndarray]:
+    r"""The pre-activations as affine functions of x on the piece of a pattern: :math:`z(x) = M x + m`.
+
+    Row g of ``M`` (shape ``(n_1 + ... + n_d, k)``) and entry g of ``m`` belong to flat neuron g. For
+    layer i, :math:`z_i(x) = W_i (J_{i-1} x + c_{i-1}) + b_i` where :math:`(J_{i-1}, c_{i-1})` is the
+    affine map of the first i-1 layers under the pattern; it does not depend on layer i's own signs.
+    """
+    _check_pattern(net, pattern)
+    return preactivation_maps_of_gates(net, pattern.unpack())
+
+
+def preactivation_maps_of_gates(net: ReLUNet, gates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`preactivation_maps` for a flat boolean gate vector (True = active), unchecked."""
+    rows, offsets, start = [], [], 0
+    J, c = np.eye(net.input_dim), np.zeros(net.input_dim)
+    for w, b in zip(net.weights, net.effective_biases):
+        gate = gates[start:start + w.shape[0]]
+        start += w.shape[0]
+        M_i, m_i = w @ J, w @ c + b
+        rows.append(M_i)
+        offsets.append(m_i)
+        J, c = M_i * gate[:, None], m_i * gate
+    return np.vstack(rows), np.concatenate(offsets)
+
+
+def _check_pattern(net: ReLUNet, pattern) -> None:
+    if not isinstance(pattern, ActivationPattern):
+        raise ValueError(f"pattern must be an ActivationPattern; got {type(pattern).__name__}")
+    if pattern.hidden_widths != net.hidden_widths:
+        raise ValueError(f"pattern has widths {pattern.hidden_widths}; the network has {net.hidden_widths}")
+
+
 def local_affine(net: ReLUNet, X) -> tuple[np.ndarray, np.ndarray]:
     r"""The affine map of G on the linear piece of x: :math:`G(x') = J x' + c` on its closure.
 
@@ -258,9 +297,6 @@ def affine_map(net: ReLUNet, pattern: ActivationPattern) -> tuple[np.ndarray, np
 
     For a pattern with a non-empty piece this equals :func:`local_affine` at any point of the piece.
     """
-    if not isinstance(pattern, ActivationPattern):
-        raise ValueError(f"pattern must be an ActivationPattern; got {type(pattern).__name__}")
-    if pattern.hidden_widths != net.hidden_widths:
-        raise ValueError(f"pattern has widths {pattern.hidden_widths}; the network has {net.hidden_widths}")
+    _check_pattern(net, pattern)
     J, c = _affine_maps(net, [g[None, :] for g in pattern.layers()])
     return J[0], c[0]

@@ -1,0 +1,128 @@
+r"""Geometry of one H-polytope :math:`\{x : Gx \le h\}`: Chebyshev ball, facets, boundedness, volume.
+
+Facets come from polar duality: with an interior point c and slacks :math:`s = h - Gc > 0`, row r
+is irredundant exactly when :math:`p_r = G_r / s_r` is a vertex of :math:`\operatorname{conv}(\{0\} \cup \{p_j\})`,
+and the polytope is bounded exactly when 0 lies strictly inside that hull. Qhull computes the hull
+fast in low dimension; above ``QHULL_MAX_DIM`` (or when Qhull reports a degenerate input) one LP
+per row decides instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.spatial import ConvexHull, HalfspaceIntersection, QhullError
+
+QHULL_MAX_DIM = 5
+_ZERO_ROW = 1e-13
+
+
+class SolverError(RuntimeError):
+    """An LP that should have solved did not; the message names the problem and the solver's status."""
+
+
+def _linprog(c, A_ub, b_ub, bounds, what: str, A_eq=None, b_eq=None):
+    result = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    if result.status not in (0, 2, 3):
+        raise SolverError(f"{what}: HiGHS ended with status {result.status} ({result.message})")
+    return result
+
+
+def _nonzero_rows(G: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(G, axis=1)
+    return norms > _ZERO_ROW * max(1.0, float(norms.max(initial=0.0)))
+
+
+def chebyshev_ball(G: np.ndarray, h: np.ndarray, cap: float | None, what: str):
+    r"""The largest ball in :math:`\{Gx \le h\}`: max r s.t. :math:`G_i x + r\|G_i\| \le h_i`, :math:`0 \le r \le` cap.
+
+    Returns ``(center, radius)``, with radius ``inf`` when ``cap`` is None and balls are
+    unbounded, or None when the polytope is empty. Rows with ``G_i = 0`` only test ``0 <= h_i``.
+    """
+    k = G.shape[1]
+    keep = _nonzero_rows(G)
+    if np.any(h[~keep] < 0):
+        return None
+    G, h = G[keep], h[keep]
+    if len(G) == 0:
+        return np.zeros(k), (np.inf if cap is None else cap)
+    norms = np.linalg.norm(G, axis=1)
+    objective = np.zeros(k + 1)
+    objective[-1] = -1.0
+    result = _linprog(objective, np.column_stack([G, norms]), h, [(None, None)] * k + [(0, cap)], what)
+    if result.status == 2:
+        return None
+    if result.status == 3:
+        return None if cap is not None else (np.zeros(k), np.inf)
+    return result.x[:k], float(result.x[-1])
+
+
+def facets_and_boundedness(G: np.ndarray, h: np.ndarray, center: np.ndarray, what: str) -> tuple[np.ndarray, bool]:
+    """Indices of the irredundant rows of ``G x <= h`` and whether the polytope is bounded.
+
+    ``center`` must be an interior point (every nonzero row strictly slack).
+    """
+    k = G.shape[1]
+    rows = np.flatnonzero(_nonzero_rows(G))
+    slack = h[rows] - G[rows] @ center
+    if np.any(slack <= 0):
+        raise ValueError(f"{what}: center is not an interior point")
+    if len(rows) == 0:
+        return rows, False
+    if k == 1:
+        g = G[rows, 0]
+        up, down = rows[g > 0], rows[g < 0]
+        facets = []
+        if len(up):
+            facets.append(up[np.argmin(h[up] / G[up, 0])])
+        if len(down):
+            facets.append(down[np.argmax(h[down] / G[down, 0])])
+        return np.sort(np.array(facets, dtype=np.int64)), bool(len(up) and len(down))
+    if k <= QHULL_MAX_DIM and len(rows) >= k:
+        dual = np.vstack([np.zeros(k), G[rows] / slack[:, None]])
+        try:
+            hull = ConvexHull(dual)
+        except QhullError:
+            pass
+        else:
+            vertices = hull.vertices[hull.vertices > 0] - 1
+            scale = float(np.abs(dual).max())
+            bounded = bool(np.all(hull.equations[:, -1] < -1e-12 * scale))
+            return np.sort(rows[vertices]), bounded
+    return _facets_by_lp(G, h, rows, what), _bounded_by_lp(G[rows], what)
+
+
+def _facets_by_lp(G, h, rows, what) -> np.ndarray:
+    """Row r is a facet when relaxing it to ``h_r + 1`` lets ``G_r x`` exceed ``h_r``."""
+    k = G.shape[1]
+    facets = []
+    for r in rows:
+        relaxed = h[rows].copy()
+        relaxed[rows == r] += 1.0
+        result = _linprog(-G[r], G[rows], relaxed, [(None, None)] * k, f"{what}, facet test of row {r}")
+        if result.status == 0 and -result.fun > h[r] + 1e-9 * (1 + abs(h[r])):
+            facets.append(r)
+    return np.array(facets, dtype=np.int64)
+
+
+def _bounded_by_lp(G, what) -> bool:
+    """Bounded iff the rows span R^k and some strictly positive combination of them is zero."""
+    if np.linalg.matrix_rank(G) < G.shape[1]:
+        return False
+    m = len(G)
+    result = _linprog(np.zeros(m), None, None, [(1, None)] * m, f"{what}, boundedness test",
+                      A_eq=G.T, b_eq=np.zeros(G.shape[1]))
+    return result.status == 0
+
+
+def volume(G: np.ndarray, h: np.ndarray, center: np.ndarray) -> float:
+    """Volume (length, area, ...) of a bounded polytope with interior point ``center``."""
+    k = G.shape[1]
+    if k == 1:
+        g = G[:, 0]
+        upper = np.min(h[g > 0] / g[g > 0])
+        lower = np.max(h[g < 0] / g[g < 0])
+        return float(upper - lower)
+    keep = _nonzero_rows(G)
+    vertices = HalfspaceIntersection(np.column_stack([G[keep], -h[keep]]), center).intersections
+    return float(ConvexHull(vertices).volume)

@@ -1,0 +1,418 @@
+r"""Linear pieces of G: single regions, the pieces :math:`\mathcal{P}(x, \theta, \tau)`, and exact enumeration.
+
+A region (the paper's "linear piece") is the closure of the set of inputs sharing one activation
+pattern, when that set has a non-empty interior. Fixing the pattern fixes every pre-activation as
+an affine function :math:`z_g(x) = M_g x + m_g`, so the region is the H-polytope
+:math:`\{x : G x \le h\}` with one row per hidden neuron g:
+:math:`-(M_g x + m_g) \le 0` for an active neuron, :math:`M_g x + m_g \le 0` for an inactive one.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from functools import cached_property
+
+import numpy as np
+
+from . import _polytope, _validate
+from .activation import (
+    ActivationPattern,
+    ActivationPatterns,
+    _check_pattern,
+    activation_pattern,
+    affine_map,
+    near_zero_mask,
+    preactivation_maps_of_gates,
+)
+from .network import ReLUNet
+from .objective import DEFAULT_BOUNDARY_RTOL
+
+DEFAULT_INTERIOR_TOL = 1e-9
+"""A pattern is a region only if it holds a ball of radius > DEFAULT_INTERIOR_TOL * (1 + |centre|)."""
+
+
+class EmptyRegionError(ValueError):
+    """A pattern whose set of inputs has an empty interior: not a region."""
+
+
+class BoundaryPointError(ValueError):
+    """A point on the common boundary of several regions; ``regions`` lists every region touching it."""
+
+    def __init__(self, message: str, regions: list[Region]):
+        super().__init__(message)
+        self.regions = regions
+
+
+class TooManyRegionsError(RuntimeError):
+    """An enumeration passed ``max_regions``; ``count`` regions had been found when it stopped."""
+
+    def __init__(self, message: str, count: int):
+        super().__init__(message)
+        self.count = count
+
+
+def as_box(bounds, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Validate ``bounds = (lo, hi)``: scalars (the same for every coordinate) or arrays of shape (k,)."""
+    if bounds is None:
+        return None
+    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+        raise ValueError(f"bounds must be a pair (lo, hi) or None; got {bounds!r}")
+    lo, hi = (np.full(k, float(b)) if np.ndim(b) == 0 else b for b in bounds)
+    lo, hi = _validate.vector(lo, "bounds[0] (lo)", k), _validate.vector(hi, "bounds[1] (hi)", k)
+    if np.any(lo >= hi):
+        raise ValueError(f"bounds must satisfy lo < hi in every coordinate; got lo={lo}, hi={hi}")
+    return _validate.frozen(lo), _validate.frozen(hi)
+
+
+def _inside_box(x: np.ndarray, bounds, k: int):
+    box = as_box(bounds, k)
+    if box is not None and not (np.all(x >= box[0]) and np.all(x <= box[1])):
+        raise ValueError(f"x = {x} lies outside bounds lo={box[0]}, hi={box[1]}")
+    return box
+
+
+def _sign_halfspaces(M: np.ndarray, m: np.ndarray, gates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    sign = np.where(gates, -1.0, 1.0)
+    return sign[:, None] * M, -sign * m
+
+
+def _with_box(G, h, box):
+    if box is None:
+        return G, h
+    k = G.shape[1]
+    lo, hi = box
+    return np.vstack([G, np.eye(k), -np.eye(k)]), np.concatenate([h, hi, -lo])
+
+
+def _interior_ball(G, h, interior_tol: float, what: str):
+    """The Chebyshev ball, with radius inf when arbitrarily large balls fit; None for an empty interior."""
+    ball = _polytope.chebyshev_ball(G, h, 1.0, what)
+    if ball is None:
+        return None
+    center, radius = ball
+    if radius >= 1.0 - 1e-12:
+        unbounded = _polytope.chebyshev_ball(G, h, None, what)
+        if unbounded is not None and np.isfinite(unbounded[1]):
+            center, radius = unbounded
+        else:
+            radius = np.inf
+    if radius <= interior_tol * (1.0 + np.linalg.norm(center)):
+        return None
+    return center, radius
+
+
+class Region:
+    r"""One linear piece of G: a full-dimensional polytope on which :math:`G(x) = Jx + c`.
+
+    Build with :meth:`from_pattern` or :func:`region_of`. Attributes are read-only; facets,
+    boundedness and the affine map are computed on first use.
+
+    Attributes
+    ----------
+    pattern : ActivationPattern
+    G, h : ndarray
+        One row per hidden neuron (flat order): the region is :math:`\{x : Gx \le h\}`, intersected
+        with ``bounds`` when given.
+    bounds : (lo, hi) or None
+    interior_point : ndarray, shape (k,)
+        The Chebyshev centre: the centre of the largest inscribed ball.
+    inradius : float
+        That ball's radius; ``inf`` when the region holds arbitrarily large balls.
+    """
+
+    def __init__(self, net: ReLUNet, pattern: ActivationPattern, G, h, bounds, center, radius):
+        self._net = net
+        self.pattern = pattern
+        self.G = _validate.frozen(G)
+        self.h = _validate.frozen(h)
+        self.bounds = bounds
+        self.interior_point = _validate.frozen(np.asarray(center, dtype=float))
+        self.inradius = float(radius)
+
+    @classmethod
+    def from_pattern(cls, net: ReLUNet, pattern: ActivationPattern, bounds=None,
+                     interior_tol: float = DEFAULT_INTERIOR_TOL) -> Region:
+        """The region of a pattern; raises :class:`EmptyRegionError` when its set has an empty interior."""
+        _check_pattern(net, pattern)
+        box = as_box(bounds, net.input_dim)
+        gates = pattern.unpack()
+        G, h = _sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates)
+        ball = _interior_ball(*_with_box(G, h, box), interior_tol, f"Chebyshev LP of {pattern!r}")
+        if ball is None:
+            where = "" if box is None else " inside the box"
+            raise EmptyRegionError(f"pattern {pattern!r} has an empty interior{where}: it is not a region")
+        return cls(net, pattern, G, h, box, *ball)
+
+    # ------------------------------------------------------------------ derived geometry
+    def halfspaces(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(G, h)`` with the box rows ``x <= hi`` then ``-x <= -lo`` appended when bounded by a box."""
+        return _with_box(self.G, self.h, self.bounds)
+
+    @cached_property
+    def _facets(self) -> tuple[np.ndarray, bool]:
+        return _polytope.facets_and_boundedness(*self.halfspaces(), self.interior_point, f"facets of {self.pattern!r}")
+
+    @property
+    def facets(self) -> np.ndarray:
+        """Flat indices of the neurons whose rows are irredundant facets (box faces excluded)."""
+        rows = self._facets[0]
+        return rows[rows < len(self.h)]
+
+    @property
+    def facet_neurons(self) -> list[tuple[int, int]]:
+        """The facets as the paper's pairs ``(i, j)``."""
+        return [self._net.neuron(int(g)) for g in self.facets]
+
+    @property
+    def box_faces(self) -> list[tuple[int, int]]:
+        """Box faces that are facets, as ``(axis, +1)`` for ``x_axis = hi`` and ``(axis, -1)`` for ``lo``."""
+        k, H = self._net.input_dim, len(self.h)
+        rows = self._facets[0]
+        return [(int(r - H) % k, 1 if r - H < k else -1) for r in rows[rows >= H]]
+
+    @property
+    def bounded(self) -> bool:
+        return self.bounds is not None or self._facets[1]
+
+    @cached_property
+    def affine(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(J, c)`` with ``G(x) = J x + c`` on the region."""
+        return affine_map(self._net, self.pattern)
+
+    def contains(self, X, atol: float = 1e-9) -> np.ndarray | bool:
+        """Whether points satisfy every inequality to within ``atol`` (closed region)."""
+        X, single = _validate.points(X, "X", self._net.input_dim)
+        G, h = self.halfspaces()
+        inside = np.all(X @ G.T <= h + atol, axis=1)
+        return bool(inside[0]) if single else inside
+
+    def volume(self) -> float:
+        """Lebesgue measure of a bounded region (length, area, volume, ...)."""
+        if not self.bounded:
+            raise ValueError(f"volume of an unbounded region ({self.pattern!r}) is infinite")
+        return _polytope.volume(*self.halfspaces(), self.interior_point)
+
+    def __repr__(self) -> str:
+        return f"Region(k={self._net.input_dim}, inradius={self.inradius:.3g}, pattern={self.pattern.bits.hex()})"
+
+
+def _pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, interior_tol: float,
+                     what: str) -> list[Region]:
+    """Every region whose flat gate vector equals ``base`` outside ``flips``.
+
+    A depth-first search decides the flipped neurons in layer order. A neuron's row is known once every
+    earlier layer is decided, so each node keeps the rows known so far and is pruned as soon as they leave
+    no interior: the search visits feasible partial patterns only, not all 2^|flips| of them.
+    """
+    flips = sorted(int(g) for g in flips)
+    layer_of = np.repeat(np.arange(net.depth), net.hidden_widths)
+    undecided = np.zeros(net.n_hidden, dtype=bool)
+    regions, stack = [], [(base.copy(), 0, None)]
+    while stack:
+        gates, t, ball = stack.pop()
+        if t == len(flips):
+            G, h = _sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates)
+            if ball is None:
+                ball = _interior_ball(*_with_box(G, h, box), interior_tol, what)
+                if ball is None:
+                    continue
+            pattern = ActivationPattern(np.packbits(gates).tobytes(), net.hidden_widths)
+            regions.append(Region(net, pattern, G, h, box, *ball))
+            continue
+        g = flips[t]
+        undecided[:] = False
+        undecided[flips[t + 1:]] = True
+        if t + 1 < len(flips):
+            known = (layer_of < layer_of[flips[t + 1]]) | ((layer_of == layer_of[flips[t + 1]]) & ~undecided)
+        else:
+            known = np.ones(net.n_hidden, dtype=bool)
+        for state in (not gates[g], gates[g]):
+            child = gates.copy()
+            child[g] = state
+            G, h = _sign_halfspaces(*preactivation_maps_of_gates(net, child), child)
+            child_ball = _interior_ball(*_with_box(G[known], h[known], box), interior_tol, what)
+            if child_ball is not None:
+                stack.append((child, t + 1, child_ball if t + 1 == len(flips) else None))
+    return regions
+
+
+def pieces(net: ReLUNet, x, tau, bounds=None, interior_tol: float = DEFAULT_INTERIOR_TOL) -> list[Region]:
+    r"""The paper's :math:`\mathcal{P}(x, \theta, \tau)`: every region whose pattern differs from x's only in
+    neurons of :math:`S(x, \theta, \tau) = \{(i, j) : |w_{ij}^\top x_{i-1} + b_{ij}| \le \tau\}`.
+
+    Exhaustive by definition (not only the pieces reachable from x's own), without enumerating all
+    :math:`2^{|S|}` sign choices: see ``_pieces_by_flips``. x's own region comes first when it is one.
+
+    Examples
+    --------
+    >>> net = ReLUNet.random([2, 20, 20], rng=0)
+    >>> len(pieces(net, [0.3, 0.1], 0.0))
+    1
+    """
+    x = _validate.point(x, "x", net.input_dim)
+    tau = _validate.nonnegative_scalar(tau, "tau")
+    box = _inside_box(x, bounds, net.input_dim)
+    base = activation_pattern(net, x).unpack()
+    flips = np.flatnonzero(near_zero_mask(net, x, tau))
+    found = _pieces_by_flips(net, base, flips, box, interior_tol, f"pieces P(x, θ, τ={tau}) at x={x}")
+    found.sort(key=lambda r: np.count_nonzero(r.pattern.unpack() != base))
+    return found
+
+
+def region_of(net: ReLUNet, x, bounds=None, rtol: float = DEFAULT_BOUNDARY_RTOL,
+              interior_tol: float = DEFAULT_INTERIOR_TOL) -> Region:
+    r"""The region containing x.
+
+    A neuron with :math:`|z_{ij}(x)| \le \mathrm{rtol}\,(\|w_{ij}\|\,\|x_{i-1}\| + |b_{ij}|)` counts as
+    passing through x. When x lies on the common boundary of two or more regions this raises
+    :class:`BoundaryPointError`, whose ``regions`` attribute lists them, instead of picking one.
+    """
+    point = _validate.point(x, "x", net.input_dim)
+    rtol = _validate.nonnegative_scalar(rtol, "rtol")
+    box = _inside_box(point, bounds, net.input_dim)
+    pattern, preacts = activation_pattern(net, point, return_preactivations=True)
+    on_hyperplane, current = [], point
+    for w, b, z in zip(net.weights, net.effective_biases, preacts):
+        scale = np.linalg.norm(w, axis=1) * np.linalg.norm(current) + np.abs(b)
+        on_hyperplane.append(np.abs(z) <= rtol * scale)
+        current = np.maximum(z, 0.0)
+    zero = np.flatnonzero(np.concatenate(on_hyperplane))
+    what = f"regions touching x={point}"
+    touching = _pieces_by_flips(net, pattern.unpack(), zero, box, interior_tol, what)
+    if len(touching) == 1:
+        return touching[0]
+    if not touching:
+        raise EmptyRegionError(f"no full-dimensional region contains x = {point}")
+    neurons = [net.neuron(int(g)) for g in zero]
+    raise BoundaryPointError(
+        f"x = {point} lies on the boundary between {len(touching)} regions (neurons {neurons} pass through it); "
+        "their list is in this error's .regions", touching)
+
+
+class RegionSet:
+    """All regions of an enumeration, with their facet adjacency.
+
+    Attributes
+    ----------
+    regions : tuple of Region
+    adjacency : ndarray of shape (E, 3)
+        Rows ``(a, b, g)``, ``a < b``: regions a and b share a facet on which flat neuron g switches.
+    bounds : (lo, hi) or None
+    """
+
+    def __init__(self, net: ReLUNet, regions: list[Region], adjacency: np.ndarray, bounds):
+        self._net = net
+        self.regions = tuple(regions)
+        self.adjacency = _validate.frozen(np.asarray(adjacency, dtype=np.int64).reshape(-1, 3))
+        self.bounds = bounds
+        self._index = {r.pattern: i for i, r in enumerate(self.regions)}
+
+    def __len__(self) -> int:
+        return len(self.regions)
+
+    @property
+    def count(self) -> int:
+        return len(self.regions)
+
+    def __getitem__(self, i: int) -> Region:
+        return self.regions[i]
+
+    def __iter__(self):
+        return iter(self.regions)
+
+    @property
+    def patterns(self) -> ActivationPatterns:
+        packed = np.frombuffer(b"".join(r.pattern.bits for r in self.regions), dtype=np.uint8)
+        return ActivationPatterns(packed.reshape(len(self), -1).copy(), self._net.hidden_widths)
+
+    @property
+    def interior_points(self) -> np.ndarray:
+        return np.array([r.interior_point for r in self.regions]).reshape(len(self), self._net.input_dim)
+
+    def index(self, pattern: ActivationPattern) -> int:
+        """Position of the region with this pattern; ``KeyError`` if it is not in the set."""
+        return self._index[pattern]
+
+    def locate(self, X) -> np.ndarray:
+        """For each point, the index of the region whose pattern it has, or -1 (outside the box, or a
+        pattern with empty interior, which only happens on boundaries)."""
+        X, _ = _validate.points(X, "X", self._net.input_dim)
+        found = np.array([self._index.get(p, -1) for p in activation_pattern(self._net, X)], dtype=np.int64)
+        if self.bounds is not None:
+            lo, hi = self.bounds
+            found[~np.all((X >= lo) & (X <= hi), axis=1)] = -1
+        return found
+
+    def neighbours(self, i: int) -> list[tuple[int, int]]:
+        """``(j, g)`` for every region j sharing a facet with region i through flat neuron g."""
+        a, b, g = self.adjacency.T
+        return [(int(o), int(n)) for o, n in zip(np.r_[b[a == i], a[b == i]], np.r_[g[a == i], g[b == i]])]
+
+    def __repr__(self) -> str:
+        return f"RegionSet(count={len(self)}, edges={len(self.adjacency)}, bounds={self.bounds})"
+
+
+def _starting_region(net: ReLUNet, box, interior_tol: float) -> Region:
+    k = net.input_dim
+    start = np.zeros(k) if box is None else (box[0] + box[1]) / 2
+    scale = 1.0 if box is None else float(np.min(box[1] - box[0]))
+    nudges = np.random.default_rng(0).uniform(-1e-3, 1e-3, size=(32, k)) * scale
+    for point in np.vstack([start, start + nudges]):
+        try:
+            return Region.from_pattern(net, activation_pattern(net, point), box, interior_tol)
+        except EmptyRegionError:
+            continue
+    raise EmptyRegionError(f"no region found near the starting point {start}")
+
+
+def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
+                      interior_tol: float = DEFAULT_INTERIOR_TOL) -> RegionSet:
+    r"""Every full-dimensional region of G, over all of :math:`\mathbb{R}^k` or inside a box.
+
+    Breadth-first search over the facet-adjacency graph: crossing the facet of neuron g flips g's
+    state, so each facet of a region names a neighbour. The graph of a polyhedral subdivision of a
+    connected set is connected, so the search finds every region; facets come from the polar-dual
+    hull (k <= 5) or one LP per row.
+
+    Parameters
+    ----------
+    net : ReLUNet
+    bounds : (lo, hi) or None
+        A box (scalars or shape (k,) arrays); None for the whole space.
+    max_regions : int
+        Stop with :class:`TooManyRegionsError` (carrying the count so far) beyond this many.
+
+    Examples
+    --------
+    >>> net = ReLUNet.random([2, 6], rng=0)
+    >>> len(enumerate_regions(net))   # 6 lines in general position cut the plane into 1 + 6 + 15 pieces
+    22
+    """
+    if not isinstance(net, ReLUNet):
+        raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
+    max_regions = _validate.positive_int(max_regions, "max_regions")
+    box = as_box(bounds, net.input_dim)
+    first = _starting_region(net, box, interior_tol)
+    regions, index, queue, edges = [first], {first.pattern: 0}, deque([0]), set()
+    while queue:
+        a = queue.popleft()
+        region = regions[a]
+        for g in region.facets:
+            neighbour = region.pattern.flipped([int(g)])
+            b = index.get(neighbour)
+            if b is None:
+                try:
+                    found = Region.from_pattern(net, neighbour, box, interior_tol)
+                except EmptyRegionError:
+                    continue
+                if len(regions) >= max_regions:
+                    raise TooManyRegionsError(
+                        f"enumeration stopped at max_regions = {max_regions}: {len(regions)} regions found so far "
+                        f"and {len(queue) + 1} still to expand; raise max_regions or pass bounds", len(regions))
+                b = len(regions)
+                regions.append(found)
+                index[neighbour] = b
+                queue.append(b)
+            edges.add((min(a, b), max(a, b), int(g)))
+    return RegionSet(net, regions, sorted(edges), box)
