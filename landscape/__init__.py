@@ -12,6 +12,7 @@ from .activation import (
     local_affine,
     near_zero_mask,
     near_zero_set,
+    on_switching_hyperplanes,
     preactivation_maps,
     preactivations,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "local_affine",
     "near_zero_mask",
     "near_zero_set",
+    "on_switching_hyperplanes",
     "preactivation_maps",
     "pieces",
     "preactivations",

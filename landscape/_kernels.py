@@ -75,18 +75,35 @@ def gate_inplace(g, x):
 
 
 @nb.njit(cache=True, parallel=True)
-def one_sided_step(z, zdot, b, row_norms, x_norms, rtol):
+def rounding_slack(b, row_norms, x_norms, err_prev, rtol, slack, err_next):
+    """Per neuron, how far from 0 a computed pre-activation may be while the exact one is 0.
+
+    ``slack[p, j] = rtol * (|w_j| |x_{i-1}| + |b_j|) + |w_j| err_prev[p]``: rounding of this layer plus the
+    slack inherited from the previous one (ReLU is 1-Lipschitz); ``err_next[p] = |slack[p, :]|``.
+    """
+    n_points, width = slack.shape
+    for p in nb.prange(n_points):
+        total = 0.0
+        for j in range(width):
+            s = rtol * (row_norms[j] * x_norms[p] + abs(b[j])) + row_norms[j] * err_prev[p]
+            slack[p, j] = s
+            total += s * s
+        err_next[p] = np.sqrt(total)
+
+
+@nb.njit(cache=True, parallel=True)
+def one_sided_step(z, zdot, b, slack):
     """One layer of the forward pass along a ray ``x + t d``, ``t -> 0+``, in place.
 
-    With ``v = z + b`` and ``tol = rtol * (row_norms[j] * x_norms[p] + |b[j]|)``, the neuron is
-    active on the ray when ``v > tol``, or when ``|v| <= tol`` (on its switching hyperplane)
-    and ``zdot > 0``. Then ``z <- max(v, 0)`` and ``zdot <- zdot`` if active else 0.
+    With ``v = z + b``, the neuron is active on the ray when ``v > slack``, or when ``|v| <= slack``
+    (on its switching hyperplane) and ``zdot > 0``. Then ``z <- max(v, 0)`` and ``zdot <- zdot``
+    if active else 0.
     """
     n_points, width = z.shape
     for p in nb.prange(n_points):
         for j in range(width):
             v = z[p, j] + b[j]
-            tol = rtol * (row_norms[j] * x_norms[p] + abs(b[j]))
+            tol = slack[p, j]
             if v > tol:
                 active = True
             elif v < -tol:

@@ -28,7 +28,7 @@ def _linprog(c, A_ub, b_ub, bounds, what: str, A_eq=None, b_eq=None):
     return result
 
 
-def _nonzero_rows(G: np.ndarray) -> np.ndarray:
+def nonzero_rows(G: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(G, axis=1)
     return norms > _ZERO_ROW * max(1.0, float(norms.max(initial=0.0)))
 
@@ -36,16 +36,17 @@ def _nonzero_rows(G: np.ndarray) -> np.ndarray:
 def chebyshev_ball(G: np.ndarray, h: np.ndarray, cap: float | None, what: str):
     r"""The largest ball in :math:`\{Gx \le h\}`: max r s.t. :math:`G_i x + r\|G_i\| \le h_i`, :math:`0 \le r \le` cap.
 
-    Returns ``(center, radius)``, with radius ``inf`` when ``cap`` is None and balls are
-    unbounded, or None when the polytope is empty. Rows with ``G_i = 0`` only test ``0 <= h_i``.
+    Returns ``(center, radius)``, or None when the polytope is empty. With ``cap=None`` the caller
+    must know the radius is finite (see :func:`recession_cone_has_interior`). Rows with ``G_i = 0``
+    only test ``0 <= h_i``.
     """
     k = G.shape[1]
-    keep = _nonzero_rows(G)
+    keep = nonzero_rows(G)
     if np.any(h[~keep] < 0):
         return None
     G, h = G[keep], h[keep]
     if len(G) == 0:
-        return np.zeros(k), (np.inf if cap is None else cap)
+        return np.zeros(k), (np.inf if cap is None else float(cap))
     norms = np.linalg.norm(G, axis=1)
     objective = np.zeros(k + 1)
     objective[-1] = -1.0
@@ -53,8 +54,46 @@ def chebyshev_ball(G: np.ndarray, h: np.ndarray, cap: float | None, what: str):
     if result.status == 2:
         return None
     if result.status == 3:
-        return None if cap is not None else (np.zeros(k), np.inf)
+        raise SolverError(f"{what}: the Chebyshev LP is unbounded although the caller expected a finite radius")
     return result.x[:k], float(result.x[-1])
+
+
+def facet_point(G: np.ndarray, h: np.ndarray, r: int, what: str) -> np.ndarray:
+    """A point in the relative interior of facet r: the centre of the largest (k-1)-ball on it.
+
+    Rows describing the same hyperplane as row r (coincident neurons) are held to equality too.
+    """
+    k = G.shape[1]
+    keep = nonzero_rows(G)
+    norms = np.where(keep, np.linalg.norm(G, axis=1), 1.0)
+    unit, offset = G / norms[:, None], h / norms
+    same = keep & np.all(np.abs(unit - unit[r]) < 1e-9, axis=1) & (np.abs(offset - offset[r]) < 1e-9 * (1 + abs(offset[r])))
+    others = keep & ~same
+    objective = np.zeros(k + 1)
+    objective[-1] = -1.0
+    result = _linprog(objective, np.column_stack([G[others], norms[others]]), h[others],
+                      [(None, None)] * k + [(0, 1)], f"{what}, facet {r} centre",
+                      A_eq=np.append(G[r], 0.0)[None, :], b_eq=h[r:r + 1])
+    if result.status != 0:
+        raise SolverError(f"{what}: no relative-interior point found on facet {r} (status {result.status})")
+    return result.x[:k]
+
+
+def recession_cone_has_interior(G: np.ndarray, what: str) -> bool:
+    r"""Whether :math:`\{d : Gd \le 0\}` has an interior, i.e. the polytope holds balls of every radius.
+
+    Decided by the bounded LP: max s s.t. :math:`G_i d + s\|G_i\| \le 0`, :math:`-1 \le d \le 1`, :math:`0 \le s \le 1`.
+    """
+    G = G[nonzero_rows(G)]
+    k = G.shape[1]
+    if len(G) == 0:
+        return True
+    norms = np.linalg.norm(G, axis=1)
+    objective = np.zeros(k + 1)
+    objective[-1] = -1.0
+    result = _linprog(objective, np.column_stack([G, norms]), np.zeros(len(G)), [(-1, 1)] * k + [(0, 1)],
+                      f"{what}, recession cone")
+    return result.status == 0 and result.x[-1] > 1e-9
 
 
 def facets_and_boundedness(G: np.ndarray, h: np.ndarray, center: np.ndarray, what: str) -> tuple[np.ndarray, bool]:
@@ -63,7 +102,7 @@ def facets_and_boundedness(G: np.ndarray, h: np.ndarray, center: np.ndarray, wha
     ``center`` must be an interior point (every nonzero row strictly slack).
     """
     k = G.shape[1]
-    rows = np.flatnonzero(_nonzero_rows(G))
+    rows = np.flatnonzero(nonzero_rows(G))
     slack = h[rows] - G[rows] @ center
     if np.any(slack <= 0):
         raise ValueError(f"{what}: center is not an interior point")
@@ -123,6 +162,6 @@ def volume(G: np.ndarray, h: np.ndarray, center: np.ndarray) -> float:
         upper = np.min(h[g > 0] / g[g > 0])
         lower = np.max(h[g < 0] / g[g < 0])
         return float(upper - lower)
-    keep = _nonzero_rows(G)
+    keep = nonzero_rows(G)
     vertices = HalfspaceIntersection(np.column_stack([G[keep], -h[keep]]), center).intersections
     return float(ConvexHull(vertices).volume)

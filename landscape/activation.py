@@ -17,6 +17,10 @@ from . import _kernels, _validate
 from .network import ReLUNet
 
 
+DEFAULT_BOUNDARY_RTOL = 1e-10
+"""Relative rounding slack under which a pre-activation counts as lying on its switching hyperplane."""
+
+
 def _flat_offsets(hidden_widths: tuple[int, ...]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(hidden_widths)]).astype(np.int64)
 
@@ -210,6 +214,28 @@ def near_zero_mask(net: ReLUNet, X, tau) -> np.ndarray:
         x = x @ w.T
         _kernels.bias_relu_near_zero(x, b, tau, mask, offset)
         offset += w.shape[0]
+    return mask[0] if single else mask
+
+
+def on_switching_hyperplanes(net: ReLUNet, X, rtol: float = DEFAULT_BOUNDARY_RTOL) -> np.ndarray:
+    r"""Which neurons pass through x: pre-activations equal to 0 up to rounding.
+
+    Neuron (i, j) passes through x when :math:`|z_{ij}(x)| \le s_{ij}` with the slack
+    :math:`s_{ij} = \mathrm{rtol}\,(\|w_{ij}\|\,\|x_{i-1}\| + |b_{ij}|) + \|w_{ij}\|\, e_{i-1}`,
+    :math:`e_i = \|s_{i\cdot}\|`, :math:`e_0 = 0`: this layer's rounding plus what the previous layers'
+    slack can move it (ReLU is 1-Lipschitz). Boolean mask over the flat neuron order, ``(H,)`` or ``(N, H)``.
+    """
+    rtol = _validate.nonnegative_scalar(rtol, "rtol")
+    X, single = _validate.points(X, "X", net.input_dim)
+    mask = np.empty((X.shape[0], net.n_hidden), dtype=bool)
+    x, err, offset = X, np.zeros(X.shape[0]), 0
+    for w, b in zip(net.weights, net.effective_biases):
+        slack, err_next = np.empty((X.shape[0], w.shape[0])), np.empty(X.shape[0])
+        norms = np.sqrt(np.einsum("ij,ij->i", w, w))
+        _kernels.rounding_slack(b, norms, np.sqrt(np.einsum("ij,ij->i", x, x)), err, rtol, slack, err_next)
+        z = x @ w.T + b
+        mask[:, offset:offset + w.shape[0]] = np.abs(z) <= slack
+        x, err, offset = np.maximum(z, 0.0), err_next, offset + w.shape[0]
     return mask[0] if single else mask
 
 

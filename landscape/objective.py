@@ -5,10 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels, _validate
+from .activation import DEFAULT_BOUNDARY_RTOL
 from .network import ReLUNet
-
-DEFAULT_BOUNDARY_RTOL = 1e-10
-"""Relative slack under which a pre-activation counts as lying on its switching hyperplane."""
 
 
 def gaussian_measurements(m: int, n: int, rng=None) -> np.ndarray:
@@ -151,9 +149,9 @@ class Objective:
         D : array_like, same shape as X
             Directions (not normalised here).
         rtol : float
-            A neuron counts as lying on its switching hyperplane when
-            :math:`|z_{ij}| \le \mathrm{rtol}\,(\|w_{ij}\|\,\|x_{i-1}\| + |b_{ij}|)`, which absorbs the
-            rounding of points constructed on a boundary; ``rtol=0`` is the strict floating-point reading.
+            A neuron counts as lying on its switching hyperplane when its pre-activation is within its
+            rounding slack (see :func:`landscape.on_switching_hyperplanes`), which absorbs the rounding of
+            points constructed on a boundary; ``rtol=0`` is the strict floating-point reading.
 
         Returns
         -------
@@ -165,12 +163,13 @@ class Objective:
         if D_checked.shape != X.shape:
             expected = X.shape[1:] if single else X.shape
             raise ValueError(f"D must have the same shape as X, {expected}; got {np.shape(D)}")
-        x, xdot = X, D_checked
+        x, xdot, err = X, D_checked, np.zeros(X.shape[0])
         for w, b, norms in zip(self._net.weights, self._net.effective_biases, self._row_norms):
-            x_norms = np.sqrt(np.einsum("ij,ij->i", x, x))
+            slack, err_next = np.empty((X.shape[0], w.shape[0])), np.empty(X.shape[0])
+            _kernels.rounding_slack(b, norms, np.sqrt(np.einsum("ij,ij->i", x, x)), err, rtol, slack, err_next)
             z, zdot = x @ w.T, xdot @ w.T
-            _kernels.one_sided_step(z, zdot, b, norms, x_norms, rtol)
-            x, xdot = z, zdot
+            _kernels.one_sided_step(z, zdot, b, slack)
+            x, xdot, err = z, zdot, err_next
         r = self._residual(x)
         rdot = xdot if self._B is None else xdot @ self._B.T
         slopes = np.einsum("ij,ij->i", r, rdot)

@@ -23,10 +23,11 @@ from .activation import (
     activation_pattern,
     affine_map,
     near_zero_mask,
+    on_switching_hyperplanes,
     preactivation_maps_of_gates,
 )
 from .network import ReLUNet
-from .objective import DEFAULT_BOUNDARY_RTOL
+from .activation import DEFAULT_BOUNDARY_RTOL
 
 DEFAULT_INTERIOR_TOL = 1e-9
 """A pattern is a region only if it holds a ball of radius > DEFAULT_INTERIOR_TOL * (1 + |centre|)."""
@@ -73,8 +74,16 @@ def _inside_box(x: np.ndarray, bounds, k: int):
 
 
 def _sign_halfspaces(M: np.ndarray, m: np.ndarray, gates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``-(M_g x + m_g) <= 0`` for active g, ``M_g x + m_g <= 0`` for inactive g.
+
+    Active means z > 0, which the closed row cannot say when z is the constant m_g on the whole piece:
+    then the pattern is impossible unless m_g > 0, and the row is made infeasible (0 <= -1).
+    """
     sign = np.where(gates, -1.0, 1.0)
-    return sign[:, None] * M, -sign * m
+    G, h = sign[:, None] * M, -sign * m
+    impossible = gates & ~_polytope.nonzero_rows(M) & (m <= 0)
+    h[impossible] = -1.0
+    return G, h
 
 
 def _with_box(G, h, box):
@@ -92,11 +101,10 @@ def _interior_ball(G, h, interior_tol: float, what: str):
         return None
     center, radius = ball
     if radius >= 1.0 - 1e-12:
-        unbounded = _polytope.chebyshev_ball(G, h, None, what)
-        if unbounded is not None and np.isfinite(unbounded[1]):
-            center, radius = unbounded
-        else:
+        if _polytope.recession_cone_has_interior(G, what):
             radius = np.inf
+        else:
+            center, radius = _polytope.chebyshev_ball(G, h, None, what)
     if radius <= interior_tol * (1.0 + np.linalg.norm(center)):
         return None
     return center, radius
@@ -264,20 +272,15 @@ def region_of(net: ReLUNet, x, bounds=None, rtol: float = DEFAULT_BOUNDARY_RTOL,
               interior_tol: float = DEFAULT_INTERIOR_TOL) -> Region:
     r"""The region containing x.
 
-    A neuron with :math:`|z_{ij}(x)| \le \mathrm{rtol}\,(\|w_{ij}\|\,\|x_{i-1}\| + |b_{ij}|)` counts as
-    passing through x. When x lies on the common boundary of two or more regions this raises
+    A neuron whose pre-activation is 0 up to its rounding slack (see
+    :func:`~landscape.on_switching_hyperplanes`) counts as passing through x. When x lies on the common boundary of two or more regions this raises
     :class:`BoundaryPointError`, whose ``regions`` attribute lists them, instead of picking one.
     """
     point = _validate.point(x, "x", net.input_dim)
     rtol = _validate.nonnegative_scalar(rtol, "rtol")
     box = _inside_box(point, bounds, net.input_dim)
-    pattern, preacts = activation_pattern(net, point, return_preactivations=True)
-    on_hyperplane, current = [], point
-    for w, b, z in zip(net.weights, net.effective_biases, preacts):
-        scale = np.linalg.norm(w, axis=1) * np.linalg.norm(current) + np.abs(b)
-        on_hyperplane.append(np.abs(z) <= rtol * scale)
-        current = np.maximum(z, 0.0)
-    zero = np.flatnonzero(np.concatenate(on_hyperplane))
+    pattern = activation_pattern(net, point)
+    zero = np.flatnonzero(on_switching_hyperplanes(net, point, rtol))
     what = f"regions touching x={point}"
     touching = _pieces_by_flips(net, pattern.unpack(), zero, box, interior_tol, what)
     if len(touching) == 1:
@@ -353,6 +356,25 @@ class RegionSet:
         return f"RegionSet(count={len(self)}, edges={len(self.adjacency)}, bounds={self.bounds})"
 
 
+def _neighbours_across(net: ReLUNet, region: Region, g: int, interior_tol: float) -> list[Region]:
+    """The regions across facet g of a region (not the region itself).
+
+    In general position crossing the facet flips neuron g alone. When that pattern is empty, several
+    neurons switch on the facet together: find every neuron vanishing at a relative-interior point of
+    the facet and collect the regions touching that point.
+    """
+    flipped = region.pattern.flipped([g])
+    try:
+        return [Region.from_pattern(net, flipped, region.bounds, interior_tol)]
+    except EmptyRegionError:
+        pass
+    point = _polytope.facet_point(*region.halfspaces(), g, f"neighbours of {region.pattern!r}")
+    zero = np.flatnonzero(on_switching_hyperplanes(net, point, rtol=1e-7))
+    touching = _pieces_by_flips(net, region.pattern.unpack(), zero, region.bounds, interior_tol,
+                                f"regions across facet {g} of {region.pattern!r}")
+    return [r for r in touching if r.pattern != region.pattern]
+
+
 def _starting_region(net: ReLUNet, box, interior_tol: float) -> Region:
     k = net.input_dim
     start = np.zeros(k) if box is None else (box[0] + box[1]) / 2
@@ -399,20 +421,19 @@ def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
         a = queue.popleft()
         region = regions[a]
         for g in region.facets:
-            neighbour = region.pattern.flipped([int(g)])
-            b = index.get(neighbour)
-            if b is None:
-                try:
-                    found = Region.from_pattern(net, neighbour, box, interior_tol)
-                except EmptyRegionError:
-                    continue
-                if len(regions) >= max_regions:
-                    raise TooManyRegionsError(
-                        f"enumeration stopped at max_regions = {max_regions}: {len(regions)} regions found so far "
-                        f"and {len(queue) + 1} still to expand; raise max_regions or pass bounds", len(regions))
-                b = len(regions)
-                regions.append(found)
-                index[neighbour] = b
-                queue.append(b)
-            edges.add((min(a, b), max(a, b), int(g)))
+            g = int(g)
+            known = index.get(region.pattern.flipped([g]))
+            across = [regions[known]] if known is not None else _neighbours_across(net, region, g, interior_tol)
+            for found in across:
+                b = index.get(found.pattern)
+                if b is None:
+                    if len(regions) >= max_regions:
+                        raise TooManyRegionsError(
+                            f"enumeration stopped at max_regions = {max_regions}: {len(regions)} regions found so "
+                            f"far and {len(queue) + 1} still to expand; raise max_regions or pass bounds", len(regions))
+                    b = len(regions)
+                    regions.append(found)
+                    index[found.pattern] = b
+                    queue.append(b)
+                edges.add((min(a, b), max(a, b), g))
     return RegionSet(net, regions, sorted(edges), box)

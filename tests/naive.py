@@ -104,3 +104,93 @@ def one_sided_difference(f, x, d, t=1e-6):
     q1 = (f(x + t * d) - f(x)) / t
     q2 = (f(x + 2 * t * d) - f(x)) / (2 * t)
     return 2 * q1 - q2
+
+
+# ---------------------------------------------------------------------------- polytopes and regions
+def pattern_halfspaces(net, gates):
+    """(G, h) of the pattern's polytope: z_g(x) >= 0 for active g, z_g(x) <= 0 for inactive g."""
+    layers, start = [], 0
+    for w in net.weights:
+        layers.append(np.asarray(gates[start:start + w.shape[0]], dtype=bool))
+        start += w.shape[0]
+    rows = []
+    for (A, a), gate in zip(preactivation_maps(net, layers), layers):
+        for j, active in enumerate(gate):
+            rows.append((-A[j], a[j]) if active else (A[j], -a[j]))
+    return np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
+
+
+def box_rows(bounds, k):
+    lo, hi = (np.full(k, float(b)) if np.ndim(b) == 0 else np.asarray(b, float) for b in bounds)
+    return np.vstack([np.eye(k), -np.eye(k)]), np.concatenate([hi, -lo])
+
+
+def chebyshev(G, h):
+    """(centre, r): max r s.t. G x + r |G_i| <= h, 0 <= r <= 1, by one scipy linprog; r = 0 when empty."""
+    from scipy.optimize import linprog
+
+    k = G.shape[1]
+    norms = np.linalg.norm(G, axis=1)
+    res = linprog(np.r_[np.zeros(k), -1.0], A_ub=np.c_[G, norms], b_ub=h,
+                  bounds=[(None, None)] * k + [(0, 1)], method="highs")
+    return (res.x[:k], float(res.x[-1])) if res.status == 0 else (None, 0.0)
+
+
+def inscribed_radius(G, h):
+    return chebyshev(G, h)[1]
+
+
+def has_interior(net, gates, bounds=None, tol=1e-9):
+    """The definition: some open ball of inputs has exactly this pattern. The closed polytope must hold a
+    ball, and its centre must really have the pattern (a neuron that is identically 0 cannot be active)."""
+    G, h = pattern_halfspaces(net, gates)
+    if bounds is not None:
+        Gb, hb = box_rows(bounds, net.input_dim)
+        G, h = np.vstack([G, Gb]), np.concatenate([h, hb])
+    centre, radius = chebyshev(G, h)
+    if radius <= tol:
+        return False
+    return pattern_bits(net, centre) == np.packbits(np.asarray(gates, dtype=bool)).tobytes()
+
+
+def regions_by_brute_force(net, bounds=None):
+    """Pattern bytes of every gate vector in {0, 1}^H whose polytope has an interior (tiny H only)."""
+    H = net.n_hidden
+    found = set()
+    for code in range(2 ** H):
+        gates = [(code >> (H - 1 - g)) & 1 == 1 for g in range(H)]
+        if has_interior(net, gates, bounds):
+            found.add(np.packbits(np.array(gates)).tobytes())
+    return found
+
+
+def pieces_by_brute_force(net, x, tau):
+    """P(x, θ, τ) by trying every subset of S(x, θ, τ) to flip."""
+    flat_s = [g for g, (i, j) in enumerate((i, j) for i, n in enumerate(net.hidden_widths, 1) for j in range(n))
+              if (i, j) in near_zero_set(net, x, tau)]
+    base = np.unpackbits(np.frombuffer(pattern_bits(net, x), np.uint8), count=net.n_hidden).astype(bool)
+    found = set()
+    for code in range(2 ** len(flat_s)):
+        gates = base.copy()
+        for t, g in enumerate(flat_s):
+            if (code >> t) & 1:
+                gates[g] = not gates[g]
+        if has_interior(net, gates):
+            found.add(np.packbits(gates).tobytes())
+    return found
+
+
+def facets_by_lp(G, h):
+    """Row r is irredundant when max G_r x over the other rows (and G_r x <= h_r + 1) exceeds h_r."""
+    from scipy.optimize import linprog
+
+    facets = []
+    for r in range(len(G)):
+        if np.linalg.norm(G[r]) == 0:
+            continue
+        relaxed = h.copy()
+        relaxed[r] += 1.0
+        res = linprog(-G[r], A_ub=G, b_ub=relaxed, bounds=[(None, None)] * G.shape[1], method="highs")
+        if res.status == 0 and -res.fun > h[r] + 1e-9 * (1 + abs(h[r])):
+            facets.append(r)
+    return facets

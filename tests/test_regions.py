@@ -1,0 +1,225 @@
+from math import comb
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import naive
+from constructions import boundary_point
+from landscape import (
+    BoundaryPointError,
+    EmptyRegionError,
+    ReLUNet,
+    Region,
+    TooManyRegionsError,
+    activation_pattern,
+    enumerate_regions,
+    local_affine,
+    near_zero_set,
+    pieces,
+    region_of,
+)
+from strategies import networks, seeds
+from tolerances import EXACT
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+@pytest.mark.parametrize("n", [1, 4, 9])
+def test_one_hidden_layer_count_over_the_whole_space(k, n):
+    # n hyperplanes in general position cut R^k into sum_{i<=k} C(n, i) regions.
+    net = ReLUNet.random([k, n], rng=100 * k + n)
+    assert len(enumerate_regions(net)) == sum(comb(n, i) for i in range(k + 1))
+
+
+@pytest.mark.parametrize("widths, bias, bounds", [
+    ([2, 3, 3], True, None),
+    ([2, 4, 3], True, (-1.5, 1.0)),
+    ([1, 3, 4], True, None),
+    ([3, 4, 3], True, None),
+    ([2, 3, 2, 2], True, (-2.0, 2.0)),
+    ([2, 5, 3], False, None),
+])
+def test_enumeration_equals_brute_force_over_all_patterns(widths, bias, bounds):
+    net = ReLUNet.random(widths, bias=bias, rng=sum(widths))
+    found = {r.pattern.bits for r in enumerate_regions(net, bounds=bounds)}
+    assert found == naive.regions_by_brute_force(net, bounds)
+
+
+@given(net=networks(max_k=3, max_depth=2, max_width=7, readout=False), seed=seeds)
+def test_enumeration_contains_every_sampled_region(net, seed):
+    box = (-2.0, 2.0)
+    regions = enumerate_regions(net, bounds=box)
+    X = np.random.default_rng(seed).uniform(-2, 2, size=(300, net.input_dim))
+    where = regions.locate(X)
+    assert np.all(where >= 0)
+    for x, i in zip(X, where):
+        assert regions[i].contains(x)
+    # Sampled patterns are regions; regions carry pairwise different patterns.
+    assert len({r.pattern for r in regions}) == len(regions)
+
+
+@given(net=networks(max_k=3, max_depth=2, max_width=6, readout=False), data=st.data())
+def test_regions_in_a_box_tile_it(net, data):
+    assume(net.input_dim >= 2)
+    lo = data.draw(st.floats(-3, -0.5))
+    hi = data.draw(st.floats(0.5, 3))
+    regions = enumerate_regions(net, bounds=(lo, hi))
+    total = sum(r.volume() for r in regions)
+    np.testing.assert_allclose(total, (hi - lo) ** net.input_dim, rtol=1e-7)
+    # Interiors are disjoint: two patterns first differ at a neuron whose row is shared with opposite signs.
+    for a in range(len(regions)):
+        for b in range(a + 1, len(regions)):
+            ga, gb = regions[a].pattern.unpack(), regions[b].pattern.unpack()
+            g = int(np.flatnonzero(ga != gb)[0])
+            np.testing.assert_allclose(regions[a].G[g], -regions[b].G[g], **EXACT)
+            np.testing.assert_allclose(regions[a].h[g], -regions[b].h[g], **EXACT)
+
+
+@given(net=networks(max_k=3, max_depth=3, max_width=6, bias=True, readout=False))
+def test_adjacency_is_symmetric_and_flips_one_neuron(net):
+    # Random biases put the hyperplanes in general position (almost surely).
+    regions = enumerate_regions(net, bounds=(-2.0, 2.0))
+    for a, b, g in regions.adjacency:
+        assert regions[a].pattern.differences(regions[b].pattern) == {net.neuron(int(g))}
+        assert g in regions[a].facets and g in regions[b].facets
+        assert (b, g) in regions.neighbours(a) and (a, g) in regions.neighbours(b)
+    # Every neuron facet of every region leads to a recorded neighbour.
+    for a, region in enumerate(regions):
+        assert sorted(g for _, g in regions.neighbours(a)) == sorted(int(g) for g in region.facets)
+
+
+@given(net=networks(max_k=3, max_depth=2, max_width=6, bias=True), seed=seeds)
+def test_region_geometry_matches_naive(net, seed):
+    # General position (random biases): each facet has one owning row, as the row-by-row LP test assumes.
+    x = np.random.default_rng(seed).normal(size=net.input_dim)
+    try:
+        region = region_of(net, x)
+    except BoundaryPointError:
+        assume(False)
+    assert region.pattern == activation_pattern(net, x)
+    assert region.contains(x)
+    assert activation_pattern(net, region.interior_point) == region.pattern
+    G_ref, h_ref = naive.pattern_halfspaces(net, region.pattern.unpack())
+    np.testing.assert_allclose(region.G, G_ref, **EXACT)
+    np.testing.assert_allclose(region.h, h_ref, **EXACT)
+    assert list(region.facets) == naive.facets_by_lp(G_ref, h_ref)
+    J, c = region.affine
+    J_ref, c_ref = local_affine(net, x)
+    np.testing.assert_allclose(J, J_ref, **EXACT)
+    np.testing.assert_allclose(c, c_ref, **EXACT)
+    # The reference caps the radius at 1.
+    np.testing.assert_allclose(min(region.inradius, 1.0), naive.inscribed_radius(G_ref, h_ref), rtol=1e-6, atol=1e-9)
+
+
+def test_coincident_hyperplanes_flip_together():
+    # Bias-free with k = 1: every neuron switches at x = 0, so the one facet flips all of them at once.
+    net = ReLUNet([np.array([[1.0], [2.0], [0.5]])])
+    regions = enumerate_regions(net)
+    assert len(regions) == 2
+    ((a, b, g),) = regions.adjacency
+    assert regions[a].pattern.differences(regions[b].pattern) == {(1, 0), (1, 1), (1, 2)}
+    # A neuron fed only by inactive neurons is identically 0 there: it cannot be active.
+    chain = ReLUNet([np.array([[1.0, -1.0]]), np.array([[0.6]])])
+    assert {r.pattern.unpack().tobytes() for r in enumerate_regions(chain)} == {
+        np.array([True, True]).tobytes(), np.array([False, False]).tobytes()}
+
+
+def test_boundedness():
+    # One hidden layer, k = 2: bounded cells are those not touching infinity; a cone is unbounded.
+    net = ReLUNet.random([2, 8], rng=4)
+    regions = enumerate_regions(net)
+    unbounded = [r for r in regions if not r.bounded]
+    assert len(unbounded) == 2 * 8  # n lines in general position: 2n unbounded cells
+    for r in regions:
+        if r.bounded:
+            assert np.isfinite(r.volume()) and np.isfinite(r.inradius)
+    cone = ReLUNet([np.eye(2)])
+    assert not region_of(cone, [1.0, 1.0]).bounded
+    assert region_of(cone, [1.0, 1.0]).inradius == np.inf
+
+
+@given(net=networks(max_k=3, max_depth=3, max_width=6), seed=seeds, data=st.data())
+def test_region_of_a_boundary_point_lists_the_touching_regions(net, seed, data):
+    x0 = np.random.default_rng(seed).normal(size=net.input_dim)
+    layer = data.draw(st.integers(1, net.depth))
+    neuron = data.draw(st.integers(0, net.hidden_widths[layer - 1] - 1))
+    xb = boundary_point(net, x0, layer, neuron)
+    assume(xb is not None)
+    try:
+        region = region_of(net, xb)
+    except BoundaryPointError as error:
+        assert len(error.regions) >= 2
+        assert len({r.pattern for r in error.regions}) == len(error.regions)
+        for r in error.regions:
+            assert r.contains(xb, atol=1e-7)
+    else:
+        # The neuron's hyperplane does not cut the space around x (e.g. its map is flat there).
+        assert region.contains(xb, atol=1e-7)
+
+
+@given(net=networks(max_k=3, max_depth=2, max_width=7), seed=seeds,
+       taus=st.lists(st.floats(0.0, 0.6), min_size=2, max_size=2))
+def test_pieces_match_brute_force_and_grow_with_tau(net, seed, taus):
+    x = np.random.default_rng(seed).normal(size=net.input_dim)
+    small, large = sorted(taus)
+    assume(len(near_zero_set(net, x, large)) <= 8)
+    p_small, p_large = pieces(net, x, small), pieces(net, x, large)
+    assert {r.pattern.bits for r in p_small} == naive.pieces_by_brute_force(net, x, small)
+    assert {r.pattern.bits for r in p_large} == naive.pieces_by_brute_force(net, x, large)
+    assert {r.pattern for r in p_small} <= {r.pattern for r in p_large}
+    S = near_zero_set(net, x, large)
+    own = activation_pattern(net, x)
+    for r in p_large:
+        assert r.pattern.differences(own) <= S
+
+
+@given(net=networks(max_k=3, max_depth=3, max_width=8), seed=seeds)
+def test_pieces_at_zero_slack_is_the_own_region(net, seed):
+    x = np.random.default_rng(seed).normal(size=net.input_dim)
+    assume(not near_zero_set(net, x, 1e-9))
+    (only,) = pieces(net, x, 0.0)
+    assert only.pattern == activation_pattern(net, x)
+
+
+def test_pieces_reach_beyond_the_component_of_x():
+    # z_2 = 2 relu(x) + 2 relu(-x) - 0.5 = 2|x| - 0.5. At x = 1 with tau = 1.2, S = the two layer-1 neurons;
+    # the pieces keeping z_2 > 0 are x > 0.25 and x < -0.25: two components, both in P(x, θ, τ).
+    net = ReLUNet([np.array([[1.0], [-1.0]]), np.array([[2.0, 2.0]])], biases=[np.zeros(2), np.array([-0.5])])
+    x = np.array([1.0])
+    assert near_zero_set(net, x, 1.2) == {(1, 0), (1, 1)}
+    found = pieces(net, x, tau=1.2)
+    assert sorted(float(r.interior_point[0]) > 0 for r in found) == [False, True]
+    for r in found:
+        assert r.pattern.layer(2).all()
+
+
+def test_empty_pattern_is_not_a_region():
+    net = ReLUNet([np.array([[1.0], [1.0]])], biases=[np.array([0.0, -1.0])])
+    # Neuron 2 active (x > 1) with neuron 1 inactive (x < 0) is impossible.
+    pattern = activation_pattern(net, [2.0]).flipped([0])
+    with pytest.raises(EmptyRegionError, match="empty interior"):
+        Region.from_pattern(net, pattern)
+
+
+def test_max_regions_stops_with_the_count():
+    net = ReLUNet.random([2, 30], rng=0)
+    with pytest.raises(TooManyRegionsError, match="max_regions = 50") as info:
+        enumerate_regions(net, max_regions=50)
+    assert info.value.count == 50
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda net: enumerate_regions(net, bounds=(1.0, 1.0)), "lo < hi"),
+    (lambda net: enumerate_regions(net, bounds=([0, 0, 0], [1, 1, 1])), r"bounds\[0\].*\(2,\)"),
+    (lambda net: enumerate_regions(net, bounds=(0.0,)), "pair"),
+    (lambda net: enumerate_regions(net, max_regions=0), "max_regions"),
+    (lambda net: pieces(net, [0.1, 0.2], -1.0), "tau"),
+    (lambda net: pieces(net, [[0.1, 0.2]], 0.1), "x.*one point"),
+    (lambda net: region_of(net, [0.1, 0.2, 0.3]), "x"),
+    (lambda net: region_of(net, [5.0, 0.0], bounds=(-1, 1)), "outside bounds"),
+    (lambda net: Region.from_pattern(net, "pattern"), "pattern"),
+])
+def test_bad_geometry_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(ReLUNet.random([2, 5, 4], rng=1))
