@@ -16,8 +16,10 @@ from .activation import (
     preactivation_maps,
     preactivations,
 )
+from .critical import GlobalMinimum, LocalMinimum, global_minimizer, local_minima
 from .network import ReLUNet
 from .objective import Objective, gaussian_measurements
+from .qp import QPSolution, QPSolveError, minimize_on_region, polytope_qp
 from .regions import (
     BoundaryPointError,
     EmptyRegionError,
@@ -34,7 +36,11 @@ __all__ = [
     "ActivationPatterns",
     "BoundaryPointError",
     "EmptyRegionError",
+    "GlobalMinimum",
+    "LocalMinimum",
     "Objective",
+    "QPSolution",
+    "QPSolveError",
     "ReLUNet",
     "Region",
     "RegionSet",
@@ -43,12 +49,16 @@ __all__ = [
     "affine_map",
     "enumerate_regions",
     "gaussian_measurements",
+    "global_minimizer",
+    "local_minima",
     "local_affine",
+    "minimize_on_region",
     "near_zero_mask",
     "near_zero_set",
     "on_switching_hyperplanes",
     "preactivation_maps",
     "pieces",
+    "polytope_qp",
     "preactivations",
     "region_of",
 ]

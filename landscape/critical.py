@@ -1,0 +1,168 @@
+r"""Exact local and global minimisers of :math:`f(x) = \tfrac12\|AG(x) - Ay\|^2` (small k).
+
+On each region f is a convex quadratic, so its minimum over the region is one QP. A point is a local
+minimum of f exactly when it minimises f over every region whose closure contains it: f is the
+minimum-free union of those quadratics near the point, and each is convex. Enumerating the regions
+and solving one QP per region therefore gives every local minimum and the global one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activation import activation_pattern, on_switching_hyperplanes
+from .objective import Objective
+from .qp import QPSolution, minimize_on_region
+from .regions import RegionSet, _pieces_by_flips, as_box, enumerate_regions
+
+VALUE_RTOL = 1e-9
+"""f(x) counts as equal to a region's minimum when within VALUE_RTOL * (1 + |f|)."""
+POINT_RTOL = 1e-6
+"""Two minimisers closer than POINT_RTOL * (1 + |x|) are the same point."""
+THROUGH_RTOL = 1e-7
+"""Rounding slack (see on_switching_hyperplanes) for deciding which regions a QP solution touches."""
+
+
+@dataclass(frozen=True)
+class LocalMinimum:
+    """A local minimum of f: the point, its value, and the regions (indices) whose closures contain it."""
+
+    x: np.ndarray
+    value: float
+    regions: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class GlobalMinimum:
+    """The global minimiser and how isolated it is.
+
+    Attributes
+    ----------
+    x, value : the minimiser and :math:`f^* = f(x)`.
+    region : int
+        Index in ``regions`` of a region whose QP attains it.
+    gap : float
+        Value of the best local minimum elsewhere minus :math:`f^*` (``inf`` if there is none). A gap of
+        about 0 means the minimiser is not unique, which Assumption 3.2 rules out.
+    runner_up : LocalMinimum or None
+    local_minima : tuple of LocalMinimum
+    regions : RegionSet
+    """
+
+    x: np.ndarray
+    value: float
+    region: int
+    gap: float
+    runner_up: LocalMinimum | None
+    local_minima: tuple[LocalMinimum, ...]
+    regions: RegionSet
+
+    @property
+    def unique(self) -> bool:
+        """Whether no other local minimum comes within VALUE_RTOL of the global value."""
+        return self.gap > VALUE_RTOL * (1.0 + abs(self.value))
+
+
+def _regions_and_minima(objective: Objective, bounds, regions, max_regions) -> tuple[RegionSet, list[QPSolution]]:
+    if not isinstance(objective, Objective):
+        raise ValueError(f"objective must be an Objective; got {type(objective).__name__}")
+    if regions is None:
+        regions = enumerate_regions(objective.net, bounds, max_regions=max_regions)
+    elif not isinstance(regions, RegionSet):
+        raise ValueError(f"regions must be a RegionSet from enumerate_regions; got {type(regions).__name__}")
+    return regions, [minimize_on_region(objective, r) for r in regions]
+
+
+def _touching(objective: Objective, regions: RegionSet, x: np.ndarray) -> list[int]:
+    """Indices of the regions whose closure contains x."""
+    net = objective.net
+    through = np.flatnonzero(on_switching_hyperplanes(net, x, THROUGH_RTOL))
+    base = activation_pattern(net, x).unpack()
+    found = _pieces_by_flips(net, base, through, regions.bounds, 1e-12, f"regions touching {x}")
+    indices = []
+    for region in found:
+        try:
+            indices.append(regions.index(region.pattern))
+        except KeyError:  # thinner than the enumeration's interior tolerance
+            continue
+    return indices
+
+
+def _refuted_across_active_facets(regions: RegionSet, minima: list[QPSolution], a: int, threshold: float) -> bool:
+    """A quick sufficient test that region a's minimiser is no local minimum: a region across one of the
+    facets it lies on has a lower minimum (and contains the point, since the facet's neuron alone flips)."""
+    region = regions[a]
+    G, h = region.halfspaces()
+    for g in minima[a].active(G, h):
+        if g >= len(region.h):
+            continue
+        try:
+            b = regions.index(region.pattern.flipped([int(g)]))
+        except KeyError:
+            continue
+        if minima[b].value < threshold and regions[b].contains(minima[a].x, atol=1e-7):
+            return True
+    return False
+
+
+def local_minima(objective: Objective, bounds=None, regions: RegionSet | None = None,
+                 max_regions: int = 1_000_000) -> list[LocalMinimum]:
+    r"""Every local minimum of f, exactly, sorted by value.
+
+    Parameters
+    ----------
+    objective : Objective
+    bounds : (lo, hi) or None
+        Restrict to a box: then these are the local minima of f on the box (a minimum may sit on its
+        boundary). None searches all of :math:`\mathbb{R}^k`.
+    regions : RegionSet, optional
+        A previous :func:`enumerate_regions` result for the same network and bounds, to reuse.
+    max_regions : int
+        Passed to :func:`enumerate_regions`.
+
+    Notes
+    -----
+    Where f is flat along a set of minimisers (a singular quadratic on a region), one point of the set
+    per region stands for it.
+    """
+    regions, minima = _regions_and_minima(objective, bounds, regions, max_regions)
+    found: list[LocalMinimum] = []
+    for a, solution in enumerate(minima):
+        x, value = solution.x, solution.value
+        tolerance = VALUE_RTOL * (1 + abs(value))
+        if _refuted_across_active_facets(regions, minima, a, value - tolerance):
+            continue
+        if any(np.linalg.norm(x - m.x) <= POINT_RTOL * (1 + np.linalg.norm(m.x)) for m in found):
+            continue
+        touching = _touching(objective, regions, x)
+        if a not in touching:
+            touching.append(a)
+        if all(value <= minima[b].value + tolerance for b in touching):
+            found.append(LocalMinimum(x, value, tuple(sorted(touching))))
+    return sorted(found, key=lambda m: m.value)
+
+
+def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | None = None,
+                     max_regions: int = 1_000_000) -> GlobalMinimum:
+    r"""The global minimiser :math:`x^* = \operatorname{argmin} f` (over a box, or all of :math:`\mathbb{R}^k`),
+    its value, and the gap to the best local minimum elsewhere.
+
+    Examples
+    --------
+    >>> from landscape import ReLUNet, Objective
+    >>> net = ReLUNet.random([2, 12, 24], rng=0)
+    >>> best = global_minimizer(Objective(net, net.forward([0.4, -0.7])))
+    >>> np.round(best.x, 6), best.value < 1e-20
+    (array([ 0.4, -0.7]), True)
+    """
+    as_box(bounds, objective.net.input_dim)
+    regions, minima = _regions_and_minima(objective, bounds, regions, max_regions)
+    best = int(np.argmin([s.value for s in minima]))
+    x, value = minima[best].x, minima[best].value
+    local = local_minima(objective, regions=regions)
+    others = [m for m in local if np.linalg.norm(m.x - x) > POINT_RTOL * (1 + np.linalg.norm(x))]
+    runner_up = others[0] if others else None
+    gap = runner_up.value - value if runner_up is not None else np.inf
+    return GlobalMinimum(x, value, best, gap, runner_up, tuple(local), regions)

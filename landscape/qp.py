@@ -1,0 +1,167 @@
+r"""The per-polytope QP: f restricted to one linear piece is a convex quadratic.
+
+On a region :math:`\{x : Gx \le h\}` where :math:`G(x) = Jx + c`,
+
+.. math:: \min_x \tfrac12 \|M x - v\|^2 \quad \text{s.t.} \quad Gx \le h,
+   \qquad M = AJ,\; v = A(y - c).
+
+cvxpy models this family: one DPP problem per shape ``(k, rows)`` (parameters
+:math:`R, w` with :math:`\|Mx - v\|^2 = \|Rx - w\|^2 + \mathrm{const}`, and :math:`G, h`), compiled
+once and re-solved with new parameter values. Re-solving through cvxpy still costs about a
+millisecond of parameter handling per QP, many times the solve itself, so the hot path hands the
+same condensed matrices (:math:`H = M^\top M`, :math:`f = -M^\top v`, G, h) straight to DAQP, an exact
+dual active-set solver, and certifies its answer by the KKT conditions. An answer that fails the
+certificate is re-solved with the compiled cvxpy problem and Clarabel and certified again; if that
+fails too, :class:`QPSolveError` names the polytope. No value is returned uncertified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validate
+
+FEASIBILITY_TOL = 1e-9
+STATIONARITY_TOL = 1e-7
+
+
+class QPSolveError(RuntimeError):
+    """Neither DAQP nor the cvxpy fallback produced a certified optimum."""
+
+
+@dataclass(frozen=True)
+class QPSolution:
+    r"""A certified minimiser of :math:`\tfrac12\|Mx - v\|^2` over :math:`\{Gx \le h\}`.
+
+    Attributes
+    ----------
+    x : ndarray (k,)
+    value : float
+        :math:`\tfrac12\|Mx - v\|^2`, evaluated from the residual (no cancellation).
+    multipliers : ndarray (rows,)
+        KKT multipliers :math:`\lambda \ge 0` with :math:`M^\top(Mx - v) + G^\top\lambda = 0`.
+    solver : str
+        ``"DAQP"`` or ``"cvxpy/CLARABEL"``.
+    """
+
+    x: np.ndarray
+    value: float
+    multipliers: np.ndarray
+    solver: str
+
+    def active(self, G: np.ndarray, h: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+        """Indices of the constraints that hold with equality at x (to ``tol`` relative)."""
+        return np.flatnonzero(h - G @ self.x <= tol * (1 + np.abs(h)))
+
+
+def _certify(H, f, G, h, x, lam) -> str | None:
+    """None when (x, λ) satisfies the KKT conditions to tolerance, else what failed."""
+    scale_h = 1.0 + float(np.max(np.abs(h), initial=0.0))
+    slack = h - G @ x
+    if np.min(slack, initial=np.inf) < -FEASIBILITY_TOL * scale_h:
+        return f"infeasible by {-np.min(slack):.2e}"
+    if np.min(lam, initial=0.0) < -STATIONARITY_TOL:
+        return f"negative multiplier {np.min(lam):.2e}"
+    gradient = H @ x + f
+    residual = gradient + G.T @ lam
+    scale = 1.0 + np.linalg.norm(f) + np.linalg.norm(H) * np.linalg.norm(x) + np.linalg.norm(G.T @ lam)
+    if np.linalg.norm(residual) > STATIONARITY_TOL * scale:
+        return f"stationarity residual {np.linalg.norm(residual):.2e}"
+    if np.max(np.abs(lam * slack), initial=0.0) > STATIONARITY_TOL * scale * scale_h:
+        return f"complementarity {np.max(np.abs(lam * slack)):.2e}"
+    return None
+
+
+class PolytopeQP:
+    """The QP family of one shape: ``k`` variables and ``rows`` inequalities.
+
+    Use :func:`polytope_qp` to get the shared instance of a shape.
+    """
+
+    def __init__(self, k: int, rows: int):
+        self.k, self.rows = k, rows
+        self._problem = None
+
+    def _cvxpy_problem(self):
+        if self._problem is None:
+            import cvxpy as cp
+
+            x = cp.Variable(self.k)
+            R, w = cp.Parameter((self.k, self.k)), cp.Parameter(self.k)
+            G, h = cp.Parameter((self.rows, self.k)), cp.Parameter(self.rows)
+            constraint = G @ x <= h
+            problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(R @ x - w)), [constraint])
+            assert problem.is_dpp()
+            self._problem = (problem, x, R, w, G, h, constraint)
+        return self._problem
+
+    def solve(self, M, v, G, h, what: str = "polytope") -> QPSolution:
+        r"""Minimise :math:`\tfrac12\|Mx - v\|^2` subject to :math:`Gx \le h`.
+
+        Parameters
+        ----------
+        M : ndarray (m, k)
+        v : ndarray (m,)
+        G : ndarray (rows, k)
+        h : ndarray (rows,)
+        what : str
+            Names the polytope in error messages.
+        """
+        if G.shape != (self.rows, self.k) or h.shape != (self.rows,) or M.shape[1] != self.k or v.shape != M.shape[:1]:
+            raise ValueError(f"{what}: expected M (m, {self.k}), v (m,), G ({self.rows}, {self.k}), h ({self.rows},); "
+                             f"got {M.shape}, {v.shape}, {G.shape}, {h.shape}")
+        H, f = M.T @ M, -(M.T @ v)
+        import daqp
+
+        x, _, flag, info = daqp.solve(H, f, np.require(G, np.float64, ["C", "W"]), np.require(h, np.float64, ["C", "W"]))
+        failure = f"DAQP exit flag {flag}"
+        if flag in (1, 2):
+            lam = np.asarray(info["lam"])[-self.rows:] if self.rows else np.zeros(0)
+            failure = _certify(H, f, G, h, x, lam)
+            if failure is None:
+                return QPSolution(np.asarray(x), 0.5 * float(np.sum((M @ x - v) ** 2)), lam, "DAQP")
+        return self._solve_with_cvxpy(M, v, G, h, H, f, f"{what}: DAQP failed ({failure})")
+
+    def _solve_with_cvxpy(self, M, v, G, h, H, f, context: str) -> QPSolution:
+        import cvxpy as cp
+
+        problem, x, R, w, G_par, h_par, constraint = self._cvxpy_problem()
+        Q, R_full = np.linalg.qr(M, mode="reduced")
+        R_square = np.zeros((self.k, self.k))
+        R_square[: R_full.shape[0]] = R_full
+        w_square = np.zeros(self.k)
+        w_square[: R_full.shape[0]] = Q.T @ v
+        R.value, w.value, G_par.value, h_par.value = R_square, w_square, G, h
+        try:
+            problem.solve(solver=cp.CLARABEL)
+        except cp.error.SolverError as error:
+            raise QPSolveError(f"{context}; cvxpy/CLARABEL raised {error}") from None
+        if problem.status != cp.OPTIMAL:
+            raise QPSolveError(f"{context}; cvxpy/CLARABEL status {problem.status}")
+        lam = np.maximum(np.asarray(constraint.dual_value), 0.0)
+        failure = _certify(H, f, G, h, x.value, lam)
+        if failure is not None:
+            raise QPSolveError(f"{context}; cvxpy/CLARABEL answer not certified ({failure})")
+        return QPSolution(np.asarray(x.value), 0.5 * float(np.sum((M @ x.value - v) ** 2)), lam, "cvxpy/CLARABEL")
+
+
+_FAMILIES: dict[tuple[int, int], PolytopeQP] = {}
+
+
+def polytope_qp(k: int, rows: int) -> PolytopeQP:
+    """The shared :class:`PolytopeQP` of shape ``(k, rows)`` (its cvxpy problem is compiled once)."""
+    k, rows = _validate.positive_int(k, "k"), int(rows)
+    if (k, rows) not in _FAMILIES:
+        _FAMILIES[(k, rows)] = PolytopeQP(k, rows)
+    return _FAMILIES[(k, rows)]
+
+
+def minimize_on_region(objective, region) -> QPSolution:
+    r"""The exact minimiser of :math:`f(x) = \tfrac12\|AG(x) - Ay\|^2` over a region (box included)."""
+    J, c = region.affine
+    A = objective.A
+    M, v = (J, objective.y - c) if A is None else (A @ J, A @ (objective.y - c))
+    G, h = region.halfspaces()
+    return polytope_qp(G.shape[1], G.shape[0]).solve(M, v, G, h, what=f"region {region.pattern.bits.hex()}")
