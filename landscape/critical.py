@@ -15,7 +15,7 @@ import numpy as np
 from .activation import activation_pattern, on_switching_hyperplanes
 from .objective import Objective
 from .qp import QPSolution, minimize_on_region
-from .regions import RegionSet, _pieces_by_flips, as_box, enumerate_regions
+from .regions import RegionSet, _pieces_by_flips, enumerate_regions
 
 VALUE_RTOL = 1e-9
 """f(x) counts as equal to a region's minimum when within VALUE_RTOL * (1 + |f|)."""
@@ -118,7 +118,8 @@ def local_minima(objective: Objective, bounds=None, regions: RegionSet | None = 
         Restrict to a box: then these are the local minima of f on the box (a minimum may sit on its
         boundary). None searches all of :math:`\mathbb{R}^k`.
     regions : RegionSet, optional
-        A previous :func:`enumerate_regions` result for the same network and bounds, to reuse.
+        A previous :func:`enumerate_regions` result for the same network, to reuse; its bounds then
+        replace ``bounds``.
     max_regions : int
         Passed to :func:`enumerate_regions`.
 
@@ -157,7 +158,6 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
     >>> np.round(best.x, 6), best.value < 1e-20
     (array([ 0.4, -0.7]), True)
     """
-    as_box(bounds, objective.net.input_dim)
     regions, minima = _regions_and_minima(objective, bounds, regions, max_regions)
     best = int(np.argmin([s.value for s in minima]))
     x, value = minima[best].x, minima[best].value

@@ -194,3 +194,38 @@ def facets_by_lp(G, h):
         if res.status == 0 and -res.fun > h[r] + 1e-9 * (1 + abs(h[r])):
             facets.append(r)
     return facets
+
+
+# ---------------------------------------------------------------------------- minimisers
+def region_qp_fresh(net, y, A, gates, bounds=None):
+    """min f over one pattern's polytope with a freshly built cvxpy problem (Clarabel): (x, value)."""
+    import cvxpy as cp
+
+    J, c = affine_from_gates(net, [gates[s:e] for s, e in _layer_slices(net)])
+    G, h = pattern_halfspaces(net, gates)
+    if bounds is not None:
+        Gb, hb = box_rows(bounds, net.input_dim)
+        G, h = np.vstack([G, Gb]), np.concatenate([h, hb])
+    A = np.eye(len(y)) if A is None else A
+    x = cp.Variable(net.input_dim)
+    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(A @ (J @ x + c) - A @ y)), [G @ x <= h])
+    problem.solve(solver=cp.CLARABEL)
+    return x.value, problem.value
+
+
+def _layer_slices(net):
+    start = 0
+    for n in net.hidden_widths:
+        yield start, start + n
+        start += n
+
+
+def exhaustive_minimum(net, y, A, bounds=None):
+    """The global minimum value by a fresh QP on every region found by brute force over all patterns."""
+    best = (None, np.inf)
+    for bits in regions_by_brute_force(net, bounds):
+        gates = np.unpackbits(np.frombuffer(bits, np.uint8), count=net.n_hidden).astype(bool)
+        x, value = region_qp_fresh(net, y, A, gates, bounds)
+        if value < best[1]:
+            best = (x, value)
+    return best

@@ -1,0 +1,134 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import landscape.qp as qp
+import naive
+from landscape import (
+    Objective,
+    QPSolveError,
+    ReLUNet,
+    enumerate_regions,
+    gaussian_measurements,
+    global_minimizer,
+    local_minima,
+    minimize_on_region,
+    region_of,
+)
+from strategies import networks, seeds
+
+
+def objective_for(net, seed, measured=False):
+    rng = np.random.default_rng(seed)
+    A = gaussian_measurements(int(rng.integers(1, net.output_dim + 3)), net.output_dim, rng) if measured else None
+    return Objective(net, rng.normal(size=net.output_dim), A)
+
+
+@given(net=networks(max_k=5, max_depth=2, max_width=10), seed=seeds, measured=st.booleans())
+def test_region_qp_matches_a_fresh_cvxpy_problem(net, seed, measured):
+    f = objective_for(net, seed, measured)
+    region = region_of(net, np.random.default_rng(seed).normal(size=net.input_dim), bounds=(-4.0, 4.0))
+    ours = minimize_on_region(f, region)
+    _, reference = naive.region_qp_fresh(net, f.y, f.A, region.pattern.unpack(), (-4.0, 4.0))
+    np.testing.assert_allclose(ours.value, reference, rtol=1e-6, atol=1e-8)
+    assert region.contains(ours.x, atol=1e-8)
+    np.testing.assert_allclose(f.value(ours.x), ours.value, rtol=1e-9, atol=1e-12)
+
+
+def test_certificate_rejects_a_wrong_answer_and_the_fallback_takes_over(monkeypatch):
+    net = ReLUNet.random([3, 8, 8], out_dim=10, rng=0)
+    f = objective_for(net, 1)
+    region = region_of(net, [0.2, -0.1, 0.4], bounds=(-2.0, 2.0))
+    right = minimize_on_region(f, region)
+    assert right.solver == "DAQP"
+    import daqp
+
+    real = daqp.solve
+
+    def wrong(*args, **kwargs):
+        x, value, flag, info = real(*args, **kwargs)
+        return x + 0.1, value, flag, info
+
+    monkeypatch.setattr(daqp, "solve", wrong)
+    fallback = minimize_on_region(f, region)
+    assert fallback.solver == "cvxpy/CLARABEL"
+    np.testing.assert_allclose(fallback.value, right.value, rtol=1e-7, atol=1e-9)
+
+
+def test_an_infeasible_polytope_raises_naming_it():
+    family = qp.polytope_qp(1, 2)
+    with pytest.raises(QPSolveError, match="polytope 'slab'"):
+        family.solve(np.ones((1, 1)), np.ones(1), np.array([[1.0], [-1.0]]), np.array([-1.0, -1.0]), what="polytope 'slab'")
+
+
+@pytest.mark.parametrize("widths, bias, out_dim, bounds, measured", [
+    ([2, 4, 3], True, 5, None, False),
+    ([2, 3, 3], True, None, (-2.0, 2.0), True),
+    ([1, 4, 3], True, 3, None, False),
+    ([3, 4, 4], False, 6, (-1.0, 1.5), False),
+])
+def test_global_minimizer_equals_the_exhaustive_minimum(widths, bias, out_dim, bounds, measured):
+    net = ReLUNet.random(widths, out_dim=out_dim, bias=bias, rng=sum(widths))
+    f = objective_for(net, 7, measured)
+    best = global_minimizer(f, bounds=bounds)
+    _, reference = naive.exhaustive_minimum(net, f.y, f.A, bounds)
+    np.testing.assert_allclose(best.value, reference, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(f.value(best.x), best.value, rtol=1e-9, atol=1e-12)
+
+
+@given(net=networks(max_k=2, max_depth=2, max_width=10), seed=seeds, measured=st.booleans())
+def test_global_minimizer_is_never_worse_than_gradient_descent(net, seed, measured):
+    f = objective_for(net, seed, measured)
+    best = global_minimizer(f, bounds=(-3.0, 3.0))
+    X = np.random.default_rng(seed).uniform(-3, 3, size=(64, net.input_dim))
+    step = 0.5 / (1.0 + np.linalg.norm(f.grad(X), axis=1).max())
+    for _ in range(300):
+        X = np.clip(X - step * f.grad(X), -3, 3)
+    assert best.value <= f.value(X).min() + 1e-9 * (1 + best.value)
+
+
+def test_inverting_a_generated_point_recovers_it():
+    net = ReLUNet.random([2, 20, 40], out_dim=50, rng=3)
+    x_star = np.array([0.4, -0.7])
+    best = global_minimizer(Objective(net, net.forward(x_star)))
+    np.testing.assert_allclose(best.x, x_star, atol=1e-7)
+    assert best.value < 1e-16 and best.unique
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_local_minima_in_one_dimension_match_a_fine_grid(seed):
+    net = ReLUNet.random([1, 12, 12], out_dim=8, rng=seed)
+    f = objective_for(net, seed)
+    minima = local_minima(f, bounds=(-3.0, 3.0))
+    grid = np.linspace(-3, 3, 60001)
+    values = f.value(grid[:, None])
+    interior = (values[1:-1] < values[:-2]) & (values[1:-1] <= values[2:])
+    ends = [0] if values[0] < values[1] else []
+    ends += [len(grid) - 1] if values[-1] < values[-2] else []
+    on_grid = np.sort(np.r_[grid[1:-1][interior], grid[ends]])
+    found = np.sort([m.x[0] for m in minima])
+    assert len(found) == len(on_grid)
+    np.testing.assert_allclose(found, on_grid, atol=2 * (grid[1] - grid[0]))
+
+
+def test_two_equal_minima_have_zero_gap():
+    # G(x) = relu(x) + relu(-x) = |x| and y = 1: f = (|x| - 1)^2 / 2 has global minima at -1 and 1.
+    net = ReLUNet([np.array([[1.0], [-1.0]])], biases=[np.zeros(2)], readout=np.array([[1.0, 1.0]]))
+    best = global_minimizer(Objective(net, [1.0]))
+    assert abs(abs(best.x[0]) - 1) < 1e-9 and best.value < 1e-20
+    assert abs(best.gap) < 1e-12 and not best.unique
+    assert sorted(round(float(m.x[0]), 9) for m in best.local_minima) == [-1.0, 1.0]
+
+
+def test_reuses_an_enumeration_and_refuses_bad_input():
+    net = ReLUNet.random([2, 5, 5], rng=1)
+    f = objective_for(net, 2)
+    regions = enumerate_regions(net, bounds=(-1.0, 1.0))
+    assert global_minimizer(f, regions=regions).regions is regions
+    with pytest.raises(ValueError, match="objective"):
+        global_minimizer(net)
+    with pytest.raises(ValueError, match="regions"):
+        local_minima(f, regions=list(regions))
+    with pytest.raises(ValueError, match="lo < hi"):
+        global_minimizer(f, bounds=(1.0, -1.0))
