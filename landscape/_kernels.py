@@ -113,3 +113,66 @@ def one_sided_step(z, zdot, b, slack):
             z[p, j] = v if v > 0.0 else 0.0
             if not active:
                 zdot[p, j] = 0.0
+
+
+@nb.njit(cache=True)
+def clip_box_polygon(G, h, lo, hi, tol):
+    """The convex polygon ``{x in [lo, hi] : G x <= h}`` in 2-D, by clipping the box with each half-plane.
+
+    Returns ``(vertices, owners, count)``: the first ``count`` rows of ``vertices`` (counter-clockwise),
+    and ``owners[i]``, the constraint on which the edge from vertex i to vertex i+1 lies: a row of G, or
+    ``len(G) + r`` for the box rows r = 0..3 (``x0 <= hi0, x1 <= hi1, -x0 <= -lo0, -x1 <= -lo1``).
+    A point counts as inside a half-plane when ``G_r x - h_r <= tol * (1 + |h_r|)``.
+    """
+    n_rows = G.shape[0]
+    capacity = n_rows + 8
+    verts = np.empty((capacity, 2))
+    owners = np.empty(capacity, dtype=np.int64)
+    verts[0, 0], verts[0, 1], owners[0] = lo[0], lo[1], n_rows + 3
+    verts[1, 0], verts[1, 1], owners[1] = hi[0], lo[1], n_rows + 0
+    verts[2, 0], verts[2, 1], owners[2] = hi[0], hi[1], n_rows + 1
+    verts[3, 0], verts[3, 1], owners[3] = lo[0], hi[1], n_rows + 2
+    count = 4
+    new_verts = np.empty((capacity, 2))
+    new_owners = np.empty(capacity, dtype=np.int64)
+    side = np.empty(capacity)
+    for r in range(n_rows):
+        a0, a1, b = G[r, 0], G[r, 1], h[r]
+        if a0 == 0.0 and a1 == 0.0:
+            if b < 0.0:
+                return verts, owners, 0
+            continue
+        slack = tol * (1.0 + abs(b))
+        outside = False
+        for i in range(count):
+            side[i] = a0 * verts[i, 0] + a1 * verts[i, 1] - b
+            if side[i] > slack:
+                outside = True
+        if not outside:
+            continue
+        m = 0
+        for i in range(count):
+            j = i + 1 if i + 1 < count else 0
+            s_cur, s_next = side[i], side[j]
+            cur_in, next_in = s_cur <= slack, s_next <= slack
+            if cur_in:
+                new_verts[m, 0], new_verts[m, 1], new_owners[m] = verts[i, 0], verts[i, 1], owners[i]
+                m += 1
+                if not next_in:
+                    t = s_cur / (s_cur - s_next)
+                    new_verts[m, 0] = verts[i, 0] + t * (verts[j, 0] - verts[i, 0])
+                    new_verts[m, 1] = verts[i, 1] + t * (verts[j, 1] - verts[i, 1])
+                    new_owners[m] = r
+                    m += 1
+            elif next_in:
+                t = s_cur / (s_cur - s_next)
+                new_verts[m, 0] = verts[i, 0] + t * (verts[j, 0] - verts[i, 0])
+                new_verts[m, 1] = verts[i, 1] + t * (verts[j, 1] - verts[i, 1])
+                new_owners[m] = owners[i]
+                m += 1
+        count = m
+        verts[:count] = new_verts[:count]
+        owners[:count] = new_owners[:count]
+        if count < 3:
+            return verts, owners, 0
+    return verts, owners, count

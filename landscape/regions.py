@@ -15,7 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
-from . import _polytope, _validate
+from . import _kernels, _polytope, _validate
 from .activation import (
     ActivationPattern,
     ActivationPatterns,
@@ -124,12 +124,16 @@ class Region:
         with ``bounds`` when given.
     bounds : (lo, hi) or None
     interior_point : ndarray, shape (k,)
-        The Chebyshev centre: the centre of the largest inscribed ball.
+        The Chebyshev centre: the centre of the largest inscribed ball. (Regions from the 2-D fast
+        path of :func:`enumerate_regions` carry the polygon's centroid instead.)
     inradius : float
-        That ball's radius; ``inf`` when the region holds arbitrarily large balls.
+        The radius of the largest ball around ``interior_point`` inside the region; ``inf`` when the
+        region holds arbitrarily large balls.
     """
 
-    def __init__(self, net: ReLUNet, pattern: ActivationPattern, G, h, bounds, center, radius):
+    def __init__(self, net: ReLUNet, pattern: ActivationPattern, G, h, bounds, center, radius, facets=None):
+        if facets is not None:  # (rows of halfspaces(), bounded), when the builder already knows them
+            self.__dict__["_facets"] = facets
         self._net = net
         self.pattern = pattern
         self.G = _validate.frozen(G)
@@ -356,7 +360,28 @@ class RegionSet:
         return f"RegionSet(count={len(self)}, edges={len(self.adjacency)}, bounds={self.bounds})"
 
 
-def _neighbours_across(net: ReLUNet, region: Region, g: int, interior_tol: float) -> list[Region]:
+def _planar_region(net: ReLUNet, pattern: ActivationPattern, box, interior_tol: float) -> Region:
+    """A region of a 2-D network inside a box, by exact polygon clipping instead of LPs."""
+    gates = pattern.unpack()
+    G, h = _sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates)
+    vertices, owners, count = _kernels.clip_box_polygon(G, h, box[0], box[1], 1e-12)
+    scale = float(np.max(box[1] - box[0]))
+    if count >= 3:
+        polygon, owners = vertices[:count], owners[:count]
+        following = np.roll(polygon, -1, axis=0)
+        cross = polygon[:, 0] * following[:, 1] - following[:, 0] * polygon[:, 1]
+        area = 0.5 * float(cross.sum())
+        if area > interior_tol * scale * scale:
+            centroid = ((polygon + following) * cross[:, None]).sum(axis=0) / (6.0 * area)
+            edges = np.linalg.norm(following - polygon, axis=1) > 1e-12 * scale
+            G_all, h_all = _with_box(G, h, box)
+            rows = np.unique(owners[edges])
+            distances = (h_all[rows] - G_all[rows] @ centroid) / np.linalg.norm(G_all[rows], axis=1)
+            return Region(net, pattern, G, h, box, centroid, float(distances.min()), facets=(rows, True))
+    raise EmptyRegionError(f"pattern {pattern!r} has an empty interior inside the box: it is not a region")
+
+
+def _neighbours_across(net: ReLUNet, region: Region, g: int, interior_tol: float, build) -> list[Region]:
     """The regions across facet g of a region (not the region itself).
 
     In general position crossing the facet flips neuron g alone. When that pattern is empty, several
@@ -365,7 +390,7 @@ def _neighbours_across(net: ReLUNet, region: Region, g: int, interior_tol: float
     """
     flipped = region.pattern.flipped([g])
     try:
-        return [Region.from_pattern(net, flipped, region.bounds, interior_tol)]
+        return [build(net, flipped, region.bounds, interior_tol)]
     except EmptyRegionError:
         pass
     point = _polytope.facet_point(*region.halfspaces(), g, f"neighbours of {region.pattern!r}")
@@ -375,21 +400,21 @@ def _neighbours_across(net: ReLUNet, region: Region, g: int, interior_tol: float
     return [r for r in touching if r.pattern != region.pattern]
 
 
-def _starting_region(net: ReLUNet, box, interior_tol: float) -> Region:
+def _starting_region(net: ReLUNet, box, interior_tol: float, build) -> Region:
     k = net.input_dim
     start = np.zeros(k) if box is None else (box[0] + box[1]) / 2
     scale = 1.0 if box is None else float(np.min(box[1] - box[0]))
     nudges = np.random.default_rng(0).uniform(-1e-3, 1e-3, size=(32, k)) * scale
     for point in np.vstack([start, start + nudges]):
         try:
-            return Region.from_pattern(net, activation_pattern(net, point), box, interior_tol)
+            return build(net, activation_pattern(net, point), box, interior_tol)
         except EmptyRegionError:
             continue
     raise EmptyRegionError(f"no region found near the starting point {start}")
 
 
 def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
-                      interior_tol: float = DEFAULT_INTERIOR_TOL) -> RegionSet:
+                      interior_tol: float = DEFAULT_INTERIOR_TOL, method: str = "auto") -> RegionSet:
     r"""Every full-dimensional region of G, over all of :math:`\mathbb{R}^k` or inside a box.
 
     Breadth-first search over the facet-adjacency graph: crossing the facet of neuron g flips g's
@@ -404,6 +429,10 @@ def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
         A box (scalars or shape (k,) arrays); None for the whole space.
     max_regions : int
         Stop with :class:`TooManyRegionsError` (carrying the count so far) beyond this many.
+    method : {"auto", "lp", "planar"}
+        How each region's facets are found: "lp" (Chebyshev LP, then the dual hull or one LP per row;
+        any k), or "planar" (exact clipping of the box polygon by the region's half-planes; k = 2 with
+        bounds, no LP at all). "auto" takes "planar" where it applies.
 
     Examples
     --------
@@ -415,7 +444,13 @@ def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
         raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
     max_regions = _validate.positive_int(max_regions, "max_regions")
     box = as_box(bounds, net.input_dim)
-    first = _starting_region(net, box, interior_tol)
+    if method not in ("auto", "lp", "planar"):
+        raise ValueError(f"method must be 'auto', 'lp' or 'planar'; got {method!r}")
+    planar = net.input_dim == 2 and box is not None
+    if method == "planar" and not planar:
+        raise ValueError("method 'planar' needs a 2-D input (k = 2) and bounds")
+    build = _planar_region if planar and method != "lp" else Region.from_pattern
+    first = _starting_region(net, box, interior_tol, build)
     regions, index, queue, edges = [first], {first.pattern: 0}, deque([0]), set()
     while queue:
         a = queue.popleft()
@@ -423,7 +458,7 @@ def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
         for g in region.facets:
             g = int(g)
             known = index.get(region.pattern.flipped([g]))
-            across = [regions[known]] if known is not None else _neighbours_across(net, region, g, interior_tol)
+            across = [regions[known]] if known is not None else _neighbours_across(net, region, g, interior_tol, build)
             for found in across:
                 b = index.get(found.pattern)
                 if b is None:

@@ -223,3 +223,29 @@ def test_max_regions_stops_with_the_count():
 def test_bad_geometry_input(call, message):
     with pytest.raises(ValueError, match=message):
         call(ReLUNet.random([2, 5, 4], rng=1))
+
+
+@given(net=networks(max_k=2, max_depth=3, max_width=8, bias=True), data=st.data())
+def test_planar_fast_path_agrees_with_the_lp_method(net, data):
+    assume(net.input_dim == 2)
+    lo, hi = data.draw(st.floats(-3, -0.5)), data.draw(st.floats(0.5, 3))
+    planar = enumerate_regions(net, bounds=(lo, hi), method="planar")
+    lp = enumerate_regions(net, bounds=(lo, hi), method="lp")
+    assert {r.pattern for r in planar} == {r.pattern for r in lp}
+    by_pattern = {r.pattern: r for r in lp}
+    for r in planar:
+        assert set(r.facets) == set(by_pattern[r.pattern].facets)
+        assert sorted(r.box_faces) == sorted(by_pattern[r.pattern].box_faces)
+        assert activation_pattern(net, r.interior_point) == r.pattern
+        assert 0 < r.inradius <= by_pattern[r.pattern].inradius * (1 + 1e-9)
+        np.testing.assert_allclose(r.volume(), by_pattern[r.pattern].volume(), rtol=1e-8, atol=1e-12)
+    edges = {(frozenset((regions[a].pattern, regions[b].pattern)), g)
+             for regions in (planar,) for a, b, g in regions.adjacency}
+    assert edges == {(frozenset((lp[a].pattern, lp[b].pattern)), g) for a, b, g in lp.adjacency}
+
+
+def test_planar_needs_a_box_in_two_dimensions():
+    with pytest.raises(ValueError, match="planar"):
+        enumerate_regions(ReLUNet.random([3, 4], rng=0), bounds=(-1, 1), method="planar")
+    with pytest.raises(ValueError, match="method"):
+        enumerate_regions(ReLUNet.random([2, 4], rng=0), method="exact")
