@@ -9,8 +9,10 @@ per row decides instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import highspy
 import numpy as np
-from scipy.optimize import linprog
 from scipy.spatial import ConvexHull, HalfspaceIntersection, QhullError
 
 QHULL_MAX_DIM = 5
@@ -21,11 +23,59 @@ class SolverError(RuntimeError):
     """An LP that should have solved did not; the message names the problem and the solver's status."""
 
 
-def _linprog(c, A_ub, b_ub, bounds, what: str, A_eq=None, b_eq=None):
-    result = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
-    if result.status not in (0, 2, 3):
-        raise SolverError(f"{what}: HiGHS ended with status {result.status} ({result.message})")
-    return result
+@dataclass(frozen=True)
+class _LPResult:
+    status: int  # 0 optimal, 2 infeasible, 3 unbounded
+    x: np.ndarray | None
+    fun: float
+
+
+def _dense_rows(A: np.ndarray) -> highspy.HighsSparseMatrix:
+    matrix = highspy.HighsSparseMatrix()
+    matrix.format_ = highspy.MatrixFormat.kRowwise
+    m, n = A.shape
+    matrix.num_row_, matrix.num_col_ = m, n
+    matrix.start_ = np.arange(0, m * n + 1, n, dtype=np.int32)
+    matrix.index_ = np.tile(np.arange(n, dtype=np.int32), m)
+    matrix.value_ = np.ascontiguousarray(A, dtype=np.float64).ravel()
+    return matrix
+
+
+def _linprog(c, A_ub, b_ub, bounds, what: str, A_eq=None, b_eq=None) -> _LPResult:
+    """min c x s.t. A_ub x <= b_ub, A_eq x = b_eq, bounds, by HiGHS through highspy (no scipy overhead).
+
+    Every LP in this module has a bounded objective on its feasible set, so HiGHS's "unbounded or
+    infeasible" can only mean infeasible.
+    """
+    inf = highspy.kHighsInf
+    n = len(c)
+    blocks = [(A_ub, np.full(len(b_ub), -inf), b_ub)] if A_ub is not None and len(A_ub) else []
+    if A_eq is not None:
+        blocks.append((A_eq, b_eq, b_eq))
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.col_cost_ = np.asarray(c, dtype=np.float64)
+    lp.col_lower_ = np.array([-inf if lo is None else lo for lo, _ in bounds], dtype=np.float64)
+    lp.col_upper_ = np.array([inf if hi is None else hi for _, hi in bounds], dtype=np.float64)
+    if blocks:
+        A = np.vstack([b[0] for b in blocks])
+        lp.num_row_ = A.shape[0]
+        lp.row_lower_ = np.concatenate([b[1] for b in blocks]).astype(np.float64)
+        lp.row_upper_ = np.concatenate([b[2] for b in blocks]).astype(np.float64)
+        lp.a_matrix_ = _dense_rows(A)
+    solver = highspy.Highs()
+    solver.setOptionValue("output_flag", False)
+    solver.passModel(lp)
+    solver.run()
+    status = solver.getModelStatus()
+    if status == highspy.HighsModelStatus.kOptimal:
+        x = np.array(solver.getSolution().col_value)
+        return _LPResult(0, x, float(np.dot(c, x)))
+    if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return _LPResult(2, None, np.nan)
+    if status == highspy.HighsModelStatus.kUnbounded:
+        return _LPResult(3, None, -np.inf)
+    raise SolverError(f"{what}: HiGHS ended with model status {solver.modelStatusToString(status)}")
 
 
 def nonzero_rows(G: np.ndarray) -> np.ndarray:
