@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
 
 import naive
 
@@ -31,6 +33,16 @@ def boundary_point(net, x0, layer, neuron):
             if (i, j) != (layer, neuron) and (u > 0) != (v > 0):
                 return None
     return x
+
+
+def drawn_boundary_point(data, net, x0):
+    """Draw a neuron and put a point on its hyperplane at the edge of x0's piece; reject the draw when
+    that is impossible. Returns ``(point, layer, neuron)``."""
+    layer = data.draw(st.integers(1, net.depth))
+    neuron = data.draw(st.integers(0, net.hidden_widths[layer - 1] - 1))
+    xb = boundary_point(net, x0, layer, neuron)
+    assume(xb is not None)
+    return xb, layer, neuron
 
 
 def relative_preactivations(net, x):

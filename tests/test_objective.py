@@ -4,7 +4,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import naive
-from constructions import boundary_point, margin
+from constructions import drawn_boundary_point, margin
 from landscape import Objective, ReLUNet, activation_pattern, gaussian_measurements
 from strategies import networks, seeds
 from tolerances import EXACT, FINITE_DIFFERENCE, PIECE_MARGIN
@@ -78,10 +78,7 @@ def test_directional_derivative_on_boundaries_built_on_purpose(net, seed, measur
     f = make_objective(net, seed, measured)
     rng = np.random.default_rng(seed + 3)
     x0 = rng.normal(size=net.input_dim)
-    layer = data.draw(st.integers(1, net.depth))
-    neuron = data.draw(st.integers(0, net.hidden_widths[layer - 1] - 1))
-    xb = boundary_point(net, x0, layer, neuron)
-    assume(xb is not None)
+    xb, layer, neuron = drawn_boundary_point(data, net, x0)
     normal = naive.preactivation_maps(net, [z > 0 for z in naive.forward_trace(net, x0)[0]])[layer - 1][0][neuron]
     for d in (rng.normal(size=net.input_dim), normal, -normal):
         check_directional(f, xb, d)

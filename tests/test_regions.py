@@ -6,7 +6,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import naive
-from constructions import boundary_point
+from constructions import drawn_boundary_point
 from landscape import (
     BoundaryPointError,
     EmptyRegionError,
@@ -142,10 +142,7 @@ def test_boundedness():
 @given(net=networks(max_k=3, max_depth=3, max_width=6), seed=seeds, data=st.data())
 def test_region_of_a_boundary_point_lists_the_touching_regions(net, seed, data):
     x0 = np.random.default_rng(seed).normal(size=net.input_dim)
-    layer = data.draw(st.integers(1, net.depth))
-    neuron = data.draw(st.integers(0, net.hidden_widths[layer - 1] - 1))
-    xb = boundary_point(net, x0, layer, neuron)
-    assume(xb is not None)
+    xb, _, _ = drawn_boundary_point(data, net, x0)
     try:
         region = region_of(net, xb)
     except BoundaryPointError as error:
