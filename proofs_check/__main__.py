@@ -1,4 +1,8 @@
-"""python -m proofs_check NAME [--quick] [--seed S] [--json PATH]"""
+"""python -m proofs_check NAME [--quick] [--seed S] [--json PATH] [--workers N] [--journal PATH]
+
+A full run shows progress and journals every finished trial (by default to
+proofs_check/out/NAME-seedS.jsonl); run the same command again to resume after an interruption.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import sys
 from pathlib import Path
 
 import proofs_check
+
+OUT = Path(proofs_check.__file__).parent / "out"
 
 
 def checks() -> list[str]:
@@ -21,9 +27,16 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small settings, about a minute or less")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the full result here")
+    parser.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
+    parser.add_argument("--journal", type=Path, help="trial journal to write and resume from "
+                        "(default for full runs: proofs_check/out/NAME-seedS.jsonl; quick runs keep none)")
     args = parser.parse_args(argv)
     module = importlib.import_module(f"proofs_check.{args.check}")
-    result = module.quick(seed=args.seed) if args.quick else module.run(seed=args.seed)
+    journal = args.journal
+    if journal is None and not args.quick:
+        journal = OUT / f"{args.check}-seed{args.seed}.jsonl"
+    run = module.quick if args.quick else module.run
+    result = run(seed=args.seed, workers=args.workers, journal=journal, progress=not args.quick)
     if args.json:
         args.json.write_text(result.to_json())
     print(f"{result.check}: {'HOLDS' if result.holds else 'NOT OBSERVED'}\n{result.verdict}")

@@ -15,10 +15,13 @@ forward pass and with a central-difference gradient of f that never looks at a p
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 import landscape as L
 from ._result import CheckResult
+from ._runner import run_trials
 
 CLAIM = (
     "§2: for a bias-free ReLU network, G(x) = W_{d,+,x}⋯W_{1,+,x} x, and where f_{A,θ0}(x) = ½‖AG(x) − AG(x0)‖² "
@@ -31,7 +34,31 @@ def _central_difference_gradient(f: L.Objective, x: np.ndarray, h: float) -> np.
     return (f.value(x + h * eye) - f.value(x - h * eye)) / (2 * h)
 
 
-def run(trials: int = 200, widths=(5, 40, 160, 320), m: int | None = 60, seed: int = 0) -> CheckResult:
+def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
+    rng = np.random.default_rng(seed)
+    net = L.ReLUNet.random(settings["widths"], bias=False, rng=rng)
+    m = settings["m"]
+    A = None if m is None else L.gaussian_measurements(m, net.output_dim, rng)
+    x0, x = rng.normal(size=(2, net.input_dim))
+    f = L.Objective(net, net.forward(x0), A)
+    Jx, _ = L.local_affine(net, x)
+    Jx0, _ = L.local_affine(net, x0)
+    AtA = np.eye(net.output_dim) if A is None else A.T @ A
+    formula = Jx.T @ AtA @ Jx @ x - Jx.T @ AtA @ Jx0 @ x0
+    h = 1e-6 * (1 + np.linalg.norm(x))
+    differences = _central_difference_gradient(f, x, h)
+    own = L.activation_pattern(net, x)
+    stencil = x + h * np.vstack([np.eye(net.input_dim), -np.eye(net.input_dim)])
+    g = net.forward(x)
+    return {
+        "linear_form_rel_error": float(np.linalg.norm(Jx @ x - g) / max(np.linalg.norm(g), 1e-300)),
+        "gradient_rel_error": float(np.linalg.norm(formula - differences) / max(np.linalg.norm(differences), 1e-12)),
+        "stencil_on_one_piece": all(p == own for p in L.activation_pattern(net, stencil)),
+    }
+
+
+def run(trials: int = 200, widths=(5, 40, 160, 320), m: int | None = 60, seed: int = 0, workers: int | None = None,
+        journal: Path | None = None, progress: bool = False) -> CheckResult:
     """Check both identities on ``trials`` random networks, points x, x0 and measurement matrices.
 
     Parameters
@@ -42,34 +69,13 @@ def run(trials: int = 200, widths=(5, 40, 160, 320), m: int | None = 60, seed: i
         ``[k, n_1, ..., n_d]``.
     m : int or None
         Rows of the Gaussian A; None for A = I.
-    seed : int
-        Root seed; trial t uses child t of ``SeedSequence(seed)``.
+    seed, workers, journal, progress
+        See :func:`proofs_check._runner.run_trials`.
     """
     if trials < 1:
         raise ValueError(f"trials must be >= 1; got {trials}")
-    records = []
-    for child in np.random.SeedSequence(seed).spawn(trials):
-        rng = np.random.default_rng(child)
-        net = L.ReLUNet.random(list(widths), bias=False, rng=rng)
-        A = None if m is None else L.gaussian_measurements(m, net.output_dim, rng)
-        x0, x = rng.normal(size=(2, net.input_dim))
-        f = L.Objective(net, net.forward(x0), A)
-        Jx, _ = L.local_affine(net, x)
-        Jx0, _ = L.local_affine(net, x0)
-        AtA = np.eye(net.output_dim) if A is None else A.T @ A
-        formula = Jx.T @ AtA @ Jx @ x - Jx.T @ AtA @ Jx0 @ x0
-        h = 1e-6 * (1 + np.linalg.norm(x))
-        differences = _central_difference_gradient(f, x, h)
-        same_piece = all(
-            L.activation_pattern(net, x + s * h * e) == L.activation_pattern(net, x)
-            for e in np.eye(net.input_dim) for s in (-1, 1)
-        )
-        g = net.forward(x)
-        records.append({
-            "linear_form_rel_error": float(np.linalg.norm(Jx @ x - g) / max(np.linalg.norm(g), 1e-300)),
-            "gradient_rel_error": float(np.linalg.norm(formula - differences) / max(np.linalg.norm(differences), 1e-12)),
-            "stencil_on_one_piece": bool(same_piece),
-        })
+    settings = {"trials": trials, "widths": list(widths), "m": m}
+    records = run_trials(_trial, trials, seed, settings, workers, journal, "affine_form" if progress else None)
     linear = max(r["linear_form_rel_error"] for r in records)
     usable = [r["gradient_rel_error"] for r in records if r["stencil_on_one_piece"]]
     gradient = max(usable) if usable else float("nan")
@@ -84,7 +90,7 @@ def run(trials: int = 200, widths=(5, 40, 160, 320), m: int | None = 60, seed: i
     return CheckResult(
         check="affine_form",
         claim=CLAIM,
-        settings={"trials": trials, "widths": list(widths), "m": m},
+        settings=settings,
         seed=seed,
         statistics={
             "max_linear_form_rel_error": linear,
@@ -97,5 +103,5 @@ def run(trials: int = 200, widths=(5, 40, 160, 320), m: int | None = 60, seed: i
     )
 
 
-def quick(seed: int = 0) -> CheckResult:
-    return run(trials=30, widths=(3, 20, 60), m=25, seed=seed)
+def quick(seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False) -> CheckResult:
+    return run(trials=30, widths=(3, 20, 60), m=25, seed=seed, workers=workers, journal=journal, progress=progress)
