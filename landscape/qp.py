@@ -23,8 +23,11 @@ import numpy as np
 
 from . import _validate
 
-FEASIBILITY_TOL = 1e-9
-STATIONARITY_TOL = 1e-7
+FEASIBILITY_TOL = 1e-7
+"""Largest constraint violation accepted, relative to 1 + max |h|."""
+STATIONARITY_TOL = 1e-6
+"""Largest KKT stationarity / complementarity residual accepted, relative to the problem's scale."""
+DAQP_PRIMAL_TOL = 1e-10
 
 
 class QPSolveError(RuntimeError):
@@ -115,7 +118,8 @@ class PolytopeQP:
         H, f = M.T @ M, -(M.T @ v)
         import daqp
 
-        x, _, flag, info = daqp.solve(H, f, np.require(G, np.float64, ["C", "W"]), np.require(h, np.float64, ["C", "W"]))
+        x, _, flag, info = daqp.solve(H, f, np.require(G, np.float64, ["C", "W"]), np.require(h, np.float64, ["C", "W"]),
+                                      primal_tol=DAQP_PRIMAL_TOL)
         failure = f"DAQP exit flag {flag}"
         if flag in (1, 2):
             lam = np.asarray(info["lam"])[-self.rows:] if self.rows else np.zeros(0)

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from proofs_check import CheckResult, affine_form, hand_voroninski
+from proofs_check import CheckResult, affine_form, hand_voroninski, thm31
 from proofs_check.__main__ import main
 from proofs_check._runner import run_trials
 
@@ -77,3 +77,52 @@ def test_hand_voroninski_refuses_bad_settings():
         affine_form.run(trials=0)
     narrow = hand_voroninski.run(widths=((2, 6, 4),), m_values=(None,), trials=1, workers=1, allow_non_expansive=True)
     assert "does not apply" in narrow.verdict
+
+
+def test_violation_search_finds_a_far_minimum_in_a_constructed_case():
+    # k = 1, x > 0: G(x) = relu(x - 10), y = 10, so f = (relu(x - 10) - 10)^2 / 2 has its minimum at x = 20.
+    # On [10, 20) stepping towards the origin raises f, and below 10 f is flat: eq. (2) fails up to 20 only.
+    from landscape import Objective, ReLUNet
+
+    f = Objective(ReLUNet([np.array([[1.0]])], biases=[np.array([-10.0])]), [10.0])
+    positive = np.array([[1.0]])
+    found = thm31.violation_search(f, np.array([5.0, 12.0, 19.5, 25.0, 40.0]), positive)
+    assert found["largest_violating_radius"] == 19.5
+    assert found["violations"] >= 3
+    # Shells beyond the minimum pass; their points pushed onto the kink at x = 10 (f turns flat there) do not.
+    beyond = thm31.violation_search(f, np.array([25.0, 40.0]), positive)
+    assert beyond["points_tried"] == 4 and beyond["violations"] == 2
+    assert beyond["largest_violating_radius"] == 10.0
+
+
+def test_thm31_radius_shrinks_with_expansion():
+    result = thm31.run(k=2, depths=(2,), expansions=(2, 8), m_values=(None,), y_kinds=("gaussian",), trials=3,
+                       directions=100, seed=1, workers=2)
+    narrow, wide = result.statistics["per_setting"]
+    assert wide["median_r_critical"] < narrow["median_r_critical"]
+    assert wide["median_r_critical"] < 0.5
+    assert wide["trials_with_exact_minima"] == 3 and wide["mean_local_minima"] >= 1
+    assert result.holds, result.verdict
+
+
+def test_thm31_same_seed_same_json_at_one_and_two_workers():
+    kwargs = dict(k=2, depths=(1,), expansions=(3,), m_values=(None, 20), y_kinds=("gaussian", "data-like"),
+                  trials=2, directions=50, seed=3)
+    assert thm31.run(workers=1, **kwargs).to_json() == thm31.run(workers=2, **kwargs).to_json()
+
+
+def test_thm31_conditions_and_bad_input():
+    c = thm31.conditions([2, 1000], n=1000, m=None, C=1.0)
+    eps = c["epsilon_from_widths"]
+    # The smallest ε meets n_1 > C ε^-2 log(1/ε) n_0 log n_1 with (near) equality.
+    assert 1000 == pytest.approx(eps**-2 * np.log(1 / eps) * 2 * np.log(1000), rel=1e-6)
+    assert c["epsilon_from_m"] == "A = I: no condition" and c["n_at_least_n_d"] and c["expansive"]
+    assert thm31.conditions([2, 4], n=3, m=5)["n_at_least_n_d"] is False
+    # Less expansion forces a larger ε; more measurements allow a smaller one.
+    assert thm31.conditions([2, 3], n=3, m=None)["epsilon_from_widths"] > eps
+    assert thm31.conditions([2, 9], n=9, m=400)["epsilon_from_m"] < thm31.conditions([2, 9], n=9, m=40)["epsilon_from_m"]
+    assert len(thm31.data_like_target(5, np.random.default_rng(0))) == 5
+    for kwargs, message in [({"trials": 0}, "trials"), ({"m_values": (0,)}, "m_values"),
+                            ({"expansions": (1, 4)}, "not expansive"), ({"y_kinds": ("image",)}, "y_kinds")]:
+        with pytest.raises(ValueError, match=message):
+            thm31.run(**kwargs)

@@ -1,0 +1,263 @@
+r"""Theorem 3.1: at random initialisation every critical point of :math:`f_0` lies in a small ball around 0.
+
+For fixed y and :math:`\theta_0` drawn as in the theorem (:math:`W_i, b_i \sim \mathcal N(0, 1/n_i)`,
+:math:`V \sim \mathcal N(0, 1/n)`), with sufficiently expansive widths, every x with
+:math:`\|x\| > C'\varepsilon(1 + \|y\|)` satisfies eq. (2):
+:math:`D_{-x/\|x\|} f_0(x) < 0`. Per network the check measures, in units of :math:`1 + \|y\|`:
+
+* ``r_violation``: the largest radius at which eq. (2) fails among the points tried: shells of radii
+  times random directions, plus each of those points pushed onto its nearest first-layer switching
+  hyperplane (where f is not differentiable and the derivative is one-sided). Any k.
+* ``r_minima``: the largest radius of an exact local minimum of :math:`f_0` (k <= 3; every linear piece
+  inside the box :math:`[-B, B]^k`, :math:`B = \mathrm{box}\,(1 + \|y\|)`, one certified QP each;
+  minima on the box's faces are not minima of f and are left out).
+
+``r_critical = max(r_violation, r_minima)``; per setting the check reports the empirical probability that
+``r_critical <= ρ`` on a grid of ρ and fits ``log r_critical`` against ``log(expansion)`` (the theorem's
+ε shrinks as the widths grow). The theorem's constants are unspecified, so :func:`conditions` reports,
+for a chosen constant C, the smallest ε its two sufficient conditions allow.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+import landscape as L
+from ._result import CheckResult
+from ._runner import run_trials
+
+CLAIM = (
+    "Theorem 3.1: for θ_0 with W_i, b_i ~ N(0, 1/n_i) and V ~ N(0, 1/n), fixed y, sufficiently expansive widths and "
+    "A = I or Gaussian with m large enough, with high probability every x with ‖x‖ > C'ε(1 + ‖y‖) satisfies "
+    "D_{−x/‖x‖} f_0(x) < 0 (eq. (2)): all critical points of f_0 lie in a small ball around 0."
+)
+RHO_GRID = tuple(float(r) for r in np.round(np.geomspace(0.005, 1.0, 24), 5))
+
+
+def _smallest_epsilon(ok, lo: float = 1e-8, hi: float = 0.999) -> float | None:
+    """The smallest ε in (0, 1) with ok(ε), for a condition that only gets easier as ε grows."""
+    if not ok(hi):
+        return None
+    for _ in range(200):
+        mid = np.sqrt(lo * hi)
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    return float(hi)
+
+
+def conditions(widths, n: int, m: int | None, C: float = 1.0) -> dict:
+    r"""Which of Theorem 3.1's sufficient conditions hold, for a chosen constant C (the paper leaves it open).
+
+    1. :math:`n \ge n_d` and :math:`n_i > C \varepsilon^{-2}\log(\varepsilon^{-1})\, n_{i-1} \log n_i` for all i;
+    2. A = I, or :math:`m \ge C k \varepsilon^{-1} \log(\varepsilon^{-1}) \log(n_1 \cdots n_d)`.
+
+    Returns the smallest ε each condition allows (None when no ε < 1 does; with A = I condition 2 is
+    void), whether ``n >= n_d``, and the widths' expansion factors.
+    """
+    widths = [int(w) for w in widths]
+    k = widths[0]
+
+    def layers_ok(eps):
+        return all(n_i > C * eps**-2 * np.log(1 / eps) * n_prev * np.log(n_i)
+                   for n_prev, n_i in zip(widths[:-1], widths[1:]))
+
+    def measurements_ok(eps):
+        return m is None or m >= C * k / eps * np.log(1 / eps) * np.sum(np.log(widths[1:]))
+
+    return {
+        "C": C,
+        "n_at_least_n_d": n >= widths[-1],
+        "expansion": [round(b / a, 3) for a, b in zip(widths[:-1], widths[1:])],
+        "expansive": all(b > a for a, b in zip(widths[:-1], widths[1:])),
+        "epsilon_from_widths": _smallest_epsilon(layers_ok),
+        "epsilon_from_m": "A = I: no condition" if m is None else _smallest_epsilon(measurements_ok),
+    }
+
+
+def data_like_target(n: int, rng: np.random.Generator) -> np.ndarray:
+    """A smooth non-negative vector with entries in [0, 1], like a flattened image, in place of a data point."""
+    walk = np.cumsum(rng.normal(size=n))
+    smooth = np.maximum(gaussian_filter1d(walk - walk.mean(), sigma=4.0, mode="nearest"), 0.0)
+    return smooth / smooth.max() if smooth.max() > 0 else smooth
+
+
+def _pushed_onto_first_layer(net: L.ReLUNet, X: np.ndarray) -> np.ndarray:
+    """Each point projected onto the first-layer switching hyperplane nearest to it."""
+    W, b = net.weights[0], net.effective_biases[0]
+    distances = (X @ W.T + b) / np.linalg.norm(W, axis=1)
+    nearest = np.argmin(np.abs(distances), axis=1)
+    normals = W[nearest] / np.linalg.norm(W[nearest], axis=1, keepdims=True)
+    return X - distances[np.arange(len(X)), nearest][:, None] * normals
+
+
+def violation_search(f: L.Objective, radii: np.ndarray, directions: np.ndarray) -> dict:
+    r"""Test eq. (2), :math:`D_{-x/\|x\|} f(x) < 0`, at every ``radius * direction`` and at each such point
+    pushed onto its nearest first-layer switching hyperplane (a kink of f, where the derivative is one-sided).
+
+    Returns the number of points tried, how many violate eq. (2), and the largest violating radius (0 if none).
+    """
+    k = f.net.input_dim
+    X = (np.asarray(radii)[:, None, None] * np.asarray(directions)[None, :, :]).reshape(-1, k)
+    X = np.vstack([X, _pushed_onto_first_layer(f.net, X)])
+    radius = np.linalg.norm(X, axis=1)
+    X, radius = X[radius > 0], radius[radius > 0]
+    violating = f.directional_derivative(X, -X / radius[:, None]) >= 0
+    return {"points_tried": int(len(X)), "violations": int(violating.sum()),
+            "largest_violating_radius": float(radius[violating].max()) if violating.any() else 0.0}
+
+
+def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
+    widths, n, m, y_kind = settings["sweep"][index // settings["trials_per_setting"]]
+    rng = np.random.default_rng(seed)
+    net = L.ReLUNet.random(widths, out_dim=n, rng=rng)
+    y = rng.normal(size=n) if y_kind == "gaussian" else settings["data_scale"] * data_like_target(n, rng)
+    A = None if m is None else L.gaussian_measurements(m, n, rng)
+    f = L.Objective(net, y, A)
+    scale = 1.0 + float(np.linalg.norm(y))
+    k = widths[0]
+
+    directions = rng.normal(size=(settings["directions"], k))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    search = violation_search(f, np.array(settings["shells"]) * scale, directions)
+    record = {"setting": index // settings["trials_per_setting"], "norm_y": scale - 1.0,
+              "points_tried": search["points_tried"], "violations": search["violations"],
+              "r_violation": search["largest_violating_radius"] / scale}
+    if k <= 3 and settings["exact"]:
+        half = settings["box"] * scale
+        try:
+            regions = L.enumerate_regions(net, bounds=(-half, half), max_regions=settings["max_regions"])
+        except L.TooManyRegionsError as error:
+            record.update({"regions_in_box": None, "exact_skipped": f"more than {error.count} pieces in the box"})
+        else:
+            minima = [mn for mn in L.local_minima(f, regions=regions) if np.all(np.abs(mn.x) < half * (1 - 1e-9))]
+            radii = [float(np.linalg.norm(mn.x) / scale) for mn in minima]
+            record.update({"regions_in_box": len(regions), "local_minima": len(minima),
+                           "r_minima": max(radii, default=0.0),
+                           "r_global_minimum": radii[int(np.argmin([mn.value for mn in minima]))] if minima else None})
+    record["r_critical"] = max(record["r_violation"], record.get("r_minima") or 0.0)
+    return record
+
+
+def _summaries(settings: dict, records: list[dict]) -> list[dict]:
+    out = []
+    for s, (widths, n, m, y_kind) in enumerate(settings["sweep"]):
+        rows = [r for r in records if r["setting"] == s]
+        critical = np.array([r["r_critical"] for r in rows])
+        summary = {
+            "widths": widths, "n": n, "m": m, "y": y_kind, "trials": len(rows),
+            "expansion": float(np.exp(np.mean(np.log(np.array(widths[1:]) / np.array(widths[:-1]))))),
+            "median_r_critical": float(np.median(critical)), "max_r_critical": float(critical.max()),
+            "median_r_violation": float(np.median([r["r_violation"] for r in rows])),
+            "probability_within": {str(rho): float(np.mean(critical <= rho)) for rho in settings["rho_grid"]},
+            "points_tried_per_trial": int(rows[0]["points_tried"]),
+            "conditions": conditions(widths, n, m, settings["C"]),
+        }
+        exact = [r for r in rows if r.get("r_minima") is not None]
+        if exact:
+            summary["median_r_minima"] = float(np.median([r["r_minima"] for r in exact]))
+            summary["mean_local_minima"] = float(np.mean([r["local_minima"] for r in exact]))
+        summary["trials_with_exact_minima"] = len(exact)
+        out.append(summary)
+    return out
+
+
+def _trend(summaries: list[dict]) -> dict:
+    """Least-squares slope of log(median r_critical) against log(expansion), per (depth, m, y) group."""
+    groups: dict[tuple, list[dict]] = {}
+    for s in summaries:
+        groups.setdefault((len(s["widths"]) - 1, s["m"], s["y"]), []).append(s)
+    out = {}
+    for (d, m, y), group in groups.items():
+        points = [(np.log(s["expansion"]), np.log(s["median_r_critical"])) for s in group if s["median_r_critical"] > 0]
+        if len(points) >= 2:
+            x, v = np.array(points).T
+            out[f"d={d}, m={m or 'n'}, y={y}"] = float(np.polyfit(x, v, 1)[0])
+    return out
+
+
+def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60), y_kinds=("gaussian", "data-like"),
+        trials: int = 10, directions: int = 400, shells=RHO_GRID, box: float = 0.5, exact: bool = True,
+        C: float = 1.0, data_scale: float = 1.0, seed: int = 0, workers: int | None = None,
+        journal: Path | None = None, progress: bool = False, max_regions: int = 50_000) -> CheckResult:
+    r"""Sweep expansion, depth, measurements and kind of target; ``trials`` networks per setting.
+
+    Widths are :math:`n_i = k e^i` for expansion e and depth d, with readout :math:`n = 2 n_d`.
+
+    Parameters
+    ----------
+    k : int
+        Latent dimension; the exact local-minimum search runs for k <= 3 (when ``exact``).
+    depths, expansions, m_values, y_kinds : sequences
+        The sweep (``m = None`` is A = I; y is "gaussian", N(0, I_n), or "data-like", see
+        :func:`data_like_target`, times ``data_scale``).
+    directions : int
+        Random directions per shell.
+    shells : sequence of float
+        Radii, in units of 1 + ‖y‖, of the Monte Carlo shells; also the ρ grid of the probability curves.
+    box : float
+        Half-width of the exact search box, in units of 1 + ‖y‖.
+    C : float
+        Constant used to report the theorem's sufficient conditions.
+    max_regions : int
+        A trial whose box holds more pieces skips the exact search (the record says so) and keeps the
+        Monte Carlo radius.
+    seed, workers, journal, progress
+        See :func:`proofs_check._runner.run_trials`.
+    """
+    if trials < 1:
+        raise ValueError(f"trials must be >= 1; got {trials}")
+    if k < 1:
+        raise ValueError(f"k must be >= 1; got {k}")
+    for m in m_values:
+        if m is not None and (not isinstance(m, (int, np.integer)) or m < 1):
+            raise ValueError(f"m_values must hold integers >= 1 or None; got {m!r}")
+    for y_kind in y_kinds:
+        if y_kind not in ("gaussian", "data-like"):
+            raise ValueError(f"y_kinds must hold 'gaussian' or 'data-like'; got {y_kind!r}")
+    if any(e <= 1 for e in expansions):
+        non_expansive = [e for e in expansions if e <= 1]
+        raise ValueError(f"expansions {non_expansive} are not expansive: Theorem 3.1 does not apply")
+    sweep = []
+    for d, e, m, y_kind in itertools.product(depths, expansions, m_values, y_kinds):
+        widths = [int(round(k * e**i)) for i in range(d + 1)]
+        sweep.append([widths, 2 * widths[-1], m, y_kind])
+    settings = {"sweep": sweep, "trials_per_setting": trials, "directions": directions, "shells": list(shells),
+                "rho_grid": list(shells), "box": box, "exact": exact and k <= 3, "C": C, "data_scale": data_scale,
+                "max_regions": max_regions}
+    records = run_trials(_trial, len(sweep) * trials, seed, settings, workers, journal, "thm31" if progress else None)
+    summaries = _summaries(settings, records)
+    trend = _trend(summaries)
+    groups: dict[tuple, list[dict]] = {}
+    for s in summaries:
+        groups.setdefault((len(s["widths"]) - 1, s["m"], s["y"]), []).append(s)
+    ordered = [sorted(g, key=lambda s: s["expansion"]) for g in groups.values()]
+    shrinks = all(g[-1]["median_r_critical"] <= g[0]["median_r_critical"] for g in ordered)
+    small = all(g[-1]["median_r_critical"] < box for g in ordered)
+    holds = bool(shrinks and small)
+    lines = "; ".join(
+        f"d={len(g[0]['widths']) - 1}, m={g[0]['m'] or 'n'}, y={g[0]['y']}: "
+        + " → ".join(f"{s['median_r_critical']:.3f}" for s in g)
+        + f" (expansion {g[0]['expansion']:.0f} → {g[-1]['expansion']:.0f})"
+        for g in ordered
+    )
+    verdict = (
+        ("Observed: the critical-point radius r_critical/(1+‖y‖) is small and shrinks as the widths expand, as "
+         "Theorem 3.1 predicts. " if holds else
+         "Not observed at every setting: the critical-point radius does not shrink with expansion in every group, "
+         "or stays as large as the search box. ")
+        + f"Median r_critical by expansion: {lines}. Fitted slopes of log r against log expansion: "
+        + ", ".join(f"{key}: {slope:.2f}" for key, slope in trend.items()) + "."
+        + (f" With {trials} trials per setting these medians are noisy." if trials < 10 else "")
+    )
+    return CheckResult(
+        check="thm31", claim=CLAIM, settings=settings, seed=seed,
+        statistics={"per_setting": summaries, "trend_slopes": trend}, holds=holds, verdict=verdict, records=records,
+    )
+
+
+def quick(seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False) -> CheckResult:
+    return run(k=2, depths=(2,), expansions=(2, 4, 8), m_values=(None,), y_kinds=("gaussian",), trials=4,
+               directions=200, seed=seed, workers=workers, journal=journal, progress=progress)
