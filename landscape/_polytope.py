@@ -204,14 +204,22 @@ def _bounded_by_lp(G, what) -> bool:
     return result.status == 0
 
 
-def volume(G: np.ndarray, h: np.ndarray, center: np.ndarray) -> float:
-    """Volume (length, area, ...) of a bounded polytope with interior point ``center``."""
+def vertices(G: np.ndarray, h: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """Vertices of a bounded polytope with interior point ``center``; ``[[lower], [upper]]`` for k = 1,
+    counter-clockwise for k = 2."""
     k = G.shape[1]
     if k == 1:
         g = G[:, 0]
-        upper = np.min(h[g > 0] / g[g > 0])
-        lower = np.max(h[g < 0] / g[g < 0])
-        return float(upper - lower)
+        return np.array([[np.max(h[g < 0] / g[g < 0])], [np.min(h[g > 0] / g[g > 0])]])
     keep = nonzero_rows(G)
-    vertices = HalfspaceIntersection(np.column_stack([G[keep], -h[keep]]), center).intersections
-    return float(ConvexHull(vertices).volume)
+    points = HalfspaceIntersection(np.column_stack([G[keep], -h[keep]]), center).intersections
+    hull = ConvexHull(points)
+    return points[hull.vertices]  # Qhull orders 2-D hull vertices counter-clockwise
+
+
+def volume(G: np.ndarray, h: np.ndarray, center: np.ndarray) -> float:
+    """Volume (length, area, ...) of a bounded polytope with interior point ``center``."""
+    corners = vertices(G, h, center)
+    if G.shape[1] == 1:
+        return float(corners[1, 0] - corners[0, 0])
+    return float(ConvexHull(corners).volume)

@@ -199,6 +199,18 @@ class Region:
         inside = np.all(X @ G.T <= h + atol, axis=1)
         return bool(inside[0]) if single else inside
 
+    def vertices(self) -> np.ndarray:
+        """The vertices of a bounded region, shape (V, k): ordered counter-clockwise for k = 2,
+        ``[lower, upper]`` for k = 1, unordered for k >= 3."""
+        if not self.bounded:
+            raise ValueError(f"an unbounded region ({self.pattern!r}) has no vertex description")
+        G, h = self.halfspaces()
+        k = G.shape[1]
+        if k == 2 and self.bounds is not None:
+            vertices, _, count = _kernels.clip_box_polygon(self.G, self.h, self.bounds[0], self.bounds[1], 1e-12)
+            return vertices[:count].copy()
+        return _polytope.vertices(G, h, self.interior_point)
+
     def volume(self) -> float:
         """Lebesgue measure of a bounded region (length, area, volume, ...)."""
         if not self.bounded:

@@ -126,3 +126,24 @@ def test_thm31_conditions_and_bad_input():
                             ({"expansions": (1, 4)}, "not expansive"), ({"y_kinds": ("image",)}, "y_kinds")]:
         with pytest.raises(ValueError, match=message):
             thm31.run(**kwargs)
+
+
+def test_exact_violation_radius_is_the_supremum_a_dense_grid_approaches():
+    from landscape import Objective, ReLUNet, enumerate_regions
+
+    f = Objective(ReLUNet([np.array([[1.0]])], biases=[np.array([-10.0])]), [10.0])
+    assert thm31.exact_violation_radius(f, enumerate_regions(f.net, bounds=(0.0, 30.0))) == pytest.approx(20.0)
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        net = ReLUNet.random([2, 8, 32], out_dim=64, rng=rng)
+        f = Objective(net, rng.normal(size=64))
+        half = 3.0
+        exact = thm31.exact_violation_radius(f, enumerate_regions(net, bounds=(-half, half)))
+        g = np.linspace(-half, half, 601)
+        X = np.array(np.meshgrid(g, g)).reshape(2, -1).T
+        X = X[np.linalg.norm(X, axis=1) > 0]
+        r = np.linalg.norm(X, axis=1)
+        grid = r[f.directional_derivative(X, -X / r[:, None]) >= 0].max()
+        assert grid <= exact + 1e-9 and exact - grid < 0.05 * half
+    with pytest.raises(ValueError, match="bounded"):
+        thm31.exact_violation_radius(f, enumerate_regions(ReLUNet.random([2, 3], rng=0)))
