@@ -112,6 +112,6 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
         },
         verdict=verdict,
         notes=["The descent-direction map is grid evidence: a violation between grid points could be missed. "
-               "The local minima are exact (every linear piece in the window, one certified QP each); an exact "
-               "search for the largest violating radius over all pieces belongs to the Theorem 3.1 check."],
+               "The local minima are exact (every linear piece in the window, one certified QP each); the exact "
+               "region-wise search for the largest violating radius is in the Theorem 3.1 figure."],
     )

@@ -30,6 +30,9 @@ import landscape as L
 from ._result import CheckResult
 from ._runner import run_trials
 
+CLEAR_DECREASE = 0.8
+"""A trend counts as shrinking when the widest setting's median is at most this fraction of the narrowest's."""
+
 CLAIM = (
     "Theorem 3.1: for θ_0 with W_i, b_i ~ N(0, 1/n_i) and V ~ N(0, 1/n), fixed y, sufficiently expansive widths and "
     "A = I or Gaussian with m large enough, with high probability every x with ‖x‖ > C'ε(1 + ‖y‖) satisfies "
@@ -302,7 +305,7 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
     for s in summaries:
         groups.setdefault((len(s["widths"]) - 1, s["m"], s["y"]), []).append(s)
     ordered = [sorted(g, key=lambda s: s["expansion"]) for g in groups.values()]
-    shrinks = all(g[-1]["median_r_critical"] <= g[0]["median_r_critical"] for g in ordered)
+    shrinks = all(g[-1]["median_r_critical"] <= CLEAR_DECREASE * g[0]["median_r_critical"] for g in ordered)
     small = all(g[-1]["median_r_critical"] < box for g in ordered)
     holds = bool(shrinks and small)
     censored = sum(r["censored"] for r in records)
@@ -315,8 +318,8 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
     verdict = (
         ("Observed: the critical-point radius r_critical/(1+‖y‖) is small and shrinks as the widths expand, as "
          "Theorem 3.1 predicts. " if holds else
-         "Not observed at every setting: the critical-point radius does not shrink with expansion in every group, "
-         "or stays as large as the search box. ")
+         "Not clearly observed at every setting: the critical-point radius does not fall below "
+         f"{CLEAR_DECREASE} times its least-expansive value in every group, or stays as large as the search box. ")
         + f"Median r_critical by expansion: {lines}. Fitted slopes of log r against log expansion: "
         + ", ".join(f"{key}: {line['slope']:.2f}" for key, line in trend.items()) + "."
         + (f" In {censored} trial(s) eq. (2) still failed on the outermost shell ({max(shells)}·(1+‖y‖)): their radius "
