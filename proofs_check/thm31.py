@@ -178,7 +178,10 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
     widths, n, m, y_kind = settings["sweep"][index // settings["trials_per_setting"]]
     rng = np.random.default_rng(seed)
     net = L.ReLUNet.random(widths, out_dim=n, rng=rng)
-    y = rng.normal(size=n) if y_kind == "gaussian" else settings["data_scale"] * data_like_target(n, rng)
+    if y_kind == "given":
+        y = np.array(settings["y"])
+    else:
+        y = rng.normal(size=n) if y_kind == "gaussian" else settings["data_scale"] * data_like_target(n, rng)
     A = None if m is None else L.gaussian_measurements(m, n, rng)
     f = L.Objective(net, y, A)
     scale = 1.0 + float(np.linalg.norm(y))
@@ -251,8 +254,9 @@ def _trend(summaries: list[dict]) -> dict:
 
 def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60), y_kinds=("gaussian", "data-like"),
         trials: int = 10, directions: int = 400, shells=RHO_GRID, box: float = 0.5, exact: bool = True,
-        C: float = 1.0, data_scale: float = 1.0, seed: int = 0, workers: int | None = None,
-        journal: Path | None = None, progress: bool = False, max_regions: int = 50_000) -> CheckResult:
+        C: float = 1.0, data_scale: float = 1.0, y=None, seed: int = 0, workers: int | None = None,
+        journal: Path | None = None, progress: bool = False, max_regions: int = 50_000,
+        allow_non_expansive: bool = False) -> CheckResult:
     r"""Sweep expansion, depth, measurements and kind of target; ``trials`` networks per setting.
 
     Widths are :math:`n_i = k e^i` for expansion e and depth d, with readout :math:`n = 2 n_d`.
@@ -275,6 +279,11 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
     max_regions : int
         A trial whose box holds more pieces skips the exact search (the record says so) and keeps the
         Monte Carlo radius.
+    y : array_like of shape (n,), optional
+        A fixed target (the theorem's "fix y"), used in every trial instead of ``y_kinds``; every setting
+        then has readout n = len(y).
+    allow_non_expansive : bool
+        Run expansions <= 1 too; the theorem does not apply to them and the verdict says so.
     seed, workers, journal, progress
         See :func:`proofs_check._runner.run_trials`.
     """
@@ -288,16 +297,24 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
     for y_kind in y_kinds:
         if y_kind not in ("gaussian", "data-like"):
             raise ValueError(f"y_kinds must hold 'gaussian' or 'data-like'; got {y_kind!r}")
-    if any(e <= 1 for e in expansions):
-        non_expansive = [e for e in expansions if e <= 1]
-        raise ValueError(f"expansions {non_expansive} are not expansive: Theorem 3.1 does not apply")
+    non_expansive = [e for e in expansions if e <= 1]
+    if non_expansive and not allow_non_expansive:
+        raise ValueError(f"expansions {non_expansive} are not expansive: Theorem 3.1 does not apply to them; "
+                         "pass allow_non_expansive=True to run them anyway")
+    if y is not None:
+        y = np.asarray(y, dtype=float)
+        if y.ndim != 1 or len(y) < 1:
+            raise ValueError(f"y must be a 1-D array of shape (n,); got shape {y.shape}")
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y must be finite; it holds NaN or inf")
+        y_kinds = ("given",)
     sweep = []
     for d, e, m, y_kind in itertools.product(depths, expansions, m_values, y_kinds):
         widths = [int(round(k * e**i)) for i in range(d + 1)]
-        sweep.append([widths, 2 * widths[-1], m, y_kind])
+        sweep.append([widths, len(y) if y is not None else 2 * widths[-1], m, y_kind])
     settings = {"sweep": sweep, "trials_per_setting": trials, "directions": directions, "shells": list(shells),
                 "rho_grid": list(shells), "box": box, "exact": exact and k <= 3, "C": C, "data_scale": data_scale,
-                "max_regions": max_regions}
+                "max_regions": max_regions, "y": None if y is None else y.tolist()}
     records = run_trials(_trial, len(sweep) * trials, seed, settings, workers, journal, "thm31" if progress else None)
     summaries = _summaries(settings, records)
     trend = _trend(summaries)
@@ -325,6 +342,8 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
         + (f" In {censored} trial(s) eq. (2) still failed on the outermost shell ({max(shells)}·(1+‖y‖)): their radius "
            "is only a lower bound." if censored else "")
         + (f" With {trials} trials per setting these medians are noisy." if trials < 10 else "")
+        + (f" The theorem does not apply to the non-expansive settings (expansion {non_expansive})."
+           if non_expansive else "")
     )
     return CheckResult(
         check="thm31", claim=CLAIM, settings=settings, seed=seed,

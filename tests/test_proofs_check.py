@@ -47,6 +47,11 @@ def test_runner_resumes_from_a_cut_journal_and_refuses_a_foreign_one(tmp_path):
         run_trials(_draw, 0, 3, {}, workers=1)
 
 
+def test_hand_voroninski_same_seed_same_json_at_one_and_two_workers():
+    kwargs = dict(widths=((2, 10, 20),), m_values=(None, 15), trials=2, seed=6)
+    assert hand_voroninski.run(workers=1, **kwargs).to_json() == hand_voroninski.run(workers=2, **kwargs).to_json()
+
+
 def test_rho_matches_its_closed_forms():
     assert hand_voroninski.rho(1) == pytest.approx(0.0, abs=1e-15)
     assert hand_voroninski.rho(2) == pytest.approx(1 / np.pi)
@@ -123,9 +128,14 @@ def test_thm31_conditions_and_bad_input():
     assert thm31.conditions([2, 9], n=9, m=400)["epsilon_from_m"] < thm31.conditions([2, 9], n=9, m=40)["epsilon_from_m"]
     assert len(thm31.data_like_target(5, np.random.default_rng(0))) == 5
     for kwargs, message in [({"trials": 0}, "trials"), ({"m_values": (0,)}, "m_values"),
-                            ({"expansions": (1, 4)}, "not expansive"), ({"y_kinds": ("image",)}, "y_kinds")]:
+                            ({"expansions": (1, 4)}, "not expansive"), ({"y_kinds": ("image",)}, "y_kinds"),
+                            ({"y": np.ones((3, 2))}, r"y must be a 1-D"), ({"y": [1.0, np.nan]}, "y must be finite")]:
         with pytest.raises(ValueError, match=message):
             thm31.run(**kwargs)
+    narrow = thm31.run(k=2, depths=(1,), expansions=(1,), trials=1, directions=20, workers=1, allow_non_expansive=True,
+                       m_values=(None,), y=np.linspace(0, 1, 6))
+    assert "does not apply" in narrow.verdict
+    assert narrow.settings["sweep"] == [[[2, 2], 6, None, "given"]]
 
 
 def test_exact_violation_radius_is_the_supremum_a_dense_grid_approaches():
