@@ -10,7 +10,7 @@ an affine function :math:`z_g(x) = M_g x + m_g`, so the region is the H-polytope
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 
 import numpy as np
@@ -204,12 +204,10 @@ class Region:
         ``[lower, upper]`` for k = 1, unordered for k >= 3."""
         if not self.bounded:
             raise ValueError(f"an unbounded region ({self.pattern!r}) has no vertex description")
-        G, h = self.halfspaces()
-        k = G.shape[1]
-        if k == 2 and self.bounds is not None:
+        if self._net.input_dim == 2 and self.bounds is not None:
             vertices, _, count = _kernels.clip_box_polygon(self.G, self.h, self.bounds[0], self.bounds[1], 1e-12)
             return vertices[:count].copy()
-        return _polytope.vertices(G, h, self.interior_point)
+        return _polytope.vertices(*self.halfspaces(), self.interior_point)
 
     def volume(self) -> float:
         """Lebesgue measure of a bounded region (length, area, volume, ...)."""
@@ -426,7 +424,8 @@ def _starting_region(net: ReLUNet, box, interior_tol: float, build) -> Region:
 
 
 def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
-                      interior_tol: float = DEFAULT_INTERIOR_TOL, method: str = "auto") -> RegionSet:
+                      interior_tol: float = DEFAULT_INTERIOR_TOL, method: str = "auto",
+                      progress: Callable[[int, int], None] | None = None, progress_every: int = 1000) -> RegionSet:
     r"""Every full-dimensional region of G, over all of :math:`\mathbb{R}^k` or inside a box.
 
     Breadth-first search over the facet-adjacency graph: crossing the facet of neuron g flips g's
@@ -445,6 +444,8 @@ def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
         How each region's facets are found: "lp" (Chebyshev LP, then the dual hull or one LP per row;
         any k), or "planar" (exact clipping of the box polygon by the region's half-planes; k = 2 with
         bounds, no LP at all). "auto" takes "planar" where it applies.
+    progress : callable, optional
+        Called as ``progress(found, waiting)`` every ``progress_every`` regions and once at the end.
 
     Examples
     --------
@@ -482,5 +483,9 @@ def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
                     regions.append(found)
                     index[found.pattern] = b
                     queue.append(b)
+                    if progress is not None and len(regions) % progress_every == 0:
+                        progress(len(regions), len(queue))
                 edges.add((min(a, b), max(a, b), g))
+    if progress is not None:
+        progress(len(regions), 0)
     return RegionSet(net, regions, sorted(edges), box)

@@ -199,6 +199,14 @@ def test_empty_pattern_is_not_a_region():
         Region.from_pattern(net, pattern)
 
 
+def test_progress_is_reported_while_enumerating():
+    calls = []
+    regions = enumerate_regions(ReLUNet.random([2, 12], rng=0), progress=lambda found, waiting: calls.append(found),
+                                progress_every=20)
+    assert calls[-1] == len(regions) and calls[:-1] == [20, 40, 60][: len(calls) - 1]
+    assert len(calls) == 1 + (len(regions) - 1) // 20
+
+
 def test_max_regions_stops_with_the_count():
     net = ReLUNet.random([2, 30], rng=0)
     with pytest.raises(TooManyRegionsError, match="max_regions = 50") as info:
