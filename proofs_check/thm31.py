@@ -11,6 +11,8 @@ For fixed y and :math:`\theta_0` drawn as in the theorem (:math:`W_i, b_i \sim \
 * ``r_minima``: the largest radius of an exact local minimum of :math:`f_0` (k <= 3; every linear piece
   inside the box :math:`[-B, B]^k`, :math:`B = \mathrm{box}\,(1 + \|y\|)`, one certified QP each;
   minima on the box's faces are not minima of f and are left out).
+* ``r_violation_exact_in_box``: the largest radius in the box at which eq. (2) fails, exactly, by a search
+  over every piece (k <= 3, see :func:`exact_violation_radius`).
 
 ``r_critical = max(r_violation, r_minima)``; per setting the check reports the empirical probability that
 ``r_critical <= ρ`` on a grid of ρ and fits ``log r_critical`` against ``log(expansion)`` (the theorem's
@@ -20,7 +22,9 @@ for a chosen constant C, the smallest ε its two sufficient conditions allow.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import operator
 from pathlib import Path
 
 import numpy as np
@@ -112,41 +116,65 @@ def violation_search(f: L.Objective, radii: np.ndarray, directions: np.ndarray) 
             "largest_violating_radius": float(radius[violating].max()) if violating.any() else 0.0}
 
 
-def _violating_extreme_points(vertices: np.ndarray, H: np.ndarray, q: np.ndarray) -> list[np.ndarray]:
-    r"""Candidates for the farthest point of :math:`\{x \in P : x^\top H x - q^\top x \le 0\}` for a polygon
-    (k = 2, counter-clockwise vertices) or an interval (k = 1): its vertices, the crossings of its edges with
-    the conic :math:`x^\top H x = q^\top x`, and the points where |x| is stationary on that conic."""
-    candidates = list(vertices)
-    edges = [(vertices[0], vertices[1])] if len(vertices) == 2 and vertices.shape[1] == 1 else \
-        list(zip(vertices, np.roll(vertices, -1, axis=0)))
-    for p0, p1 in edges:  # g(t) = x(t)^T H x(t) - q^T x(t) along x(t) = p0 + t (p1 - p0)
-        d = p1 - p0
-        coefficients = [d @ H @ d, 2 * p0 @ H @ d - q @ d, p0 @ H @ p0 - q @ p0]
-        for t in np.roots(np.trim_zeros(np.array(coefficients), "f")) if np.any(coefficients[:2]) else []:
-            if abs(t.imag) < 1e-12 and -1e-12 <= t.real <= 1 + 1e-12:
-                candidates.append(p0 + t.real * d)
-    if vertices.shape[1] == 1:
-        if H[0, 0] > 0:
-            candidates.append(np.array([q[0] / H[0, 0]]))
-        return candidates
-    # On the conic, x = (q.u / u^T H u) u; its norm is stationary where A'B - AB' = 0, a cubic in tan(phi).
-    q1, q2 = q
-    h11, h12, h22 = H[0, 0], H[0, 1], H[1, 1]
-    A, A_prime = np.poly1d([q2, q1]), np.poly1d([-q1, q2])
-    B, B_prime = np.poly1d([h22, 2 * h12, h11]), np.poly1d([-2 * h12, 2 * (h22 - h11), 2 * h12])
-    directions = [np.array([0.0, 1.0])]
-    for t in (A_prime * B - A * B_prime).roots if (A_prime * B - A * B_prime).order > 0 else []:
-        if abs(t.imag) < 1e-12:
-            directions.append(np.array([1.0, t.real]) / np.hypot(1.0, t.real))
-    for u in directions:
-        curvature = u @ H @ u
-        if curvature > 0:
-            candidates.append((q @ u) / curvature * u)
+def _stationary_points_on_quadric(p: np.ndarray, B: np.ndarray, H: np.ndarray, q: np.ndarray) -> list[np.ndarray]:
+    r"""Points :math:`x = p + Bz` (orthonormal columns B) on the quadric :math:`x^\top H x - q^\top x = 0` where
+    :math:`\|x\|` restricted to the quadric and the affine subspace is stationary (one column: the crossings).
+
+    Lagrange: :math:`(I - \mu H')z = \mu b/2 - a` with :math:`H' = B^\top H B`, :math:`b = B^\top(2Hp - q)`,
+    :math:`a = B^\top p`; in the eigenbasis of H' the constraint becomes a polynomial in μ of degree <= 2j.
+    """
+    H_sub, b, a = B.T @ H @ B, B.T @ (2 * H @ p - q), B.T @ p
+    c0 = p @ H @ p - q @ p
+    if B.shape[1] == 1:  # a line: the crossings h t^2 + b t + c0 = 0
+        coefficients = np.array([H_sub[0, 0], b[0], c0])
+        if not np.any(coefficients[:2]):
+            return []
+        return [p + t.real * B[:, 0] for t in np.roots(np.trim_zeros(coefficients, "f")) if abs(t.imag) < 1e-10]
+    lam, Q = np.linalg.eigh(H_sub)
+    bt, at = Q.T @ b, Q.T @ a
+    numerators = [np.poly1d([float(bt_i) / 2, -float(at_i)]) for bt_i, at_i in zip(bt, at)]
+    denominators = [np.poly1d([-float(l_i), 1.0]) for l_i in lam]
+    def squares(skip: int | None = None) -> np.poly1d:
+        return functools.reduce(operator.mul, (d * d for i, d in enumerate(denominators) if i != skip), np.poly1d([1.0]))
+
+    # Python floats on the left: a NumPy scalar times a poly1d gives an array, not a polynomial.
+    total = float(c0) * squares()
+    for i, (n_i, d_i) in enumerate(zip(numerators, denominators)):
+        total = total + (float(lam[i]) * n_i * n_i + float(bt[i]) * n_i * d_i) * squares(skip=i)
+    points = []
+    for mu in np.poly1d(total).roots if np.poly1d(total).order > 0 else []:
+        if abs(mu.imag) > 1e-10:
+            continue
+        scale = 1.0 - mu.real * lam
+        if np.any(np.abs(scale) < 1e-12):
+            continue
+        w = np.array([n(mu.real) for n in numerators]) / scale
+        points.append(p + B @ (Q @ w))
+    return points
+
+
+def _violating_extreme_points(region: L.Region, H: np.ndarray, q: np.ndarray) -> list[np.ndarray]:
+    r"""Candidates for the farthest point of :math:`C = \{x \in R : x^\top H x - q^\top x \le 0\}` (R bounded,
+    k <= 3). |x| is convex, so it peaks at an extreme point of C: a vertex of R, a crossing of an edge of R
+    with the quadric, or a point where |x| is stationary on the quadric within a face of R of dimension >= 2
+    (R's interior included)."""
+    G, h = region.halfspaces()
+    k = G.shape[1]
+    rows = [int(r) for r in region._facets[0]]
+    candidates = list(region.vertices())
+    for size in range(0, k):  # faces of dimension k - size: the intersections of `size` facet planes
+        for subset in itertools.combinations(rows, size):
+            G_s, h_s = G[list(subset)], h[list(subset)]
+            if size and np.linalg.matrix_rank(G_s) < size:
+                continue
+            p = G_s.T @ np.linalg.solve(G_s @ G_s.T, h_s) if size else np.zeros(k)
+            B = np.linalg.svd(G_s)[2][size:].T if size else np.eye(k)
+            candidates.extend(_stationary_points_on_quadric(p, B, H, q))
     return candidates
 
 
 def exact_violation_radius(f: L.Objective, regions: L.RegionSet, tol: float = 1e-9) -> float:
-    r"""The largest |x| at which eq. (2) fails, over every region of a bounded enumeration (k = 1 or 2).
+    r"""The largest |x| at which eq. (2) fails, over every region of a bounded enumeration (k <= 3).
 
     In a region f is :math:`\tfrac12\|Mx - v\|^2`, and :math:`D_{-x/\|x\|} f(x) \ge 0` exactly when
     :math:`x^\top H x - q^\top x \le 0` with :math:`H = M^\top M`, :math:`q = M^\top v`: a convex set. |x| is
@@ -155,8 +183,8 @@ def exact_violation_radius(f: L.Objective, regions: L.RegionSet, tol: float = 1e
     towards the origin leaves the region are counted with that region (a boundary case of measure zero).
     """
     k = f.net.input_dim
-    if k > 2:
-        raise ValueError(f"the exact violation search handles k = 1 or 2; got k = {k}")
+    if k > 3:
+        raise ValueError(f"the exact violation search handles k <= 3; got k = {k}")
     if regions.bounds is None:
         raise ValueError("regions must come from a bounded enumeration (pass bounds to enumerate_regions)")
     A = np.eye(f.net.output_dim) if f.A is None else f.A
@@ -167,7 +195,7 @@ def exact_violation_radius(f: L.Objective, regions: L.RegionSet, tol: float = 1e
         H, q = M.T @ M, M.T @ v
         G, h = region.halfspaces()
         scale = 1.0 + float(np.abs(q).sum())
-        for x in _violating_extreme_points(region.vertices(), H, q):
+        for x in _violating_extreme_points(region, H, q):
             if (np.all(G @ x <= h + tol * (1 + np.abs(h))) and x @ H @ x - q @ x <= tol * scale * (1 + x @ x)
                     and np.linalg.norm(x) > largest):
                 largest = float(np.linalg.norm(x))
@@ -206,8 +234,7 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
             record.update({"regions_in_box": len(regions), "local_minima": len(minima),
                            "r_minima": max(radii, default=0.0),
                            "r_global_minimum": radii[int(np.argmin([mn.value for mn in minima]))] if minima else None})
-            if k <= 2:
-                record["r_violation_exact_in_box"] = exact_violation_radius(f, regions) / scale
+            record["r_violation_exact_in_box"] = exact_violation_radius(f, regions) / scale
     record["r_critical"] = max(record["r_violation"], record.get("r_minima") or 0.0,
                                record.get("r_violation_exact_in_box") or 0.0)
     return record

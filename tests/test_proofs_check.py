@@ -155,5 +155,17 @@ def test_exact_violation_radius_is_the_supremum_a_dense_grid_approaches():
         r = np.linalg.norm(X, axis=1)
         grid = r[f.directional_derivative(X, -X / r[:, None]) >= 0].max()
         assert grid <= exact + 1e-9 and exact - grid < 0.05 * half
+    # k = 3: the exact radius bounds 200,000 random points of the box from above, and they come close to it.
+    rng = np.random.default_rng(7)
+    net = ReLUNet.random([3, 4, 10], out_dim=20, rng=rng)
+    f = Objective(net, rng.normal(size=20))
+    exact = thm31.exact_violation_radius(f, enumerate_regions(net, bounds=(-half, half)))
+    X = rng.uniform(-half, half, size=(200_000, 3))
+    r = np.linalg.norm(X, axis=1)
+    sampled = r[f.directional_derivative(X, -X / r[:, None]) >= 0].max()
+    assert sampled <= exact + 1e-9 and exact - sampled < 0.05 * half
     with pytest.raises(ValueError, match="bounded"):
-        thm31.exact_violation_radius(f, enumerate_regions(ReLUNet.random([2, 3], rng=0)))
+        thm31.exact_violation_radius(f, enumerate_regions(ReLUNet.random([3, 3], rng=0)))
+    with pytest.raises(ValueError, match="k <= 3"):
+        thm31.exact_violation_radius(Objective(ReLUNet.random([4, 5], rng=0), np.zeros(5)),
+                                     enumerate_regions(ReLUNet.random([4, 5], rng=0), bounds=(-1, 1)))
