@@ -17,13 +17,16 @@ import proofs_check
 OUT = Path(proofs_check.__file__).parent / "out"
 
 
+ALIASES = {"hv": "hand_voroninski"}
+
+
 def checks() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(proofs_check.__path__) if not m.name.startswith("_"))
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m proofs_check", description="Check a claim of the Surfing paper.")
-    parser.add_argument("check", choices=checks())
+    parser.add_argument("check", choices=checks() + sorted(ALIASES), help=f"a check; aliases: {ALIASES}")
     parser.add_argument("--quick", action="store_true", help="small settings, about a minute or less")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the full result here")
@@ -31,10 +34,11 @@ def main(argv=None) -> int:
     parser.add_argument("--journal", type=Path, help="trial journal to write and resume from "
                         "(default for full runs: proofs_check/out/NAME-seedS.jsonl; quick runs keep none)")
     args = parser.parse_args(argv)
-    module = importlib.import_module(f"proofs_check.{args.check}")
+    name = ALIASES.get(args.check, args.check)
+    module = importlib.import_module(f"proofs_check.{name}")
     journal = args.journal
     if journal is None and not args.quick:
-        journal = OUT / f"{args.check}-seed{args.seed}.jsonl"
+        journal = OUT / f"{name}-seed{args.seed}.jsonl"
     run = module.quick if args.quick else module.run
     result = run(seed=args.seed, workers=args.workers, journal=journal, progress=not args.quick)
     if args.json:

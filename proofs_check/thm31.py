@@ -308,7 +308,7 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
         Monte Carlo radius.
     y : array_like of shape (n,), optional
         A fixed target (the theorem's "fix y"), used in every trial instead of ``y_kinds``; every setting
-        then has readout n = len(y).
+        then has readout n = len(y), which must be at least every setting's n_d.
     allow_non_expansive : bool
         Run expansions <= 1 too; the theorem does not apply to them and the verdict says so.
     seed, workers, journal, progress
@@ -338,6 +338,9 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
     sweep = []
     for d, e, m, y_kind in itertools.product(depths, expansions, m_values, y_kinds):
         widths = [int(round(k * e**i)) for i in range(d + 1)]
+        if y is not None and len(y) < widths[-1]:
+            raise ValueError(f"y has length n = {len(y)}, but widths {widths} need n >= n_d = {widths[-1]} "
+                             "(Theorem 3.1, condition 1)")
         sweep.append([widths, len(y) if y is not None else 2 * widths[-1], m, y_kind])
     settings = {"sweep": sweep, "trials_per_setting": trials, "directions": directions, "shells": list(shells),
                 "rho_grid": list(shells), "box": box, "exact": exact and k <= 3, "C": C, "data_scale": data_scale,

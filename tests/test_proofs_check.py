@@ -29,6 +29,21 @@ def test_command_line_writes_json(tmp_path):
     assert json.loads(path.read_text())["check"] == "affine_form"
 
 
+def test_command_line_journals_and_resumes(tmp_path):
+    # With a journal, every finished trial is on disk; the same command again reads them back.
+    journal = tmp_path / "affine.jsonl"
+    args = ["affine_form", "--quick", "--journal", str(journal), "--workers", "1", "--json", str(tmp_path / "a.json")]
+    assert main(args) == 0
+    lines = journal.read_text().splitlines()
+    assert len(lines) == 31  # header + 30 trials
+    journal.write_text("\n".join(lines[:11]) + "\n")  # as if killed after 10 trials
+    assert main(args[:-2] + ["--json", str(tmp_path / "b.json")]) == 0
+    assert len(journal.read_text().splitlines()) == 31
+    assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
+    assert main(["hv", "--quick", "--workers", "1", "--json", str(tmp_path / "hv.json")]) in (0, 1)
+    assert json.loads((tmp_path / "hv.json").read_text())["check"] == "hand_voroninski"
+
+
 def _draw(index, seed, settings):
     return {"index": index, "value": float(np.random.default_rng(seed).normal()) * settings["scale"]}
 
@@ -129,7 +144,8 @@ def test_thm31_conditions_and_bad_input():
     assert len(thm31.data_like_target(5, np.random.default_rng(0))) == 5
     for kwargs, message in [({"trials": 0}, "trials"), ({"m_values": (0,)}, "m_values"),
                             ({"expansions": (1, 4)}, "not expansive"), ({"y_kinds": ("image",)}, "y_kinds"),
-                            ({"y": np.ones((3, 2))}, r"y must be a 1-D"), ({"y": [1.0, np.nan]}, "y must be finite")]:
+                            ({"y": np.ones((3, 2))}, r"y must be a 1-D"), ({"y": [1.0, np.nan]}, "y must be finite"),
+                            ({"y": np.ones(5), "depths": (1,), "expansions": (4,)}, r"y has length n = 5.*n_d = 8")]:
         with pytest.raises(ValueError, match=message):
             thm31.run(**kwargs)
     narrow = thm31.run(k=2, depths=(1,), expansions=(1,), trials=1, directions=20, workers=1, allow_non_expansive=True,
