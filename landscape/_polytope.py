@@ -9,6 +9,7 @@ per row decides instead.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import highspy
@@ -41,6 +42,15 @@ def _dense_rows(A: np.ndarray) -> highspy.HighsSparseMatrix:
     return matrix
 
 
+@functools.cache
+def _solver() -> highspy.Highs:
+    """One HiGHS instance per process, reused: building one per LP costs about as much as solving these
+    small LPs. (Presolve stays on: without it HiGHS ends some degenerate LPs with status "unknown".)"""
+    solver = highspy.Highs()
+    solver.setOptionValue("output_flag", False)
+    return solver
+
+
 def _linprog(c, A_ub, b_ub, bounds, what: str, A_eq=None, b_eq=None) -> _LPResult:
     """min c x s.t. A_ub x <= b_ub, A_eq x = b_eq, bounds, by HiGHS through highspy (no scipy overhead).
 
@@ -63,8 +73,8 @@ def _linprog(c, A_ub, b_ub, bounds, what: str, A_eq=None, b_eq=None) -> _LPResul
         lp.row_lower_ = np.concatenate([b[1] for b in blocks]).astype(np.float64)
         lp.row_upper_ = np.concatenate([b[2] for b in blocks]).astype(np.float64)
         lp.a_matrix_ = _dense_rows(A)
-    solver = highspy.Highs()
-    solver.setOptionValue("output_flag", False)
+    solver = _solver()
+    solver.clearModel()
     solver.passModel(lp)
     solver.run()
     status = solver.getModelStatus()
