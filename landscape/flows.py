@@ -1,0 +1,180 @@
+r"""Network flows: the snapshots :math:`\theta_0, \ldots, \theta_T` of one architecture saved along training.
+
+§3 of the paper models training as a continuous flow :math:`\theta(s)`, :math:`s \in [0, S]`, sampled at
+:math:`s_t = \delta t`. A :class:`NetworkFlow` holds the sampled networks with their times.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import _validate
+from .network import ReLUNet
+
+
+def _architecture(net: ReLUNet) -> tuple:
+    return net.widths, net.biases is not None, None if net.readout is None else net.readout.shape
+
+
+def _combine(nets: Sequence[ReLUNet], coefficients: Sequence[float]) -> ReLUNet:
+    """The network whose every parameter array is sum_i c_i * (that array of nets[i])."""
+    first = nets[0]
+    weights = [sum(c * n.weights[i] for c, n in zip(coefficients, nets)) for i in range(first.depth)]
+    biases = None if first.biases is None else [
+        sum(c * n.biases[i] for c, n in zip(coefficients, nets)) for i in range(first.depth)]
+    readout = None if first.readout is None else sum(c * n.readout for c, n in zip(coefficients, nets))
+    return ReLUNet(weights, biases, readout)
+
+
+class NetworkFlow:
+    r"""Snapshots :math:`\theta_0, \ldots, \theta_T` (T >= 1) of one architecture at times :math:`s_0 < \cdots < s_T`.
+
+    Parameters
+    ----------
+    snapshots : sequence of ReLUNet
+        Same widths, same presence of biases, same readout shape.
+    times : array_like of shape (T + 1,), optional
+        Strictly increasing; defaults to ``0, 1, ..., T`` (δ = 1).
+
+    Examples
+    --------
+    >>> a, b = ReLUNet.random([2, 8, 16], rng=0), ReLUNet.random([2, 8, 16], rng=1)
+    >>> flow = NetworkFlow.linear(a, b, T=10)
+    >>> flow.T, flow[0] == a, flow[10] == b
+    (10, True, True)
+    """
+
+    def __init__(self, snapshots: Sequence[ReLUNet], times=None):
+        snapshots = list(snapshots)
+        if len(snapshots) < 2:
+            raise ValueError(f"snapshots must hold at least 2 networks (T >= 1); got {len(snapshots)}")
+        for t, net in enumerate(snapshots):
+            if not isinstance(net, ReLUNet):
+                raise ValueError(f"snapshots[{t}] must be a ReLUNet; got {type(net).__name__}")
+            if _architecture(net) != _architecture(snapshots[0]):
+                raise ValueError(
+                    f"snapshots[{t}] has architecture (widths, bias, readout shape) {_architecture(net)}; "
+                    f"snapshots[0] has {_architecture(snapshots[0])}")
+        self._snapshots = tuple(snapshots)
+        if times is None:
+            times = np.arange(len(snapshots), dtype=float)
+        times = _validate.vector(times, "times", len(snapshots))
+        if np.any(np.diff(times) <= 0):
+            raise ValueError(f"times must be strictly increasing; got {times}")
+        self._times = _validate.frozen(times)
+
+    # ------------------------------------------------------------------ synthetic flows
+    @classmethod
+    def linear(cls, start: ReLUNet, end: ReLUNet, T: int) -> NetworkFlow:
+        r""":math:`\theta(s) = (1 - s)\,\theta_{\mathrm{start}} + s\,\theta_{\mathrm{end}}` sampled at :math:`s = t/T`."""
+        T = _validate.positive_int(T, "T")
+        if _architecture(start) != _architecture(end):
+            raise ValueError(f"end has architecture {_architecture(end)}; start has {_architecture(start)}")
+        s = np.arange(T + 1) / T
+        return cls([_combine([start, end], [1 - si, si]) for si in s], s)
+
+    @classmethod
+    def smooth_random(cls, widths: Sequence[int], T: int, out_dim: int | None = None, bias: bool = True,
+                      amplitude: float = 0.3, modes: int = 3, rng=None) -> NetworkFlow:
+        r"""A smooth random path between two random networks, sampled at :math:`s = t/T`:
+
+        .. math:: \theta(s) = (1 - s)\,\theta_a + s\,\theta_b + \mathrm{amplitude} \sum_{j=1}^{\mathrm{modes}}
+           \frac{\sin(\pi j s)}{j} Z_j,
+
+        with :math:`\theta_a, \theta_b, Z_j` independent draws of :meth:`ReLUNet.random`. Every parameter is an
+        infinitely differentiable, bounded function of s, and the path starts at :math:`\theta_a` (a network
+        initialised as in Theorem 3.1) and ends at :math:`\theta_b`.
+        """
+        T = _validate.positive_int(T, "T")
+        modes = _validate.positive_int(modes, "modes")
+        amplitude = _validate.nonnegative_scalar(amplitude, "amplitude")
+        rng = np.random.default_rng(rng)
+        start, end = (ReLUNet.random(widths, out_dim, bias, rng) for _ in range(2))
+        bumps = [ReLUNet.random(widths, out_dim, bias, rng) for _ in range(modes)]
+        s = np.arange(T + 1) / T
+        snapshots = [
+            _combine([start, end, *bumps],
+                     [1 - si, si, *(amplitude * np.sin(np.pi * j * si) / j for j in range(1, modes + 1))])
+            for si in s
+        ]
+        return cls(snapshots, s)
+
+    # ------------------------------------------------------------------ access
+    @property
+    def T(self) -> int:
+        return len(self._snapshots) - 1
+
+    @property
+    def times(self) -> np.ndarray:
+        """``(s_0, ..., s_T)``, read-only."""
+        return self._times
+
+    @property
+    def snapshots(self) -> tuple[ReLUNet, ...]:
+        return self._snapshots
+
+    def __len__(self) -> int:
+        return len(self._snapshots)
+
+    def __getitem__(self, index):
+        """An int gives that snapshot; a slice gives a NetworkFlow of the selected snapshots and times."""
+        if isinstance(index, slice):
+            return NetworkFlow(self._snapshots[index], self._times[index])
+        return self._snapshots[index]
+
+    def every(self, step: int) -> NetworkFlow:
+        """Every ``step``-th snapshot from θ_0, always ending with the final network θ_T."""
+        step = _validate.positive_int(step, "step")
+        kept = list(range(0, self.T + 1, step))
+        if kept[-1] != self.T:
+            kept.append(self.T)
+        return NetworkFlow([self._snapshots[t] for t in kept], self._times[kept])
+
+    def max_weight_norm(self) -> float:
+        r"""Assumption 3.2's :math:`M = \max_{i, t} \|W_i(\theta_t)\|_2` (largest singular value)."""
+        return float(max(np.linalg.norm(w, 2) for net in self._snapshots for w in net.weights))
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """One ``.npz``: ``times``, and for snapshot t the keys ``t/W1 ... t/Wd, t/b1 ... t/bd, t/V``."""
+        arrays = {"times": self._times}
+        for t, net in enumerate(self._snapshots):
+            arrays.update({f"{t}/W{i}": w for i, w in enumerate(net.weights, start=1)})
+            if net.biases is not None:
+                arrays.update({f"{t}/b{i}": b for i, b in enumerate(net.biases, start=1)})
+            if net.readout is not None:
+                arrays[f"{t}/V"] = net.readout
+        np.savez(path, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> NetworkFlow:
+        """Read a flow written by :meth:`save`, or a directory of one ``ReLUNet`` ``.npz`` per snapshot
+        (taken in name order, times 0..T)."""
+        path = Path(path)
+        if path.is_dir():
+            files = sorted(path.glob("*.npz"))
+            if not files:
+                raise ValueError(f"path {str(path)!r} is a directory without .npz snapshots")
+            return cls([ReLUNet.load(f) for f in files])
+        with np.load(path, allow_pickle=False) as data:
+            if "times" not in data.files:
+                raise ValueError(f"path {str(path)!r} holds no 'times'; expected a file written by NetworkFlow.save")
+            times = data["times"]
+            snapshots = []
+            for t in range(len(times)):
+                keys = [k for k in data.files if k.startswith(f"{t}/")]
+                d = sum(1 for k in keys if k.split("/")[1].startswith("W"))
+                if d == 0:
+                    raise ValueError(f"path {str(path)!r} holds no weights for snapshot {t}")
+                weights = [data[f"{t}/W{i}"] for i in range(1, d + 1)]
+                biases = [data[f"{t}/b{i}"] for i in range(1, d + 1)] if f"{t}/b1" in keys else None
+                readout = data[f"{t}/V"] if f"{t}/V" in keys else None
+                snapshots.append(ReLUNet(weights, biases, readout))
+        return cls(snapshots, times)
+
+    def __repr__(self) -> str:
+        return f"NetworkFlow(T={self.T}, widths={list(self._snapshots[0].widths)}, s=[{self._times[0]:g}, {self._times[-1]:g}])"

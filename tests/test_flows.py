@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from landscape import NetworkFlow, ReLUNet
+from strategies import seeds
+from tolerances import EXACT
+
+
+def parameters(net):
+    arrays = list(net.weights) + list(net.biases or []) + ([net.readout] if net.readout is not None else [])
+    return np.concatenate([a.ravel() for a in arrays])
+
+
+def test_linear_flow_interpolates_every_parameter():
+    a, b = ReLUNet.random([2, 5, 7], out_dim=4, rng=0), ReLUNet.random([2, 5, 7], out_dim=4, rng=1)
+    flow = NetworkFlow.linear(a, b, T=8)
+    assert flow.T == 8 and len(flow) == 9
+    np.testing.assert_allclose(flow.times, np.arange(9) / 8)
+    assert flow[0] == a and flow[8] == b
+    for t, s in enumerate(flow.times):
+        np.testing.assert_allclose(parameters(flow[t]), (1 - s) * parameters(a) + s * parameters(b), **EXACT)
+
+
+@given(seed=seeds, modes=st.integers(1, 4))
+def test_smooth_random_flow_starts_and_ends_at_random_networks(seed, modes):
+    flow = NetworkFlow.smooth_random([2, 6, 10], T=40, out_dim=5, modes=modes, rng=seed)
+    rng = np.random.default_rng(seed)
+    start, end = ReLUNet.random([2, 6, 10], 5, True, rng), ReLUNet.random([2, 6, 10], 5, True, rng)
+    np.testing.assert_allclose(parameters(flow[0]), parameters(start), **EXACT)
+    np.testing.assert_allclose(parameters(flow[40]), parameters(end), **EXACT)
+    # Smooth: second differences are O(1/T^2) while first differences are O(1/T).
+    p = np.array([parameters(net) for net in flow.snapshots])
+    first, second = np.abs(np.diff(p, axis=0)).max(), np.abs(np.diff(p, 2, axis=0)).max()
+    assert second < 0.2 * first
+    assert flow.max_weight_norm() == NetworkFlow.smooth_random([2, 6, 10], 40, 5, modes=modes, rng=seed).max_weight_norm()
+
+
+def test_max_weight_norm_is_the_largest_spectral_norm():
+    flow = NetworkFlow.smooth_random([3, 7, 9], T=5, rng=2)
+    expected = max(np.linalg.svd(w, compute_uv=False)[0] for net in flow.snapshots for w in net.weights)
+    assert flow.max_weight_norm() == pytest.approx(expected, rel=1e-12)
+
+
+def test_slicing_and_subsampling_keep_times_and_the_final_network():
+    flow = NetworkFlow.smooth_random([2, 4, 6], T=10, rng=3)
+    part = flow[2:7]
+    assert part.T == 4 and part[0] == flow[2]
+    np.testing.assert_array_equal(part.times, flow.times[2:7])
+    sub = flow.every(3)
+    assert [sub.times[i] for i in range(len(sub))] == [flow.times[t] for t in (0, 3, 6, 9, 10)]
+    assert sub[len(sub) - 1] == flow[10]
+
+
+@pytest.mark.parametrize("bias, out_dim", [(True, 3), (False, None)])
+def test_save_load_round_trip_and_directories(tmp_path, bias, out_dim):
+    flow = NetworkFlow.smooth_random([2, 4, 6], T=4, out_dim=out_dim, bias=bias, rng=4)
+    flow.save(tmp_path / "flow.npz")
+    loaded = NetworkFlow.load(tmp_path / "flow.npz")
+    assert all(a == b for a, b in zip(loaded.snapshots, flow.snapshots))
+    np.testing.assert_array_equal(loaded.times, flow.times)
+    folder = tmp_path / "snapshots"
+    folder.mkdir()
+    for t, net in enumerate(flow.snapshots):
+        net.save(folder / f"theta_{t:03d}.npz")
+    from_folder = NetworkFlow.load(folder)
+    assert all(a == b for a, b in zip(from_folder.snapshots, flow.snapshots))
+    np.testing.assert_array_equal(from_folder.times, np.arange(5))
+
+
+def test_bad_flows_are_refused(tmp_path):
+    a = ReLUNet.random([2, 4, 6], rng=0)
+    with pytest.raises(ValueError, match="at least 2"):
+        NetworkFlow([a])
+    with pytest.raises(ValueError, match=r"snapshots\[1\] has architecture"):
+        NetworkFlow([a, ReLUNet.random([2, 4, 7], rng=1)])
+    with pytest.raises(ValueError, match=r"snapshots\[1\] has architecture"):
+        NetworkFlow([a, ReLUNet.random([2, 4, 6], bias=False, rng=1)])
+    with pytest.raises(ValueError, match="snapshots\\[1\\] must be a ReLUNet"):
+        NetworkFlow([a, "b"])
+    with pytest.raises(ValueError, match="strictly increasing"):
+        NetworkFlow([a, a], times=[1.0, 1.0])
+    with pytest.raises(ValueError, match="times"):
+        NetworkFlow([a, a], times=[0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="T"):
+        NetworkFlow.linear(a, a, T=0)
+    with pytest.raises(ValueError, match="end has architecture"):
+        NetworkFlow.linear(a, ReLUNet.random([2, 5, 6], rng=1), T=3)
+    with pytest.raises(ValueError, match="step"):
+        NetworkFlow([a, a]).every(0)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="without .npz"):
+        NetworkFlow.load(tmp_path / "empty")
+    np.savez(tmp_path / "other.npz", W1=np.ones((2, 2)))
+    with pytest.raises(ValueError, match="times"):
+        NetworkFlow.load(tmp_path / "other.npz")
