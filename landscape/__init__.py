@@ -17,7 +17,7 @@ from .activation import (
     preactivations,
 )
 from .critical import GlobalMinimum, LocalMinimum, global_minimizer, local_minima
-from .flows import NetworkFlow
+from .flows import MinimizerPath, NetworkFlow
 from .network import ReLUNet
 from .objective import Objective, gaussian_measurements
 from .qp import QPSolution, QPSolveError, minimize_on_region, polytope_qp
@@ -39,6 +39,7 @@ __all__ = [
     "EmptyRegionError",
     "GlobalMinimum",
     "LocalMinimum",
+    "MinimizerPath",
     "NetworkFlow",
     "Objective",
     "QPSolution",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,37 @@ def _combine(nets: Sequence[ReLUNet], coefficients: Sequence[float]) -> ReLUNet:
         sum(c * n.biases[i] for c, n in zip(coefficients, nets)) for i in range(first.depth)]
     readout = None if first.readout is None else sum(c * n.readout for c, n in zip(coefficients, nets))
     return ReLUNet(weights, biases, readout)
+
+
+@dataclass(frozen=True)
+class MinimizerPath:
+    r"""The exact global minimisers :math:`x_*(s_t)` of :math:`f(\cdot, \theta_t)` along a flow (Assumption 3.2).
+
+    Attributes
+    ----------
+    times : ndarray (T + 1,)
+    minimizers : ndarray (T + 1, k)
+    values : ndarray (T + 1,)
+    gaps : ndarray (T + 1,)
+        Value of the best other local minimum minus the global one; about 0 where the minimiser is not unique.
+    unique : ndarray of bool (T + 1,)
+    speeds : ndarray (T,)
+        :math:`\|x_*(s_{t+1}) - x_*(s_t)\| / (s_{t+1} - s_t)`.
+    L : float
+        ``speeds.max()``: the Lipschitz constant of Assumption 3.2.2 as far as this grid can see.
+    jumps : ndarray of int
+        Steps t at which the global minimum changes basin: the local minimum of :math:`f(\cdot, \theta_{t+1})`
+        nearest to :math:`x_*(s_t)` is not its global minimum.
+    """
+
+    times: np.ndarray
+    minimizers: np.ndarray
+    values: np.ndarray
+    gaps: np.ndarray
+    unique: np.ndarray
+    speeds: np.ndarray
+    L: float
+    jumps: np.ndarray
 
 
 class NetworkFlow:
@@ -137,6 +169,27 @@ class NetworkFlow:
     def max_weight_norm(self) -> float:
         r"""Assumption 3.2's :math:`M = \max_{i, t} \|W_i(\theta_t)\|_2` (largest singular value)."""
         return float(max(np.linalg.norm(w, 2) for net in self._snapshots for w in net.weights))
+
+    def minimizer_path(self, y, A=None, bounds=None) -> MinimizerPath:
+        r"""Exact global minimisers of :math:`f(x, \theta_t) = \tfrac12\|AG(x, \theta_t) - Ay\|^2` at every
+        snapshot (small k: one region enumeration and certified QPs per snapshot), with Assumption 3.2's L.
+        """
+        from .critical import POINT_RTOL, global_minimizer
+        from .objective import Objective
+
+        found = [global_minimizer(Objective(net, y, A), bounds=bounds) for net in self._snapshots]
+        minimizers = np.array([g.x for g in found])
+        speeds = np.linalg.norm(np.diff(minimizers, axis=0), axis=1) / np.diff(self._times)
+        jumps = []
+        for t in range(self.T):
+            following = min(found[t + 1].local_minima, key=lambda m: np.linalg.norm(m.x - minimizers[t]))
+            if np.linalg.norm(following.x - minimizers[t + 1]) > POINT_RTOL * (1 + np.linalg.norm(minimizers[t + 1])):
+                jumps.append(t)
+        return MinimizerPath(
+            times=self._times, minimizers=minimizers, values=np.array([g.value for g in found]),
+            gaps=np.array([g.gap for g in found]), unique=np.array([g.unique for g in found]),
+            speeds=speeds, L=float(speeds.max()), jumps=np.array(jumps, dtype=np.int64),
+        )
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:
