@@ -31,6 +31,7 @@ from .regions import (
     pieces,
     region_of,
 )
+from .surfing import SurfResult, decreasing_schedule, regular_descent, surf
 
 __all__ = [
     "ActivationPattern",
@@ -47,9 +48,11 @@ __all__ = [
     "ReLUNet",
     "Region",
     "RegionSet",
+    "SurfResult",
     "TooManyRegionsError",
     "activation_pattern",
     "affine_map",
+    "decreasing_schedule",
     "enumerate_regions",
     "gaussian_measurements",
     "global_minimizer",
@@ -64,6 +67,8 @@ __all__ = [
     "polytope_qp",
     "preactivations",
     "region_of",
+    "regular_descent",
+    "surf",
 ]
 
 __version__ = "0.1.0"

@@ -33,8 +33,9 @@ class Objective:
     Parameters
     ----------
     net : ReLUNet
-    y : array_like, shape (n,)
-        The target, ``n = net.output_dim``.
+    y : array_like, shape (n,) or (B, n)
+        The target, ``n = net.output_dim``; or B targets paired row by row with batches of B points
+        (then every X passed in must have B rows), so that many inversions share one network pass.
     A : array_like of shape (m, n), or None
         The measurement matrix; None means the identity (``m = n``).
 
@@ -51,13 +52,16 @@ class Objective:
             raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
         n = net.output_dim
         self._net = net
-        self._y = _validate.frozen(_validate.vector(y, "y", n))
+        if np.ndim(y) == 2:
+            self._y = _validate.frozen(_validate.matrix(y, "y", (None, n)))
+        else:
+            self._y = _validate.frozen(_validate.vector(y, "y", n))
         if A is None:
             self._A = None
             self._Ay = self._y
         else:
             self._A = _validate.frozen(_validate.matrix(A, "A", (None, n)))
-            self._Ay = self._A @ self._y
+            self._Ay = self._y @ self._A.T
         # Residual map from the last hidden layer: r = B x_d - A y with B = A V (parts may be absent).
         V = net.readout
         if self._A is not None and V is not None:
@@ -93,6 +97,13 @@ class Objective:
             outputs.append(z)
         return outputs
 
+    def _points(self, X, name: str = "X") -> tuple[np.ndarray, bool]:
+        X, single = _validate.points(X, name, self._net.input_dim)
+        if self._y.ndim == 2 and X.shape[0] != self._y.shape[0]:
+            raise ValueError(f"{name} must hold one point per target, shape ({self._y.shape[0]}, "
+                             f"{self._net.input_dim}); got {X.shape}")
+        return X, single
+
     def _residual(self, x_d: np.ndarray) -> np.ndarray:
         return (x_d if self._B is None else x_d @ self._B.T) - self._Ay
 
@@ -106,7 +117,7 @@ class Objective:
     # ------------------------------------------------------------------ public
     def value(self, X):
         r""":math:`f(x) = \tfrac12\|A G(x) - A y\|^2`: a float for one point ``(k,)``, ``(N,)`` for a batch."""
-        X, single = _validate.points(X, "X", self._net.input_dim)
+        X, single = self._points(X)
         r = self._residual(self._hidden_outputs(X)[-1])
         values = 0.5 * np.einsum("ij,ij->i", r, r)
         return float(values[0]) if single else values
@@ -119,14 +130,14 @@ class Objective:
         The piece is the one of x's activation pattern :math:`(z_{ij} > 0)`; at a point on a
         piece boundary this is the gradient of that piece's quadratic. Shapes ``(k,)`` or ``(N, k)``.
         """
-        X, single = _validate.points(X, "X", self._net.input_dim)
+        X, single = self._points(X)
         outputs = self._hidden_outputs(X)
         g = self._backward(outputs, self._residual(outputs[-1]))
         return g[0] if single else g
 
     def value_and_grad(self, X):
         """``(value(X), grad(X))`` from one forward and one backward pass."""
-        X, single = _validate.points(X, "X", self._net.input_dim)
+        X, single = self._points(X)
         outputs = self._hidden_outputs(X)
         r = self._residual(outputs[-1])
         values = 0.5 * np.einsum("ij,ij->i", r, r)
@@ -158,8 +169,8 @@ class Objective:
         float for one point, ``(N,)`` for a batch.
         """
         rtol = _validate.nonnegative_scalar(rtol, "rtol")
-        X, single = _validate.points(X, "X", self._net.input_dim)
-        D_checked, _ = _validate.points(D, "D", self._net.input_dim)
+        X, single = self._points(X)
+        D_checked, _ = self._points(D, "D")
         if D_checked.shape != X.shape:
             expected = X.shape[1:] if single else X.shape
             raise ValueError(f"D must have the same shape as X, {expected}; got {np.shape(D)}")

@@ -1,0 +1,197 @@
+r"""Algorithm 1 (surfing): warm-started descent on :math:`f_{\theta_0}, f_{\theta_1}, \ldots, f_{\theta_T}`.
+
+.. math:: x_{-1} = 0; \quad x_t = \text{descent on } f_{\theta_t} \text{ started at } x_{t-1}, \quad t = 0, \ldots, T.
+
+Batched: B inversions (targets and/or starting points) run together and share each network pass;
+every row keeps its own step count and stops on its own when it converges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validate
+from .flows import NetworkFlow
+from .network import ReLUNet
+from .objective import Objective
+
+
+@dataclass(frozen=True)
+class SurfResult:
+    """Outcome of :func:`surf` or :func:`regular_descent` for a batch of B inversions.
+
+    Attributes
+    ----------
+    x : ndarray (B, k)
+        The final points :math:`\\hat x_T`.
+    iterates : ndarray (T + 1, B, k)
+        The point reached on each snapshot, :math:`x_0, \\ldots, x_T`.
+    steps : ndarray (T + 1, B)
+        Descent steps taken on each snapshot.
+    converged : ndarray of bool (B,)
+        Whether the last snapshot's run reached the gradient tolerance.
+    """
+
+    x: np.ndarray
+    iterates: np.ndarray
+    steps: np.ndarray
+    converged: np.ndarray
+
+    @property
+    def total_steps(self) -> np.ndarray:
+        """Steps over all snapshots, per inversion (Table 1's iteration counts)."""
+        return self.steps.sum(axis=0)
+
+
+def decreasing_schedule(budget: int, T: int) -> np.ndarray:
+    r"""Split ``budget`` steps over :math:`\theta_0, \ldots, \theta_{T-1}` in proportion to :math:`1/(t+1)`.
+
+    More steps go to the early networks, whose landscape changes fastest (§4); the counts are integers
+    summing to ``budget`` exactly (largest remainders).
+    """
+    T = _validate.positive_int(T, "T")
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 0:
+        raise ValueError(f"budget must be an integer >= 0; got {budget!r}")
+    weights = 1.0 / np.arange(1, T + 1)
+    exact = budget * weights / weights.sum()
+    counts = np.floor(exact).astype(np.int64)
+    counts[np.argsort(counts - exact)[: budget - counts.sum()]] += 1
+    return counts
+
+
+class _Descent:
+    """Gradient descent or Adam on a batch of rows, with per-row step counts and stopping."""
+
+    def __init__(self, X: np.ndarray, optimizer: str, lr: float, betas: tuple[float, float], eps: float):
+        self.X = X.copy()
+        self.optimizer, self.lr, self.betas, self.eps = optimizer, lr, betas, eps
+        self.m = np.zeros_like(self.X)
+        self.v = np.zeros_like(self.X)
+        self.t = np.zeros(len(self.X), dtype=np.int64)
+
+    def run(self, f: Objective, steps: int | None, tol: float, max_steps: int) -> tuple[np.ndarray, np.ndarray]:
+        """``steps`` updates of every row, or (``steps=None``) until ``|grad| <= tol`` per row, at most
+        ``max_steps``. Returns the steps taken and whether each row met the tolerance."""
+        limit = max_steps if steps is None else steps
+        taken = np.zeros(len(self.X), dtype=np.int64)
+        active = np.ones(len(self.X), dtype=bool)
+        for _ in range(limit):
+            g = f.grad(self.X)
+            if steps is None:
+                active &= np.linalg.norm(g, axis=1) > tol
+                if not active.any():
+                    break
+            self._update(g, active)
+            taken += active
+        converged = np.linalg.norm(f.grad(self.X), axis=1) <= tol
+        return taken, converged
+
+    def _update(self, g: np.ndarray, active: np.ndarray) -> None:
+        rows = active[:, None]
+        if self.optimizer == "gd":
+            self.X -= self.lr * g * rows
+            return
+        beta1, beta2 = self.betas
+        self.t += active
+        self.m = np.where(rows, beta1 * self.m + (1 - beta1) * g, self.m)
+        self.v = np.where(rows, beta2 * self.v + (1 - beta2) * g * g, self.v)
+        t = np.maximum(self.t, 1)[:, None]
+        step = self.lr * (self.m / (1 - beta1**t)) / (np.sqrt(self.v / (1 - beta2**t)) + self.eps)
+        self.X -= step * rows
+
+
+def _batch(k: int, n: int, y, x0) -> tuple[np.ndarray, np.ndarray]:
+    """Targets and starting points as row-paired arrays (B, n) and (B, k)."""
+    y = np.asarray(y, dtype=float)
+    if y.ndim not in (1, 2) or y.shape[-1] != n:
+        raise ValueError(f"y must have shape ({n},) or (B, {n}); got {y.shape}")
+    if x0 is None:
+        X0 = np.zeros((1 if y.ndim == 1 else len(y), k))  # the paper's x_{-1} = 0
+    else:
+        X0, _ = _validate.points(x0, "x0", k)
+    Y = np.atleast_2d(y)
+    if len(Y) == 1 and len(X0) > 1:
+        Y = np.repeat(Y, len(X0), axis=0)
+    elif len(X0) == 1 and len(Y) > 1:
+        X0 = np.repeat(X0, len(Y), axis=0)
+    if len(Y) != len(X0):
+        raise ValueError(f"y holds {len(Y)} targets but x0 holds {len(X0)} starting points; give one of each "
+                         "per inversion, or a single one to share")
+    return Y, X0
+
+
+def _check_optimizer(optimizer: str, lr, tol, max_steps) -> tuple[float, float, int]:
+    if optimizer not in ("gd", "adam"):
+        raise ValueError(f"optimizer must be 'gd' or 'adam'; got {optimizer!r}")
+    lr = _validate.nonnegative_scalar(lr, "lr")
+    if lr == 0:
+        raise ValueError("lr (the step size η) must be > 0; got 0")
+    return lr, _validate.nonnegative_scalar(tol, "tol"), _validate.positive_int(max_steps, "max_steps")
+
+
+def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: float = 0.01, steps=None,
+         budget: int | None = None, tol: float = 1e-6, max_steps: int = 20_000,
+         betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> SurfResult:
+    r"""Algorithm 1: descend on each :math:`f_{\theta_t}` from the point reached on :math:`f_{\theta_{t-1}}`.
+
+    Parameters
+    ----------
+    flow : NetworkFlow
+    y : array_like, shape (n,) or (B, n)
+        One target, or one per inversion.
+    A : array_like (m, n), optional
+        Measurement matrix (None: identity).
+    x0 : array_like, shape (k,) or (B, k), optional
+        Starting points; default the paper's :math:`x_{-1} = 0`.
+    optimizer : {"adam", "gd"}
+        Adam's moments carry over from one snapshot to the next.
+    lr : float
+        Step size η (Adam's α).
+    steps : sequence of T ints, optional
+        Steps on :math:`\theta_0, \ldots, \theta_{T-1}`; or give ``budget`` to split a total with
+        :func:`decreasing_schedule` (§4). With neither, every snapshot runs to convergence.
+    tol : float
+        Convergence: :math:`\|\nabla f_{\theta_t}(x)\| \le` tol, per inversion.
+    max_steps : int
+        Cap on each run to convergence.
+
+    Returns
+    -------
+    SurfResult
+    """
+    if not isinstance(flow, NetworkFlow):
+        raise ValueError(f"flow must be a NetworkFlow; got {type(flow).__name__}")
+    lr, tol, max_steps = _check_optimizer(optimizer, lr, tol, max_steps)
+    if steps is not None and budget is not None:
+        raise ValueError("give steps or budget, not both")
+    if budget is not None:
+        steps = decreasing_schedule(budget, flow.T)
+    if steps is not None:
+        steps = np.asarray(steps)
+        if steps.shape != (flow.T,) or not np.issubdtype(steps.dtype, np.integer) or np.any(steps < 0):
+            raise ValueError(f"steps must be {flow.T} integers >= 0 (one per snapshot before the last); got {steps}")
+    net0 = flow[0]
+    Y, X0 = _batch(net0.input_dim, net0.output_dim, y, x0)
+    descent = _Descent(X0, optimizer, lr, betas, eps)
+    iterates, counts = [], []
+    for t, net in enumerate(flow.snapshots):
+        budget_t = None if steps is None or t == flow.T else int(steps[t])
+        taken, converged = descent.run(Objective(net, Y, A), budget_t, tol, max_steps)
+        iterates.append(descent.X.copy())
+        counts.append(taken)
+    return SurfResult(descent.X.copy(), np.array(iterates), np.array(counts), converged)
+
+
+def regular_descent(net: ReLUNet, y, A=None, x0=None, optimizer: str = "adam", lr: float = 0.01,
+                    tol: float = 1e-6, max_steps: int = 20_000, betas: tuple[float, float] = (0.9, 0.999),
+                    eps: float = 1e-8) -> SurfResult:
+    """The baseline of Table 1: the same optimiser, to convergence, on the final network only."""
+    if not isinstance(net, ReLUNet):
+        raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
+    lr, tol, max_steps = _check_optimizer(optimizer, lr, tol, max_steps)
+    Y, X0 = _batch(net.input_dim, net.output_dim, y, x0)
+    descent = _Descent(X0, optimizer, lr, betas, eps)
+    taken, converged = descent.run(Objective(net, Y, A), None, tol, max_steps)
+    return SurfResult(descent.X.copy(), descent.X.copy()[None], taken[None], converged)

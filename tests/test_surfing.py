@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from landscape import NetworkFlow, Objective, ReLUNet, decreasing_schedule, regular_descent, surf
+from strategies import seeds
+
+
+@pytest.mark.parametrize("optimizer, lr", [("gd", 0.05), ("adam", 0.02)])
+def test_surfing_identical_snapshots_is_plain_descent(optimizer, lr):
+    net = ReLUNet.random([2, 12, 30], out_dim=40, rng=0)
+    rng = np.random.default_rng(1)
+    y = net.forward(rng.uniform(-1, 1, 2))
+    x0 = rng.uniform(-1, 1, size=(5, 2))
+    surfed = surf(NetworkFlow([net] * 4), y, x0=x0, optimizer=optimizer, lr=lr, steps=[7, 4, 2], tol=1e-7)
+    plain = regular_descent(net, y, x0=x0, optimizer=optimizer, lr=lr, tol=1e-7)
+    np.testing.assert_allclose(surfed.x, plain.x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(surfed.total_steps, plain.total_steps)
+    np.testing.assert_array_equal(surfed.steps[:3], np.array([[7] * 5, [4] * 5, [2] * 5]))
+    assert surfed.converged.all()
+
+
+@given(seed=seeds, split=st.integers(1, 5))
+def test_surfing_does_not_depend_on_how_the_batch_is_split(seed, split):
+    flow = NetworkFlow.smooth_random([2, 8, 16], T=5, out_dim=20, rng=seed)
+    rng = np.random.default_rng(seed)
+    Y = rng.normal(size=(6, 20))
+    X0 = rng.uniform(-1, 1, size=(6, 2))
+    whole = surf(flow, Y, x0=X0, budget=30, max_steps=200)
+    parts = [surf(flow, Y[i:i + split], x0=X0[i:i + split], budget=30, max_steps=200) for i in range(0, 6, split)]
+    np.testing.assert_allclose(whole.x, np.vstack([p.x for p in parts]), rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(whole.steps, np.hstack([p.steps for p in parts]))
+
+
+def test_surfing_recovers_generated_points_and_reports_counts():
+    flow = NetworkFlow.smooth_random([2, 20, 60], T=20, out_dim=80, rng=0)
+    x_star = np.random.default_rng(1).uniform(-1, 1, size=(20, 2))
+    Y = np.array([flow[20].forward(x) for x in x_star])
+    result = surf(flow, Y, budget=400, lr=0.02)
+    assert result.iterates.shape == (21, 20, 2) and result.steps.shape == (21, 20)
+    np.testing.assert_array_equal(result.steps[:20].sum(axis=0), 400)
+    assert np.mean(np.linalg.norm(result.x - x_star, axis=1) < 0.01) >= 0.9
+    assert result.converged.mean() >= 0.9
+
+
+def test_decreasing_schedule():
+    counts = decreasing_schedule(100, 7)
+    assert counts.sum() == 100 and np.all(np.diff(counts) <= 0)
+    assert decreasing_schedule(0, 3).tolist() == [0, 0, 0]
+    with pytest.raises(ValueError, match="budget"):
+        decreasing_schedule(-1, 3)
+    with pytest.raises(ValueError, match="T"):
+        decreasing_schedule(10, 0)
+
+
+def test_objective_pairs_targets_with_points():
+    net = ReLUNet.random([2, 6, 9], out_dim=7, rng=0)
+    rng = np.random.default_rng(2)
+    Y, X = rng.normal(size=(4, 7)), rng.normal(size=(4, 2))
+    A = rng.normal(size=(5, 7))
+    paired = Objective(net, Y, A)
+    for i in range(4):
+        single = Objective(net, Y[i], A)
+        assert paired.value(X)[i] == pytest.approx(single.value(X[i]), rel=1e-12)
+        np.testing.assert_allclose(paired.grad(X)[i], single.grad(X[i]), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"one point per target"):
+        paired.value(X[:3])
+
+
+def test_bad_surfing_input():
+    net = ReLUNet.random([2, 4, 6], rng=0)
+    flow = NetworkFlow([net, net])
+    y = np.zeros(6)
+    cases = [
+        (lambda: surf([net, net], y), "flow"),
+        (lambda: surf(flow, y, lr=0.0), "lr"),
+        (lambda: surf(flow, y, lr=-1.0), "lr"),
+        (lambda: surf(flow, np.zeros(5)), r"y.*\(6,\)"),
+        (lambda: surf(flow, y, steps=[1, 2]), "steps"),
+        (lambda: surf(flow, y, steps=[1], budget=3), "not both"),
+        (lambda: surf(flow, y, optimizer="sgd"), "optimizer"),
+        (lambda: surf(flow, np.zeros((3, 6)), x0=np.zeros((2, 2))), "3 targets but x0 holds 2"),
+        (lambda: surf(flow, y, x0=[np.nan, 0.0]), "x0.*finite"),
+        (lambda: regular_descent(flow, y), "net"),
+        (lambda: regular_descent(net, y, max_steps=0), "max_steps"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message):
+            call()
