@@ -31,7 +31,7 @@ from .regions import (
     pieces,
     region_of,
 )
-from .surfing import SurfResult, decreasing_schedule, regular_descent, surf
+from .surfing import ProjectedSurfResult, SurfResult, decreasing_schedule, projected_surf, regular_descent, surf
 
 __all__ = [
     "ActivationPattern",
@@ -43,6 +43,7 @@ __all__ = [
     "MinimizerPath",
     "NetworkFlow",
     "Objective",
+    "ProjectedSurfResult",
     "QPSolution",
     "QPSolveError",
     "ReLUNet",
@@ -66,6 +67,7 @@ __all__ = [
     "pieces",
     "polytope_qp",
     "preactivations",
+    "projected_surf",
     "region_of",
     "regular_descent",
     "surf",

@@ -67,9 +67,12 @@ def as_box(bounds, k: int) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _inside_box(x: np.ndarray, bounds, k: int):
+    """The validated box; x may sit on its faces up to rounding (a QP solution on a face often does)."""
     box = as_box(bounds, k)
-    if box is not None and not (np.all(x >= box[0]) and np.all(x <= box[1])):
-        raise ValueError(f"x = {x} lies outside bounds lo={box[0]}, hi={box[1]}")
+    if box is not None:
+        slack = 1e-9 * (1.0 + np.maximum(np.abs(box[0]), np.abs(box[1])))
+        if not (np.all(x >= box[0] - slack) and np.all(x <= box[1] + slack)):
+            raise ValueError(f"x = {x} lies outside bounds lo={box[0]}, hi={box[1]}")
     return box
 
 

@@ -195,3 +195,115 @@ def regular_descent(net: ReLUNet, y, A=None, x0=None, optimizer: str = "adam", l
     descent = _Descent(X0, optimizer, lr, betas, eps)
     taken, converged = descent.run(Objective(net, Y, A), None, tol, max_steps)
     return SurfResult(descent.X.copy(), descent.X.copy()[None], taken[None], converged)
+
+
+@dataclass(frozen=True)
+class ProjectedSurfResult:
+    """Outcome of :func:`projected_surf` (Algorithm 2).
+
+    Attributes
+    ----------
+    iterates : ndarray (T + 1, k)
+        :math:`x_0 = \\operatorname{argmin} f_{\\theta_0}` and the :math:`x_t` of each step.
+    values : ndarray (T + 1,)
+        :math:`f_{\\theta_t}(x_t)`.
+    pieces : ndarray of int (T,)
+        :math:`|\\mathcal P(x_{t-1}, \\theta_t, \\tau)|`: pieces examined at step t = 1..T.
+    search_seconds, solve_seconds : ndarray (T,)
+        Time spent finding the pieces and minimising over them, per step.
+    """
+
+    iterates: np.ndarray
+    values: np.ndarray
+    pieces: np.ndarray
+    search_seconds: np.ndarray
+    solve_seconds: np.ndarray
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.iterates[-1]
+
+
+def _projected_gradient(f: Objective, region, x: np.ndarray, lr: float, tol: float, max_steps: int,
+                        what: str) -> np.ndarray:
+    """Iterate x <- Proj_P(x - lr grad f) with Proj_P (orthogonal projection onto the polytope) as a QP."""
+    from .qp import polytope_qp
+
+    J, c = region.affine
+    A = np.eye(f.net.output_dim) if f.A is None else f.A
+    M, v = A @ J, A @ (f.y - c)  # f on the piece is |M x - v|^2 / 2 (also outside it, unlike f.grad)
+    G, h = region.halfspaces()
+    project = polytope_qp(G.shape[1], G.shape[0])
+    identity = np.eye(len(x))
+    x = project.solve(identity, x, G, h, what=f"{what}, projection of the start").x
+    for step in range(max_steps):
+        x_next = project.solve(identity, x - lr * (M.T @ (M @ x - v)), G, h, what=f"{what}, projection {step}").x
+        if np.linalg.norm(x_next - x) <= tol * (1 + np.linalg.norm(x)):
+            return x_next
+        x = x_next
+    return x
+
+
+def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, method: str = "qp", lr: float | None = None,
+                   tol: float = 1e-12, max_steps: int = 100_000) -> ProjectedSurfResult:
+    r"""Algorithm 2: :math:`x_0 = \operatorname{argmin}_x f(x, \theta_0)`; for t = 1..T, minimise
+    :math:`f(\cdot, \theta_t)` over every piece of :math:`\mathcal P(x_{t-1}, \theta_t, \tau)` and keep the best.
+
+    Parameters
+    ----------
+    flow : NetworkFlow
+    y : array_like (n,)
+    tau : float
+        The slack τ > 0 of the near-zero sets :math:`S(x, \theta, \tau)`.
+    A : array_like (m, n), optional
+    bounds : (lo, hi), optional
+        Restrict every piece (and the initial global minimisation) to a box; None: all of R^k.
+    method : {"qp", "projected_gradient"}
+        "qp" solves each piece's convex QP exactly; "projected_gradient" iterates
+        :math:`x \leftarrow \mathrm{Proj}_{P_g}(x - \eta \nabla f)` from :math:`x_{t-1}` literally (step ``lr``,
+        default 1/L of the piece's quadratic), to the same points.
+    """
+    import time
+
+    from .critical import global_minimizer
+    from .qp import minimize_on_region
+    from .regions import pieces
+
+    if not isinstance(flow, NetworkFlow):
+        raise ValueError(f"flow must be a NetworkFlow; got {type(flow).__name__}")
+    tau = _validate.nonnegative_scalar(tau, "tau")
+    if tau == 0:
+        raise ValueError("tau must be > 0 (Algorithm 2's slack); got 0")
+    if method not in ("qp", "projected_gradient"):
+        raise ValueError(f"method must be 'qp' or 'projected_gradient'; got {method!r}")
+    if lr is not None and _validate.nonnegative_scalar(lr, "lr") == 0:
+        raise ValueError("lr (the step size η) must be > 0; got 0")
+    first = global_minimizer(Objective(flow[0], y, A), bounds=bounds)
+    iterates, values = [first.x], [first.value]
+    counts, searching, solving = [], [], []
+    for t in range(1, flow.T + 1):
+        f = Objective(flow[t], y, A)
+        start = time.perf_counter()
+        found = pieces(flow[t], iterates[-1], tau, bounds=bounds)
+        searching.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        best = None
+        for g, region in enumerate(found):
+            what = f"Algorithm 2, step t={t}, piece {g} of {len(found)}"
+            if method == "qp":
+                x = minimize_on_region(f, region).x
+            else:
+                J, _ = region.affine
+                A_ = np.eye(f.net.output_dim) if f.A is None else f.A
+                curvature = float(np.linalg.norm(A_ @ J, 2) ** 2)
+                eta = lr if lr is not None else (1.0 / curvature if curvature > 0 else 1.0)
+                x = _projected_gradient(f, region, iterates[-1], eta, tol, max_steps, what)
+            value = f.value(x)
+            if best is None or value < best[1]:
+                best = (x, value)
+        solving.append(time.perf_counter() - start)
+        counts.append(len(found))
+        iterates.append(best[0])
+        values.append(best[1])
+    return ProjectedSurfResult(np.array(iterates), np.array(values), np.array(counts, dtype=np.int64),
+                               np.array(searching), np.array(solving))

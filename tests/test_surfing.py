@@ -88,3 +88,53 @@ def test_bad_surfing_input():
     for call, message in cases:
         with pytest.raises(ValueError, match=message):
             call()
+
+
+@given(seed=seeds, k=st.integers(1, 2), depth=st.integers(1, 2), width=st.integers(3, 6))
+def test_theorem_33_algorithm_2_tracks_the_global_minimiser_below_the_step_bound(seed, k, depth, width):
+    # Theorem 3.3: with delta < tau / (L max(M, 1)^(d+1)) (M, L measured on the flow) and Assumption 3.2
+    # holding (a unique minimiser moving without jumps), every iterate of Algorithm 2 is argmin f(., theta_t).
+    from hypothesis import assume
+
+    from landscape import projected_surf
+
+    widths = [k] + [width * (i + 1) for i in range(depth)]
+    flow = NetworkFlow.smooth_random(widths, T=5, out_dim=widths[-1] + 2, amplitude=0.05, rng=seed)
+    y = flow[flow.T].forward(np.random.default_rng(seed).uniform(-1, 1, k))
+    bounds = (-3.0, 3.0)
+    path = flow.minimizer_path(y, bounds=bounds)
+    assume(path.unique.all() and len(path.jumps) == 0 and path.L > 0)
+    delta = float(np.diff(flow.times).max())
+    tau = 1.01 * delta * path.L * max(flow.max_weight_norm(), 1.0) ** (depth + 1)
+    result = projected_surf(flow, y, tau, bounds=bounds)
+    np.testing.assert_allclose(result.iterates, path.minimizers, atol=1e-6)
+    np.testing.assert_allclose(result.values, path.values, rtol=1e-7, atol=1e-10)
+
+
+def test_projected_gradient_reaches_the_qp_points():
+    from landscape import projected_surf
+
+    flow = NetworkFlow.smooth_random([2, 8, 16], T=4, out_dim=20, amplitude=0.1, rng=3)
+    y = flow[4].forward([0.3, -0.2])
+    exact = projected_surf(flow, y, 0.2, bounds=(-3.0, 3.0))
+    literal = projected_surf(flow, y, 0.2, bounds=(-3.0, 3.0), method="projected_gradient")
+    np.testing.assert_allclose(literal.iterates, exact.iterates, atol=1e-8)
+    assert exact.pieces.shape == (4,) and np.all(exact.pieces >= 1)
+    assert exact.search_seconds.shape == exact.solve_seconds.shape == (4,)
+
+
+def test_bad_algorithm_2_input():
+    from landscape import projected_surf
+
+    net = ReLUNet.random([2, 4, 6], rng=0)
+    flow = NetworkFlow([net, net])
+    for call, message in [
+        (lambda: projected_surf(flow, np.zeros(6), 0.0), "tau"),
+        (lambda: projected_surf(flow, np.zeros(6), -1.0), "tau"),
+        (lambda: projected_surf(flow, np.zeros(6), 0.1, method="newton"), "method"),
+        (lambda: projected_surf(flow, np.zeros(6), 0.1, lr=0.0), "lr"),
+        (lambda: projected_surf([net, net], np.zeros(6), 0.1), "flow"),
+        (lambda: projected_surf(flow, np.zeros(5), 0.1), "y"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            call()
