@@ -12,11 +12,33 @@ Bit layout of packed patterns: flat neuron ``g`` (layers concatenated) is bit
 
 from __future__ import annotations
 
+import functools
+import types
+
 import numba as nb
 import numpy as np
 
+PARALLEL_MIN_ELEMENTS = 200_000
+"""Below this many elements a kernel runs serially: waking Numba's threads (which then compete with
+BLAS's) costs milliseconds, far more than the work on a small array."""
 
-@nb.njit(cache=True, parallel=True)
+
+def _serial_or_parallel(kernel):
+    """Compile ``kernel`` twice, serial and ``parallel=True``, and pick by the size of its largest array."""
+    twin = types.FunctionType(kernel.__code__, kernel.__globals__, kernel.__name__ + "_serial")
+    twin.__qualname__ = kernel.__qualname__ + "_serial"  # its own on-disk cache entry
+    serial = nb.njit(cache=True)(twin)
+    parallel = nb.njit(cache=True, parallel=True)(kernel)
+
+    @functools.wraps(kernel)
+    def dispatch(*arrays):
+        size = max(np.size(a) for a in arrays)
+        return (parallel if size >= PARALLEL_MIN_ELEMENTS else serial)(*arrays)
+
+    return dispatch
+
+
+@_serial_or_parallel
 def bias_relu_inplace(z, b):
     """``z <- max(z + b, 0)`` row-wise, in place."""
     n_points, width = z.shape
@@ -26,7 +48,7 @@ def bias_relu_inplace(z, b):
             z[p, j] = v if v > 0.0 else 0.0
 
 
-@nb.njit(cache=True, parallel=True)
+@_serial_or_parallel
 def bias_relu_pack(z, b, x_next, bits, bit_offset, write_next):
     """``z <- z + b``; set bit ``bit_offset + j`` of row p where ``z[p, j] > 0``; if ``write_next``,
     also ``x_next <- max(z, 0)`` (the last layer's output is not needed for patterns).
@@ -53,7 +75,7 @@ def bias_relu_pack(z, b, x_next, bits, bit_offset, write_next):
         bits[p, byte] |= np.uint8(acc)
 
 
-@nb.njit(cache=True, parallel=True)
+@_serial_or_parallel
 def bias_relu_near_zero(z, b, tau, mask, col_offset):
     """``mask[p, col_offset + j] <- |z[p, j] + b[j]| <= tau``; then ``z <- max(z + b, 0)`` in place."""
     n_points, width = z.shape
@@ -64,7 +86,7 @@ def bias_relu_near_zero(z, b, tau, mask, col_offset):
             z[p, j] = v if v > 0.0 else 0.0
 
 
-@nb.njit(cache=True, parallel=True)
+@_serial_or_parallel
 def gate_inplace(g, x):
     """``g[p, j] <- 0`` where ``x[p, j] <= 0`` (x is a ReLU output, so ``x > 0`` iff the neuron is active)."""
     n_points, width = g.shape
@@ -74,7 +96,7 @@ def gate_inplace(g, x):
                 g[p, j] = 0.0
 
 
-@nb.njit(cache=True, parallel=True)
+@_serial_or_parallel
 def rounding_slack(b, row_norms, x_norms, err_prev, rtol, slack, err_next):
     """Per neuron, how far from 0 a computed pre-activation may be while the exact one is 0.
 
@@ -91,7 +113,7 @@ def rounding_slack(b, row_norms, x_norms, err_prev, rtol, slack, err_next):
         err_next[p] = np.sqrt(total)
 
 
-@nb.njit(cache=True, parallel=True)
+@_serial_or_parallel
 def one_sided_step(z, zdot, b, slack):
     """One layer of the forward pass along a ray ``x + t d``, ``t -> 0+``, in place.
 

@@ -71,35 +71,39 @@ class _Descent:
         self.v = np.zeros_like(self.X)
         self.t = np.zeros(len(self.X), dtype=np.int64)
 
-    def run(self, f: Objective, steps: int | None, tol: float, max_steps: int) -> tuple[np.ndarray, np.ndarray]:
+    def run(self, net: ReLUNet, Y: np.ndarray, A, steps: int | None, tol: float,
+            max_steps: int) -> tuple[np.ndarray, np.ndarray]:
         """``steps`` updates of every row, or (``steps=None``) until ``|grad| <= tol`` per row, at most
-        ``max_steps``. Returns the steps taken and whether each row met the tolerance."""
+        ``max_steps``. Rows that converge leave the batch, so the work is the sum of the rows' steps, not
+        the batch size times the slowest row's. Returns the steps taken and whether each row met the tolerance."""
         limit = max_steps if steps is None else steps
         taken = np.zeros(len(self.X), dtype=np.int64)
-        active = np.ones(len(self.X), dtype=bool)
+        rows = np.arange(len(self.X))
+        f = Objective(net, Y, A)
         for _ in range(limit):
-            g = f.grad(self.X)
+            g = f.grad(self.X[rows])
             if steps is None:
-                active &= np.linalg.norm(g, axis=1) > tol
-                if not active.any():
-                    break
-            self._update(g, active)
-            taken += active
-        converged = np.linalg.norm(f.grad(self.X), axis=1) <= tol
+                moving = np.linalg.norm(g, axis=1) > tol
+                if not moving.all():
+                    rows, g = rows[moving], g[moving]
+                    if len(rows) == 0:
+                        break
+                    f = Objective(net, Y[rows], A)
+            self._update(g, rows)
+            taken[rows] += 1
+        converged = np.linalg.norm(Objective(net, Y, A).grad(self.X), axis=1) <= tol
         return taken, converged
 
-    def _update(self, g: np.ndarray, active: np.ndarray) -> None:
-        rows = active[:, None]
+    def _update(self, g: np.ndarray, rows: np.ndarray) -> None:
         if self.optimizer == "gd":
-            self.X -= self.lr * g * rows
+            self.X[rows] -= self.lr * g
             return
         beta1, beta2 = self.betas
-        self.t += active
-        self.m = np.where(rows, beta1 * self.m + (1 - beta1) * g, self.m)
-        self.v = np.where(rows, beta2 * self.v + (1 - beta2) * g * g, self.v)
-        t = np.maximum(self.t, 1)[:, None]
-        step = self.lr * (self.m / (1 - beta1**t)) / (np.sqrt(self.v / (1 - beta2**t)) + self.eps)
-        self.X -= step * rows
+        self.t[rows] += 1
+        self.m[rows] = beta1 * self.m[rows] + (1 - beta1) * g
+        self.v[rows] = beta2 * self.v[rows] + (1 - beta2) * g * g
+        t = self.t[rows][:, None]
+        self.X[rows] -= self.lr * (self.m[rows] / (1 - beta1**t)) / (np.sqrt(self.v[rows] / (1 - beta2**t)) + self.eps)
 
 
 def _batch(k: int, n: int, y, x0) -> tuple[np.ndarray, np.ndarray]:
@@ -178,7 +182,7 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
     iterates, counts = [], []
     for t, net in enumerate(flow.snapshots):
         budget_t = None if steps is None or t == flow.T else int(steps[t])
-        taken, converged = descent.run(Objective(net, Y, A), budget_t, tol, max_steps)
+        taken, converged = descent.run(net, Y, A, budget_t, tol, max_steps)
         iterates.append(descent.X.copy())
         counts.append(taken)
     return SurfResult(descent.X.copy(), np.array(iterates), np.array(counts), converged)
@@ -193,7 +197,7 @@ def regular_descent(net: ReLUNet, y, A=None, x0=None, optimizer: str = "adam", l
     lr, tol, max_steps = _check_optimizer(optimizer, lr, tol, max_steps)
     Y, X0 = _batch(net.input_dim, net.output_dim, y, x0)
     descent = _Descent(X0, optimizer, lr, betas, eps)
-    taken, converged = descent.run(Objective(net, Y, A), None, tol, max_steps)
+    taken, converged = descent.run(net, Y, A, None, tol, max_steps)
     return SurfResult(descent.X.copy(), descent.X.copy()[None], taken[None], converged)
 
 
