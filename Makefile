@@ -27,6 +27,9 @@ test: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_kernels.py
 	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_qp.py
+	$(BIN)/python benchmarks/bench_regions.py
+	$(BIN)/python benchmarks/bench_surfing.py
 
 clean:
 	rm -rf $(VENV) .cache figures/out benchmarks/out .pytest_cache .hypothesis
