@@ -16,7 +16,6 @@ import numpy as np
 from . import _kernels, _validate
 from .network import ReLUNet
 
-
 DEFAULT_BOUNDARY_RTOL = 1e-10
 """Relative rounding slack under which a pre-activation counts as lying on its switching hyperplane."""
 

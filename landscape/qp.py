@@ -162,10 +162,15 @@ def polytope_qp(k: int, rows: int) -> PolytopeQP:
     return _FAMILIES[(k, rows)]
 
 
-def minimize_on_region(objective, region) -> QPSolution:
-    r"""The exact minimiser of :math:`f(x) = \tfrac12\|AG(x) - Ay\|^2` over a region (box included)."""
+def region_least_squares(objective, region) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(M, v)`` with :math:`f(x) = \tfrac12\|Mx - v\|^2` on the region: :math:`M = AJ`, :math:`v = A(y - c)`."""
     J, c = region.affine
     A = objective.A
-    M, v = (J, objective.y - c) if A is None else (A @ J, A @ (objective.y - c))
+    return (J, objective.y - c) if A is None else (A @ J, A @ (objective.y - c))
+
+
+def minimize_on_region(objective, region) -> QPSolution:
+    r"""The exact minimiser of :math:`f(x) = \tfrac12\|AG(x) - Ay\|^2` over a region (box included)."""
+    M, v = region_least_squares(objective, region)
     G, h = region.halfspaces()
     return polytope_qp(G.shape[1], G.shape[0]).solve(M, v, G, h, what=f"region {region.pattern.bits.hex()}")

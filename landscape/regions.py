@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _kernels, _polytope, _validate
 from .activation import (
+    DEFAULT_BOUNDARY_RTOL,
     ActivationPattern,
     ActivationPatterns,
     _check_pattern,
@@ -27,7 +28,6 @@ from .activation import (
     preactivation_maps_of_gates,
 )
 from .network import ReLUNet
-from .activation import DEFAULT_BOUNDARY_RTOL
 
 DEFAULT_INTERIOR_TOL = 1e-9
 """A pattern is a region only if it holds a ball of radius > DEFAULT_INTERIOR_TOL * (1 + |centre|)."""

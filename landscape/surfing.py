@@ -8,14 +8,18 @@ every row keeps its own step count and stops on its own when it converges.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import _validate
+from .critical import global_minimizer
 from .flows import NetworkFlow
 from .network import ReLUNet
 from .objective import Objective
+from .qp import minimize_on_region, polytope_qp, region_least_squares
+from .regions import pieces
 
 
 @dataclass(frozen=True)
@@ -228,15 +232,9 @@ class ProjectedSurfResult:
         return self.iterates[-1]
 
 
-def _projected_gradient(f: Objective, region, x: np.ndarray, lr: float, tol: float, max_steps: int,
-                        what: str) -> np.ndarray:
-    """Iterate x <- Proj_P(x - lr grad f) with Proj_P (orthogonal projection onto the polytope) as a QP."""
-    from .qp import polytope_qp
-
-    J, c = region.affine
-    A = np.eye(f.net.output_dim) if f.A is None else f.A
-    M, v = A @ J, A @ (f.y - c)  # f on the piece is |M x - v|^2 / 2 (also outside it, unlike f.grad)
-    G, h = region.halfspaces()
+def _projected_gradient(M: np.ndarray, v: np.ndarray, G: np.ndarray, h: np.ndarray, x: np.ndarray, lr: float,
+                        tol: float, max_steps: int, what: str) -> np.ndarray:
+    """Iterate x <- Proj_P(x - lr grad) for f = |M x - v|^2 / 2 on P = {G x <= h}; Proj_P is itself a QP."""
     project = polytope_qp(G.shape[1], G.shape[0])
     identity = np.eye(len(x))
     x = project.solve(identity, x, G, h, what=f"{what}, projection of the start").x
@@ -267,12 +265,6 @@ def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, method: str =
         :math:`x \leftarrow \mathrm{Proj}_{P_g}(x - \eta \nabla f)` from :math:`x_{t-1}` literally (step ``lr``,
         default 1/L of the piece's quadratic), to the same points.
     """
-    import time
-
-    from .critical import global_minimizer
-    from .qp import minimize_on_region
-    from .regions import pieces
-
     if not isinstance(flow, NetworkFlow):
         raise ValueError(f"flow must be a NetworkFlow; got {type(flow).__name__}")
     tau = _validate.nonnegative_scalar(tau, "tau")
@@ -297,11 +289,10 @@ def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, method: str =
             if method == "qp":
                 x = minimize_on_region(f, region).x
             else:
-                J, _ = region.affine
-                A_ = np.eye(f.net.output_dim) if f.A is None else f.A
-                curvature = float(np.linalg.norm(A_ @ J, 2) ** 2)
+                M, v = region_least_squares(f, region)
+                curvature = float(np.linalg.norm(M, 2) ** 2)
                 eta = lr if lr is not None else (1.0 / curvature if curvature > 0 else 1.0)
-                x = _projected_gradient(f, region, iterates[-1], eta, tol, max_steps, what)
+                x = _projected_gradient(M, v, *region.halfspaces(), iterates[-1], eta, tol, max_steps, what)
             value = f.value(x)
             if best is None or value < best[1]:
                 best = (x, value)

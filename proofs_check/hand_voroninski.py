@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import landscape as L
+
 from ._result import CheckResult
 from ._runner import run_trials
 

@@ -31,6 +31,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 import landscape as L
+from landscape.qp import region_least_squares
+
 from ._result import CheckResult
 from ._runner import run_trials
 
@@ -187,11 +189,9 @@ def exact_violation_radius(f: L.Objective, regions: L.RegionSet, tol: float = 1e
         raise ValueError(f"the exact violation search handles k <= 3; got k = {k}")
     if regions.bounds is None:
         raise ValueError("regions must come from a bounded enumeration (pass bounds to enumerate_regions)")
-    A = np.eye(f.net.output_dim) if f.A is None else f.A
     largest = 0.0
     for region in regions:
-        J, c = region.affine
-        M, v = A @ J, A @ (f.y - c)
+        M, v = region_least_squares(f, region)
         H, q = M.T @ M, M.T @ v
         G, h = region.halfspaces()
         scale = 1.0 + float(np.abs(q).sum())
