@@ -1,8 +1,8 @@
 r"""Exact local and global minimisers of :math:`f(x) = \tfrac12\|AG(x) - Ay\|^2` (small k).
 
 On each region f is a convex quadratic, so its minimum over the region is one QP. A point is a local
-minimum of f exactly when it minimises f over every region whose closure contains it: f is the
-minimum-free union of those quadratics near the point, and each is convex. Enumerating the regions
+minimum of f exactly when it minimises f over every region whose closure contains it: near the point,
+f agrees on each of those regions with that region's convex quadratic. Enumerating the regions
 and solving one QP per region therefore gives every local minimum and the global one.
 """
 
@@ -129,6 +129,11 @@ def local_minima(objective: Objective, bounds=None, regions: RegionSet | None = 
     per region stands for it.
     """
     regions, minima = _regions_and_minima(objective, bounds, regions, max_regions)
+    return _local_minima(objective, regions, minima)
+
+
+def _local_minima(objective: Objective, regions: RegionSet, minima: list[QPSolution]) -> list[LocalMinimum]:
+    """The local-minimum test applied to every region's QP solution (see :func:`local_minima`)."""
     found: list[LocalMinimum] = []
     for a, solution in enumerate(minima):
         x, value = solution.x, solution.value
@@ -161,7 +166,7 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
     regions, minima = _regions_and_minima(objective, bounds, regions, max_regions)
     best = int(np.argmin([s.value for s in minima]))
     x, value = minima[best].x, minima[best].value
-    local = local_minima(objective, regions=regions)
+    local = _local_minima(objective, regions, minima)
     others = [m for m in local if np.linalg.norm(m.x - x) > POINT_RTOL * (1 + np.linalg.norm(x))]
     runner_up = others[0] if others else None
     gap = runner_up.value - value if runner_up is not None else np.inf
