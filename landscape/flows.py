@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from . import _validate
+from .critical import POINT_RTOL, global_minimizer
 from .network import ReLUNet
+from .objective import Objective
 
 
 def _architecture(net: ReLUNet) -> tuple:
@@ -174,9 +176,6 @@ class NetworkFlow:
         r"""Exact global minimisers of :math:`f(x, \theta_t) = \tfrac12\|AG(x, \theta_t) - Ay\|^2` at every
         snapshot (small k: one region enumeration and certified QPs per snapshot), with Assumption 3.2's L.
         """
-        from .critical import POINT_RTOL, global_minimizer
-        from .objective import Objective
-
         found = [global_minimizer(Objective(net, y, A), bounds=bounds) for net in self._snapshots]
         minimizers = np.array([g.x for g in found])
         speeds = np.linalg.norm(np.diff(minimizers, axis=0), axis=1) / np.diff(self._times)
@@ -196,11 +195,7 @@ class NetworkFlow:
         """One ``.npz``: ``times``, and for snapshot t the keys ``t/W1 ... t/Wd, t/b1 ... t/bd, t/V``."""
         arrays = {"times": self._times}
         for t, net in enumerate(self._snapshots):
-            arrays.update({f"{t}/W{i}": w for i, w in enumerate(net.weights, start=1)})
-            if net.biases is not None:
-                arrays.update({f"{t}/b{i}": b for i, b in enumerate(net.biases, start=1)})
-            if net.readout is not None:
-                arrays[f"{t}/V"] = net.readout
+            arrays.update({f"{t}/{key}": value for key, value in net.to_arrays().items()})
         np.savez(path, **arrays)
 
     @classmethod
@@ -217,16 +212,11 @@ class NetworkFlow:
             if "times" not in data.files:
                 raise ValueError(f"path {str(path)!r} holds no 'times'; expected a file written by NetworkFlow.save")
             times = data["times"]
-            snapshots = []
-            for t in range(len(times)):
-                keys = [k for k in data.files if k.startswith(f"{t}/")]
-                d = sum(1 for k in keys if k.split("/")[1].startswith("W"))
-                if d == 0:
-                    raise ValueError(f"path {str(path)!r} holds no weights for snapshot {t}")
-                weights = [data[f"{t}/W{i}"] for i in range(1, d + 1)]
-                biases = [data[f"{t}/b{i}"] for i in range(1, d + 1)] if f"{t}/b1" in keys else None
-                readout = data[f"{t}/V"] if f"{t}/V" in keys else None
-                snapshots.append(ReLUNet(weights, biases, readout))
+            snapshots = [
+                ReLUNet.from_arrays({k.split("/", 1)[1]: data[k] for k in data.files if k.startswith(f"{t}/")},
+                                    f"path {str(path)!r}, snapshot {t}")
+                for t in range(len(times))
+            ]
         return cls(snapshots, times)
 
     def __repr__(self) -> str:

@@ -196,6 +196,37 @@ class ReLUNet:
         return X
 
     # ------------------------------------------------------------------ persistence
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The parameters under the keys ``W1 ... Wd``, ``b1 ... bd`` (only with biases) and ``V`` (only
+        with a readout): the layout of :meth:`save`."""
+        arrays = {f"W{i}": w for i, w in enumerate(self._weights, start=1)}
+        if self._biases is not None:
+            arrays.update({f"b{i}": b for i, b in enumerate(self._biases, start=1)})
+        if self._readout is not None:
+            arrays["V"] = self._readout
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays, where: str = "arrays") -> ReLUNet:
+        """The network stored under :meth:`to_arrays`' keys; ``where`` names the source in errors."""
+        keys = set(arrays)
+        d = 0
+        while f"W{d + 1}" in keys:
+            d += 1
+        if d == 0:
+            raise ValueError(f"{where} holds no W1; expected keys W1..Wd, b1..bd, V")
+        weights = [arrays[f"W{i}"] for i in range(1, d + 1)]
+        bias_keys = {f"b{i}" for i in range(1, d + 1)}
+        present = bias_keys & keys
+        if present and present != bias_keys:
+            raise ValueError(f"{where} holds biases {sorted(present)}; expected all of {sorted(bias_keys)} or none")
+        biases = [arrays[f"b{i}"] for i in range(1, d + 1)] if present else None
+        readout = arrays["V"] if "V" in keys else None
+        unknown = keys - {f"W{i}" for i in range(1, d + 1)} - bias_keys - {"V"}
+        if unknown:
+            raise ValueError(f"{where} holds unexpected keys {sorted(unknown)}")
+        return cls(weights, biases, readout)
+
     def save(self, path: str | os.PathLike) -> None:
         """Write the parameters to an uncompressed ``.npz`` file.
 
@@ -204,37 +235,13 @@ class ReLUNet:
         ``(n, n_d)``, absent without readout). Any file with this layout, written by
         any tool, loads with :meth:`load`.
         """
-        arrays = {f"W{i}": w for i, w in enumerate(self._weights, start=1)}
-        if self._biases is not None:
-            arrays.update({f"b{i}": b for i, b in enumerate(self._biases, start=1)})
-        if self._readout is not None:
-            arrays["V"] = self._readout
-        np.savez(path, **arrays)
+        np.savez(path, **self.to_arrays())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ReLUNet:
         """Read a network written by :meth:`save` (or any ``.npz`` with its key layout)."""
         with np.load(path, allow_pickle=False) as data:
-            keys = set(data.files)
-            d = 0
-            while f"W{d + 1}" in keys:
-                d += 1
-            if d == 0:
-                raise ValueError(f"path {os.fspath(path)!r} holds no W1; expected keys W1..Wd, b1..bd, V")
-            weights = [data[f"W{i}"] for i in range(1, d + 1)]
-            bias_keys = {f"b{i}" for i in range(1, d + 1)}
-            present = bias_keys & keys
-            if present and present != bias_keys:
-                raise ValueError(
-                    f"path {os.fspath(path)!r} holds biases {sorted(present)}; expected all of "
-                    f"{sorted(bias_keys)} or none"
-                )
-            biases = [data[f"b{i}"] for i in range(1, d + 1)] if present else None
-            readout = data["V"] if "V" in keys else None
-            unknown = keys - {f"W{i}" for i in range(1, d + 1)} - bias_keys - {"V"}
-            if unknown:
-                raise ValueError(f"path {os.fspath(path)!r} holds unexpected keys {sorted(unknown)}")
-        return cls(weights, biases, readout)
+            return cls.from_arrays({key: data[key] for key in data.files}, f"path {os.fspath(path)!r}")
 
     # ------------------------------------------------------------------ comparison
     def __eq__(self, other) -> bool:
