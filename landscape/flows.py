@@ -113,26 +113,30 @@ class NetworkFlow:
 
     @classmethod
     def smooth_random(cls, widths: Sequence[int], T: int, out_dim: int | None = None, bias: bool = True,
-                      amplitude: float = 0.3, modes: int = 3, rng=None) -> NetworkFlow:
-        r"""A smooth random path between two random networks, sampled at :math:`s = t/T`:
+                      amplitude: float = 0.3, modes: int = 3, start_distance: float = 1.0, rng=None) -> NetworkFlow:
+        r"""A smooth random path ending at a random network :math:`\theta_b`, sampled at :math:`s = t/T`:
 
-        .. math:: \theta(s) = (1 - s)\,\theta_a + s\,\theta_b + \mathrm{amplitude} \sum_{j=1}^{\mathrm{modes}}
-           \frac{\sin(\pi j s)}{j} Z_j,
+        .. math:: \theta(s) = \theta_b + (1 - s)\, c\, (\theta_a - \theta_b) + \mathrm{amplitude}
+           \sum_{j=1}^{\mathrm{modes}} \frac{\sin(\pi j s)}{j} Z_j,
 
-        with :math:`\theta_a, \theta_b, Z_j` independent draws of :meth:`ReLUNet.random`. Every parameter is an
-        infinitely differentiable, bounded function of s, and the path starts at :math:`\theta_a` (a network
-        initialised as in Theorem 3.1) and ends at :math:`\theta_b`.
+        with :math:`\theta_a, \theta_b, Z_j` independent draws of :meth:`ReLUNet.random` and
+        c = ``start_distance``. Every parameter is an infinitely differentiable, bounded function of s. With
+        c = 1 the path starts at :math:`\theta_a`, a network initialised as in Theorem 3.1; with c < 1 it starts
+        that fraction of the way from :math:`\theta_b` towards :math:`\theta_a` (late training, where the
+        minimiser moves little).
         """
         T = _validate.positive_int(T, "T")
         modes = _validate.positive_int(modes, "modes")
         amplitude = _validate.nonnegative_scalar(amplitude, "amplitude")
+        c = _validate.nonnegative_scalar(start_distance, "start_distance")
         rng = np.random.default_rng(rng)
         start, end = (ReLUNet.random(widths, out_dim, bias, rng) for _ in range(2))
         bumps = [ReLUNet.random(widths, out_dim, bias, rng) for _ in range(modes)]
         s = np.arange(T + 1) / T
         snapshots = [
             _combine([start, end, *bumps],
-                     [1 - si, si, *(amplitude * np.sin(np.pi * j * si) / j for j in range(1, modes + 1))])
+                     [c * (1 - si), si + (1 - c) * (1 - si),
+                      *(amplitude * np.sin(np.pi * j * si) / j for j in range(1, modes + 1))])
             for si in s
         ]
         return cls(snapshots, s)

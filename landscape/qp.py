@@ -169,8 +169,11 @@ def region_least_squares(objective, region) -> tuple[np.ndarray, np.ndarray]:
     return (J, objective.y - c) if A is None else (A @ J, A @ (objective.y - c))
 
 
-def minimize_on_region(objective, region) -> QPSolution:
-    r"""The exact minimiser of :math:`f(x) = \tfrac12\|AG(x) - Ay\|^2` over a region (box included)."""
+def minimize_on_region(objective, region, what: str = "") -> QPSolution:
+    r"""The exact minimiser of :math:`f(x) = \tfrac12\|AG(x) - Ay\|^2` over a region (box included).
+
+    ``what`` is prefixed to the region's pattern in the message of a :class:`QPSolveError`."""
     M, v = region_least_squares(objective, region)
     G, h = region.halfspaces()
-    return polytope_qp(G.shape[1], G.shape[0]).solve(M, v, G, h, what=f"region {region.pattern.bits.hex()}")
+    name = f"{what + ': ' if what else ''}region {region.pattern.bits.hex()}"
+    return polytope_qp(G.shape[1], G.shape[0]).solve(M, v, G, h, what=name)

@@ -287,7 +287,7 @@ def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, method: str =
         for g, region in enumerate(found):
             what = f"Algorithm 2, step t={t}, piece {g} of {len(found)}"
             if method == "qp":
-                x = minimize_on_region(f, region).x
+                x = minimize_on_region(f, region, what).x
             else:
                 M, v = region_least_squares(f, region)
                 curvature = float(np.linalg.norm(M, 2) ** 2)

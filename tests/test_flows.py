@@ -23,18 +23,21 @@ def test_linear_flow_interpolates_every_parameter():
         np.testing.assert_allclose(parameters(flow[t]), (1 - s) * parameters(a) + s * parameters(b), **EXACT)
 
 
-@given(seed=seeds, modes=st.integers(1, 4))
-def test_smooth_random_flow_starts_and_ends_at_random_networks(seed, modes):
-    flow = NetworkFlow.smooth_random([2, 6, 10], T=40, out_dim=5, modes=modes, rng=seed)
+@given(seed=seeds, modes=st.integers(1, 4), start_distance=st.sampled_from([1.0, 0.25, 0.0]))
+def test_smooth_random_flow_starts_and_ends_at_random_networks(seed, modes, start_distance):
+    flow = NetworkFlow.smooth_random([2, 6, 10], T=40, out_dim=5, modes=modes, start_distance=start_distance, rng=seed)
     rng = np.random.default_rng(seed)
     start, end = ReLUNet.random([2, 6, 10], 5, True, rng), ReLUNet.random([2, 6, 10], 5, True, rng)
-    np.testing.assert_allclose(parameters(flow[0]), parameters(start), **EXACT)
+    np.testing.assert_allclose(parameters(flow[0]),
+                               parameters(end) + start_distance * (parameters(start) - parameters(end)), **EXACT)
     np.testing.assert_allclose(parameters(flow[40]), parameters(end), **EXACT)
-    # Smooth: second differences are O(1/T^2) while first differences are O(1/T).
-    p = np.array([parameters(net) for net in flow.snapshots])
-    first, second = np.abs(np.diff(p, axis=0)).max(), np.abs(np.diff(p, 2, axis=0)).max()
-    assert second < 0.2 * first
-    assert flow.max_weight_norm() == NetworkFlow.smooth_random([2, 6, 10], 40, 5, modes=modes, rng=seed).max_weight_norm()
+    # Smooth: doubling T halves the first differences and quarters the second ones.
+    finer = NetworkFlow.smooth_random([2, 6, 10], T=80, out_dim=5, modes=modes, start_distance=start_distance, rng=seed)
+    p, q = (np.array([parameters(net) for net in f.snapshots]) for f in (flow, finer))
+    assert np.abs(np.diff(q, axis=0)).max() == pytest.approx(np.abs(np.diff(p, axis=0)).max() / 2, rel=0.1)
+    assert np.abs(np.diff(q, 2, axis=0)).max() == pytest.approx(np.abs(np.diff(p, 2, axis=0)).max() / 4, rel=0.1)
+    again = NetworkFlow.smooth_random([2, 6, 10], 40, 5, modes=modes, start_distance=start_distance, rng=seed)
+    assert flow.max_weight_norm() == again.max_weight_norm()
 
 
 def test_max_weight_norm_is_the_largest_spectral_norm():

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from proofs_check import CheckResult, affine_form, hand_voroninski, thm31
+from proofs_check import CheckResult, affine_form, hand_voroninski, thm31, thm33
 from proofs_check.__main__ import main
 from proofs_check._runner import run_trials
 
@@ -185,3 +185,63 @@ def test_exact_violation_radius_is_the_supremum_a_dense_grid_approaches():
     with pytest.raises(ValueError, match="k <= 3"):
         thm31.exact_violation_radius(Objective(ReLUNet.random([4, 5], rng=0), np.zeros(5)),
                                      enumerate_regions(ReLUNet.random([4, 5], rng=0), bounds=(-1, 1)))
+
+
+def test_step_bound_is_the_theorems_formula():
+    assert thm33.step_bound(0.3, 2.0, 1.5, 2) == pytest.approx(0.3 / (2.0 * 1.5**3))
+    assert thm33.step_bound(0.3, 2.0, 0.5, 2) == pytest.approx(0.15)  # max(M, 1) = 1
+    assert thm33.step_bound(0.3, 0.0, 1.5, 2) == float("inf")
+
+
+SMALL_THM33 = dict(widths=((1, 6, 12),), taus=(0.5,), trials=2, T=8, seed=0)
+
+
+def test_thm33_tracks_below_the_bound_and_is_reproducible():
+    result = thm33.run(workers=1, **SMALL_THM33)
+    assert result.holds, result.verdict
+    assert result.statistics["runs_below_bound"] > 0 and result.statistics["violations"] == 0
+    for record in result.records:
+        entry = record["per_tau"][0]
+        assert [r["stride"] for r in entry["runs"]] == [1, 2, 4, 8]
+        assert entry["delta_star"] == pytest.approx(0.5 / (record["L"] * max(record["M"], 1) ** 3))
+        if record["assumption_holds"]:
+            assert all(r["tracks"] for r in entry["runs"] if r["delta"] < entry["delta_star"])
+    assert thm33.run(workers=2, **SMALL_THM33).to_json() == result.to_json()
+
+
+def test_thm33_reports_a_run_that_loses_the_minimiser(monkeypatch):
+    # An Algorithm 2 that drifts off the minimiser must be caught as a violation, not reported as tracking.
+    real = thm33.L.projected_surf
+
+    def drifting(flow, y, tau, **kwargs):
+        result = real(flow, y, tau, **kwargs)
+        return type(result)(result.iterates + 1e-3 * np.arange(len(result.iterates))[:, None], result.values,
+                            result.pieces, result.search_seconds, result.solve_seconds)
+
+    monkeypatch.setattr(thm33.L, "projected_surf", drifting)
+    result = thm33.run(workers=1, **SMALL_THM33)
+    assert not result.holds and result.statistics["violations"] > 0
+    assert "Not observed" in result.verdict
+
+
+def test_thm33_names_the_failure_of_assumption_32():
+    from landscape import NetworkFlow
+
+    from test_flows import two_tents
+
+    jumping = NetworkFlow([two_tents(h) for h in np.linspace(0.55, 1.55, 11)])
+    facts = thm33._path_facts(jumping, jumping.minimizer_path([2.0], bounds=(-6.0, 6.0)))
+    assert not facts["assumption_holds"] and "changes basin after s = 4" in facts["assumption_failure"]
+    tied = NetworkFlow([two_tents(h) for h in (0.9, 1.0, 1.1)])
+    facts = thm33._path_facts(tied, tied.minimizer_path([2.0], bounds=(-6.0, 6.0)))
+    assert "not unique at s = 1" in facts["assumption_failure"]
+
+
+def test_thm33_refuses_bad_settings():
+    for kwargs, message in [
+        (dict(T=12), "power of 2"), (dict(T=1), "power of 2"), (dict(taus=(0.1, -0.2)), "taus"),
+        (dict(taus=()), "taus"), (dict(widths=((4, 8, 16),)), "k <= 3"), (dict(box=0.5), "box"),
+        (dict(trials=0), "trials"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            thm33.run(workers=1, **kwargs)

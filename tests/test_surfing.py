@@ -138,3 +138,19 @@ def test_bad_algorithm_2_input():
     ]:
         with pytest.raises(ValueError, match=message):
             call()
+
+
+def test_a_qp_failure_inside_algorithm_2_names_the_step_and_the_piece(monkeypatch):
+    from landscape import QPSolveError, projected_surf, qp
+
+    real = qp.PolytopeQP.solve
+
+    def failing_in_algorithm_2(self, M, v, G, h, what="polytope"):
+        if what.startswith("Algorithm 2, step t=2"):
+            raise QPSolveError(f"{what}: no certified optimum")
+        return real(self, M, v, G, h, what)
+
+    monkeypatch.setattr(qp.PolytopeQP, "solve", failing_in_algorithm_2)
+    flow = NetworkFlow.smooth_random([2, 5, 8], T=3, amplitude=0.05, rng=0)
+    with pytest.raises(QPSolveError, match=r"Algorithm 2, step t=2, piece 0 of \d+: region [0-9a-f]+: no certified"):
+        projected_surf(flow, flow[3].forward([0.2, 0.1]), 0.1, bounds=(-2.0, 2.0))
