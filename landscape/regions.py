@@ -222,28 +222,38 @@ class Region:
         return f"Region(k={self._net.input_dim}, inradius={self.inradius:.3g}, pattern={self.pattern.bits.hex()})"
 
 
+def _radius_around(G: np.ndarray, h: np.ndarray, center: np.ndarray) -> float:
+    """The radius of the largest ball around ``center`` inside {Gx <= h} (-inf when it is outside)."""
+    norms = np.linalg.norm(G, axis=1)
+    slack = h - G @ center
+    if np.any(slack[norms == 0] < 0):
+        return -np.inf
+    moving = norms > 0
+    return float(np.min(slack[moving] / norms[moving])) if moving.any() else np.inf
+
+
 def _pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, interior_tol: float,
                      what: str) -> list[Region]:
     """Every region whose flat gate vector equals ``base`` outside ``flips``.
 
     A depth-first search decides the flipped neurons in layer order. A neuron's row is known once every
     earlier layer is decided, so each node keeps the rows known so far and is pruned as soon as they leave
-    no interior: the search visits feasible partial patterns only, not all 2^|flips| of them.
+    no interior: the search visits feasible partial patterns only, not all 2^|flips| of them. A node whose
+    parent's interior point still sits a ball's width inside its known rows is feasible without an LP;
+    each complete pattern gets its Chebyshev ball from an LP.
     """
     flips = sorted(int(g) for g in flips)
     layer_of = np.repeat(np.arange(net.depth), net.hidden_widths)
     undecided = np.zeros(net.n_hidden, dtype=bool)
     regions, stack = [], [(base.copy(), 0, None)]
     while stack:
-        gates, t, ball = stack.pop()
+        gates, t, witness = stack.pop()
         if t == len(flips):
             G, h = _sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates)
-            if ball is None:
-                ball = _interior_ball(*_with_box(G, h, box), interior_tol, what)
-                if ball is None:
-                    continue
-            pattern = ActivationPattern(np.packbits(gates).tobytes(), net.hidden_widths)
-            regions.append(Region(net, pattern, G, h, box, *ball))
+            ball = _interior_ball(*_with_box(G, h, box), interior_tol, what)
+            if ball is not None:
+                pattern = ActivationPattern(np.packbits(gates).tobytes(), net.hidden_widths)
+                regions.append(Region(net, pattern, G, h, box, *ball))
             continue
         g = flips[t]
         undecided[:] = False
@@ -255,10 +265,14 @@ def _pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, 
         for state in (not gates[g], gates[g]):
             child = gates.copy()
             child[g] = state
-            G, h = _sign_halfspaces(*preactivation_maps_of_gates(net, child), child)
-            child_ball = _interior_ball(*_with_box(G[known], h[known], box), interior_tol, what)
-            if child_ball is not None:
-                stack.append((child, t + 1, child_ball if t + 1 == len(flips) else None))
+            G, h = _with_box(*(a[known] for a in _sign_halfspaces(*preactivation_maps_of_gates(net, child), child)),
+                             box)
+            if witness is not None and _radius_around(G, h, witness) > interior_tol * (1.0 + np.linalg.norm(witness)):
+                stack.append((child, t + 1, witness))
+                continue
+            ball = _interior_ball(G, h, interior_tol, what)
+            if ball is not None:
+                stack.append((child, t + 1, ball[0]))
     return regions
 
 
