@@ -34,9 +34,10 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
     x_generating = rng.uniform(-1.0, 1.0, 2)
     y = flow[T].forward(x_generating)
     path = flow.minimizer_path(y, bounds=bounds)
-    surfed = L.surf(flow, y, lr=0.01, tol=1e-8, max_steps=20_000)
-    regular = L.regular_descent(flow[T], y, lr=0.01, tol=1e-8, max_steps=20_000)
-    tau = 0.1
+    per_snapshot = 300
+    surfed = L.surf(flow, y, lr=0.01, steps=[per_snapshot] * T, tol=1e-7, max_steps=10_000)
+    regular = L.regular_descent(flow[T], y, lr=0.01, tol=1e-7, max_steps=10_000)
+    tau = 0.05
     exact_surfing = L.projected_surf(flow, y, tau, bounds=bounds)
     x_star = path.minimizers[-1]
     surf_error = float(np.linalg.norm(surfed.x[0] - x_star))
@@ -67,8 +68,8 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
     verdict = (
         f"Surfing ended {surf_error:.2g} from the exact global minimiser of f_θT "
         f"({'success' if surf_error < TOLERANCE else 'failure'} at the paper's 0.01), regular Adam from 0 ended "
-        f"{regular_error:.2g} from it; surfing stayed within {tracking.max():.2g} of the exact minimiser path at every "
-        f"snapshot, and Algorithm 2 within {exact_error.max():.2g}. "
+        f"{regular_error:.2g} from it. Over the snapshots, surfing was at most {tracking.max():.2g} from the exact "
+        f"minimiser path, Algorithm 2 at most {exact_error.max():.2g}. "
         + ("The exact minimiser path jumps between basins "
            f"after t = {', '.join(str(int(t)) for t in path.jumps)} (Assumption 3.2 fails there)."
            if len(path.jumps) else "The exact minimiser path moves without jumps (L = "
@@ -78,8 +79,8 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
         name="surfing_2d",
         title="Surfing on a 2-D latent: f_θt, the surfing path and the exact minimiser path",
         files=[file], claim=CLAIM,
-        settings={"widths": widths, "readout n": out_dim, "T": T, "optimizer": "Adam, lr 0.01, each snapshot to "
-                  "‖∇f‖ ≤ 1e-8", "Algorithm 2 τ": tau, "box": [-half, half]},
+        settings={"widths": widths, "readout n": out_dim, "T": T, "optimizer": f"Adam, lr 0.01, {per_snapshot} steps on "
+                  "θ_0 … θ_(T−1), then to ‖∇f‖ ≤ 1e-7 (at most 10,000 steps)", "Algorithm 2 τ": tau, "box": [-half, half]},
         measurements={
             "‖x̂_T − x*‖, surfing": surf_error, "‖x̂_T − x*‖, regular Adam": regular_error,
             "max_t ‖x_t − x*(θ_t)‖, surfing": float(tracking.max()),

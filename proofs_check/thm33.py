@@ -197,8 +197,8 @@ def run(widths=((1, 10, 40), (2, 10, 40), (2, 12, 48), (2, 6, 12, 24), (3, 6, 18
         for s in summaries if s["median_largest_tracking_over_delta_star"] is not None)
     outside_misses = sum(s["below_bound_misses_outside_assumption"] for s in summaries)
     verdict = (
-        (f"Observed: on the {len(records) - len(outside)} flows where Assumption 3.2 holds, all {tested} Algorithm 2 "
-         "runs with δ < δ* returned the exact global minimiser at every step, as Theorem 3.3 states. "
+        (f"Observed: on the {len(records) - len(outside)} flow(s) where Assumption 3.2 holds, all {tested} Algorithm 2 "
+         "run(s) with δ < δ* returned the exact global minimiser at every step, as Theorem 3.3 states. "
          if holds else
          f"Not observed: {violations} of {tested} runs with δ < δ* on flows satisfying Assumption 3.2 lost the exact "
          "global minimiser. " if tested else

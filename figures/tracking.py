@@ -1,0 +1,77 @@
+"""Theorem 3.3 measured: Algorithm 2's largest distance to the exact minimiser path against δ/δ*."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from figures._report import FigureResult
+from proofs_check import thm33
+
+FLOOR = 1e-16
+"""Errors are drawn at max(error, FLOOR) on the log axis; exact tracking gives 0."""
+
+
+def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
+    seed = int(rng.integers(2**31))
+    result = (thm33.run(widths=((1, 10, 40), (2, 8, 24)), taus=(0.1,), trials=2, T=32, seed=seed) if quick
+              else thm33.run(seed=seed))
+    settings = result.settings
+    fig = Figure(figsize=(12, 4.8), layout="constrained")
+    ax_e, ax_c = fig.subplots(1, 2)
+    markers = "osD^v<>p"
+    for s, widths in enumerate(settings["widths"]):
+        for j, tau in enumerate(settings["taus"]):
+            color = f"C{(s * len(settings['taus']) + j) % 10}"
+            for record in (r for r in result.records if r["setting"] == s):
+                entry = record["per_tau"][j]
+                ratio = [run["delta_over_delta_star"] for run in entry["runs"]]
+                error = [max(run["max_error"], FLOOR) for run in entry["runs"]]
+                style = dict(color=color, marker=markers[s % len(markers)], alpha=0.8,
+                             fillstyle="full" if record["assumption_holds"] else "none")
+                ax_e.plot(ratio, error, "-", lw=0.6, **style)
+            ax_e.plot([], [], color=color, marker=markers[s % len(markers)], ls="", label=f"{widths}, τ = {tau:g}")
+    ax_e.axvline(1.0, color="k", ls="--", lw=1, label="δ = δ* (Theorem 3.3)")
+    ax_e.set(xscale="log", yscale="log", xlabel="δ / δ*,  δ* = τ / (L max(M,1)^(d+1))",
+             ylabel="max_t ‖x_t − x*(δt)‖ (floored at 1e-16)",
+             title="Algorithm 2 against the exact minimiser path\n(hollow: Assumption 3.2 fails on that flow)")
+    ax_e.legend(fontsize=7)
+    summaries = result.statistics["per_setting"]
+    labels = [f"{s['widths']}\nτ={s['tau']:g}" for s in summaries]
+    ratios = [[e["largest_tracking_delta"] / e["delta_star"] for r in result.records
+               if r["setting"] == settings["widths"].index(s["widths"]) and r["assumption_holds"]
+               for e in [r["per_tau"][settings["taus"].index(s["tau"])]] if e["largest_tracking_delta"] is not None]
+              for s in summaries]
+    for i, values in enumerate(ratios):
+        ax_c.plot([i] * len(values), values, "o", color="C0", alpha=0.7)
+    ax_c.axhline(1.0, color="k", ls="--", lw=1)
+    ax_c.set_xticks(range(len(labels)), labels, fontsize=7)
+    ax_c.set(yscale="log", ylabel="largest tracking δ / δ*", title="how conservative the bound is\n"
+             "(flows satisfying Assumption 3.2; the largest δ tried is 1)")
+    file = out_dir / "tracking.png"
+    fig.savefig(file, dpi=110)
+    return FigureResult(
+        name="tracking",
+        title="Theorem 3.3: Algorithm 2 tracks the exact minimiser below δ*, and well above it",
+        files=[file], claim=result.claim,
+        settings={key: settings[key] for key in ("widths", "taus", "trials_per_setting", "T", "start_distance",
+                                                 "amplitude", "box")} | {"seed": seed},
+        measurements={
+            "runs with δ < δ* on flows satisfying Assumption 3.2": result.statistics["runs_below_bound"],
+            "of which lost the exact minimiser": result.statistics["violations"],
+            "flows where Assumption 3.2 fails": result.statistics["flows_outside_assumption"],
+            **{f"{s['widths']} τ={s['tau']:g}: median δ*, median largest tracking δ/δ*, runs above δ* tracking":
+               [None if s["median_delta_star"] is None else round(s["median_delta_star"], 4),
+                None if s["median_largest_tracking_over_delta_star"] is None
+                else round(s["median_largest_tracking_over_delta_star"], 2),
+                f"{s['tracking_above_bound']}/{s['runs_above_bound']}"]
+               for s in summaries},
+        },
+        verdict=result.verdict,
+        notes=["δ = stride/T for strides 1, 2, 4, …, T of one flow sampled at T + 1 points of s ∈ [0, 1]; every iterate "
+               "is compared with the exact global minimiser at its time (region enumeration and certified QPs).",
+               "L is measured on the finest grid; it bounds the minimiser's movement between the snapshots of every "
+               "coarser stride, which is all the theorem's proof uses."],
+    )
