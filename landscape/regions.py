@@ -134,16 +134,32 @@ class Region:
         region holds arbitrarily large balls.
     """
 
-    def __init__(self, net: ReLUNet, pattern: ActivationPattern, G, h, bounds, center, radius, facets=None):
+    def __init__(self, net: ReLUNet, pattern: ActivationPattern, G, h, bounds, center=None, radius=None,
+                 facets=None):
         if facets is not None:  # (rows of halfspaces(), bounded), when the builder already knows them
             self.__dict__["_facets"] = facets
+        if center is not None:  # otherwise the Chebyshev LP runs on first use of interior_point or inradius
+            self.__dict__["_ball"] = (_validate.frozen(np.asarray(center, dtype=float)), float(radius))
         self._net = net
         self.pattern = pattern
         self.G = _validate.frozen(G)
         self.h = _validate.frozen(h)
         self.bounds = bounds
-        self.interior_point = _validate.frozen(np.asarray(center, dtype=float))
-        self.inradius = float(radius)
+
+    @cached_property
+    def _ball(self) -> tuple[np.ndarray, float]:
+        ball = _interior_ball(*self.halfspaces(), 0.0, f"Chebyshev LP of {self.pattern!r}")
+        if ball is None:
+            raise EmptyRegionError(f"pattern {self.pattern!r} has an empty interior: it is not a region")
+        return _validate.frozen(np.asarray(ball[0], dtype=float)), float(ball[1])
+
+    @property
+    def interior_point(self) -> np.ndarray:
+        return self._ball[0]
+
+    @property
+    def inradius(self) -> float:
+        return self._ball[1]
 
     @classmethod
     def from_pattern(cls, net: ReLUNet, pattern: ActivationPattern, bounds=None,
@@ -232,27 +248,46 @@ def _radius_around(G: np.ndarray, h: np.ndarray, center: np.ndarray) -> float:
     return float(np.min(slack[moving] / norms[moving])) if moving.any() else np.inf
 
 
+def _crossing_candidates(M_g: np.ndarray, m_g: float, active: bool, witness: np.ndarray, margin: float):
+    """Points across neuron g's hyperplane {M_g x + m_g = 0} from ``witness``, on the side ``active`` asks for:
+    its mirror image, and the point half its ``margin`` beyond the hyperplane along the normal."""
+    norm = float(np.linalg.norm(M_g))
+    if norm == 0:
+        return []
+    unit = M_g / norm
+    distance = (M_g @ witness + m_g) / norm
+    wanted = 1.0 if active else -1.0
+    return [witness + (wanted * abs(distance) - distance) * unit,
+            witness + (wanted * 0.5 * min(margin, 1.0 + abs(distance)) - distance) * unit]
+
+
 def _pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, interior_tol: float,
                      what: str) -> list[Region]:
     """Every region whose flat gate vector equals ``base`` outside ``flips``.
 
     A depth-first search decides the flipped neurons in layer order. A neuron's row is known once every
     earlier layer is decided, so each node keeps the rows known so far and is pruned as soon as they leave
-    no interior: the search visits feasible partial patterns only, not all 2^|flips| of them. A node whose
-    parent's interior point still sits a ball's width inside its known rows is feasible without an LP;
-    each complete pattern gets its Chebyshev ball from an LP.
+    no interior: the search visits feasible partial patterns only, not all 2^|flips| of them.
+
+    Each node carries a witness, a point strictly inside its known rows. A child is feasible without an LP
+    when the witness, its mirror image across the decided neuron's hyperplane, or a point just across that
+    hyperplane stays a ball's width inside the child's rows; only when all three fail does an LP decide.
+    Complete patterns keep their witness, and compute their Chebyshev ball only when asked.
     """
     flips = sorted(int(g) for g in flips)
     layer_of = np.repeat(np.arange(net.depth), net.hidden_widths)
     undecided = np.zeros(net.n_hidden, dtype=bool)
-    regions, stack = [], [(base.copy(), 0, None)]
+    regions, stack = [], [(base.copy(), 0, None, 0.0)]
     while stack:
-        gates, t, witness = stack.pop()
+        gates, t, witness, margin = stack.pop()
         if t == len(flips):
             G, h = _sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates)
+            pattern = ActivationPattern(np.packbits(gates).tobytes(), net.hidden_widths)
+            if witness is not None:
+                regions.append(Region(net, pattern, G, h, box))
+                continue
             ball = _interior_ball(*_with_box(G, h, box), interior_tol, what)
             if ball is not None:
-                pattern = ActivationPattern(np.packbits(gates).tobytes(), net.hidden_widths)
                 regions.append(Region(net, pattern, G, h, box, *ball))
             continue
         g = flips[t]
@@ -265,14 +300,18 @@ def _pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, 
         for state in (not gates[g], gates[g]):
             child = gates.copy()
             child[g] = state
-            G, h = _with_box(*(a[known] for a in _sign_halfspaces(*preactivation_maps_of_gates(net, child), child)),
-                             box)
-            if witness is not None and _radius_around(G, h, witness) > interior_tol * (1.0 + np.linalg.norm(witness)):
-                stack.append((child, t + 1, witness))
-                continue
-            ball = _interior_ball(G, h, interior_tol, what)
-            if ball is not None:
-                stack.append((child, t + 1, ball[0]))
+            M, m = preactivation_maps_of_gates(net, child)
+            G, h = _with_box(*(a[known] for a in _sign_halfspaces(M, m, child)), box)
+            candidates = [] if witness is None else [witness, *_crossing_candidates(M[g], m[g], state, witness, margin)]
+            for point in candidates:
+                radius = _radius_around(G, h, point)
+                if radius > interior_tol * (1.0 + np.linalg.norm(point)):
+                    stack.append((child, t + 1, point, radius))
+                    break
+            else:
+                ball = _interior_ball(G, h, interior_tol, what)
+                if ball is not None:
+                    stack.append((child, t + 1, ball[0], min(ball[1], 1.0)))
     return regions
 
 

@@ -246,8 +246,8 @@ def _projected_gradient(M: np.ndarray, v: np.ndarray, G: np.ndarray, h: np.ndarr
     return x
 
 
-def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, method: str = "qp", lr: float | None = None,
-                   tol: float = 1e-12, max_steps: int = 100_000) -> ProjectedSurfResult:
+def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, x0=None, method: str = "qp",
+                   lr: float | None = None, tol: float = 1e-12, max_steps: int = 100_000) -> ProjectedSurfResult:
     r"""Algorithm 2: :math:`x_0 = \operatorname{argmin}_x f(x, \theta_0)`; for t = 1..T, minimise
     :math:`f(\cdot, \theta_t)` over every piece of :math:`\mathcal P(x_{t-1}, \theta_t, \tau)` and keep the best.
 
@@ -260,6 +260,10 @@ def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, method: str =
     A : array_like (m, n), optional
     bounds : (lo, hi), optional
         Restrict every piece (and the initial global minimisation) to a box; None: all of R^k.
+    x0 : array_like (k,), optional
+        Start here instead of at :math:`\operatorname{argmin} f(\cdot, \theta_0)`, which needs every region of
+        :math:`\theta_0` (small k only). Theorem 3.3 assumes the global minimiser; with another start the
+        iterates follow the piece-wise minima reachable from it. ``values[0]`` is then :math:`f_{\theta_0}(x_0)`.
     method : {"qp", "projected_gradient"}
         "qp" solves each piece's convex QP exactly; "projected_gradient" iterates
         :math:`x \leftarrow \mathrm{Proj}_{P_g}(x - \eta \nabla f)` from :math:`x_{t-1}` literally (step ``lr``,
@@ -274,8 +278,12 @@ def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, method: str =
         raise ValueError(f"method must be 'qp' or 'projected_gradient'; got {method!r}")
     if lr is not None and _validate.nonnegative_scalar(lr, "lr") == 0:
         raise ValueError("lr (the step size η) must be > 0; got 0")
-    first = global_minimizer(Objective(flow[0], y, A), bounds=bounds)
-    iterates, values = [first.x], [first.value]
+    if x0 is None:
+        first = global_minimizer(Objective(flow[0], y, A), bounds=bounds)
+        iterates, values = [first.x], [first.value]
+    else:
+        x0 = _validate.point(x0, "x0", flow[0].input_dim)
+        iterates, values = [x0], [float(Objective(flow[0], y, A).value(x0))]
     counts, searching, solving = [], [], []
     for t in range(1, flow.T + 1):
         f = Objective(flow[t], y, A)
