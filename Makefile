@@ -30,6 +30,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_qp.py
 	$(BIN)/python benchmarks/bench_regions.py
 	$(BIN)/python benchmarks/bench_surfing.py
+	$(BIN)/python benchmarks/bench_projected_surf.py
 
 clean:
 	rm -rf $(VENV) .cache figures/out benchmarks/out .pytest_cache .hypothesis

@@ -16,8 +16,11 @@ FLOOR = 1e-16
 
 def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
     seed = int(rng.integers(2**31))
-    result = (thm33.run(widths=((1, 10, 40), (2, 8, 24)), taus=(0.1,), trials=2, T=32, seed=seed) if quick
-              else thm33.run(seed=seed))
+    if quick:
+        result = thm33.run(widths=((1, 10, 40), (2, 8, 24)), taus=(0.1,), trials=3, T=32, start_distance=0.05,
+                           seed=seed)
+    else:
+        result = thm33.run(seed=seed)
     settings = result.settings
     fig = Figure(figsize=(12, 4.8), layout="constrained")
     ax_e, ax_c = fig.subplots(1, 2)
