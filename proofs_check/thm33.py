@@ -144,7 +144,7 @@ def _summaries(settings: dict, records: list[dict]) -> list[dict]:
 
 
 def run(widths=((1, 10, 40), (2, 10, 40), (2, 12, 48), (2, 6, 12, 24), (3, 6, 18)), taus=(0.02, 0.1, 0.3),
-        trials: int = 6, T: int = 128, start_distance: float = 0.2, amplitude: float = 0.05, box: float = 2.0,
+        trials: int = 8, T: int = 64, start_distance: float = 0.05, amplitude: float = 0.05, box: float = 2.0,
         seed: int = 0, workers: int | None = None, journal: Path | None = None,
         progress: bool = False) -> CheckResult:
     """Sweep architectures (``trials`` flows each) and slacks τ; Algorithm 2 at strides 1, 2, 4, …, T.
