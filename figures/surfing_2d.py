@@ -38,7 +38,7 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
     surfed = L.surf(flow, y, lr=0.01, steps=[per_snapshot] * T, tol=1e-7, max_steps=10_000)
     regular = L.regular_descent(flow[T], y, lr=0.01, tol=1e-7, max_steps=10_000)
     tau = 0.05
-    exact_surfing = L.projected_surf(flow, y, tau, bounds=bounds)
+    exact_surfing = L.projected_surf(flow, y, tau, bounds=bounds, x0=path.minimizers[0])  # x_0 = argmin f_θ0
     x_star = path.minimizers[-1]
     surf_error = float(np.linalg.norm(surfed.x[0] - x_star))
     regular_error = float(np.linalg.norm(regular.x[0] - x_star))
