@@ -257,7 +257,7 @@ def _affine_maps(net: ReLUNet, gates: Sequence[np.ndarray]) -> tuple[np.ndarray,
     r"""``(J, c)`` of shapes ``(N, n, k)``, ``(N, n)`` for per-layer gates ``(N, n_i)`` (True = active).
 
     :math:`J_0 = I, c_0 = 0`; :math:`J_i = D_i W_i J_{i-1}`, :math:`c_i = D_i (W_i c_{i-1} + b_i)`;
-    :math:`J = V J_d, c = V c_d`.
+    :math:`J = V J_d, c = V c_d + c_{\mathrm{out}}` (the readout bias).
     """
     weights, biases = net.weights, net.effective_biases
     J = weights[0][None, :, :] * gates[0][:, :, None]
@@ -268,6 +268,8 @@ def _affine_maps(net: ReLUNet, gates: Sequence[np.ndarray]) -> tuple[np.ndarray,
     if net.readout is not None:
         J = np.matmul(net.readout, J)
         c = c @ net.readout.T
+    if net.readout_bias is not None:
+        c = c + net.readout_bias
     return J, c
 
 
@@ -306,7 +308,9 @@ def _check_pattern(net: ReLUNet, pattern) -> None:
 def local_affine(net: ReLUNet, X) -> tuple[np.ndarray, np.ndarray]:
     r"""The affine map of G on the linear piece of x: :math:`G(x') = J x' + c` on its closure.
 
-    .. math:: J = V W_{d,+,x} \cdots W_{1,+,x}, \qquad W_{i,+,x} = \operatorname{diag}(z_i(x) > 0) W_i
+    .. math:: J = V W_{d,+,x} \cdots W_{1,+,x}, \qquad W_{i,+,x} = \operatorname{diag}(z_i(x) > 0) W_i,
+
+    and c collects the biases (the readout bias included).
 
     Returns ``J`` of shape ``(n, k)`` and ``c`` of shape ``(n,)`` for one point, or
     ``(N, n, k)`` and ``(N, n)`` for a batch.

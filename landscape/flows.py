@@ -20,7 +20,8 @@ from .objective import Objective
 
 
 def _architecture(net: ReLUNet) -> tuple:
-    return net.widths, net.biases is not None, None if net.readout is None else net.readout.shape
+    return (net.widths, net.biases is not None, None if net.readout is None else net.readout.shape,
+            net.readout_bias is not None)
 
 
 def _combine(nets: Sequence[ReLUNet], coefficients: Sequence[float]) -> ReLUNet:
@@ -30,7 +31,9 @@ def _combine(nets: Sequence[ReLUNet], coefficients: Sequence[float]) -> ReLUNet:
     biases = None if first.biases is None else [
         sum(c * n.biases[i] for c, n in zip(coefficients, nets)) for i in range(first.depth)]
     readout = None if first.readout is None else sum(c * n.readout for c, n in zip(coefficients, nets))
-    return ReLUNet(weights, biases, readout)
+    readout_bias = None if first.readout_bias is None else sum(
+        c * n.readout_bias for c, n in zip(coefficients, nets))
+    return ReLUNet(weights, biases, readout, readout_bias)
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class NetworkFlow:
     Parameters
     ----------
     snapshots : sequence of ReLUNet
-        Same widths, same presence of biases, same readout shape.
+        Same widths, same presence of biases, same readout shape, same presence of a readout bias.
     times : array_like of shape (T + 1,), optional
         Strictly increasing; defaults to ``0, 1, ..., T`` (δ = 1).
 
@@ -91,7 +94,7 @@ class NetworkFlow:
                 raise ValueError(f"snapshots[{t}] must be a ReLUNet; got {type(net).__name__}")
             if _architecture(net) != _architecture(snapshots[0]):
                 raise ValueError(
-                    f"snapshots[{t}] has architecture (widths, bias, readout shape) {_architecture(net)}; "
+                    f"snapshots[{t}] has architecture (widths, bias, readout shape, readout bias) {_architecture(net)}; "
                     f"snapshots[0] has {_architecture(snapshots[0])}")
         self._snapshots = tuple(snapshots)
         if times is None:
@@ -113,7 +116,8 @@ class NetworkFlow:
 
     @classmethod
     def smooth_random(cls, widths: Sequence[int], T: int, out_dim: int | None = None, bias: bool = True,
-                      amplitude: float = 0.3, modes: int = 3, start_distance: float = 1.0, rng=None) -> NetworkFlow:
+                      amplitude: float = 0.3, modes: int = 3, start_distance: float = 1.0, rng=None,
+                      readout_bias: bool = False) -> NetworkFlow:
         r"""A smooth random path ending at a random network :math:`\theta_b`, sampled at :math:`s = t/T`:
 
         .. math:: \theta(s) = \theta_b + (1 - s)\, c\, (\theta_a - \theta_b) + \mathrm{amplitude}
@@ -123,15 +127,15 @@ class NetworkFlow:
         c = ``start_distance``. Every parameter is an infinitely differentiable, bounded function of s. With
         c = 1 the path starts at :math:`\theta_a`, a network initialised as in Theorem 3.1; with c < 1 it starts
         that fraction of the way from :math:`\theta_b` towards :math:`\theta_a` (late training, where the
-        minimiser moves little).
+        minimiser moves little). ``readout_bias`` gives every network a readout bias c.
         """
         T = _validate.positive_int(T, "T")
         modes = _validate.positive_int(modes, "modes")
         amplitude = _validate.nonnegative_scalar(amplitude, "amplitude")
         c = _validate.nonnegative_scalar(start_distance, "start_distance")
         rng = np.random.default_rng(rng)
-        start, end = (ReLUNet.random(widths, out_dim, bias, rng) for _ in range(2))
-        bumps = [ReLUNet.random(widths, out_dim, bias, rng) for _ in range(modes)]
+        start, end = (ReLUNet.random(widths, out_dim, bias, rng, readout_bias) for _ in range(2))
+        bumps = [ReLUNet.random(widths, out_dim, bias, rng, readout_bias) for _ in range(modes)]
         s = np.arange(T + 1) / T
         snapshots = [
             _combine([start, end, *bumps],

@@ -15,12 +15,12 @@ class ReLUNet:
 
     .. math::
 
-        G(x, \theta) = V \sigma(W_d \cdots \sigma(W_2 \sigma(W_1 x + b_1) + b_2) \cdots + b_d),
+        G(x, \theta) = V \sigma(W_d \cdots \sigma(W_2 \sigma(W_1 x + b_1) + b_2) \cdots + b_d) + c,
         \qquad \sigma(z) = \max(z, 0),
 
     with :math:`W_i \in \mathbb{R}^{n_i \times n_{i-1}}`, :math:`b_i \in \mathbb{R}^{n_i}`,
-    :math:`V \in \mathbb{R}^{n \times n_d}` and :math:`k = n_0`. Without biases and
-    without readout it is the Hand–Voroninski form
+    :math:`V \in \mathbb{R}^{n \times n_d}`, the readout bias :math:`c \in \mathbb{R}^n` and
+    :math:`k = n_0`. Without biases, readout and readout bias it is the Hand–Voroninski form
     :math:`G(x) = \sigma(W_d \cdots \sigma(W_1 x))`.
 
     The object is immutable: its arrays are read-only float64 copies, validated
@@ -34,6 +34,9 @@ class ReLUNet:
         ``[b_1, ..., b_d]`` with ``b_i`` of shape ``(n_i,)``; None for a bias-free network.
     readout : array_like or None
         ``V`` of shape ``(n, n_d)``; None for no readout (then ``n = n_d``).
+    readout_bias : array_like or None
+        ``c`` of shape ``(n,)``, added to the output (a trained generator's final layer bias);
+        None for none. It shifts G by a constant, so it moves no region and no activation pattern.
 
     Notes
     -----
@@ -50,7 +53,7 @@ class ReLUNet:
     (60,)
     """
 
-    def __init__(self, weights: Sequence, biases: Sequence | None = None, readout=None):
+    def __init__(self, weights: Sequence, biases: Sequence | None = None, readout=None, readout_bias=None):
         if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence) or not weights:
             raise ValueError("weights must be a non-empty sequence [W_1, ..., W_d] of 2-D arrays")
         checked = []
@@ -76,6 +79,9 @@ class ReLUNet:
             self._readout = None
         else:
             self._readout = _validate.frozen(_validate.matrix(readout, "readout (V)", (None, widths[-1])))
+        n = widths[-1] if self._readout is None else self._readout.shape[0]
+        self._readout_bias = None if readout_bias is None else _validate.frozen(
+            _validate.vector(readout_bias, "readout_bias (c)", n))
 
         self._widths = widths
         zero = [_validate.frozen(np.zeros(n)) for n in widths[1:]]
@@ -83,12 +89,13 @@ class ReLUNet:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def random(cls, widths: Sequence[int], out_dim: int | None = None, bias: bool = True, rng=None) -> ReLUNet:
+    def random(cls, widths: Sequence[int], out_dim: int | None = None, bias: bool = True, rng=None,
+               readout_bias: bool = False) -> ReLUNet:
         r"""Draw θ as in Theorem 3.1.
 
         :math:`W_i, b_i` have i.i.d. :math:`\mathcal{N}(0, 1/n_i)` entries and
-        :math:`V` has i.i.d. :math:`\mathcal{N}(0, 1/n)` entries, all independent.
-        Draw order: ``W_1, b_1, W_2, b_2, ..., V``.
+        :math:`V` and :math:`c` have i.i.d. :math:`\mathcal{N}(0, 1/n)` entries, all independent.
+        Draw order: ``W_1, b_1, W_2, b_2, ..., V, c``.
 
         Parameters
         ----------
@@ -100,6 +107,8 @@ class ReLUNet:
             Draw biases (True) or build a bias-free network (False).
         rng : None, int, SeedSequence or Generator
             Passed to :func:`numpy.random.default_rng`.
+        readout_bias : bool
+            Also draw a readout bias c (of length ``out_dim``, or ``n_d`` without readout).
         """
         if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < 2:
             raise ValueError(f"widths must be a sequence [k, n_1, ..., n_d] with d >= 1; got {widths!r}")
@@ -116,7 +125,11 @@ class ReLUNet:
         readout = None
         if out_dim is not None:
             readout = rng.normal(0.0, 1.0 / np.sqrt(out_dim), size=(out_dim, widths[-1]))
-        return cls(weights, biases if bias else None, readout)
+        c = None
+        if readout_bias:
+            n = widths[-1] if out_dim is None else out_dim
+            c = rng.normal(0.0, 1.0 / np.sqrt(n), size=n)
+        return cls(weights, biases if bias else None, readout, c)
 
     # ------------------------------------------------------------------ attributes
     @property
@@ -133,6 +146,11 @@ class ReLUNet:
     def readout(self) -> np.ndarray | None:
         """``V``, read-only, or None when there is no readout."""
         return self._readout
+
+    @property
+    def readout_bias(self) -> np.ndarray | None:
+        """``c``, read-only, or None when the output has no bias."""
+        return self._readout_bias
 
     @property
     def effective_biases(self) -> tuple[np.ndarray, ...]:
@@ -186,6 +204,8 @@ class ReLUNet:
         out = self._hidden_output(X)
         if self._readout is not None:
             out = out @ self._readout.T
+        if self._readout_bias is not None:
+            out += self._readout_bias
         return out[0] if single else out
 
     def _hidden_output(self, X: np.ndarray) -> np.ndarray:
@@ -197,13 +217,15 @@ class ReLUNet:
 
     # ------------------------------------------------------------------ persistence
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The parameters under the keys ``W1 ... Wd``, ``b1 ... bd`` (only with biases) and ``V`` (only
-        with a readout): the layout of :meth:`save`."""
+        """The parameters under the keys ``W1 ... Wd``, ``b1 ... bd`` (only with biases), ``V`` (only
+        with a readout) and ``c`` (only with a readout bias): the layout of :meth:`save`."""
         arrays = {f"W{i}": w for i, w in enumerate(self._weights, start=1)}
         if self._biases is not None:
             arrays.update({f"b{i}": b for i, b in enumerate(self._biases, start=1)})
         if self._readout is not None:
             arrays["V"] = self._readout
+        if self._readout_bias is not None:
+            arrays["c"] = self._readout_bias
         return arrays
 
     @classmethod
@@ -214,7 +236,7 @@ class ReLUNet:
         while f"W{d + 1}" in keys:
             d += 1
         if d == 0:
-            raise ValueError(f"{where} holds no W1; expected keys W1..Wd, b1..bd, V")
+            raise ValueError(f"{where} holds no W1; expected keys W1..Wd, b1..bd, V, c")
         weights = [arrays[f"W{i}"] for i in range(1, d + 1)]
         bias_keys = {f"b{i}" for i in range(1, d + 1)}
         present = bias_keys & keys
@@ -222,17 +244,19 @@ class ReLUNet:
             raise ValueError(f"{where} holds biases {sorted(present)}; expected all of {sorted(bias_keys)} or none")
         biases = [arrays[f"b{i}"] for i in range(1, d + 1)] if present else None
         readout = arrays["V"] if "V" in keys else None
-        unknown = keys - {f"W{i}" for i in range(1, d + 1)} - bias_keys - {"V"}
+        readout_bias = arrays["c"] if "c" in keys else None
+        unknown = keys - {f"W{i}" for i in range(1, d + 1)} - bias_keys - {"V", "c"}
         if unknown:
             raise ValueError(f"{where} holds unexpected keys {sorted(unknown)}")
-        return cls(weights, biases, readout)
+        return cls(weights, biases, readout, readout_bias)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the parameters to an uncompressed ``.npz`` file.
 
         Key layout: ``W1, ..., Wd`` (shapes ``(n_i, n_{i-1})``), ``b1, ..., bd``
-        (shapes ``(n_i,)``, absent for a bias-free network) and ``V`` (shape
-        ``(n, n_d)``, absent without readout). Any file with this layout, written by
+        (shapes ``(n_i,)``, absent for a bias-free network), ``V`` (shape
+        ``(n, n_d)``, absent without readout) and ``c`` (shape ``(n,)``, absent without
+        readout bias). Any file with this layout, written by
         any tool, loads with :meth:`load`.
         """
         np.savez(path, **self.to_arrays())
@@ -256,6 +280,7 @@ class ReLUNet:
             and (self._biases is None) == (other._biases is None)
             and (self._biases is None or all(same(a, b) for a, b in zip(self._biases, other._biases)))
             and same(self._readout, other._readout)
+            and same(self._readout_bias, other._readout_bias)
         )
 
     __hash__ = None
@@ -265,4 +290,6 @@ class ReLUNet:
         if self._readout is not None:
             parts.append(f"out_dim={self.output_dim}")
         parts.append(f"bias={self._biases is not None}")
+        if self._readout_bias is not None:
+            parts.append("readout_bias=True")
         return f"ReLUNet({', '.join(parts)})"

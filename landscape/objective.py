@@ -56,13 +56,15 @@ class Objective:
             self._y = _validate.frozen(_validate.matrix(y, "y", (None, n)))
         else:
             self._y = _validate.frozen(_validate.vector(y, "y", n))
+        # The readout bias c enters as a shift of the target: A(V x_d + c) - Ay = A V x_d - A(y - c).
+        shifted = self._y if net.readout_bias is None else self._y - net.readout_bias
         if A is None:
             self._A = None
-            self._Ay = self._y
+            self._Ay = shifted
         else:
             self._A = _validate.frozen(_validate.matrix(A, "A", (None, n)))
-            self._Ay = self._y @ self._A.T
-        # Residual map from the last hidden layer: r = B x_d - A y with B = A V (parts may be absent).
+            self._Ay = shifted @ self._A.T
+        # Residual map from the last hidden layer: r = B x_d - A(y - c) with B = A V (parts may be absent).
         V = net.readout
         if self._A is not None and V is not None:
             self._B = self._A @ V

@@ -23,6 +23,8 @@ def forward_trace(net, x):
         preacts.append(z)
         current = np.array([max(v, 0.0) for v in z])
     out = current if net.readout is None else net.readout @ current
+    if net.readout_bias is not None:
+        out = out + net.readout_bias
     return preacts, out
 
 
@@ -47,7 +49,7 @@ def near_zero_set(net, x, tau):
 
 
 def affine_from_gates(net, gates):
-    """``(J, c)`` with explicit diagonal matrices: x_i = D_i (W_i x_{i-1} + b_i), G = V x_d."""
+    """``(J, c)`` with explicit diagonal matrices: x_i = D_i (W_i x_{i-1} + b_i), G = V x_d + c_out."""
     k = net.input_dim
     J, c = np.eye(k), np.zeros(k)
     for (w, b), gate in zip(layer_params(net), gates):
@@ -55,6 +57,8 @@ def affine_from_gates(net, gates):
         J, c = D @ w @ J, D @ (w @ c + b)
     if net.readout is not None:
         J, c = net.readout @ J, net.readout @ c
+    if net.readout_bias is not None:
+        c = c + net.readout_bias
     return J, c
 
 

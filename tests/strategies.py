@@ -9,15 +9,18 @@ seeds = st.integers(min_value=0, max_value=2**32 - 1)
 
 
 @st.composite
-def networks(draw, max_k=4, max_depth=3, max_width=12, bias=None, readout=None):
-    """A ``ReLUNet.random`` network of random widths, with or without biases and readout."""
+def networks(draw, max_k=4, max_depth=3, max_width=12, bias=None, readout=None, readout_bias=None):
+    """A ``ReLUNet.random`` network of random widths, with or without biases, readout and readout bias.
+    ``bias=False`` asks for a positively homogeneous network, so it also means no readout bias."""
     k = draw(st.integers(1, max_k))
     depth = draw(st.integers(1, max_depth))
     hidden = draw(st.lists(st.integers(1, max_width), min_size=depth, max_size=depth))
     use_bias = draw(st.booleans()) if bias is None else bias
     use_readout = draw(st.booleans()) if readout is None else readout
     out_dim = draw(st.integers(1, max_width)) if use_readout else None
-    return ReLUNet.random([k, *hidden], out_dim=out_dim, bias=use_bias, rng=draw(seeds))
+    return ReLUNet.random([k, *hidden], out_dim=out_dim, bias=use_bias, rng=draw(seeds),
+                          readout_bias=draw(st.booleans()) if readout_bias is None and bias is not False
+                          else bool(readout_bias))
 
 
 @st.composite
@@ -34,6 +37,6 @@ def flows(draw, max_k=3, max_depth=2, max_width=12, T=5):
     flow = NetworkFlow.smooth_random(
         [k, *hidden], T=T, out_dim=draw(st.one_of(st.none(), st.integers(hidden[-1], max_width + 2))),
         amplitude=draw(st.sampled_from([0.0, 0.05, 0.1])), start_distance=draw(st.sampled_from([0.1, 0.3, 1.0])),
-        rng=draw(seeds))
+        readout_bias=draw(st.booleans()), rng=draw(seeds))
     x = np.random.default_rng(draw(seeds)).uniform(-1, 1, k)
     return flow, flow[T].forward(x)

@@ -62,14 +62,16 @@ def test_an_infeasible_polytope_raises_naming_it():
         family.solve(np.ones((1, 1)), np.ones(1), np.array([[1.0], [-1.0]]), np.array([-1.0, -1.0]), what="polytope 'slab'")
 
 
-@pytest.mark.parametrize("widths, bias, out_dim, bounds, measured", [
-    ([2, 4, 3], True, 5, None, False),
-    ([2, 3, 3], True, None, (-2.0, 2.0), True),
-    ([1, 4, 3], True, 3, None, False),
-    ([3, 4, 4], False, 6, (-1.0, 1.5), False),
+@pytest.mark.parametrize("widths, bias, out_dim, bounds, measured, readout_bias", [
+    ([2, 4, 3], True, 5, None, False, False),
+    ([2, 3, 3], True, None, (-2.0, 2.0), True, False),
+    ([1, 4, 3], True, 3, None, False, False),
+    ([3, 4, 4], False, 6, (-1.0, 1.5), False, False),
+    ([2, 4, 3], True, 5, (-2.0, 2.0), True, True),
+    ([2, 3, 4], False, None, None, False, True),
 ])
-def test_global_minimizer_equals_the_exhaustive_minimum(widths, bias, out_dim, bounds, measured):
-    net = ReLUNet.random(widths, out_dim=out_dim, bias=bias, rng=sum(widths))
+def test_global_minimizer_equals_the_exhaustive_minimum(widths, bias, out_dim, bounds, measured, readout_bias):
+    net = ReLUNet.random(widths, out_dim=out_dim, bias=bias, rng=sum(widths), readout_bias=readout_bias)
     f = objective_for(net, 7, measured)
     best = global_minimizer(f, bounds=bounds)
     _, reference = naive.exhaustive_minimum(net, f.y, f.A, bounds)

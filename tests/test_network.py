@@ -15,6 +15,22 @@ SHAPES = [
 ]
 
 
+@pytest.mark.parametrize("out_dim", [None, 6])
+def test_readout_bias_shifts_the_output_and_survives_save_and_load(out_dim, tmp_path):
+    plain = ReLUNet.random([3, 5, 4], out_dim=out_dim, rng=2)
+    c = np.linspace(-1.0, 2.0, plain.output_dim)
+    net = ReLUNet(plain.weights, plain.biases, plain.readout, readout_bias=c)
+    X = np.random.default_rng(5).normal(size=(7, 3))
+    np.testing.assert_allclose(net.forward(X), plain.forward(X) + c, **EXACT)
+    np.testing.assert_allclose(net.forward(X), naive.forward(net, X), **EXACT)
+    net.save(tmp_path / "net.npz")
+    loaded = ReLUNet.load(tmp_path / "net.npz")
+    assert loaded == net and loaded != plain
+    np.testing.assert_array_equal(loaded.readout_bias, c)
+    with pytest.raises(ValueError, match=r"readout_bias \(c\) must have shape"):
+        ReLUNet(plain.weights, plain.biases, plain.readout, readout_bias=np.ones(plain.output_dim + 1))
+
+
 @pytest.mark.parametrize("widths, out_dim, bias", SHAPES)
 def test_forward_matches_naive(widths, out_dim, bias):
     net = ReLUNet.random(widths, out_dim=out_dim, bias=bias, rng=3)
@@ -84,6 +100,8 @@ def test_save_load_round_trip_is_exact(net, tmp_path_factory):
             expected |= {f"b{i}" for i in range(1, net.depth + 1)}
         if net.readout is not None:
             expected.add("V")
+        if net.readout_bias is not None:
+            expected.add("c")
         assert set(data.files) == expected
 
 
@@ -112,3 +130,4 @@ def test_equality_distinguishes_bias_and_readout():
     assert ReLUNet(w) == ReLUNet(w)
     assert ReLUNet(w) != ReLUNet(w, biases=[np.zeros(3)])
     assert ReLUNet(w) != ReLUNet(w, readout=np.eye(3))
+    assert ReLUNet(w) != ReLUNet(w, readout_bias=np.zeros(3))
