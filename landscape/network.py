@@ -250,6 +250,21 @@ class ReLUNet:
             raise ValueError(f"{where} holds unexpected keys {sorted(unknown)}")
         return cls(weights, biases, readout, readout_bias)
 
+    @classmethod
+    def from_state_dict(cls, state, layers=None, input_dim: int | None = None, max_bytes: int | None = None) -> ReLUNet:
+        """The exact eval-mode network of a sequential generator given as a PyTorch-style state dict.
+
+        ``state`` is a mapping of key to array or the path of a ``.safetensors`` / ``.npz`` file;
+        ``layers`` lists the generator's layers (see :mod:`landscape.importing`: Linear, ConvTranspose2d,
+        BatchNorm folded with its running statistics, Unflatten, ReLU), inferred for MLP generators.
+        """
+        from . import importing
+
+        if isinstance(state, (str, os.PathLike)):
+            state = importing.read_state_dict(state)
+        limit = importing.DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+        return importing.from_state_dict(state, layers, input_dim, limit)
+
     def save(self, path: str | os.PathLike) -> None:
         """Write the parameters to an uncompressed ``.npz`` file.
 
