@@ -7,6 +7,8 @@ r"""Network flows: the snapshots :math:`\theta_0, \ldots, \theta_T` of one archi
 from __future__ import annotations
 
 import os
+import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,9 +178,22 @@ class NetworkFlow:
             kept.append(self.T)
         return NetworkFlow([self._snapshots[t] for t in kept], self._times[kept])
 
+    def weight_norms(self) -> np.ndarray:
+        r""":math:`\|W_i(\theta_t)\|_2` (largest singular value) as an array of shape (T + 1, d); its row maxima
+        are M(t), its maximum Assumption 3.2's M."""
+        return np.array([[np.linalg.norm(w, 2) for w in net.weights] for net in self._snapshots])
+
     def max_weight_norm(self) -> float:
         r"""Assumption 3.2's :math:`M = \max_{i, t} \|W_i(\theta_t)\|_2` (largest singular value)."""
-        return float(max(np.linalg.norm(w, 2) for net in self._snapshots for w in net.weights))
+        return float(self.weight_norms().max())
+
+    def step_norms(self) -> np.ndarray:
+        r""":math:`\|\theta_t - \theta_{t-1}\|` for t = 1..T: the Euclidean norm over every parameter of the
+        network (all :math:`W_i, b_i`, V and c), shape (T,)."""
+        def flat(net):
+            return np.concatenate([a.ravel() for a in net.to_arrays().values()])
+
+        return np.array([np.linalg.norm(flat(b) - flat(a)) for a, b in zip(self._snapshots, self._snapshots[1:])])
 
     def minimizer_path(self, y, A=None, bounds=None) -> MinimizerPath:
         r"""Exact global minimisers of :math:`f(x, \theta_t) = \tfrac12\|AG(x, \theta_t) - Ay\|^2` at every
@@ -199,32 +214,54 @@ class NetworkFlow:
         )
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | os.PathLike) -> None:
-        """One ``.npz``: ``times``, and for snapshot t the keys ``t/W1 ... t/Wd, t/b1 ... t/bd, t/V``."""
+    def save(self, path, compress: bool = False) -> None:
+        """One ``.npz`` (a path, or an open binary file): ``times``, and for snapshot t the keys
+        ``t/W1 ... t/Wd, t/b1 ... t/bd, t/V, t/c``; ``compress`` zips the arrays (deflate)."""
         arrays = {"times": self._times}
         for t, net in enumerate(self._snapshots):
             arrays.update({f"{t}/{key}": value for key, value in net.to_arrays().items()})
-        np.savez(path, **arrays)
+        (np.savez_compressed if compress else np.savez)(path, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> NetworkFlow:
-        """Read a flow written by :meth:`save`, or a directory of one ``ReLUNet`` ``.npz`` per snapshot
-        (taken in name order, times 0..T)."""
+        """Read a flow written by :meth:`save`, or a directory of one ``ReLUNet`` ``.npz`` per snapshot named
+        by its index t (``0.npz``, ``1.npz``, … or zero-padded; taken in numeric order, times 0..T)."""
         path = Path(path)
+        where = f"path {str(path)!r}"
         if path.is_dir():
-            files = sorted(path.glob("*.npz"))
+            files = list(path.glob("*.npz"))
             if not files:
-                raise ValueError(f"path {str(path)!r} is a directory without .npz snapshots")
-            return cls([ReLUNet.load(f) for f in files])
-        with np.load(path, allow_pickle=False) as data:
-            if "times" not in data.files:
-                raise ValueError(f"path {str(path)!r} holds no 'times'; expected a file written by NetworkFlow.save")
-            times = data["times"]
-            snapshots = [
-                ReLUNet.from_arrays({k.split("/", 1)[1]: data[k] for k in data.files if k.startswith(f"{t}/")},
-                                    f"path {str(path)!r}, snapshot {t}")
-                for t in range(len(times))
-            ]
+                raise ValueError(f"{where} is a directory without .npz snapshots")
+            names = {f: re.fullmatch(r"(.*?)(\d+)", f.stem) for f in files}
+            bad = sorted(f.name for f, match in names.items() if match is None)
+            stems = {match.group(1) for match in names.values() if match is not None}
+            if bad or len(stems) > 1:
+                raise ValueError(f"{where}: snapshot files must share one name ending in their index t "
+                                 f"(0.npz, 1.npz, ... or theta_000.npz, ...); got {sorted(f.name for f in files)[:6]}")
+            by_index = {int(match.group(2)): f for f, match in names.items()}
+            if sorted(by_index) != list(range(len(files))):
+                indices = sorted(int(match.group(2)) for match in names.values())
+                raise ValueError(f"{where}: snapshot indices must be 0..{len(files) - 1} without gaps or repeats; "
+                                 f"got {indices[:10]}{'...' if len(indices) > 10 else ''}")
+            return cls([ReLUNet.load(by_index[t]) for t in range(len(files))])
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if "times" not in data.files:
+                    raise ValueError(f"{where} holds no 'times'; expected a file written by NetworkFlow.save")
+                times = data["times"]
+                if times.ndim != 1:
+                    raise ValueError(f"{where}: 'times' must be 1-D; got shape {times.shape}")
+                prefixes = {f"{t}/" for t in range(len(times))}
+                unknown = sorted(k for k in data.files if k != "times" and k[:k.find("/") + 1] not in prefixes)
+                if unknown:
+                    raise ValueError(f"{where} holds keys outside snapshots 0..{len(times) - 1}: {unknown[:5]}")
+                snapshots = [
+                    ReLUNet.from_arrays({k.split("/", 1)[1]: data[k] for k in data.files if k.startswith(f"{t}/")},
+                                        f"{where}, snapshot {t}")
+                    for t in range(len(times))
+                ]
+        except (OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{where} is not a readable .npz flow file: {exc}") from None
         return cls(snapshots, times)
 
     def __repr__(self) -> str:

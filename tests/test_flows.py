@@ -72,6 +72,34 @@ def test_save_load_round_trip_and_directories(tmp_path, bias, out_dim):
     np.testing.assert_array_equal(from_folder.times, np.arange(5))
 
 
+def test_directories_load_in_numeric_order_and_bad_files_are_refused(tmp_path):
+    flow = NetworkFlow.smooth_random([2, 3, 4], T=11, rng=5)
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    for t, net in enumerate(flow.snapshots):
+        net.save(folder / f"{t}.npz")
+    loaded = NetworkFlow.load(folder)  # 0, 1, 2, ..., 11 -- not the name order 0, 1, 10, 11, 2, ...
+    assert all(a == b for a, b in zip(loaded.snapshots, flow.snapshots))
+    (folder / "3.npz").unlink()
+    with pytest.raises(ValueError, match="indices must be 0..10 without gaps"):
+        NetworkFlow.load(folder)
+    flow.snapshots[3].save(folder / "extra3.npz")
+    with pytest.raises(ValueError, match="must share one name ending in their index"):
+        NetworkFlow.load(folder)
+    arrays = dict(np.load(_saved(flow, tmp_path / "flow.npz")))
+    np.savez(tmp_path / "more.npz", **arrays, **{"12/W1": arrays["0/W1"], "note": np.zeros(1)})
+    with pytest.raises(ValueError, match=r"keys outside snapshots 0..11: \['12/W1', 'note'\]"):
+        NetworkFlow.load(tmp_path / "more.npz")
+    (tmp_path / "cut.npz").write_bytes((tmp_path / "flow.npz").read_bytes()[:200])
+    with pytest.raises(ValueError, match="not a readable .npz flow file"):
+        NetworkFlow.load(tmp_path / "cut.npz")
+
+
+def _saved(flow, path):
+    flow.save(path, compress=True)
+    return path
+
+
 def test_bad_flows_are_refused(tmp_path):
     a = ReLUNet.random([2, 4, 6], rng=0)
     with pytest.raises(ValueError, match="at least 2"):
@@ -118,3 +146,19 @@ def test_minimizer_path_finds_the_jump_between_two_wells():
     assert path.unique.all() and np.all(path.gaps > 0)
     still = NetworkFlow([two_tents(0.5)] * 3).minimizer_path([2.0], bounds=(-6.0, 6.0))
     assert still.L == 0.0 and len(still.jumps) == 0
+
+
+def test_weight_and_step_norms_by_definition():
+    flow = NetworkFlow.smooth_random([2, 3, 4], T=3, out_dim=5, readout_bias=True, rng=6)
+    norms = flow.weight_norms()
+    assert norms.shape == (4, 2)
+    for t, net in enumerate(flow.snapshots):
+        for i, w in enumerate(net.weights):
+            np.testing.assert_allclose(norms[t, i], np.sqrt(np.linalg.eigvalsh(w.T @ w).max()), rtol=1e-12)
+    assert flow.max_weight_norm() == norms.max()
+    steps = flow.step_norms()
+    for t in range(1, 4):
+        a, b = flow[t - 1], flow[t]
+        squares = sum(np.sum((x - y) ** 2) for x, y in zip(a.weights + a.biases + (a.readout, a.readout_bias),
+                                                            b.weights + b.biases + (b.readout, b.readout_bias)))
+        np.testing.assert_allclose(steps[t - 1], np.sqrt(squares), rtol=1e-12)

@@ -1,0 +1,282 @@
+r"""Train a generator and record its snapshots :math:`\theta_0, \ldots, \theta_T` as a :class:`NetworkFlow`.
+
+§4 of the paper: :math:`\theta_0` is the initialisation and :math:`\theta_t` the parameters after
+``t * every`` generator updates (T = 100, every = 40 for Table 1; every = 100 for compressed sensing).
+Each snapshot is exported in eval mode (batch normalisation folded with its running statistics) as an
+exact :class:`~landscape.ReLUNet`.
+
+A run writes into its output directory
+
+- ``flow.npz``: the :class:`~landscape.NetworkFlow` (compressed), times ``s_t = t * every`` updates;
+- ``training.json``: settings, seed, data fingerprint, the losses of every interval, timings, status;
+- ``samples.png``: 64 samples of :math:`G_{\theta_T}` drawn through the exported ReLUNet.
+
+While it runs, ``checkpoint.npz`` (the training state after the last finished snapshot) and
+``snapshots/`` (one ``.npz`` per finished snapshot) are kept; running the same call again resumes from
+them, bit-identically, and loses at most the interval in progress. Both are removed when the flow is
+complete; calling again then returns the finished flow without training.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _validate, datasets, importing
+from ..flows import NetworkFlow
+from ..network import ReLUNet
+from . import objectives
+from .models import GeneratorSpec
+
+DEFAULT_MAX_FLOW_BYTES = 4 * 2**30
+"""Default limit on the float64 size of a whole exported flow (T + 1 dense networks)."""
+
+
+@dataclass(frozen=True)
+class TrainedFlow:
+    """A finished training run: the flow, the record written to ``training.json``, and its directory."""
+
+    flow: NetworkFlow
+    record: dict
+    path: Path
+
+
+def export_snapshot(spec: GeneratorSpec, params: dict, state: dict) -> ReLUNet:
+    """The exact eval-mode ReLUNet of generator parameters and BN statistics (float64)."""
+    arrays = {key: np.asarray(value, dtype=np.float64) for key, value in {**params, **state}.items()}
+    return importing.from_state_dict(arrays, spec.architecture().layers, spec.k, max_bytes=2**62)
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write through a temporary file in the same directory, then rename: a reader never sees half a file."""
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as handle:
+        write(handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _write_json(path: Path, record: dict) -> None:
+    text = json.dumps(record, indent=2, allow_nan=False)
+    _atomic_write(path, lambda handle: handle.write(text.encode()))
+
+
+def _save_tree(path: Path, tree, extra: dict) -> None:
+    leaves = jax.tree_util.tree_leaves(tree)
+    arrays = {f"leaf{i}": np.asarray(leaf) for i, leaf in enumerate(leaves)}
+    arrays.update({key: np.asarray(value) for key, value in extra.items()})
+    _atomic_write(path, lambda handle: np.savez(handle, **arrays))
+
+
+def _load_tree(path: Path, template):
+    leaves, treedef = jax.tree_util.tree_flatten(template)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            loaded = [data[f"leaf{i}"] for i in range(len(leaves))]
+            extra = {key: data[key] for key in data.files if not key.startswith("leaf")}
+    except (OSError, ValueError, KeyError) as exc:
+        raise ValueError(f"checkpoint {str(path)!r} is unreadable ({exc}); delete it to restart the run") from None
+    for i, (old, new) in enumerate(zip(leaves, loaded)):
+        if np.shape(old) != new.shape or np.asarray(old).dtype != new.dtype:
+            raise ValueError(f"checkpoint {str(path)!r}: entry {i} has shape {new.shape} {new.dtype}, the settings "
+                             f"need {np.shape(old)} {np.asarray(old).dtype}; delete it to restart the run")
+    return jax.tree_util.tree_unflatten(treedef, [jnp.asarray(a) for a in loaded]), extra
+
+
+_COMPILED: dict = {}
+
+
+def _compiled(hyper, arch, partner, every, carry, train_images, key):
+    """The compiled interval of ``every`` updates, kept per process for every flow of the same shape."""
+    cache_key = (hyper, arch, partner, every, train_images.shape)
+    if cache_key not in _COMPILED:
+        function = objectives.chunk_function(hyper, arch, partner, every)
+        _COMPILED[cache_key] = function.lower(carry, train_images, key, 0).compile()
+    return _COMPILED[cache_key]
+
+
+def _sample_grid(net: ReLUNet, spec: GeneratorSpec, hyper, path: Path, seed: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((64, spec.k)) if hyper.prior == "normal" else rng.uniform(-1, 1, (64, spec.k))
+    h, w = spec.image_shape
+    framed = np.full((8, 8, h + 1, w + 1), np.nan)  # one blank line between samples
+    framed[:, :, :h, :w] = net.forward(z).reshape(8, 8, h, w)
+    grid = framed.transpose(0, 2, 1, 3).reshape(8 * (h + 1), 8 * (w + 1))
+    fig, ax = plt.subplots(figsize=(4, 4), dpi=120)
+    cmap = matplotlib.colormaps["gray"].with_extremes(bad="tab:blue")
+    ax.imshow(np.clip(grid, -1, 1), cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    ax.set_title(f"64 samples of G_T ({hyper.model}, k = {spec.k})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _settings(spec, hyper, data, T, every, seed) -> dict:
+    return {"model": hyper.model, "generator": spec.to_json(), "hyperparameters": hyper.to_json(), "T": T,
+            "every": every, "seed": seed, "data": {"name": data.name, "image_shape": list(data.image_shape),
+                                                   "train_images": len(data.train), "sha1": data.fingerprint()}}
+
+
+def _differences(old: dict, new: dict, prefix="") -> list[str]:
+    keys = sorted(set(old) | set(new))
+    out = []
+    for key in keys:
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}: {a!r} there, {b!r} now")
+    return out
+
+
+def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layout: str = "infogan",
+               hidden=None, dataset="digits", seed: int = 0, progress: bool = False,
+               max_flow_bytes: int = DEFAULT_MAX_FLOW_BYTES, **hyper) -> TrainedFlow:
+    r"""Train ``model`` on ``dataset`` and record the snapshots θ_0 … θ_T every ``every`` generator updates.
+
+    Parameters
+    ----------
+    model : {"vae", "gan", "dcgan", "wgan", "wgangp"}
+    out : path
+        The run's directory (created); see the module notes for what it holds. Re-running the same call
+        resumes an interrupted run, or returns a finished one; other settings in the same directory are refused.
+    k : int
+        Latent dimension.
+    T, every : int
+        Number of snapshots after θ_0, and generator updates between snapshots.
+    layout, hidden
+        The generator (see :class:`~landscape.training.models.GeneratorSpec`).
+    dataset : "digits", a directory of MNIST-style IDX files, or an :class:`~landscape.datasets.ImageData`
+    seed : int
+        All randomness (initialisation, batches, latents) derives from it: the same seed gives
+        bit-identical snapshots on the same machine.
+    progress : bool
+        Show a progress bar with the losses on stderr.
+    max_flow_bytes : int
+        Refuse, before training, a flow whose T + 1 dense float64 networks exceed this size.
+    **hyper
+        Hyper-parameters overriding the model's defaults (:func:`~landscape.training.objectives.hyperparameters`):
+        lr, beta1, beta2, momentum, n_critic, clip, gp_weight, decoder_variance, prior, batch.
+
+    Returns
+    -------
+    TrainedFlow
+    """
+    T = _validate.positive_int(T, "T")
+    every = _validate.positive_int(every, "every")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an integer in [0, 2**32); got {seed!r}")
+    hyper = objectives.hyperparameters(model, **hyper)
+    data = dataset if isinstance(dataset, datasets.ImageData) else datasets.load(dataset)
+    spec = GeneratorSpec(layout, k, data.image_shape, tuple(hidden or ()))
+    arch = spec.architecture()
+    shapes = arch.param_shapes() | dict(arch.state)
+    per_network = importing.dense_bytes(arch.layers, {key: np.broadcast_to(0.0, s) for key, s in shapes.items()}, k)
+    if per_network * (T + 1) > max_flow_bytes:
+        raise ValueError(f"the flow's T + 1 = {T + 1} dense networks need about {per_network * (T + 1) / 2**20:.0f} MiB "
+                         f"({per_network / 2**20:.1f} MiB each), above max_flow_bytes = {max_flow_bytes / 2**20:.0f} MiB; "
+                         "raise max_flow_bytes, or lower T or the generator's widths")
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = _settings(spec, hyper, data, T, every, int(seed))
+    record_path, checkpoint_path, snapshot_dir = out / "training.json", out / "checkpoint.npz", out / "snapshots"
+    record = None
+    if record_path.exists():
+        try:
+            record = json.loads(record_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{record_path} is not valid JSON ({exc}); delete the directory to retrain") from None
+        differences = _differences(record.get("settings", {}), settings)
+        if differences:
+            raise ValueError(f"out {str(out)!r} holds a run with other settings ({'; '.join(differences)}); "
+                             "use another directory")
+        if record.get("status") == "complete" and (out / "flow.npz").exists():
+            return TrainedFlow(NetworkFlow.load(out / "flow.npz"), record, out)
+
+    partner = objectives.partner_architecture(hyper, spec)
+    key = jax.random.PRNGKey(int(seed))
+    carry = objectives.init_carry(hyper, arch, partner, jax.random.fold_in(key, 0))
+    train_key = jax.random.fold_in(key, 1)
+    done = 0
+    if record is not None and checkpoint_path.exists():
+        resumed, extra = _load_tree(checkpoint_path, carry)
+        if all((snapshot_dir / f"{t:05d}.npz").exists() for t in range(int(extra["snapshots_done"]) + 1)):
+            carry, done = resumed, int(extra["snapshots_done"])
+    if done == 0:
+        record = {"settings": settings, "status": "running", "intervals": [], "seconds": {}}
+        shutil.rmtree(snapshot_dir, ignore_errors=True)
+    snapshot_dir.mkdir(exist_ok=True)
+    record["intervals"] = record["intervals"][:done]
+    seconds = {"compile": 0.0, "train": 0.0, "export": 0.0, "checkpoint": 0.0, **record.get("seconds", {})}
+
+    def save_snapshot(t):
+        started = time.perf_counter()
+        net = export_snapshot(spec, carry["g"], carry["g_state"])
+        _atomic_write(snapshot_dir / f"{t:05d}.npz", lambda handle: np.savez(handle, **net.to_arrays()))
+        seconds["export"] += time.perf_counter() - started
+
+    if done == 0:
+        save_snapshot(0)
+    train_images = jnp.asarray(data.flat("train"), jnp.float32)
+    started = time.perf_counter()
+    run = _compiled(hyper, arch, partner, every, carry, train_images, train_key)
+    seconds["compile"] += time.perf_counter() - started
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=T, initial=done, desc=f"{model} k={k}", unit="snapshot", file=sys.stderr, dynamic_ncols=True)
+    names = objectives.LOSS_NAMES[hyper.model]
+    try:
+        for t in range(done + 1, T + 1):
+            started = time.perf_counter()
+            carry, losses = run(carry, train_images, train_key, (t - 1) * every)
+            losses = np.asarray(jax.block_until_ready(losses), dtype=np.float64)
+            seconds["train"] += time.perf_counter() - started
+            if not np.all(np.isfinite(losses)):
+                raise FloatingPointError(f"training diverged in the updates before snapshot {t} (losses {losses[-1]}); "
+                                         "lower the learning rate")
+            save_snapshot(t)
+            started = time.perf_counter()
+            record["intervals"].append({"t": t, "updates": t * every,
+                                        **{name: float(losses[:, i].mean()) for i, name in enumerate(names)}})
+            record["seconds"] = seconds
+            # The record first, then the checkpoint: a run killed in between resumes from snapshot t - 1 and
+            # truncates the record's intervals to match.
+            _write_json(record_path, record)
+            _save_tree(checkpoint_path, carry, {"snapshots_done": t})
+            seconds["checkpoint"] += time.perf_counter() - started
+            if bar is not None:
+                bar.set_postfix({name: f"{losses[:, i].mean():.3g}" for i, name in enumerate(names)})
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+
+    snapshots = [ReLUNet.load(snapshot_dir / f"{t:05d}.npz") for t in range(T + 1)]
+    flow = NetworkFlow(snapshots, np.arange(T + 1, dtype=float) * every)
+    _atomic_write(out / "flow.npz", lambda handle: flow.save(handle, compress=True))
+    _sample_grid(flow[T], spec, hyper, out / "samples.png", int(seed))
+    record.update(status="complete", seconds=seconds, snapshot_mib=per_network / 2**20)
+    _write_json(record_path, record)
+    checkpoint_path.unlink(missing_ok=True)
+    shutil.rmtree(snapshot_dir, ignore_errors=True)
+    return TrainedFlow(flow, record, out)

@@ -1,0 +1,134 @@
+"""Training flows: exact export, determinism, resume after interruption, every model, bad input."""
+
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from landscape import NetworkFlow, datasets
+from landscape.training import GeneratorSpec, MODELS, export_snapshot, hyperparameters, train_flow
+from landscape.training import models, train
+from landscape.training.__main__ import main as cli
+
+TINY = dict(T=3, every=2, layout="mlp", hidden=(6, 5), batch=8)
+
+
+def perturbed(arch, seed):
+    """Initial parameters with random γ, β, running means and variances, so BN folding is not trivial."""
+    params, state = models.init(arch, jax.random.PRNGKey(seed), dtype=jnp.float64)
+    rng = np.random.default_rng(seed)
+    params = {key: jnp.asarray(rng.uniform(0.5, 1.5, v.shape) if key.startswith("bn") and key.endswith("weight")
+                               else rng.normal(0, 0.5, v.shape) if key.startswith("bn") else v)
+              for key, v in params.items()}
+    state = {key: jnp.asarray(rng.normal(size=v.shape) if key.endswith("mean") else rng.uniform(0.1, 3.0, v.shape))
+             for key, v in state.items()}
+    return params, state
+
+
+@pytest.mark.parametrize("spec", [GeneratorSpec("infogan", 3, (8, 8), (12, 4, 3)), GeneratorSpec("mlp", 2, (4, 5), (7, 9)),
+                                  GeneratorSpec("infogan", 2, (12, 12), (10, 3, 2))])
+def test_export_equals_the_eval_mode_forward(spec):
+    arch = spec.architecture()
+    with jax.enable_x64(True):
+        params, state = perturbed(arch, 0)
+        z = np.random.default_rng(1).normal(size=(16, spec.k))
+        expected = np.asarray(models.apply(arch, params, state, jnp.asarray(z), train=False)[0])
+    net = export_snapshot(spec, params, state)
+    assert net.output_dim == spec.n and net.readout_bias is not None
+    np.testing.assert_allclose(net.forward(z), expected, rtol=1e-10, atol=1e-10 * np.abs(expected).max())
+
+
+def test_dense_convolution_matches_lax():
+    with jax.enable_x64(True):
+        rng = np.random.default_rng(2)
+        x, w = jnp.asarray(rng.normal(size=(3, 2, 8, 8))), jnp.asarray(rng.normal(size=(5, 2, 4, 4)))
+        layer = models.Conv2d("c", stride=2, padding=1)
+        reference = jax.lax.conv_general_dilated(x, w, (2, 2), [(1, 1), (1, 1)], dimension_numbers=("NCHW", "OIHW", "NCHW"))
+        np.testing.assert_allclose(np.asarray(models._conv(x, w, layer)), np.asarray(reference), rtol=1e-12, atol=1e-12)
+
+
+def arrays_of(flow):
+    return [a for net in flow.snapshots for a in net.to_arrays().values()]
+
+
+def test_same_seed_is_bit_identical_and_an_interrupted_run_resumes_to_the_same_flow(tmp_path, monkeypatch):
+    first = train_flow("wgangp", tmp_path / "a", seed=3, **TINY)
+    assert first.record["status"] == "complete" and first.flow.T == 3
+    np.testing.assert_array_equal(first.flow.times, [0, 2, 4, 6])
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["flow.npz", "samples.png", "training.json"]
+
+    real_save, calls = train._save_tree, []
+
+    def dying_save(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(train, "_save_tree", dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        train_flow("wgangp", tmp_path / "b", seed=3, **TINY)
+    monkeypatch.setattr(train, "_save_tree", real_save)
+    assert (tmp_path / "b" / "checkpoint.npz").exists() and not (tmp_path / "b" / "flow.npz").exists()
+    resumed = train_flow("wgangp", tmp_path / "b", seed=3, **TINY)
+    assert all(np.array_equal(a, b) for a, b in zip(arrays_of(first.flow), arrays_of(resumed.flow)))
+    assert [i["t"] for i in resumed.record["intervals"]] == [1, 2, 3]
+    assert resumed.record["intervals"] == first.record["intervals"]
+    again = train_flow("wgangp", tmp_path / "a", seed=3, **TINY)  # finished: loaded, not retrained
+    assert again.record["seconds"] == first.record["seconds"]
+    other = train_flow("wgangp", tmp_path / "c", seed=4, **TINY)
+    assert not np.array_equal(other.flow[3].weights[0], first.flow[3].weights[0])
+    loaded = NetworkFlow.load(tmp_path / "a" / "flow.npz")
+    assert all(np.array_equal(a, b) for a, b in zip(arrays_of(first.flow), arrays_of(loaded)))
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_model_trains_the_infogan_layout(tmp_path, model):
+    run = train_flow(model, tmp_path, T=2, every=2, k=3, hidden=(8, 4, 2), batch=8)
+    assert run.flow[0].widths == (3, 8, 16, 32) and run.flow[0].output_dim == 64
+    assert len(run.record["intervals"]) == 2
+    assert all(np.isfinite(v) for i in run.record["intervals"] for k, v in i.items())
+    assert not np.array_equal(run.flow[0].weights[0], run.flow[2].weights[0])
+    assert run.record["settings"]["hyperparameters"] == hyperparameters(model, batch=8).to_json()
+
+
+def test_bad_settings_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="model must be one of vae, gan, dcgan, wgan, wgangp; got 'began'"):
+        train_flow("began", tmp_path)
+    with pytest.raises(ValueError, match="T must be an integer >= 1; got 0"):
+        train_flow("vae", tmp_path, T=0)
+    with pytest.raises(ValueError, match="every must be an integer >= 1; got -5"):
+        train_flow("vae", tmp_path, every=-5)
+    odd = datasets.ImageData("odd", np.zeros((4, 6, 6)), np.zeros((2, 6, 6)), np.zeros(4), np.zeros(2))
+    with pytest.raises(ValueError, match="side divisible by 4; the data's images are 6×6"):
+        train_flow("vae", tmp_path, dataset=odd)
+    with pytest.raises(ValueError, match=r"need about .* MiB .* above max_flow_bytes"):
+        train_flow("vae", tmp_path, max_flow_bytes=10**6)
+    with pytest.raises(ValueError, match=r"unknown hyper-parameters \['learning_rate'\]"):
+        train_flow("dcgan", tmp_path, learning_rate=0.1)
+    with pytest.raises(ValueError, match="prior must be 'normal'"):
+        train_flow("vae", tmp_path, prior="uniform")
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
+        train_flow("wgan", tmp_path, lr=float("nan"))
+    with pytest.raises(FileNotFoundError, match="neither 'digits' nor an existing directory"):
+        train_flow("vae", tmp_path, dataset=tmp_path / "missing")
+    train_flow("vae", tmp_path / "run", seed=1, **TINY)
+    with pytest.raises(ValueError, match=r"holds a run with other settings \(seed: 1 there, 2 now\)"):
+        train_flow("vae", tmp_path / "run", seed=2, **TINY)
+
+
+def test_cli_trains_and_reports_errors(tmp_path, capsys):
+    assert cli(["--model", "dcgan", "--out", str(tmp_path / "cli"), "--T", "2", "--every", "1", "--layout", "mlp",
+                "--hidden", "5,4", "--batch", "8"]) == 0
+    assert "written to" in capsys.readouterr().out
+    assert NetworkFlow.load(tmp_path / "cli" / "flow.npz").T == 2
+    assert cli(["--model", "dcgan", "--out", str(tmp_path / "bad"), "--T", "0"]) == 2
+    assert "T must be an integer >= 1" in capsys.readouterr().err
+
+
+def test_import_landscape_does_not_import_jax():
+    code = "import sys, landscape; assert 'jax' not in sys.modules and 'sklearn' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
