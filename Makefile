@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Numba's on-disk cache lives in the checkout, so it is writable from a fresh clone and in CI.
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
+# JAX keeps compiled training steps on disk too, so a second process does not compile them again.
+export JAX_COMPILATION_CACHE_DIR := $(CURDIR)/.cache/jax
 export MPLBACKEND := Agg
 
 .PHONY: reproduce test bench install clean
@@ -31,6 +33,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_regions.py
 	$(BIN)/python benchmarks/bench_surfing.py
 	$(BIN)/python benchmarks/bench_projected_surf.py
+	$(BIN)/python benchmarks/bench_training.py
 
 clean:
 	rm -rf $(VENV) .cache figures/out benchmarks/out .pytest_cache .hypothesis

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from landscape import jsonsafe
 
 
 @dataclass
@@ -22,11 +23,29 @@ class FigureResult:
     notes: list[str] = field(default_factory=list)
 
 
+def _flatten(mapping: dict, prefix: str = "") -> list[tuple[str, object]]:
+    """Nested dictionaries as labelled rows: ``{"vae": {"M(0)": 4.1}}`` -> ``("vae / M(0)", 4.1)``."""
+    rows = []
+    for key, value in mapping.items():
+        label = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows += _flatten(value, f"{label} / ")
+        else:
+            rows.append((label, value))
+    return rows
+
+
+def _shown(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_shown(v) for v in value) if value else "none"
+    return str(value)
+
+
 def _markdown_table(mapping: dict) -> str:
     lines = ["| quantity | value |", "|---|---|"]
-    for key, value in mapping.items():
-        shown = f"{value:.4g}" if isinstance(value, float) else json.dumps(value) if isinstance(value, (list, dict)) else value
-        lines.append(f"| {key} | {shown} |")
+    lines += [f"| {label} | {_shown(value)} |" for label, value in _flatten(mapping)]
     return "\n".join(lines)
 
 
@@ -49,5 +68,5 @@ def write_report(results: list[FigureResult], out_dir: Path, header: str) -> Pat
          "measurements": r.measurements, "verdict": r.verdict}
         for r in results
     ]
-    (out_dir / "results.json").write_text(json.dumps(payload, indent=2))
+    (out_dir / "results.json").write_text(jsonsafe.dumps(payload, indent=2))
     return path

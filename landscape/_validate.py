@@ -14,11 +14,20 @@ import numpy as np
 def _as_float_array(value, name: str) -> np.ndarray:
     if np.iscomplexobj(value):
         raise ValueError(f"{name} must be real-valued; got a complex array")
+    kind = np.asarray(value).dtype.kind
+    if kind in "bUSO" and not (kind == "O" and _all_real_numbers(value)):
+        what = {"b": "booleans", "U": "strings", "S": "bytes", "O": "objects"}[kind]
+        raise ValueError(f"{name} must be an array of real numbers; got {what}")
     try:
         array = np.array(value, dtype=np.float64, order="C", copy=True)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be an array of real numbers: {exc}") from None
     return array
+
+
+def _all_real_numbers(value) -> bool:
+    flat = np.asarray(value, dtype=object).ravel()
+    return all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in flat)
 
 
 def _require_finite(array: np.ndarray, name: str) -> None:
@@ -99,3 +108,28 @@ def frozen(array: np.ndarray) -> np.ndarray:
     """The same array, marked read-only."""
     array.setflags(write=False)
     return array
+
+
+def network(value, name: str = "net"):
+    """A ReLUNet, or a ValueError naming the argument."""
+    from .network import ReLUNet
+
+    if not isinstance(value, ReLUNet):
+        raise ValueError(f"{name} must be a ReLUNet; got {type(value).__name__}")
+    return value
+
+
+def rng(value, name: str = "rng") -> np.random.Generator:
+    """``numpy.random.default_rng(value)`` for None, an integer >= 0, a SeedSequence or a Generator;
+    anything else (a bool, a float, a negative integer, a string) raises a ValueError naming the argument."""
+    if value is None or isinstance(value, (np.random.SeedSequence, np.random.Generator, np.random.BitGenerator)):
+        return np.random.default_rng(value)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be None, an integer >= 0, a SeedSequence or a Generator; got {value!r}")
+    return np.random.default_rng(int(value))
+
+
+def boolean(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return bool(value)

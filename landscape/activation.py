@@ -182,6 +182,7 @@ def activation_pattern(net: ReLUNet, X, return_preactivations: bool = False):
     >>> p == activation_pattern(net, [0.3, -0.2]), p.layer(1).shape
     (True, (8,))
     """
+    _validate.network(net)
     X, single = _validate.points(X, "X", net.input_dim)
     bits, preacts = _pattern_pass(net, X)
     if single:
@@ -194,6 +195,7 @@ def activation_pattern(net: ReLUNet, X, return_preactivations: bool = False):
 
 def preactivations(net: ReLUNet, X) -> tuple[np.ndarray, ...]:
     r"""Pre-activations :math:`z_i = W_i x_{i-1} + b_i`, ``i = 1..d``: shapes ``(n_i,)`` or ``(N, n_i)``."""
+    _validate.network(net)
     return activation_pattern(net, X, return_preactivations=True)[1]
 
 
@@ -205,6 +207,7 @@ def near_zero_mask(net: ReLUNet, X, tau) -> np.ndarray:
     Returns shape ``(n_1 + ... + n_d,)`` for one point, ``(N, n_1 + ... + n_d)`` for a batch;
     ``mask.sum(axis=-1)`` gives the sizes ``|S|``.
     """
+    _validate.network(net)
     tau = _validate.nonnegative_scalar(tau, "tau")
     X, single = _validate.points(X, "X", net.input_dim)
     mask = np.empty((X.shape[0], net.n_hidden), dtype=np.bool_)
@@ -224,6 +227,7 @@ def on_switching_hyperplanes(net: ReLUNet, X, rtol: float = DEFAULT_BOUNDARY_RTO
     :math:`e_i = \|s_{i\cdot}\|`, :math:`e_0 = 0`: this layer's rounding plus what the previous layers'
     slack can move it (ReLU is 1-Lipschitz). Boolean mask over the flat neuron order, ``(H,)`` or ``(N, H)``.
     """
+    _validate.network(net)
     rtol = _validate.nonnegative_scalar(rtol, "rtol")
     X, single = _validate.points(X, "X", net.input_dim)
     mask = np.empty((X.shape[0], net.n_hidden), dtype=bool)
@@ -249,6 +253,7 @@ def near_zero_set(net: ReLUNet, x, tau) -> frozenset[tuple[int, int]]:
     >>> near_zero_set(net, [0.1, 0.2], 0.0) <= near_zero_set(net, [0.1, 0.2], 0.5)
     True
     """
+    _validate.network(net)
     x = _validate.point(x, "x", net.input_dim)
     return _pairs(near_zero_mask(net, x, tau), net.hidden_widths)
 
@@ -280,6 +285,7 @@ def preactivation_maps(net: ReLUNet, pattern: ActivationPattern) -> tuple[np.nda
     layer i, :math:`z_i(x) = W_i (J_{i-1} x + c_{i-1}) + b_i` where :math:`(J_{i-1}, c_{i-1})` is the
     affine map of the first i-1 layers under the pattern; it does not depend on layer i's own signs.
     """
+    _validate.network(net)
     _check_pattern(net, pattern)
     return preactivation_maps_of_gates(net, pattern.unpack())
 
@@ -315,6 +321,7 @@ def local_affine(net: ReLUNet, X) -> tuple[np.ndarray, np.ndarray]:
     Returns ``J`` of shape ``(n, k)`` and ``c`` of shape ``(n,)`` for one point, or
     ``(N, n, k)`` and ``(N, n)`` for a batch.
     """
+    _validate.network(net)
     X, single = _validate.points(X, "X", net.input_dim)
     gates = [z > 0.0 for z in _pattern_pass(net, X)[1]]
     J, c = _affine_maps(net, gates)
@@ -326,6 +333,7 @@ def affine_map(net: ReLUNet, pattern: ActivationPattern) -> tuple[np.ndarray, np
 
     For a pattern with a non-empty piece this equals :func:`local_affine` at any point of the piece.
     """
+    _validate.network(net)
     _check_pattern(net, pattern)
     J, c = _affine_maps(net, [g[None, :] for g in pattern.layers()])
     return J[0], c[0]

@@ -72,6 +72,8 @@ def _regions_and_minima(objective: Objective, bounds, regions, max_regions) -> t
         regions = enumerate_regions(objective.net, bounds, max_regions=max_regions)
     elif not isinstance(regions, RegionSet):
         raise ValueError(f"regions must be a RegionSet from enumerate_regions; got {type(regions).__name__}")
+    else:
+        regions.check_network(objective.net)
     return regions, [minimize_on_region(objective, r) for r in regions]
 
 

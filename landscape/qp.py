@@ -24,9 +24,9 @@ import numpy as np
 from . import _validate
 
 FEASIBILITY_TOL = 1e-7
-"""Largest constraint violation accepted, relative to 1 + max |h|."""
+"""Largest constraint violation accepted, relative to the polytope's length scale (see :func:`_certify`)."""
 STATIONARITY_TOL = 1e-6
-"""Largest KKT stationarity / complementarity residual accepted, relative to the problem's scale."""
+"""Largest KKT stationarity / complementarity residual accepted, relative to the problem's own scale."""
 DAQP_PRIMAL_TOL = 1e-10
 
 
@@ -55,24 +55,72 @@ class QPSolution:
     solver: str
 
     def active(self, G: np.ndarray, h: np.ndarray, tol: float = 1e-7) -> np.ndarray:
-        """Indices of the constraints that hold with equality at x (to ``tol`` relative)."""
-        return np.flatnonzero(h - G @ self.x <= tol * (1 + np.abs(h)))
+        """Indices of the constraints that hold with equality at x: distance to the hyperplane at most
+        ``tol`` times the length scale ``max(|x|, max_r |h_r| / |G_r|)``."""
+        norms = np.linalg.norm(G, axis=1)
+        moving = norms > 0
+        distance = np.where(moving, (h - G @ self.x) / np.where(moving, norms, 1.0), np.inf)
+        scale = max(float(np.linalg.norm(self.x)), float(np.max(np.abs(h[moving]) / norms[moving], initial=0.0)))
+        return np.flatnonzero(distance <= tol * max(scale, np.finfo(float).tiny))
 
 
-def _certify(H, f, G, h, x, lam) -> str | None:
-    """None when (x, λ) satisfies the KKT conditions to tolerance, else what failed."""
-    scale_h = 1.0 + float(np.max(np.abs(h), initial=0.0))
+@dataclass(frozen=True)
+class _Normalised:
+    """The QP with unit-norm constraint rows and an objective divided by its curvature scale σ: the same
+    minimiser, and tolerances that mean the same at any scale of A, y or the weights."""
+
+    H: np.ndarray
+    f: np.ndarray
+    G: np.ndarray
+    h: np.ndarray
+    row_norms: np.ndarray
+    sigma: float
+    constant: bool
+
+    def multipliers(self, lam: np.ndarray) -> np.ndarray:
+        """The multipliers of the original problem: H x + f + Gᵀλ = 0 with λ_r = σ λ'_r / ‖G_r‖."""
+        return self.sigma * lam / self.row_norms
+
+
+def _normalise(M, v, G, h, what: str) -> _Normalised:
+    if not (np.all(np.isfinite(M)) and np.all(np.isfinite(v)) and np.all(np.isfinite(G)) and np.all(np.isfinite(h))):
+        raise QPSolveError(f"{what}: the QP data hold NaN or inf values")
+    norms = np.linalg.norm(G, axis=1)
+    zero = norms == 0
+    if np.any(h[zero] < 0):
+        raise QPSolveError(f"{what}: the polytope is empty (a constraint 0 <= {h[zero].min():.3g})")
+    norms = np.where(zero, 1.0, norms)
+    H, f = M.T @ M, -(M.T @ v)
+    sigma = float(np.linalg.norm(H, 2))
+    constant = sigma == 0.0 and not np.any(f)
+    if sigma == 0.0:
+        sigma = float(np.linalg.norm(f)) or 1.0
+    return _Normalised(H / sigma, f / sigma, G / norms[:, None], h / norms, norms, sigma, constant)
+
+
+def _certify(problem: _Normalised, x, lam) -> str | None:
+    """None when (x, λ) satisfies the KKT conditions of the normalised problem to tolerance, else what failed.
+
+    Every tolerance is relative to the problem's own scale. With unit rows and ‖H‖ = 1, both |h_r| (the
+    distance of hyperplane r from 0) and ‖f‖ (the distance of the unconstrained minimiser from 0, along
+    H's range) are lengths in x: ℓ = max(‖x‖, max_r |h_r|, ‖f‖); the stationarity scale is ℓ + ‖f‖ + ‖Gᵀλ‖.
+    """
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(lam))):
+        return "non-finite answer"
+    H, f, G, h = problem.H, problem.f, problem.G, problem.h
+    length = max(float(np.linalg.norm(x)), float(np.max(np.abs(h), initial=0.0)), float(np.linalg.norm(f)),
+                 np.finfo(float).tiny)
     slack = h - G @ x
-    if np.min(slack, initial=np.inf) < -FEASIBILITY_TOL * scale_h:
-        return f"infeasible by {-np.min(slack):.2e}"
-    if np.min(lam, initial=0.0) < -STATIONARITY_TOL:
+    if np.min(slack, initial=np.inf) < -FEASIBILITY_TOL * length:
+        return f"infeasible by {-np.min(slack):.2e} (length scale {length:.2e})"
+    pull = G.T @ lam
+    scale = length * float(np.linalg.norm(H, 2)) + np.linalg.norm(f) + np.linalg.norm(pull)
+    if np.min(lam, initial=0.0) < -STATIONARITY_TOL * scale / max(np.sqrt(len(lam)), 1.0):
         return f"negative multiplier {np.min(lam):.2e}"
-    gradient = H @ x + f
-    residual = gradient + G.T @ lam
-    scale = 1.0 + np.linalg.norm(f) + np.linalg.norm(H) * np.linalg.norm(x) + np.linalg.norm(G.T @ lam)
-    if np.linalg.norm(residual) > STATIONARITY_TOL * scale:
-        return f"stationarity residual {np.linalg.norm(residual):.2e}"
-    if np.max(np.abs(lam * slack), initial=0.0) > STATIONARITY_TOL * scale * scale_h:
+    residual = np.linalg.norm(H @ x + f + pull)
+    if residual > STATIONARITY_TOL * scale:
+        return f"stationarity residual {residual:.2e} (scale {scale:.2e})"
+    if np.max(np.abs(lam * slack), initial=0.0) > STATIONARITY_TOL * scale * length:
         return f"complementarity {np.max(np.abs(lam * slack)):.2e}"
     return None
 
@@ -115,40 +163,44 @@ class PolytopeQP:
         if G.shape != (self.rows, self.k) or h.shape != (self.rows,) or M.shape[1] != self.k or v.shape != M.shape[:1]:
             raise ValueError(f"{what}: expected M (m, {self.k}), v (m,), G ({self.rows}, {self.k}), h ({self.rows},); "
                              f"got {M.shape}, {v.shape}, {G.shape}, {h.shape}")
-        H, f = M.T @ M, -(M.T @ v)
+        problem = _normalise(M, v, G, h, what)
         import daqp
 
-        x, _, flag, info = daqp.solve(H, f, np.require(G, np.float64, ["C", "W"]), np.require(h, np.float64, ["C", "W"]),
-                                      primal_tol=DAQP_PRIMAL_TOL)
+        x, _, flag, info = daqp.solve(problem.H, problem.f, np.require(problem.G, np.float64, ["C", "W"]),
+                                      np.require(problem.h, np.float64, ["C", "W"]), primal_tol=DAQP_PRIMAL_TOL)
         failure = f"DAQP exit flag {flag}"
         if flag in (1, 2):
             lam = np.asarray(info["lam"])[-self.rows:] if self.rows else np.zeros(0)
-            failure = _certify(H, f, G, h, x, lam)
+            if problem.constant:  # f is constant on the polytope: every feasible point is a minimiser, with λ = 0
+                lam = np.zeros(self.rows)
+            failure = _certify(problem, x, lam)
             if failure is None:
-                return QPSolution(np.asarray(x), 0.5 * float(np.sum((M @ x - v) ** 2)), lam, "DAQP")
-        return self._solve_with_cvxpy(M, v, G, h, H, f, f"{what}: DAQP failed ({failure})")
+                return QPSolution(np.asarray(x), 0.5 * float(np.sum((M @ x - v) ** 2)), problem.multipliers(lam), "DAQP")
+        return self._solve_with_cvxpy(M, v, problem, f"{what}: DAQP failed ({failure})")
 
-    def _solve_with_cvxpy(self, M, v, G, h, H, f, context: str) -> QPSolution:
+    def _solve_with_cvxpy(self, M, v, problem: _Normalised, context: str) -> QPSolution:
         import cvxpy as cp
 
-        problem, x, R, w, G_par, h_par, constraint = self._cvxpy_problem()
-        Q, R_full = np.linalg.qr(M, mode="reduced")
+        cvx, x, R, w, G_par, h_par, constraint = self._cvxpy_problem()
+        root = np.sqrt(problem.sigma)
+        Q, R_full = np.linalg.qr(M / root, mode="reduced")
         R_square = np.zeros((self.k, self.k))
         R_square[: R_full.shape[0]] = R_full
         w_square = np.zeros(self.k)
-        w_square[: R_full.shape[0]] = Q.T @ v
-        R.value, w.value, G_par.value, h_par.value = R_square, w_square, G, h
+        w_square[: R_full.shape[0]] = Q.T @ (v / root)
+        R.value, w.value, G_par.value, h_par.value = R_square, w_square, problem.G, problem.h
         try:
-            problem.solve(solver=cp.CLARABEL)
+            cvx.solve(solver=cp.CLARABEL)
         except cp.error.SolverError as error:
             raise QPSolveError(f"{context}; cvxpy/CLARABEL raised {error}") from None
-        if problem.status != cp.OPTIMAL:
-            raise QPSolveError(f"{context}; cvxpy/CLARABEL status {problem.status}")
-        lam = np.maximum(np.asarray(constraint.dual_value), 0.0)
-        failure = _certify(H, f, G, h, x.value, lam)
+        if cvx.status != cp.OPTIMAL:
+            raise QPSolveError(f"{context}; cvxpy/CLARABEL status {cvx.status}")
+        lam = np.zeros(self.rows) if problem.constant else np.maximum(np.asarray(constraint.dual_value), 0.0)
+        failure = _certify(problem, x.value, lam)
         if failure is not None:
             raise QPSolveError(f"{context}; cvxpy/CLARABEL answer not certified ({failure})")
-        return QPSolution(np.asarray(x.value), 0.5 * float(np.sum((M @ x.value - v) ** 2)), lam, "cvxpy/CLARABEL")
+        return QPSolution(np.asarray(x.value), 0.5 * float(np.sum((M @ x.value - v) ** 2)), problem.multipliers(lam),
+                          "cvxpy/CLARABEL")
 
 
 _FAMILIES: dict[tuple[int, int], PolytopeQP] = {}
@@ -173,6 +225,8 @@ def minimize_on_region(objective, region, what: str = "") -> QPSolution:
     r"""The exact minimiser of :math:`f(x) = \tfrac12\|AG(x) - Ay\|^2` over a region (box included).
 
     ``what`` is prefixed to the region's pattern in the message of a :class:`QPSolveError`."""
+    if region.net is not objective.net and region.net != objective.net:
+        raise ValueError(f"region belongs to another network ({region.net!r}) than the objective's ({objective.net!r})")
     M, v = region_least_squares(objective, region)
     G, h = region.halfspaces()
     name = f"{what + ': ' if what else ''}region {region.pattern.bits.hex()}"

@@ -76,15 +76,31 @@ def _inside_box(x: np.ndarray, bounds, k: int):
     return box
 
 
-def _sign_halfspaces(M: np.ndarray, m: np.ndarray, gates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows ``-(M_g x + m_g) <= 0`` for active g, ``M_g x + m_g <= 0`` for inactive g.
+ZERO_ROW_RTOL = 1e-13
+"""A neuron's pre-activation map counts as identically zero on a piece when its gradient's norm is at most
+this fraction of the largest in its layer (or exactly 0): rounding, not geometry, at any weight scale."""
 
-    Active means z > 0, which the closed row cannot say when z is the constant m_g on the whole piece:
-    then the pattern is impossible unless m_g > 0, and the row is made infeasible (0 <= -1).
+
+def _sign_halfspaces(M: np.ndarray, m: np.ndarray, gates: np.ndarray,
+                     widths: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-norm rows ``-(M_g x + m_g)/‖M_g‖ <= 0`` for active g, ``(M_g x + m_g)/‖M_g‖ <= 0`` for inactive g.
+
+    Dividing by ‖M_g‖ leaves the polytope unchanged and puts every row on the scale of x, so that solver
+    tolerances mean the same for every layer and every weight scale (a deep layer of small weights has
+    rows many orders of magnitude below the first layer's). ``widths`` are the layer sizes: a row is zero
+    when it is negligible within its own layer (:data:`ZERO_ROW_RTOL`). A zero row only tests its
+    constant; active means z > 0, which the closed row cannot say when z is the constant m_g on the whole
+    piece: then the pattern is impossible unless m_g > 0, and the row is made infeasible (0 <= -1).
     """
+    norms = np.linalg.norm(M, axis=1)
+    ends = np.cumsum(widths)
+    layer_max = np.maximum.reduceat(norms, ends - np.asarray(widths)) if len(norms) else norms
+    zero = norms <= ZERO_ROW_RTOL * np.repeat(layer_max, widths)
     sign = np.where(gates, -1.0, 1.0)
-    G, h = sign[:, None] * M, -sign * m
-    impossible = gates & ~_polytope.nonzero_rows(M) & (m <= 0)
+    scale = np.where(zero, 1.0, norms)
+    G, h = (sign / scale)[:, None] * M, -sign * m / scale
+    G[zero] = 0.0
+    impossible = gates & zero & (m <= 0)
     h[impossible] = -1.0
     return G, h
 
@@ -124,7 +140,9 @@ class Region:
     pattern : ActivationPattern
     G, h : ndarray
         One row per hidden neuron (flat order): the region is :math:`\{x : Gx \le h\}`, intersected
-        with ``bounds`` when given.
+        with ``bounds`` when given. Row g is neuron g's sign condition divided by the norm of its
+        pre-activation gradient, so rows have unit norm (or are 0 where the pre-activation is constant
+        on the piece) and ``h_g - G_g x`` is the distance from x to the hyperplane.
     bounds : (lo, hi) or None
     interior_point : ndarray, shape (k,)
         The Chebyshev centre: the centre of the largest inscribed ball. (Regions from the 2-D fast
@@ -166,9 +184,10 @@ class Region:
                      interior_tol: float = DEFAULT_INTERIOR_TOL) -> Region:
         """The region of a pattern; raises :class:`EmptyRegionError` when its set has an empty interior."""
         _check_pattern(net, pattern)
+        interior_tol = _validate.nonnegative_scalar(interior_tol, "interior_tol")
         box = as_box(bounds, net.input_dim)
         gates = pattern.unpack()
-        G, h = _sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates)
+        G, h = _sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates, net.hidden_widths)
         ball = _interior_ball(*_with_box(G, h, box), interior_tol, f"Chebyshev LP of {pattern!r}")
         if ball is None:
             where = "" if box is None else " inside the box"
@@ -206,13 +225,20 @@ class Region:
     def bounded(self) -> bool:
         return self.bounds is not None or self._facets[1]
 
+    @property
+    def net(self) -> ReLUNet:
+        """The network this region belongs to."""
+        return self._net
+
     @cached_property
     def affine(self) -> tuple[np.ndarray, np.ndarray]:
         """``(J, c)`` with ``G(x) = J x + c`` on the region."""
         return affine_map(self._net, self.pattern)
 
     def contains(self, X, atol: float = 1e-9) -> np.ndarray | bool:
-        """Whether points satisfy every inequality to within ``atol`` (closed region)."""
+        """Whether points satisfy every inequality to within ``atol`` (closed region): with unit rows,
+        ``atol`` is a distance in x beyond a hyperplane."""
+        atol = _validate.nonnegative_scalar(atol, "atol")
         X, single = _validate.points(X, "X", self._net.input_dim)
         G, h = self.halfspaces()
         inside = np.all(X @ G.T <= h + atol, axis=1)
@@ -281,7 +307,7 @@ def _pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, 
     while stack:
         gates, t, witness, margin = stack.pop()
         if t == len(flips):
-            G, h = _sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates)
+            G, h = _sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates, net.hidden_widths)
             pattern = ActivationPattern(np.packbits(gates).tobytes(), net.hidden_widths)
             if witness is not None:
                 regions.append(Region(net, pattern, G, h, box))
@@ -301,7 +327,7 @@ def _pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, 
             child = gates.copy()
             child[g] = state
             M, m = preactivation_maps_of_gates(net, child)
-            G, h = _with_box(*(a[known] for a in _sign_halfspaces(M, m, child)), box)
+            G, h = _with_box(*(a[known] for a in _sign_halfspaces(M, m, child, net.hidden_widths)), box)
             candidates = [] if witness is None else [witness, *_crossing_candidates(M[g], m[g], state, witness, margin)]
             for point in candidates:
                 radius = _radius_around(G, h, point)
@@ -328,11 +354,13 @@ def pieces(net: ReLUNet, x, tau, bounds=None, interior_tol: float = DEFAULT_INTE
     >>> len(pieces(net, [0.3, 0.1], 0.0))
     1
     """
+    _validate.network(net)
     x = _validate.point(x, "x", net.input_dim)
     tau = _validate.nonnegative_scalar(tau, "tau")
     box = _inside_box(x, bounds, net.input_dim)
     base = activation_pattern(net, x).unpack()
     flips = np.flatnonzero(near_zero_mask(net, x, tau))
+    interior_tol = _validate.nonnegative_scalar(interior_tol, "interior_tol")
     found = _pieces_by_flips(net, base, flips, box, interior_tol, f"pieces P(x, θ, τ={tau}) at x={x}")
     found.sort(key=lambda r: np.count_nonzero(r.pattern.unpack() != base))
     return found
@@ -346,7 +374,9 @@ def region_of(net: ReLUNet, x, bounds=None, rtol: float = DEFAULT_BOUNDARY_RTOL,
     :func:`~landscape.on_switching_hyperplanes`) counts as passing through x. When x lies on the common boundary of two or more regions this raises
     :class:`BoundaryPointError`, whose ``regions`` attribute lists them, instead of picking one.
     """
+    _validate.network(net)
     point = _validate.point(x, "x", net.input_dim)
+    interior_tol = _validate.nonnegative_scalar(interior_tol, "interior_tol")
     rtol = _validate.nonnegative_scalar(rtol, "rtol")
     box = _inside_box(point, bounds, net.input_dim)
     pattern = activation_pattern(net, point)
@@ -380,6 +410,17 @@ class RegionSet:
         self.adjacency = _validate.frozen(np.asarray(adjacency, dtype=np.int64).reshape(-1, 3))
         self.bounds = bounds
         self._index = {r.pattern: i for i, r in enumerate(self.regions)}
+
+    @property
+    def net(self) -> ReLUNet:
+        """The network whose regions these are."""
+        return self._net
+
+    def check_network(self, net: ReLUNet, name: str = "regions") -> None:
+        """Raise unless ``net`` is this set's network (the same object or equal parameters)."""
+        if net is not self._net and net != self._net:
+            raise ValueError(f"{name} were enumerated for another network ({self._net!r}, not the objective's "
+                             f"{net!r} or not equal to it); enumerate the regions of the objective's network")
 
     def __len__(self) -> int:
         return len(self.regions)
@@ -429,7 +470,7 @@ class RegionSet:
 def _planar_region(net: ReLUNet, pattern: ActivationPattern, box, interior_tol: float) -> Region:
     """A region of a 2-D network inside a box, by exact polygon clipping instead of LPs."""
     gates = pattern.unpack()
-    G, h = _sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates)
+    G, h = _sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates, net.hidden_widths)
     vertices, owners, count = _kernels.clip_box_polygon(G, h, box[0], box[1], 1e-12)
     scale = float(np.max(box[1] - box[0]))
     if count >= 3:
@@ -509,9 +550,12 @@ def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
     >>> len(enumerate_regions(net))   # 6 lines in general position cut the plane into 1 + 6 + 15 pieces
     22
     """
+    _validate.network(net)
     if not isinstance(net, ReLUNet):
         raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
     max_regions = _validate.positive_int(max_regions, "max_regions")
+    progress_every = _validate.positive_int(progress_every, "progress_every")
+    interior_tol = _validate.nonnegative_scalar(interior_tol, "interior_tol")
     box = as_box(bounds, net.input_dim)
     if method not in ("auto", "lp", "planar"):
         raise ValueError(f"method must be 'auto', 'lp' or 'planar'; got {method!r}")

@@ -130,12 +130,17 @@ def _batch(k: int, n: int, y, x0) -> tuple[np.ndarray, np.ndarray]:
     return Y, X0
 
 
-def _check_optimizer(optimizer: str, lr, tol, max_steps) -> tuple[float, float, int]:
+def _check_optimizer(optimizer: str, lr, tol, max_steps, betas, eps) -> tuple[float, float, int]:
     if optimizer not in ("gd", "adam"):
         raise ValueError(f"optimizer must be 'gd' or 'adam'; got {optimizer!r}")
     lr = _validate.nonnegative_scalar(lr, "lr")
     if lr == 0:
         raise ValueError("lr (the step size η) must be > 0; got 0")
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(
+            isinstance(b, (int, float, np.floating)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas):
+        raise ValueError(f"betas must be two numbers (β1, β2) in [0, 1); got {betas!r}")
+    if _validate.nonnegative_scalar(eps, "eps") == 0:
+        raise ValueError("eps (Adam's ε) must be > 0; got 0")
     return lr, _validate.nonnegative_scalar(tol, "tol"), _validate.positive_int(max_steps, "max_steps")
 
 
@@ -171,7 +176,7 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
     """
     if not isinstance(flow, NetworkFlow):
         raise ValueError(f"flow must be a NetworkFlow; got {type(flow).__name__}")
-    lr, tol, max_steps = _check_optimizer(optimizer, lr, tol, max_steps)
+    lr, tol, max_steps = _check_optimizer(optimizer, lr, tol, max_steps, betas, eps)
     if steps is not None and budget is not None:
         raise ValueError("give steps or budget, not both")
     if budget is not None:
@@ -198,7 +203,7 @@ def regular_descent(net: ReLUNet, y, A=None, x0=None, optimizer: str = "adam", l
     """The baseline of Table 1: the same optimiser, to convergence, on the final network only."""
     if not isinstance(net, ReLUNet):
         raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
-    lr, tol, max_steps = _check_optimizer(optimizer, lr, tol, max_steps)
+    lr, tol, max_steps = _check_optimizer(optimizer, lr, tol, max_steps, betas, eps)
     Y, X0 = _batch(net.input_dim, net.output_dim, y, x0)
     descent = _Descent(X0, optimizer, lr, betas, eps)
     taken, converged = descent.run(net, Y, A, None, tol, max_steps)
@@ -219,6 +224,9 @@ class ProjectedSurfResult:
         :math:`|\\mathcal P(x_{t-1}, \\theta_t, \\tau)|`: pieces examined at step t = 1..T.
     search_seconds, solve_seconds : ndarray (T,)
         Time spent finding the pieces and minimising over them, per step.
+    converged : ndarray of bool (T,)
+        Whether step t's minimisations all reached their optimum: always True for the exact QPs; for
+        ``method="projected_gradient"``, whether every piece's iteration met ``tol`` within ``max_steps``.
     """
 
     iterates: np.ndarray
@@ -226,6 +234,7 @@ class ProjectedSurfResult:
     pieces: np.ndarray
     search_seconds: np.ndarray
     solve_seconds: np.ndarray
+    converged: np.ndarray
 
     @property
     def x(self) -> np.ndarray:
@@ -233,17 +242,18 @@ class ProjectedSurfResult:
 
 
 def _projected_gradient(M: np.ndarray, v: np.ndarray, G: np.ndarray, h: np.ndarray, x: np.ndarray, lr: float,
-                        tol: float, max_steps: int, what: str) -> np.ndarray:
-    """Iterate x <- Proj_P(x - lr grad) for f = |M x - v|^2 / 2 on P = {G x <= h}; Proj_P is itself a QP."""
+                        tol: float, max_steps: int, what: str) -> tuple[np.ndarray, bool]:
+    """Iterate x <- Proj_P(x - lr grad) for f = |M x - v|^2 / 2 on P = {G x <= h}; Proj_P is itself a QP.
+    Returns the last point and whether a step moved less than ``tol`` relative before ``max_steps``."""
     project = polytope_qp(G.shape[1], G.shape[0])
     identity = np.eye(len(x))
     x = project.solve(identity, x, G, h, what=f"{what}, projection of the start").x
     for step in range(max_steps):
         x_next = project.solve(identity, x - lr * (M.T @ (M @ x - v)), G, h, what=f"{what}, projection {step}").x
         if np.linalg.norm(x_next - x) <= tol * (1 + np.linalg.norm(x)):
-            return x_next
+            return x_next, True
         x = x_next
-    return x
+    return x, False
 
 
 def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, x0=None, method: str = "qp",
@@ -278,20 +288,23 @@ def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, x0=None, meth
         raise ValueError(f"method must be 'qp' or 'projected_gradient'; got {method!r}")
     if lr is not None and _validate.nonnegative_scalar(lr, "lr") == 0:
         raise ValueError("lr (the step size η) must be > 0; got 0")
+    tol = _validate.nonnegative_scalar(tol, "tol")
+    max_steps = _validate.positive_int(max_steps, "max_steps")
+    y = _validate.vector(y, "y", flow[0].output_dim)
     if x0 is None:
         first = global_minimizer(Objective(flow[0], y, A), bounds=bounds)
         iterates, values = [first.x], [first.value]
     else:
         x0 = _validate.point(x0, "x0", flow[0].input_dim)
         iterates, values = [x0], [float(Objective(flow[0], y, A).value(x0))]
-    counts, searching, solving = [], [], []
+    counts, searching, solving, converged = [], [], [], []
     for t in range(1, flow.T + 1):
         f = Objective(flow[t], y, A)
         start = time.perf_counter()
         found = pieces(flow[t], iterates[-1], tau, bounds=bounds)
         searching.append(time.perf_counter() - start)
         start = time.perf_counter()
-        best = None
+        best, all_converged = None, True
         for g, region in enumerate(found):
             what = f"Algorithm 2, step t={t}, piece {g} of {len(found)}"
             if method == "qp":
@@ -300,13 +313,15 @@ def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, x0=None, meth
                 M, v = region_least_squares(f, region)
                 curvature = float(np.linalg.norm(M, 2) ** 2)
                 eta = lr if lr is not None else (1.0 / curvature if curvature > 0 else 1.0)
-                x = _projected_gradient(M, v, *region.halfspaces(), iterates[-1], eta, tol, max_steps, what)
+                x, done = _projected_gradient(M, v, *region.halfspaces(), iterates[-1], eta, tol, max_steps, what)
+                all_converged &= done
             value = f.value(x)
             if best is None or value < best[1]:
                 best = (x, value)
         solving.append(time.perf_counter() - start)
         counts.append(len(found))
+        converged.append(all_converged)
         iterates.append(best[0])
         values.append(best[1])
     return ProjectedSurfResult(np.array(iterates), np.array(values), np.array(counts, dtype=np.int64),
-                               np.array(searching), np.array(solving))
+                               np.array(searching), np.array(solving), np.array(converged, dtype=bool))

@@ -1,13 +1,15 @@
 """python -m proofs_check NAME [--quick] [--seed S] [--json PATH] [--workers N] [--journal PATH]
 
-A full run shows progress and journals every finished trial (by default to
-proofs_check/out/NAME-seedS.jsonl); run the same command again to resume after an interruption.
+Every run journals each finished trial (by default to proofs_check/out/NAME-seedS.jsonl, or
+NAME-quick-seedS.jsonl); run the same command again to resume after an interruption. The exit code is
+0 whenever the check ran (a claim not observed is a result, not an error) and 2 for bad arguments.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from pathlib import Path
@@ -32,19 +34,26 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, help="write the full result here")
     parser.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
     parser.add_argument("--journal", type=Path, help="trial journal to write and resume from "
-                        "(default for full runs: proofs_check/out/NAME-seedS.jsonl; quick runs keep none)")
+                        "(default: proofs_check/out/NAME[-quick]-seedS.jsonl)")
     args = parser.parse_args(argv)
     name = ALIASES.get(args.check, args.check)
+    if args.json is not None:
+        folder = args.json.resolve().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            print(f"error: --json {args.json}: the folder {folder} does not exist or is not writable", file=sys.stderr)
+            return 2
     module = importlib.import_module(f"proofs_check.{name}")
     journal = args.journal
-    if journal is None and not args.quick:
-        journal = OUT / f"{name}-seed{args.seed}.jsonl"
+    if journal is None:
+        journal = OUT / f"{name}{'-quick' if args.quick else ''}-seed{args.seed}.jsonl"
     run = module.quick if args.quick else module.run
     result = run(seed=args.seed, workers=args.workers, journal=journal, progress=not args.quick)
     if args.json:
-        args.json.write_text(result.to_json())
+        temporary = args.json.with_name(args.json.name + ".tmp")
+        temporary.write_text(result.to_json())
+        os.replace(temporary, args.json)
     print(f"{result.check}: {'HOLDS' if result.holds else 'NOT OBSERVED'}\n{result.verdict}")
-    return 0 if result.holds else 1
+    return 0
 
 
 if __name__ == "__main__":

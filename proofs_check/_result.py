@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
+
+from landscape import jsonsafe
 
 
 @dataclass
@@ -40,8 +41,9 @@ class CheckResult:
     records: list[dict] = field(default_factory=list)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
+        """Strict JSON (non-finite numbers tagged, see :mod:`landscape.jsonsafe`)."""
+        return jsonsafe.dumps(asdict(self), indent=2)
 
     @classmethod
     def from_json(cls, text: str) -> CheckResult:
-        return cls(**json.loads(text))
+        return cls(**jsonsafe.loads(text))

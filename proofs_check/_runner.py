@@ -3,7 +3,8 @@
 Trial t always draws from child t of ``SeedSequence(seed)``, so results do not depend on the number
 of workers or on the order in which trials finish. With a journal, each finished trial is appended
 to a JSON-lines file at once (first line: the run's settings); a restarted run reads it back and
-runs only the missing trials, and refuses a journal written for other settings.
+runs only the missing trials, and refuses a journal written for other settings. Worker processes exit
+when the main process dies.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -19,29 +21,58 @@ from pathlib import Path
 
 import numpy as np
 
+from landscape import jsonsafe
+
 
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def _read_journal(path: Path, header: dict) -> dict[int, dict]:
-    lines = path.read_text().splitlines()
-    if not lines:
+    """The finished trials of a journal. An empty file is a new journal (its header is written); a header
+    that is not the run's settings, or not JSON at all, is refused; a later line that is cut short or not a
+    trial entry is skipped with a warning naming its line number (that trial runs again)."""
+    text = path.read_text()
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        path.write_text(jsonsafe.dumps(header) + "\n")
         return {}
-    found = json.loads(lines[0])
+    try:
+        found = jsonsafe.loads(lines[0])
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"journal {path}, line 1 (the settings header) is not valid JSON ({exc.msg}); "
+                         "delete the journal to start over") from None
     if found != header:
         raise ValueError(
             f"journal {path} belongs to different settings ({found}); expected {header}. "
             "Use another journal path or delete this one."
         )
     done = {}
-    for line in lines[1:]:
+    for number, line in enumerate(lines[1:], start=2):
         try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:  # a line cut short by a kill: that trial runs again
+            entry = jsonsafe.loads(line)
+            trial, record = entry["trial"], entry["record"]
+            if not isinstance(trial, int) or not isinstance(record, dict):
+                raise TypeError
+        except (json.JSONDecodeError, KeyError, TypeError):
+            print(f"warning: journal {path}, line {number} is not a finished trial (cut short by a crash?); "
+                  "skipped, that trial runs again", file=sys.stderr)
             continue
-        done[entry["trial"]] = entry["record"]
+        done[trial] = record
+    if text and not text.endswith("\n"):  # a line cut mid-write: the next entry starts on a line of its own
+        with path.open("a") as handle:
+            handle.write("\n")
     return done
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: exit as soon as the parent process is gone (killed), instead of living on."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _bar(label: str, done: int, total: int, resumed: int, seconds: float, width: int = 30) -> str:
@@ -84,10 +115,10 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
     if journal is not None:
         journal = Path(journal)
         if journal.exists():
-            done = _read_journal(journal, json.loads(json.dumps(header)))
+            done = _read_journal(journal, jsonsafe.loads(jsonsafe.dumps(header)))
         else:
             journal.parent.mkdir(parents=True, exist_ok=True)
-            journal.write_text(json.dumps(header) + "\n")
+            journal.write_text(jsonsafe.dumps(header) + "\n")
     todo = [t for t in range(n_trials) if t not in done]
 
     started, resumed = time.monotonic(), len(done)
@@ -96,7 +127,7 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
         done[t] = record
         if journal is not None:
             with journal.open("a") as handle:
-                handle.write(json.dumps({"trial": t, "record": record}) + "\n")
+                handle.write(jsonsafe.dumps({"trial": t, "record": record}) + "\n")
         if progress:
             print("\r" + _bar(progress, len(done), n_trials, resumed, time.monotonic() - started), end="",
                   file=sys.stderr, flush=True)
@@ -107,7 +138,8 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
     else:
         # "spawn": forking a process whose Numba threading layer is already running can abort the child.
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context,
+                                 initializer=_watch_parent, initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(trial, t, children[t], settings): t for t in todo}
             for future in as_completed(futures):
                 finish(futures[future], future.result())

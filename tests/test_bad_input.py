@@ -89,3 +89,54 @@ def test_load_refuses_incomplete_or_foreign_files(tmp_path):
     np.savez(tmp_path / "mismatch.npz", W1=W1, W2=np.ones((3, 3)))
     with pytest.raises(ValueError, match="W2"):
         ReLUNet.load(tmp_path / "mismatch.npz")
+
+
+def test_tolerances_are_validated_and_unconverged_projected_gradient_is_flagged():
+    from landscape import NetworkFlow, pieces, projected_surf, region_of
+
+    net = ReLUNet.random([2, 4, 6], rng=0)
+    with pytest.raises(ValueError, match="interior_tol must be a finite real number >= 0; got -1"):
+        pieces(net, [0.1, 0.2], 0.1, interior_tol=-1)
+    region = region_of(net, [0.1, 0.2])
+    with pytest.raises(ValueError, match="atol must be a finite real number >= 0; got nan"):
+        region.contains([0.1, 0.2], atol=float("nan"))
+    flow = NetworkFlow.smooth_random([2, 4, 6], T=2, amplitude=0.05, start_distance=0.1, rng=3)
+    y = flow[2].forward([0.3, -0.2])
+    with pytest.raises(ValueError, match="max_steps must be an integer >= 1; got 0"):
+        projected_surf(flow, y, 0.1, bounds=(-2, 2), method="projected_gradient", max_steps=0)
+    with pytest.raises(ValueError, match="tol must be a finite real number >= 0; got nan"):
+        projected_surf(flow, y, 0.1, bounds=(-2, 2), method="projected_gradient", tol=float("nan"))
+    cut = projected_surf(flow, y, 0.1, bounds=(-2, 2), method="projected_gradient", max_steps=1, lr=1e-6)
+    assert cut.converged.shape == (2,) and not cut.converged.any()
+    assert projected_surf(flow, y, 0.1, bounds=(-2, 2)).converged.all()
+
+
+def test_obscure_errors_now_name_the_argument(tmp_path):
+    from landscape import NetworkFlow, enumerate_regions, projected_surf, regular_descent
+
+    with pytest.raises(ValueError, match="betas must be two numbers"):
+        regular_descent(NET, np.ones(5), betas=(0.9, 1.5))
+    with pytest.raises(ValueError, match="eps .* must be > 0"):
+        regular_descent(NET, np.ones(5), eps=0.0)
+    flow = NetworkFlow.smooth_random([2, 4, 6], T=2, rng=3)
+    with pytest.raises(ValueError, match=r"y must have shape \(6,\)"):
+        projected_surf(flow, np.ones((1, 6)), 0.1, bounds=(-2, 2))
+    with pytest.raises(ValueError, match="rng must be None, an integer >= 0"):
+        ReLUNet.random([2, 3], rng=True)
+    with pytest.raises(ValueError, match="rng must be None, an integer >= 0"):
+        gaussian_measurements(2, 3, rng="seed")
+    with pytest.raises(ValueError, match="bias must be True or False; got 'no'"):
+        ReLUNet.random([2, 3], bias="no")
+    with pytest.raises(ValueError, match="net must be a ReLUNet; got NoneType"):
+        activation_pattern(None, [0.0, 0.0])
+    with pytest.raises(ValueError, match="progress_every must be an integer >= 1; got 0"):
+        enumerate_regions(NET, bounds=(-1, 1), progress=lambda *a: None, progress_every=0)
+    with pytest.raises(ValueError, match="X must be an array of real numbers; got booleans"):
+        NET.forward(np.array([True, False]))
+    with pytest.raises(ValueError, match="got strings"):
+        NET.forward(np.array(["1.0", "2.0"]))
+    NET.save(tmp_path / "model")
+    assert ReLUNet.load(tmp_path / "model") == NET  # no ".npz" appended behind the user's back
+    (tmp_path / "cut.npz").write_bytes((tmp_path / "model").read_bytes()[:100])
+    with pytest.raises(ValueError, match="cut.npz' is not a readable .npz network file"):
+        ReLUNet.load(tmp_path / "cut.npz")

@@ -25,8 +25,27 @@ def test_same_seed_same_json_at_one_and_two_workers_and_round_trip():
 
 def test_command_line_writes_json(tmp_path):
     path = tmp_path / "out.json"
-    assert main(["affine_form", "--quick", "--seed", "2", "--json", str(path), "--workers", "1"]) == 0
+    assert main(["affine_form", "--quick", "--seed", "2", "--json", str(path), "--workers", "1",
+                 "--journal", str(tmp_path / "j.jsonl")]) == 0
     assert json.loads(path.read_text())["check"] == "affine_form"
+
+
+def test_an_unwritable_json_path_is_refused_before_running(tmp_path, capsys):
+    assert main(["thm33", "--json", str(tmp_path / "missing" / "out.json")]) == 2
+    assert "does not exist or is not writable" in capsys.readouterr().err
+
+
+def test_results_are_strict_json_and_infinity_round_trips():
+    result = CheckResult("x", "claim", {"tau": 0.1}, 0, {"delta_star": float("inf"), "gap": float("nan")}, True, "ok",
+                         [{"L": float("-inf"), "values": np.array([1.0, np.inf])}])
+
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    json.loads(result.to_json(), parse_constant=refuse)
+    back = CheckResult.from_json(result.to_json())
+    assert back.statistics["delta_star"] == float("inf") and np.isnan(back.statistics["gap"])
+    assert back.records == [{"L": float("-inf"), "values": [1.0, float("inf")]}]
 
 
 def test_command_line_journals_and_resumes(tmp_path):
@@ -40,7 +59,8 @@ def test_command_line_journals_and_resumes(tmp_path):
     assert main(args[:-2] + ["--json", str(tmp_path / "b.json")]) == 0
     assert len(journal.read_text().splitlines()) == 31
     assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
-    assert main(["hv", "--quick", "--workers", "1", "--json", str(tmp_path / "hv.json")]) in (0, 1)
+    assert main(["hv", "--quick", "--workers", "1", "--json", str(tmp_path / "hv.json"),
+                 "--journal", str(tmp_path / "hv.jsonl")]) == 0  # a negative verdict is a result, not an error
     assert json.loads((tmp_path / "hv.json").read_text())["check"] == "hand_voroninski"
 
 
@@ -58,6 +78,73 @@ def test_runner_resumes_from_a_cut_journal_and_refuses_a_foreign_one(tmp_path):
     assert full == run_trials(_draw, 6, 3, {"scale": 2.0}, workers=2)
     with pytest.raises(ValueError, match="different settings"):
         run_trials(_draw, 6, 3, {"scale": 3.0}, workers=1, journal=journal)
+
+
+def test_runner_handles_empty_cut_and_stray_journal_lines(tmp_path, capsys):
+    full = run_trials(_draw, 4, 1, {"scale": 1.0}, workers=1)
+    journal = tmp_path / "run.jsonl"
+    journal.write_text("")  # an existing empty journal is a new journal
+    assert run_trials(_draw, 4, 1, {"scale": 1.0}, workers=1, journal=journal) == full
+    lines = journal.read_text().splitlines()
+    journal.write_text(lines[0] + "\n{}\n" + lines[1] + "\n" + lines[2][:9])  # a stray {} and a line cut mid-write
+    assert run_trials(_draw, 4, 1, {"scale": 1.0}, workers=1, journal=journal) == full
+    assert "line 2 is not a finished trial" in capsys.readouterr().err
+    after = journal.read_text().splitlines()
+    assert after[3] == lines[2][:9] and all(json.loads(line) for line in after[4:])  # appended on a new line
+    journal.write_text(lines[0][:20])
+    with pytest.raises(ValueError, match="line 1 \\(the settings header\\) is not valid JSON"):
+        run_trials(_draw, 4, 1, {"scale": 1.0}, workers=1, journal=journal)
+
+
+def _sleep(index, seed, settings):
+    import time
+
+    time.sleep(60)
+    return {}
+
+
+def test_workers_exit_when_the_main_process_is_killed(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import sys; sys.path.insert(0, {tests!r}); import test_proofs_check as t; "
+              "from proofs_check._runner import run_trials; run_trials(t._sleep, 2, 0, {{}}, workers=2)")
+    parent = subprocess.Popen([sys.executable, "-c", script.format(tests=os.path.dirname(__file__))])
+
+    def children():
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(stat[1]) == parent.pid and stat[0] != "Z":
+                    found.append(int(entry))
+        return found
+
+    deadline = time.monotonic() + 60
+    while len(children()) < 3 and time.monotonic() < deadline:  # two workers and the resource tracker
+        time.sleep(0.5)
+    workers = children()
+    assert len(workers) >= 2
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+
+    def alive(pid):
+        try:
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        return state != "Z"
+
+    deadline = time.monotonic() + 20
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not any(alive(pid) for pid in workers)
     with pytest.raises(ValueError, match="n_trials"):
         run_trials(_draw, 0, 3, {}, workers=1)
 
@@ -216,7 +303,7 @@ def test_thm33_reports_a_run_that_loses_the_minimiser(monkeypatch):
     def drifting(flow, y, tau, **kwargs):
         result = real(flow, y, tau, **kwargs)
         return type(result)(result.iterates + 1e-3 * np.arange(len(result.iterates))[:, None], result.values,
-                            result.pieces, result.search_seconds, result.solve_seconds)
+                            result.pieces, result.search_seconds, result.solve_seconds, result.converged)
 
     monkeypatch.setattr(thm33.L, "projected_surf", drifting)
     result = thm33.run(workers=1, **SMALL_THM33)

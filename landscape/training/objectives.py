@@ -146,28 +146,30 @@ def _batch(hyper, data, key):
     return data[jax.random.randint(key, (hyper.batch,), 0, data.shape[0])]
 
 
-def _vae_update(hyper, generator, encoder, optimizer, carry, data, key):
+def vae_loss(hyper, generator, encoder, trainable, g_state, data, key):
+    """The negative ELBO of one batch, with (new BN statistics, [reconstruction, KL]) as auxiliary output."""
     k = generator.in_shape[0]
     data_key, noise_key = jax.random.split(key)
     x = _batch(hyper, data, data_key)
+    stats = models.apply(encoder, trainable["e"], {}, x, train=True)[0]
+    mean, log_var = stats[:, :k], stats[:, k:]
+    z = mean + jnp.exp(0.5 * log_var) * jax.random.normal(noise_key, mean.shape, mean.dtype)
+    recon, g_state = models.apply(generator, trainable["g"], g_state, z, train=True)
+    reconstruction = jnp.sum((recon - x) ** 2, axis=1) / (2 * hyper.decoder_variance)
+    kl = 0.5 * jnp.sum(mean**2 + jnp.exp(log_var) - 1.0 - log_var, axis=1)
+    return jnp.mean(reconstruction + kl), (g_state, jnp.stack([jnp.mean(reconstruction), jnp.mean(kl)]))
 
-    def loss(trainable):
-        stats = models.apply(encoder, trainable["e"], {}, x, train=True)[0]
-        mean, log_var = stats[:, :k], stats[:, k:]
-        z = mean + jnp.exp(0.5 * log_var) * jax.random.normal(noise_key, mean.shape, mean.dtype)
-        recon, g_state = models.apply(generator, trainable["g"], carry["g_state"], z, train=True)
-        reconstruction = jnp.sum((recon - x) ** 2, axis=1) / (2 * hyper.decoder_variance)
-        kl = 0.5 * jnp.sum(mean**2 + jnp.exp(log_var) - 1.0 - log_var, axis=1)
-        return jnp.mean(reconstruction + kl), (g_state, jnp.stack([jnp.mean(reconstruction), jnp.mean(kl)]))
 
+def _vae_update(hyper, generator, encoder, optimizer, carry, data, key):
     trainable = {"g": carry["g"], "e": carry["e"]}
-    (_, (g_state, losses)), grads = jax.value_and_grad(loss, has_aux=True)(trainable)
+    (_, (g_state, losses)), grads = jax.value_and_grad(vae_loss, argnums=3, has_aux=True)(
+        hyper, generator, encoder, trainable, carry["g_state"], data, key)
     updates, opt = optimizer.update(grads, carry["opt"], trainable)
     trainable = optax.apply_updates(trainable, updates)
     return {"g": trainable["g"], "g_state": g_state, "e": trainable["e"], "opt": opt}, losses
 
 
-def _critic_loss(hyper, generator, critic, d_params, g_params, g_state, key, data):
+def critic_loss(hyper, generator, critic, d_params, g_params, g_state, key, data):
     data_key, z_key, eps_key = jax.random.split(key, 3)
     real = _batch(hyper, data, data_key)
     z = sample_latent(hyper, z_key, hyper.batch, generator.in_shape[0], real.dtype)
@@ -189,7 +191,7 @@ def _critic_loss(hyper, generator, critic, d_params, g_params, g_state, key, dat
     return jnp.mean(jax.nn.softplus(-d_real) + jax.nn.softplus(d_fake))
 
 
-def _generator_loss(hyper, generator, critic, g_params, g_state, d_params, key):
+def generator_loss(hyper, generator, critic, g_params, g_state, d_params, key):
     z = sample_latent(hyper, key, hyper.batch, generator.in_shape[0])
     fake, new_state = models.apply(generator, g_params, g_state, z, train=True)
     logit = models.apply(critic, d_params, {}, fake, train=False)[0][:, 0]
@@ -207,7 +209,7 @@ def _gan_update(hyper, generator, critic, optimizer, carry, data, key):
 
     def critic_step(state, index):
         d_params, d_opt = state
-        value, grads = jax.value_and_grad(_critic_loss, argnums=3)(
+        value, grads = jax.value_and_grad(critic_loss, argnums=3)(
             hyper, generator, critic, d_params, carry["g"], carry["g_state"], jax.random.fold_in(critic_key, index), data)
         updates, d_opt = optimizer.update(grads, d_opt, d_params)
         d_params = optax.apply_updates(d_params, updates)
@@ -216,7 +218,7 @@ def _gan_update(hyper, generator, critic, optimizer, carry, data, key):
         return (d_params, d_opt), value
 
     (d_params, d_opt), critic_losses = jax.lax.scan(critic_step, (carry["d"], carry["d_opt"]), jnp.arange(hyper.n_critic))
-    (g_loss, g_state), grads = jax.value_and_grad(_generator_loss, argnums=3, has_aux=True)(
+    (g_loss, g_state), grads = jax.value_and_grad(generator_loss, argnums=3, has_aux=True)(
         hyper, generator, critic, carry["g"], carry["g_state"], d_params, gen_key)
     updates, g_opt = optimizer.update(grads, carry["g_opt"], carry["g"])
     g_params = optax.apply_updates(carry["g"], updates)

@@ -57,12 +57,11 @@ def export_snapshot(spec: GeneratorSpec, params: dict, state: dict) -> ReLUNet:
 
 
 def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same directory, then rename: a reader never sees half a file."""
+    """Write through a temporary file in the same directory, then rename: a reader, or a run resumed after
+    the process was killed, never sees half a file."""
     temporary = path.with_name(path.name + ".tmp")
     with open(temporary, "wb") as handle:
         write(handle)
-        handle.flush()
-        os.fsync(handle.fileno())
     os.replace(temporary, path)
 
 
@@ -72,9 +71,11 @@ def _write_json(path: Path, record: dict) -> None:
 
 
 def _save_tree(path: Path, tree, extra: dict) -> None:
-    leaves = jax.tree_util.tree_leaves(tree)
-    arrays = {f"leaf{i}": np.asarray(leaf) for i, leaf in enumerate(leaves)}
-    arrays.update({key: np.asarray(value) for key, value in extra.items()})
+    """The leaves of a pytree as one byte blob (one archive entry, not one per leaf) with their dtypes and shapes."""
+    leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(tree)]
+    layout = json.dumps([[leaf.dtype.str, list(leaf.shape)] for leaf in leaves])
+    blob = np.frombuffer(b"".join(leaf.tobytes() for leaf in leaves), np.uint8)
+    arrays = {"blob": blob, "layout": np.array(layout), **{key: np.asarray(value) for key, value in extra.items()}}
     _atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
 
@@ -82,15 +83,20 @@ def _load_tree(path: Path, template):
     leaves, treedef = jax.tree_util.tree_flatten(template)
     try:
         with np.load(path, allow_pickle=False) as data:
-            loaded = [data[f"leaf{i}"] for i in range(len(leaves))]
-            extra = {key: data[key] for key in data.files if not key.startswith("leaf")}
+            blob, layout = data["blob"].tobytes(), json.loads(str(data["layout"]))
+            extra = {key: data[key] for key in data.files if key not in ("blob", "layout")}
     except (OSError, ValueError, KeyError) as exc:
         raise ValueError(f"checkpoint {str(path)!r} is unreadable ({exc}); delete it to restart the run") from None
-    for i, (old, new) in enumerate(zip(leaves, loaded)):
-        if np.shape(old) != new.shape or np.asarray(old).dtype != new.dtype:
-            raise ValueError(f"checkpoint {str(path)!r}: entry {i} has shape {new.shape} {new.dtype}, the settings "
-                             f"need {np.shape(old)} {np.asarray(old).dtype}; delete it to restart the run")
-    return jax.tree_util.tree_unflatten(treedef, [jnp.asarray(a) for a in loaded]), extra
+    expected = [[np.asarray(leaf).dtype.str, list(np.shape(leaf))] for leaf in leaves]
+    if layout != expected:
+        raise ValueError(f"checkpoint {str(path)!r} holds arrays {layout[:3]}..., the settings need {expected[:3]}...; "
+                         "delete it to restart the run")
+    loaded, offset = [], 0
+    for dtype, shape in layout:
+        size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        loaded.append(jnp.asarray(np.frombuffer(blob, dtype, count=int(np.prod(shape)), offset=offset).reshape(shape)))
+        offset += size
+    return jax.tree_util.tree_unflatten(treedef, loaded), extra
 
 
 _COMPILED: dict = {}
@@ -106,25 +112,17 @@ def _compiled(hyper, arch, partner, every, carry, train_images, key):
 
 
 def _sample_grid(net: ReLUNet, spec: GeneratorSpec, hyper, path: Path, seed: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """64 samples of G_T drawn through the exported network, as an 8×8 grid of images (gray levels on
+    [−1, 1], samples framed by a line of mid-gray), each pixel drawn as a 6×6 block."""
+    from matplotlib.image import imsave
 
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((64, spec.k)) if hyper.prior == "normal" else rng.uniform(-1, 1, (64, spec.k))
     h, w = spec.image_shape
-    framed = np.full((8, 8, h + 1, w + 1), np.nan)  # one blank line between samples
-    framed[:, :, :h, :w] = net.forward(z).reshape(8, 8, h, w)
+    framed = np.zeros((8, 8, h + 1, w + 1))
+    framed[:, :, :h, :w] = np.clip(net.forward(z).reshape(8, 8, h, w), -1, 1)
     grid = framed.transpose(0, 2, 1, 3).reshape(8 * (h + 1), 8 * (w + 1))
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=120)
-    cmap = matplotlib.colormaps["gray"].with_extremes(bad="tab:blue")
-    ax.imshow(np.clip(grid, -1, 1), cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
-    ax.set_axis_off()
-    ax.set_title(f"64 samples of G_T ({hyper.model}, k = {spec.k})", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    imsave(path, np.kron(grid, np.ones((6, 6))), cmap="gray", vmin=-1, vmax=1)
 
 
 def _settings(spec, hyper, data, T, every, seed) -> dict:
@@ -226,14 +224,16 @@ def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layou
     record["intervals"] = record["intervals"][:done]
     seconds = {"compile": 0.0, "train": 0.0, "export": 0.0, "checkpoint": 0.0, **record.get("seconds", {})}
 
-    def save_snapshot(t):
+    snapshots = [ReLUNet.load(snapshot_dir / f"{t:05d}.npz") for t in range(done + 1)] if done else []
+
+    def save_snapshot(t, carry):
         started = time.perf_counter()
-        net = export_snapshot(spec, carry["g"], carry["g_state"])
-        _atomic_write(snapshot_dir / f"{t:05d}.npz", lambda handle: np.savez(handle, **net.to_arrays()))
+        snapshots.append(export_snapshot(spec, carry["g"], carry["g_state"]))
+        _atomic_write(snapshot_dir / f"{t:05d}.npz", lambda handle: np.savez(handle, **snapshots[-1].to_arrays()))
         seconds["export"] += time.perf_counter() - started
 
     if done == 0:
-        save_snapshot(0)
+        save_snapshot(0, carry)
     train_images = jnp.asarray(data.flat("train"), jnp.float32)
     started = time.perf_counter()
     run = _compiled(hyper, arch, partner, every, carry, train_images, train_key)
@@ -246,15 +246,19 @@ def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layou
         bar = tqdm(total=T, initial=done, desc=f"{model} k={k}", unit="snapshot", file=sys.stderr, dynamic_ncols=True)
     names = objectives.LOSS_NAMES[hyper.model]
     try:
+        # JAX dispatches asynchronously: while interval t + 1 computes, snapshot t is exported and saved.
+        pending = run(carry, train_images, train_key, done * every) if done < T else None
         for t in range(done + 1, T + 1):
             started = time.perf_counter()
-            carry, losses = run(carry, train_images, train_key, (t - 1) * every)
+            carry, losses = pending
             losses = np.asarray(jax.block_until_ready(losses), dtype=np.float64)
             seconds["train"] += time.perf_counter() - started
             if not np.all(np.isfinite(losses)):
                 raise FloatingPointError(f"training diverged in the updates before snapshot {t} (losses {losses[-1]}); "
                                          "lower the learning rate")
-            save_snapshot(t)
+            if t < T:
+                pending = run(carry, train_images, train_key, t * every)
+            save_snapshot(t, carry)
             started = time.perf_counter()
             record["intervals"].append({"t": t, "updates": t * every,
                                         **{name: float(losses[:, i].mean()) for i, name in enumerate(names)}})
@@ -271,7 +275,6 @@ def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layou
         if bar is not None:
             bar.close()
 
-    snapshots = [ReLUNet.load(snapshot_dir / f"{t:05d}.npz") for t in range(T + 1)]
     flow = NetworkFlow(snapshots, np.arange(T + 1, dtype=float) * every)
     _atomic_write(out / "flow.npz", lambda handle: flow.save(handle, compress=True))
     _sample_grid(flow[T], spec, hyper, out / "samples.png", int(seed))

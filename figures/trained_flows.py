@@ -1,0 +1,108 @@
+r"""Real training flows: generators trained on the bundled digits, their snapshots as exact ReLU networks,
+and what §3's assumptions look like along them.
+
+For each model, a k = 2 generator (MLP layout, BN folded) is trained with :func:`landscape.training.train_flow`
+and its snapshots θ_0 … θ_T are examined: M(t) = max_i ‖W_i(θ_t)‖₂, the step ‖θ_t − θ_{t−1}‖, and, for a
+target y = G(x∘, θ_T) with x∘ ~ U[−1, 1]², the exact global minimiser x*(θ_t) of
+:math:`f_t(x) = \tfrac12\|G(x, \theta_t) - y\|^2` on [−2, 2]² at every snapshot, with the steps at which it
+changes basin (Assumption 3.2.2 fails there). Flows are cached under ``out/flows/`` and reused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from figures._report import FigureResult
+
+CLAIM = (
+    "§3, Assumption 3.2: along training the parameters move by small steps (δ) with bounded weights (M), and the "
+    "global minimiser x*(θ_t) moves continuously (Lipschitz in t, unique at every t); §4 trains the generators "
+    "(VAE, DCGAN, WGAN, WGAN-GP) whose snapshots surfing rides."
+)
+
+
+def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
+    from landscape.training import train_flow
+
+    models = ("vae", "wgangp") if quick else ("vae", "gan", "dcgan", "wgan", "wgangp")
+    hidden, T, every = ((16, 32), 20, 20) if quick else ((32, 64), 100, 40)
+    bounds = (-2.0, 2.0)
+    x_generating = rng.uniform(-1.0, 1.0, 2)
+    seed = int(rng.integers(2**31))
+    runs, paths = {}, {}
+    for model in models:
+        runs[model] = train_flow(model, out_dir / "flows" / f"{model}-mlp{'x'.join(map(str, hidden))}-T{T}-every{every}",
+                                 k=2, T=T, every=every, layout="mlp", hidden=hidden, seed=seed)
+        flow = runs[model].flow
+        paths[model] = flow.minimizer_path(flow[T].forward(x_generating), bounds=bounds)
+
+    fig = Figure(figsize=(4.0 * max(len(models), 3), 7.6), layout="constrained")
+    grid = fig.add_gridspec(2, max(len(models), 3))
+    colours = dict(zip(("vae", "gan", "dcgan", "wgan", "wgangp"), ("tab:green", "tab:gray", "tab:blue", "tab:orange", "tab:red")))
+    for column, model in enumerate(models):
+        flow = runs[model].flow
+        ax = fig.add_subplot(grid[0, column])
+        prior = runs[model].record["settings"]["hyperparameters"]["prior"]
+        z = rng.standard_normal((36, 2)) if prior == "normal" else rng.uniform(-1, 1, (36, 2))
+        framed = np.zeros((6, 6, 9, 9))
+        framed[:, :, :8, :8] = np.clip(flow[T].forward(z).reshape(6, 6, 8, 8), -1, 1)
+        ax.imshow(framed.transpose(0, 2, 1, 3).reshape(54, 54), cmap="gray", vmin=-1, vmax=1)
+        ax.set_axis_off()
+        ax.set_title(f"{model}: 36 samples of the exported G_T", fontsize=9)
+    ax_m, ax_step, ax_move = (fig.add_subplot(grid[1, i]) for i in range(3))
+    measurements = {}
+    for model in models:
+        flow, path = runs[model].flow, paths[model]
+        M_t = flow.weight_norms().max(axis=1)
+        steps = flow.step_norms()
+        moves = np.linalg.norm(np.diff(path.minimizers, axis=0), axis=1)
+        colour = colours[model]
+        ax_m.plot(flow.times, M_t, color=colour, label=model)
+        ax_step.semilogy(np.arange(1, T + 1), steps, color=colour, label=model)
+        ax_move.semilogy(np.arange(1, T + 1), np.maximum(moves, 1e-12), ".-", color=colour, ms=3, label=model)
+        if len(path.jumps):
+            ax_move.semilogy(path.jumps + 1, np.maximum(moves[path.jumps], 1e-12), "x", color=colour, ms=8, mew=2)
+        measurements[model] = {
+            "M(0)": float(M_t[0]), "M(T)": float(M_t[-1]), "‖θ_1 − θ_0‖": float(steps[0]),
+            "‖θ_T − θ_(T−1)‖": float(steps[-1]),
+            "basin jumps of x*(θ_t)": int(len(path.jumps)), "of T steps": T,
+            "non-unique minimisers (snapshots)": int(np.sum(~path.unique)),
+            "largest ‖x*(θ_t) − x*(θ_(t−1))‖": float(moves.max()),
+            "‖x*(θ_T) − x∘‖": float(np.linalg.norm(path.minimizers[-1] - x_generating)),
+            "final losses": {key: value for key, value in runs[model].record["intervals"][-1].items()
+                             if key not in ("t", "updates")},
+        }
+    ax_m.set(xlabel="generator updates", ylabel="M(t) = max_i ‖W_i(θ_t)‖₂", title="weight norm M(t)")
+    ax_step.set(xlabel="snapshot t", ylabel="‖θ_t − θ_(t−1)‖", title="step between snapshots")
+    ax_move.set(xlabel="snapshot t", ylabel="‖x*(θ_t) − x*(θ_(t−1))‖",
+                title="exact x*(θ_t) movement (× = basin jump)")
+    for ax in (ax_m, ax_step, ax_move):
+        ax.legend(fontsize=8)
+    fig.suptitle(f"Generators trained on 8×8 digits, k = 2, MLP {list(hidden)} with BN; T = {T} snapshots every "
+                 f"{every} updates; y = G(x∘, θ_T)")
+    file = out_dir / "trained_flows.png"
+    fig.savefig(file, dpi=100)
+
+    held = [m for m in models if measurements[m]["basin jumps of x*(θ_t)"] == 0
+            and measurements[m]["non-unique minimisers (snapshots)"] == 0]
+    verdict = (
+        f"Along {len(held)} of {len(models)} trained flows ({', '.join(held) or 'none'}) the exact global minimiser "
+        "stayed in one basin at every snapshot for this target (Assumption 3.2.2 not contradicted on this grid); "
+        + "; ".join(f"{m}: x* changed basin at {measurements[m]['basin jumps of x*(θ_t)']} of {T} steps"
+                    for m in models if m not in held)
+        + f". One target per flow at {'quick' if quick else 'full'} scale: this is an illustration of what the exact "
+        "machinery measures on real flows, not an estimate of how often the assumption holds."
+    )
+    return FigureResult(
+        name="trained_flows",
+        title="Trained flows: samples, M(t), snapshot steps and the exact minimiser path (k = 2)",
+        files=[file], claim=CLAIM,
+        settings={"data": "scikit-learn digits, 1,500 training images in [−1, 1]", "generator": f"MLP {list(hidden)}, BN",
+                  "k": 2, "T": T, "every": every, "models": list(models), "training seed": seed,
+                  "box for x*": list(bounds), "x∘": [float(v) for v in x_generating]},
+        measurements=measurements,
+        verdict=verdict,
+    )
