@@ -16,7 +16,7 @@ from .activation import (
     preactivation_maps,
     preactivations,
 )
-from .critical import GlobalMinimum, LocalMinimum, global_minimizer, local_minima
+from .critical import GlobalMinimum, LocalMinimum, PolishedMinimum, global_minimizer, local_minima, polish_to_local_minimum
 from .flows import MinimizerPath, NetworkFlow
 from .network import ReLUNet
 from .objective import Objective, gaussian_measurements
@@ -43,6 +43,7 @@ __all__ = [
     "MinimizerPath",
     "NetworkFlow",
     "Objective",
+    "PolishedMinimum",
     "ProjectedSurfResult",
     "QPSolution",
     "QPSolveError",
@@ -65,6 +66,7 @@ __all__ = [
     "on_switching_hyperplanes",
     "preactivation_maps",
     "pieces",
+    "polish_to_local_minimum",
     "polytope_qp",
     "preactivations",
     "projected_surf",

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activation import activation_pattern, on_switching_hyperplanes
+from . import _validate
 from .objective import Objective
 from .qp import QPSolution, minimize_on_region
-from .regions import RegionSet, _pieces_by_flips, enumerate_regions
+from .regions import RegionSet, _pieces_by_flips, as_box, enumerate_regions
 
 VALUE_RTOL = 1e-9
 """f(x) counts as equal to a region's minimum when within VALUE_RTOL * (1 + |f|)."""
@@ -173,3 +174,71 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
     runner_up = others[0] if others else None
     gap = runner_up.value - value if runner_up is not None else np.inf
     return GlobalMinimum(x, value, best, gap, runner_up, tuple(local), regions)
+
+
+@dataclass(frozen=True)
+class PolishedMinimum:
+    """A certified local minimum of f reached from a starting point by exact descent over linear pieces.
+
+    Attributes
+    ----------
+    x, value : the local minimum and f there.
+    start, start_value : where the polishing began and f there.
+    moves : int
+        Pieces descended through: 0 when the start already was a local minimum.
+    patterns : tuple of ActivationPattern
+        The regions whose closures contain x; x minimises f over each of them, which certifies it.
+    """
+
+    x: np.ndarray
+    value: float
+    start: np.ndarray
+    start_value: float
+    moves: int
+    patterns: tuple
+
+    @property
+    def distance(self) -> float:
+        """How far the certified minimum lies from the start."""
+        return float(np.linalg.norm(self.x - self.start))
+
+
+def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int = 10_000) -> PolishedMinimum:
+    r"""Turn a point (a descent end point, say) into a certified local minimum of f, exactly.
+
+    Repeat: take every region whose closure contains x and minimise f over each (one QP each); if one
+    of those minima is lower than f(x), move there; otherwise x minimises f over every region around it,
+    which is exactly the condition for a local minimum. f drops at every move and there are finitely many
+    regions, so this ends. No region enumeration is needed, so it works for any k.
+
+    Parameters
+    ----------
+    objective : Objective
+    x : array_like (k,)
+    bounds : (lo, hi), optional
+        Polish within a box (then the result is a local minimum of f on the box).
+    max_moves : int
+        Give up (ValueError) after this many moves.
+    """
+    if not isinstance(objective, Objective):
+        raise ValueError(f"objective must be an Objective; got {type(objective).__name__}")
+    net = objective.net
+    start = _validate.point(x, "x", net.input_dim)
+    max_moves = _validate.positive_int(max_moves, "max_moves")
+    box = as_box(bounds, net.input_dim)
+    if box is not None and (np.any(start < box[0]) or np.any(start > box[1])):
+        raise ValueError(f"x = {start} lies outside bounds lo={box[0]}, hi={box[1]}")
+    x, value = start.copy(), float(objective.value(start))
+    start_value = value
+    for moves in range(max_moves + 1):
+        through = np.flatnonzero(on_switching_hyperplanes(net, x, THROUGH_RTOL))
+        around = _pieces_by_flips(net, activation_pattern(net, x).unpack(), through, box, 1e-12,
+                                  f"regions around {x}")
+        if not around:
+            raise ValueError(f"no region with an interior contains x = {x}")
+        solutions = [minimize_on_region(objective, region, f"polishing from {start}") for region in around]
+        best = min(range(len(solutions)), key=lambda i: solutions[i].value)
+        if solutions[best].value >= value - VALUE_RTOL * (1 + abs(value)):
+            return PolishedMinimum(x, value, start, start_value, moves, tuple(r.pattern for r in around))
+        x, value = solutions[best].x, solutions[best].value
+    raise ValueError(f"polishing from {start} did not reach a local minimum within max_moves = {max_moves} moves")

@@ -36,12 +36,20 @@ class SurfResult:
         Descent steps taken on each snapshot.
     converged : ndarray of bool (B,)
         Whether the last snapshot's run reached the gradient tolerance.
+    stalled : ndarray of bool (B,)
+        Whether the last snapshot's run ended because the iterate stopped moving (``stall_window``).
+    steps_to_target : ndarray of int (B,) or None
+        With ``x_star``: the total number of steps (over all snapshots) after which the iterate first lay
+        within ``radius`` of x* — the paper's iteration count — or −1 where it never did; 0 when the start
+        already did.
     """
 
     x: np.ndarray
     iterates: np.ndarray
     steps: np.ndarray
     converged: np.ndarray
+    stalled: np.ndarray
+    steps_to_target: np.ndarray | None = None
 
     @property
     def total_steps(self) -> np.ndarray:
@@ -66,28 +74,49 @@ def decreasing_schedule(budget: int, T: int) -> np.ndarray:
 
 
 class _Descent:
-    """Gradient descent or Adam on a batch of rows, with per-row step counts and stopping."""
+    """Gradient descent or Adam on a batch of rows, with per-row step counts and stopping.
 
-    def __init__(self, X: np.ndarray, optimizer: str, lr: float, betas: tuple[float, float], eps: float):
+    With ``x_star`` it also records, per row, the total steps after which the iterate first came within
+    ``radius`` of x*."""
+
+    def __init__(self, X: np.ndarray, optimizer: str, lr: float, betas: tuple[float, float], eps: float,
+                 x_star: np.ndarray | None = None, radius: float = 0.0):
         self.X = X.copy()
         self.optimizer, self.lr, self.betas, self.eps = optimizer, lr, betas, eps
+        self.reset_moments()
+        self.total = np.zeros(len(self.X), dtype=np.int64)
+        self.x_star, self.radius = x_star, radius
+        self.hit = None
+        if x_star is not None:
+            self.hit = np.where(np.linalg.norm(self.X - x_star, axis=1) < radius, 0, -1).astype(np.int64)
+
+    def reset_moments(self) -> None:
         self.m = np.zeros_like(self.X)
         self.v = np.zeros_like(self.X)
         self.t = np.zeros(len(self.X), dtype=np.int64)
 
-    def run(self, net: ReLUNet, Y: np.ndarray, A, steps: int | None, tol: float,
-            max_steps: int) -> tuple[np.ndarray, np.ndarray]:
-        """``steps`` updates of every row, or (``steps=None``) until ``|grad| <= tol`` per row, at most
-        ``max_steps``. Rows that converge leave the batch, so the work is the sum of the rows' steps, not
-        the batch size times the slowest row's. Returns the steps taken and whether each row met the tolerance."""
+    def run(self, net: ReLUNet, Y: np.ndarray, A, steps: int | None, tol: float, max_steps: int,
+            stall_window: int | None = None, stall_tol: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``steps`` updates of every row, or (``steps=None``) until ``|grad| <= tol`` per row, or (with
+        ``stall_window``) until the row moved at most ``stall_tol`` over its last ``stall_window`` steps, at
+        most ``max_steps``. Rows that stop leave the batch, so the work is the sum of the rows' steps, not
+        the batch size times the slowest row's. Returns the steps taken, whether each row met the gradient
+        tolerance, and whether it stopped by the stall rule."""
         limit = max_steps if steps is None else steps
         taken = np.zeros(len(self.X), dtype=np.int64)
+        stalled = np.zeros(len(self.X), dtype=bool)
         rows = np.arange(len(self.X))
+        anchor, since = self.X.copy(), 0
         f = Objective(net, Y, A)
         for _ in range(limit):
             g = f.grad(self.X[rows])
             if steps is None:
                 moving = np.linalg.norm(g, axis=1) > tol
+                if stall_window is not None and since == stall_window:
+                    still = np.linalg.norm(self.X[rows] - anchor[rows], axis=1) <= stall_tol
+                    stalled[rows[still & moving]] = True
+                    moving &= ~still
+                    anchor[rows], since = self.X[rows], 0
                 if not moving.all():
                     rows, g = rows[moving], g[moving]
                     if len(rows) == 0:
@@ -95,8 +124,14 @@ class _Descent:
                     f = Objective(net, Y[rows], A)
             self._update(g, rows)
             taken[rows] += 1
+            self.total[rows] += 1
+            since += 1
+            if self.hit is not None:
+                fresh = rows[self.hit[rows] < 0]
+                arrived = fresh[np.linalg.norm(self.X[fresh] - self.x_star[fresh], axis=1) < self.radius]
+                self.hit[arrived] = self.total[arrived]
         converged = np.linalg.norm(Objective(net, Y, A).grad(self.X), axis=1) <= tol
-        return taken, converged
+        return taken, converged, stalled
 
     def _update(self, g: np.ndarray, rows: np.ndarray) -> None:
         if self.optimizer == "gd":
@@ -108,6 +143,21 @@ class _Descent:
         self.v[rows] = beta2 * self.v[rows] + (1 - beta2) * g * g
         t = self.t[rows][:, None]
         self.X[rows] -= self.lr * (self.m[rows] / (1 - beta1**t)) / (np.sqrt(self.v[rows] / (1 - beta2**t)) + self.eps)
+
+
+def _stopping(stall_window, stall_tol, x_star, radius, B: int, k: int):
+    """Validated stopping and tracking options."""
+    if stall_window is not None:
+        stall_window = _validate.positive_int(stall_window, "stall_window")
+    stall_tol = _validate.nonnegative_scalar(stall_tol, "stall_tol")
+    radius = _validate.nonnegative_scalar(radius, "radius")
+    if x_star is not None:
+        x_star, _ = _validate.points(x_star, "x_star", k)
+        if len(x_star) == 1 and B > 1:
+            x_star = np.repeat(x_star, B, axis=0)
+        if len(x_star) != B:
+            raise ValueError(f"x_star must hold one point per inversion ({B}); got {len(x_star)}")
+    return stall_window, stall_tol, x_star, radius
 
 
 def _batch(k: int, n: int, y, x0) -> tuple[np.ndarray, np.ndarray]:
@@ -146,7 +196,8 @@ def _check_optimizer(optimizer: str, lr, tol, max_steps, betas, eps) -> tuple[fl
 
 def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: float = 0.01, steps=None,
          budget: int | None = None, tol: float = 1e-6, max_steps: int = 20_000,
-         betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> SurfResult:
+         betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, stall_window: int | None = None,
+         stall_tol: float = 1e-7, reset_moments: bool = False, x_star=None, radius: float = 0.01) -> SurfResult:
     r"""Algorithm 1: descend on each :math:`f_{\theta_t}` from the point reached on :math:`f_{\theta_{t-1}}`.
 
     Parameters
@@ -159,7 +210,6 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
     x0 : array_like, shape (k,) or (B, k), optional
         Starting points; default the paper's :math:`x_{-1} = 0`.
     optimizer : {"adam", "gd"}
-        Adam's moments carry over from one snapshot to the next.
     lr : float
         Step size η (Adam's α).
     steps : sequence of T ints, optional
@@ -169,6 +219,16 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
         Convergence: :math:`\|\nabla f_{\theta_t}(x)\| \le` tol, per inversion.
     max_steps : int
         Cap on each run to convergence.
+    stall_window, stall_tol
+        Also end a run to convergence when the iterate moved at most ``stall_tol`` (a distance in x) over
+        its last ``stall_window`` steps: at a spurious minimum on a kink the gradient never becomes small,
+        and without this rule such runs last ``max_steps``. None (default) stops on the gradient alone.
+    reset_moments : bool
+        Restart Adam's moments on every snapshot; by default (False) they carry over from one snapshot
+        to the next (the paper does not say which it used).
+    x_star : array_like, shape (k,) or (B, k), optional
+        Record in ``steps_to_target`` the total steps until the iterate first lies within ``radius`` of x*
+        (§4: success is :math:`\|\hat x_T - x_*\| < 0.01`).
 
     Returns
     -------
@@ -185,29 +245,36 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
         steps = np.asarray(steps)
         if steps.shape != (flow.T,) or not np.issubdtype(steps.dtype, np.integer) or np.any(steps < 0):
             raise ValueError(f"steps must be {flow.T} integers >= 0 (one per snapshot before the last); got {steps}")
+    reset_moments = _validate.boolean(reset_moments, "reset_moments")
     net0 = flow[0]
     Y, X0 = _batch(net0.input_dim, net0.output_dim, y, x0)
-    descent = _Descent(X0, optimizer, lr, betas, eps)
+    stall_window, stall_tol, x_star, radius = _stopping(stall_window, stall_tol, x_star, radius, len(Y), net0.input_dim)
+    descent = _Descent(X0, optimizer, lr, betas, eps, x_star, radius)
     iterates, counts = [], []
     for t, net in enumerate(flow.snapshots):
+        if reset_moments:
+            descent.reset_moments()
         budget_t = None if steps is None or t == flow.T else int(steps[t])
-        taken, converged = descent.run(net, Y, A, budget_t, tol, max_steps)
+        taken, converged, stalled = descent.run(net, Y, A, budget_t, tol, max_steps, stall_window, stall_tol)
         iterates.append(descent.X.copy())
         counts.append(taken)
-    return SurfResult(descent.X.copy(), np.array(iterates), np.array(counts), converged)
+    return SurfResult(descent.X.copy(), np.array(iterates), np.array(counts), converged, stalled, descent.hit)
 
 
 def regular_descent(net: ReLUNet, y, A=None, x0=None, optimizer: str = "adam", lr: float = 0.01,
                     tol: float = 1e-6, max_steps: int = 20_000, betas: tuple[float, float] = (0.9, 0.999),
-                    eps: float = 1e-8) -> SurfResult:
-    """The baseline of Table 1: the same optimiser, to convergence, on the final network only."""
+                    eps: float = 1e-8, stall_window: int | None = None, stall_tol: float = 1e-7, x_star=None,
+                    radius: float = 0.01) -> SurfResult:
+    """The baseline of Table 1: the same optimiser, to convergence, on the final network only (the options
+    are those of :func:`surf`)."""
     if not isinstance(net, ReLUNet):
         raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
     lr, tol, max_steps = _check_optimizer(optimizer, lr, tol, max_steps, betas, eps)
     Y, X0 = _batch(net.input_dim, net.output_dim, y, x0)
-    descent = _Descent(X0, optimizer, lr, betas, eps)
-    taken, converged = descent.run(net, Y, A, None, tol, max_steps)
-    return SurfResult(descent.X.copy(), descent.X.copy()[None], taken[None], converged)
+    stall_window, stall_tol, x_star, radius = _stopping(stall_window, stall_tol, x_star, radius, len(Y), net.input_dim)
+    descent = _Descent(X0, optimizer, lr, betas, eps, x_star, radius)
+    taken, converged, stalled = descent.run(net, Y, A, None, tol, max_steps, stall_window, stall_tol)
+    return SurfResult(descent.X.copy(), descent.X.copy()[None], taken[None], converged, stalled, descent.hit)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """No silent wrong answer at any scale: the exact minimiser does not move when the objective or the output
 is rescaled by a positive factor (issue: the QP certificate used absolute floors)."""
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -9,6 +11,11 @@ from hypothesis import strategies as st
 import landscape.qp as qp
 from landscape import Objective, QPSolveError, ReLUNet, enumerate_regions, gaussian_measurements, global_minimizer
 from strategies import networks, seeds
+
+FUZZ = os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
+EXPONENTS = range(-12, 11) if FUZZ else range(-8, 7)
+"""Scale factors 10^e: 1e-8 … 1e6 in the default run, 1e-12 … 1e10 under the fuzz profile."""
+EXAMPLES = 500 if FUZZ else 25
 
 
 
@@ -30,9 +37,9 @@ def test_the_certificate_refuses_nan():
         family.solve(np.array([[np.nan, 0.0], [0.0, 1.0]]), np.ones(2), np.eye(2), np.ones(2))
 
 
-@settings(max_examples=25)
+@settings(max_examples=EXAMPLES)
 @given(net=networks(max_k=2, max_depth=2, max_width=6, readout=True), seed=seeds, measured=st.booleans(),
-       exponent=st.sampled_from(range(-8, 7)))
+       exponent=st.sampled_from(EXPONENTS))
 def test_the_minimiser_does_not_move_when_the_objective_is_rescaled(net, seed, measured, exponent):
     assume(net.input_dim == 2)
     rng = np.random.default_rng(seed)
@@ -87,9 +94,9 @@ def test_regions_and_minimiser_survive_small_and_large_deep_weights(s):
     np.testing.assert_allclose(moved.x, reference.x, atol=1e-7)
 
 
-@settings(max_examples=20)
+@settings(max_examples=EXAMPLES)
 @given(net=networks(max_k=2, max_depth=3, max_width=5, readout=True, readout_bias=False), seed=seeds,
-       exponent=st.sampled_from(range(-8, 7, 2)))
+       exponent=st.sampled_from(EXPONENTS))
 def test_layer_scaling_leaves_regions_and_the_minimiser_unchanged(net, seed, exponent):
     assume(net.input_dim == 2)
     s = 10.0**exponent

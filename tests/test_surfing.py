@@ -162,3 +162,54 @@ def test_algorithm_2_from_a_given_start_equals_the_default_start_at_the_global_m
     given = projected_surf(flow, y, 0.1, bounds=(-2.0, 2.0), x0=default.iterates[0])
     np.testing.assert_array_equal(given.iterates, default.iterates)
     np.testing.assert_allclose(given.values, default.values, rtol=1e-12)
+
+
+def kink_network():
+    """G(x) = relu(x) + relu(-x) + 1 = |x| + 1: with y = 0, f = (|x| + 1)^2 / 2 has its minimum on the kink at
+    0, where the one-sided slopes are -1 and +1: the gradient never becomes small."""
+    return ReLUNet([np.array([[1.0], [-1.0]])], biases=[np.zeros(2)], readout=np.array([[1.0, 1.0]]),
+                   readout_bias=np.array([1.0]))
+
+
+def test_a_minimum_on_a_kink_stops_by_the_stall_rule_not_the_step_cap():
+    net = kink_network()
+    capped = regular_descent(net, [0.0], x0=[0.7], max_steps=3000)
+    assert not capped.converged[0] and not capped.stalled[0] and capped.total_steps[0] == 3000
+    stopped = regular_descent(net, [0.0], x0=[0.7], max_steps=3000, stall_window=50, stall_tol=1e-3)
+    assert stopped.stalled[0] and not stopped.converged[0] and stopped.total_steps[0] < 3000
+    assert abs(stopped.x[0, 0]) < 0.01
+    with pytest.raises(ValueError, match="stall_window must be an integer >= 1"):
+        regular_descent(net, [0.0], stall_window=0)
+
+
+def test_steps_to_target_is_the_first_step_within_the_radius():
+    net = ReLUNet.random([2, 10, 20], out_dim=15, rng=4)
+    rng = np.random.default_rng(5)
+    x_star, x0 = rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, (3, 2))
+    Y = net.forward(x_star)
+    run = regular_descent(net, Y, x0=x0, x_star=x_star, radius=0.05, tol=0.0, max_steps=400)
+    for b in range(3):
+        first = run.steps_to_target[b]
+        if first < 0:
+            assert all(np.linalg.norm(regular_descent(net, Y[b], x0=x0[b], tol=0.0, max_steps=n).x[0] - x_star[b])
+                       >= 0.05 for n in (1, 100, 400))
+            continue
+        before = regular_descent(net, Y[b], x0=x0[b], tol=0.0, max_steps=first - 1).x[0] if first > 1 else x0[b]
+        at = regular_descent(net, Y[b], x0=x0[b], tol=0.0, max_steps=first).x[0]
+        assert np.linalg.norm(before - x_star[b]) >= 0.05 > np.linalg.norm(at - x_star[b])
+    assert (run.steps_to_target >= 0).any()
+    flow = NetworkFlow([net, net])
+    assert (surf(flow, Y, x0=x_star, x_star=x_star, steps=[3]).steps_to_target == 0).all()
+    surfed = surf(flow, Y, x0=x0, x_star=x_star, radius=0.05, steps=[0], tol=0.0, max_steps=400)
+    np.testing.assert_array_equal(surfed.steps_to_target, run.steps_to_target)
+
+
+def test_adam_moments_reset_per_snapshot_on_request():
+    flow = NetworkFlow.smooth_random([2, 6, 12], T=1, rng=7)
+    y, x0 = flow[1].forward([0.2, -0.3]), np.array([0.5, 0.5])
+    reset = surf(flow, y, x0=x0, steps=[25], reset_moments=True, max_steps=300)
+    first = regular_descent(flow[0], y, x0=x0, tol=0.0, max_steps=25)
+    second = regular_descent(flow[1], y, x0=first.x[0], max_steps=300)
+    np.testing.assert_array_equal(reset.x, second.x)
+    carried = surf(flow, y, x0=x0, steps=[25], max_steps=300)
+    assert not np.array_equal(carried.x, reset.x)
