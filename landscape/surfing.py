@@ -98,25 +98,28 @@ class _Descent:
     def run(self, net: ReLUNet, Y: np.ndarray, A, steps: int | None, tol: float, max_steps: int,
             stall_window: int | None = None, stall_tol: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``steps`` updates of every row, or (``steps=None``) until ``|grad| <= tol`` per row, or (with
-        ``stall_window``) until the row moved at most ``stall_tol`` over its last ``stall_window`` steps, at
-        most ``max_steps``. Rows that stop leave the batch, so the work is the sum of the rows' steps, not
-        the batch size times the slowest row's. Returns the steps taken, whether each row met the gradient
-        tolerance, and whether it stopped by the stall rule."""
+        ``stall_window``) until the row's best value of f improved by at most ``stall_tol * (1 + |f|)`` over
+        its last ``stall_window`` steps, at most ``max_steps``. Rows that stop leave the batch, so the work is
+        the sum of the rows' steps, not the batch size times the slowest row's. Returns the steps taken,
+        whether each row met the gradient tolerance, and whether it stopped by the stall rule."""
         limit = max_steps if steps is None else steps
         taken = np.zeros(len(self.X), dtype=np.int64)
         stalled = np.zeros(len(self.X), dtype=bool)
         rows = np.arange(len(self.X))
-        anchor, since = self.X.copy(), 0
+        best, best_before, since = np.full(len(self.X), np.inf), np.full(len(self.X), np.inf), 0
         f = Objective(net, Y, A)
         for _ in range(limit):
-            g = f.grad(self.X[rows])
+            values, g = f.value_and_grad(self.X[rows])
             if steps is None:
                 moving = np.linalg.norm(g, axis=1) > tol
-                if stall_window is not None and since == stall_window:
-                    still = np.linalg.norm(self.X[rows] - anchor[rows], axis=1) <= stall_tol
-                    stalled[rows[still & moving]] = True
-                    moving &= ~still
-                    anchor[rows], since = self.X[rows], 0
+                if stall_window is not None:
+                    best[rows] = np.minimum(best[rows], values)
+                    if since == stall_window:
+                        gained = best_before[rows] - best[rows]
+                        still = gained <= stall_tol * (1.0 + np.abs(best[rows]))
+                        stalled[rows[still & moving]] = True
+                        moving &= ~still
+                        best_before[rows], since = best[rows], 0
                 if not moving.all():
                     rows, g = rows[moving], g[moving]
                     if len(rows) == 0:
@@ -197,7 +200,7 @@ def _check_optimizer(optimizer: str, lr, tol, max_steps, betas, eps) -> tuple[fl
 def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: float = 0.01, steps=None,
          budget: int | None = None, tol: float = 1e-6, max_steps: int = 20_000,
          betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, stall_window: int | None = None,
-         stall_tol: float = 1e-7, reset_moments: bool = False, x_star=None, radius: float = 0.01) -> SurfResult:
+         stall_tol: float = 1e-6, reset_moments: bool = False, x_star=None, radius: float = 0.01) -> SurfResult:
     r"""Algorithm 1: descend on each :math:`f_{\theta_t}` from the point reached on :math:`f_{\theta_{t-1}}`.
 
     Parameters
@@ -220,9 +223,10 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
     max_steps : int
         Cap on each run to convergence.
     stall_window, stall_tol
-        Also end a run to convergence when the iterate moved at most ``stall_tol`` (a distance in x) over
-        its last ``stall_window`` steps: at a spurious minimum on a kink the gradient never becomes small,
-        and without this rule such runs last ``max_steps``. None (default) stops on the gradient alone.
+        Also end a run to convergence when the best value of f reached improved by at most
+        ``stall_tol * (1 + |f|)`` over the last ``stall_window`` steps: at a spurious minimum on a kink the
+        gradient never becomes small and Adam oscillates across the kink, and without this rule such runs
+        last ``max_steps``. None (default) stops on the gradient alone.
     reset_moments : bool
         Restart Adam's moments on every snapshot; by default (False) they carry over from one snapshot
         to the next (the paper does not say which it used).
@@ -263,7 +267,7 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
 
 def regular_descent(net: ReLUNet, y, A=None, x0=None, optimizer: str = "adam", lr: float = 0.01,
                     tol: float = 1e-6, max_steps: int = 20_000, betas: tuple[float, float] = (0.9, 0.999),
-                    eps: float = 1e-8, stall_window: int | None = None, stall_tol: float = 1e-7, x_star=None,
+                    eps: float = 1e-8, stall_window: int | None = None, stall_tol: float = 1e-6, x_star=None,
                     radius: float = 0.01) -> SurfResult:
     """The baseline of Table 1: the same optimiser, to convergence, on the final network only (the options
     are those of :func:`surf`)."""

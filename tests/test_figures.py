@@ -42,7 +42,7 @@ def test_tracking_figure_finds_no_run_below_the_bound_that_loses_the_minimiser(q
 
 def test_table1_figure_checks_the_minimiser_exactly_in_two_dimensions(quick_run):
     _, results = quick_run
-    rows = next(r for r in results if r["name"] == "table1")["measurements"]
+    rows = next(r for r in results if r["name"] == "table1_synthetic")["measurements"]
     two_d = [row for key, row in rows.items() if key.startswith("k = 2 ")]
     assert two_d and all(row["targets_whose_exact_minimiser_is_not_x_generating"] is not None for row in two_d)
     for row in rows.values():

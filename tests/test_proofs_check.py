@@ -332,3 +332,43 @@ def test_thm33_refuses_bad_settings():
     ]:
         with pytest.raises(ValueError, match=message):
             thm33.run(workers=1, **kwargs)
+
+
+def test_interval_and_paired_test_against_scipy():
+    from scipy.stats import binomtest
+
+    from proofs_check._stats import mcnemar_exact, wilson_interval
+
+    for successes, n in ((0, 10), (41, 60), (60, 60), (7, 9)):
+        reference = binomtest(successes, n).proportion_ci(method="wilson")
+        np.testing.assert_allclose(wilson_interval(successes, n), (reference.low, reference.high), rtol=1e-9, atol=1e-12)
+    assert mcnemar_exact(0, 17) == pytest.approx(2 * 0.5**17)
+    assert mcnemar_exact(3, 3) == 1.0 and mcnemar_exact(0, 0) == 1.0
+
+
+def test_table1_on_a_tiny_trained_flow_is_reproducible_and_reuses_the_cache(tmp_path):
+    from proofs_check import table1
+
+    options = dict(models=("dcgan",), ks=(3,), training_seeds=(0,), trials=12, T=4, every=5, max_steps=400,
+                   flows_dir=tmp_path / "flows", workers=1)
+    first = table1.run(seed=1, **options)
+    cached = tmp_path / "flows" / "dcgan-infogan-k3-T4-every5-seed0" / "training.json"
+    stamp = cached.stat().st_mtime_ns
+    again = table1.run(seed=1, **options)
+    assert cached.stat().st_mtime_ns == stamp  # the flow was read back, not retrained
+    assert first.to_json() == again.to_json()
+    (row,) = first.statistics["per_setting"]
+    assert row["trials"] == 12 and 0 <= row["regular_rate"] <= 1 and 0 <= row["mcnemar_p"] <= 1
+    assert row["regular_ci95"][0] <= row["regular_rate"] <= row["regular_ci95"][1]
+    record = first.records[0]
+    distances = np.asarray(record["distance_regular"])
+    assert row["regular_rate"] == np.mean(distances < 0.01)
+    assert row["polished_failures"] == min(int(np.sum(distances >= 0.01)), 50)
+    for polished in record["polished_failures"]:  # polishing only descends from where Adam stopped
+        assert 0 <= polished["f"] <= polished["f_where_adam_stopped"] * (1 + 1e-12)
+        assert polished["distance_to_x_star"] >= 0.0
+    assert "paper" not in row  # k = 3 is not a setting of the paper's table
+    with pytest.raises(ValueError, match="models must be a non-empty list"):
+        table1.run(models=("began",), flows_dir=tmp_path)
+    with pytest.raises(ValueError, match="ks must be latent dimensions in 1..64"):
+        table1.run(ks=(0,), flows_dir=tmp_path)

@@ -175,7 +175,7 @@ def test_a_minimum_on_a_kink_stops_by_the_stall_rule_not_the_step_cap():
     net = kink_network()
     capped = regular_descent(net, [0.0], x0=[0.7], max_steps=3000)
     assert not capped.converged[0] and not capped.stalled[0] and capped.total_steps[0] == 3000
-    stopped = regular_descent(net, [0.0], x0=[0.7], max_steps=3000, stall_window=50, stall_tol=1e-3)
+    stopped = regular_descent(net, [0.0], x0=[0.7], max_steps=3000, stall_window=50, stall_tol=1e-6)
     assert stopped.stalled[0] and not stopped.converged[0] and stopped.total_steps[0] < 3000
     assert abs(stopped.x[0, 0]) < 0.01
     with pytest.raises(ValueError, match="stall_window must be an integer >= 1"):

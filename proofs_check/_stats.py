@@ -1,0 +1,28 @@
+"""Interval estimates and paired tests for success rates."""
+
+from __future__ import annotations
+
+import math
+
+from scipy.stats import binomtest
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    r"""The Wilson score interval for a binomial proportion (95 % by default):
+    :math:`\frac{\hat p + z^2/2n \pm z\sqrt{\hat p(1-\hat p)/n + z^2/4n^2}}{1 + z^2/n}`."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    scale = 1 + z * z / n
+    return max(0.0, (centre - spread) / scale), min(1.0, (centre + spread) / scale)
+
+
+def mcnemar_exact(only_first: int, only_second: int) -> float:
+    """Two-sided exact McNemar p-value from the discordant pairs: trials where only the first method
+    succeeded and trials where only the second did (a binomial test of them against 1/2)."""
+    discordant = only_first + only_second
+    if discordant == 0:
+        return 1.0
+    return float(binomtest(min(only_first, only_second), discordant, 0.5).pvalue)
