@@ -75,8 +75,8 @@ def main(argv=None):
     data = datasets.load_digits()
     print("flow wall s: one flow in a fresh process (compile s: its first compilation; later flows of the same "
           "shape reuse it)")
-    print(f"| model | flow wall s | compile s | train s | export s (% of train) | checkpoint s | "
-          f"ms / update | bare gradients ms / update | overhead | target |")
+    print("| model | flow wall s | compile s | train s | export s (% of train) | checkpoint s | "
+          "ms / update | bare gradients ms / update | overhead | target |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for model in args.models:
         bare = reference(model, args.k, data)

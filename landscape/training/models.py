@@ -279,16 +279,16 @@ def apply(arch: Architecture, params: dict, state: dict, x, train: bool):
         elif isinstance(layer, BatchNorm):
             axes = (0,) if x.ndim == 2 else (0, 2, 3)
             shape = (1, -1) if x.ndim == 2 else (1, -1, 1, 1)
+            mean_key, var_key = f"{layer.name}.running_mean", f"{layer.name}.running_var"
             if train:
                 mean, var = x.mean(axes), x.var(axes)
                 count = x.size // x.shape[1]
-                new_state[f"{layer.name}.running_mean"] = (1 - BN_MOMENTUM) * state[f"{layer.name}.running_mean"] + BN_MOMENTUM * mean
-                new_state[f"{layer.name}.running_var"] = ((1 - BN_MOMENTUM) * state[f"{layer.name}.running_var"]
-                                                          + BN_MOMENTUM * var * count / max(count - 1, 1))
+                new_state[mean_key] = (1 - BN_MOMENTUM) * state[mean_key] + BN_MOMENTUM * mean
+                new_state[var_key] = (1 - BN_MOMENTUM) * state[var_key] + BN_MOMENTUM * var * count / max(count - 1, 1)
             else:
-                mean, var = state[f"{layer.name}.running_mean"], state[f"{layer.name}.running_var"]
-            x = ((x - mean.reshape(shape)) / jnp.sqrt(var.reshape(shape) + layer.eps) * params[f"{layer.name}.weight"].reshape(shape)
-                 + params[f"{layer.name}.bias"].reshape(shape))
+                mean, var = state[mean_key], state[var_key]
+            gamma, beta = params[f"{layer.name}.weight"].reshape(shape), params[f"{layer.name}.bias"].reshape(shape)
+            x = (x - mean.reshape(shape)) / jnp.sqrt(var.reshape(shape) + layer.eps) * gamma + beta
         elif isinstance(layer, ReLU):
             x = jnp.maximum(x, 0)
         elif isinstance(layer, LeakyReLU):
