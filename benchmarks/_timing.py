@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
+
+
+def describe(doc: str) -> None:
+    """Answer ``--help`` with the script's docstring (and refuse unknown arguments) before any timing starts."""
+    argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
 
 
 def compare(ours, reference, repeats: int = 7) -> dict:

@@ -14,6 +14,8 @@ import sys
 import tempfile
 import time
 
+from _timing import describe
+
 FIRST_CALL = """
 import numpy as np
 import landscape as L
@@ -48,4 +50,5 @@ def main(repeats: int = 5):
 
 
 if __name__ == "__main__":
+    describe(__doc__)
     main()

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 import landscape as L
-from _timing import HEADER, compare, row
+from _timing import HEADER, compare, describe, row
 from landscape.activation import preactivation_maps_of_gates
 
 
@@ -71,4 +71,5 @@ def main(T: int = 100, tau: float = 0.002):
 
 
 if __name__ == "__main__":
+    describe(__doc__)
     main()

@@ -17,6 +17,7 @@ import numpy as np
 
 import landscape as L
 from landscape.qp import polytope_qp
+from _timing import describe
 
 
 def problems(count: int = 40):
@@ -76,4 +77,5 @@ def main():
 
 
 if __name__ == "__main__":
+    describe(__doc__)
     main()

@@ -16,6 +16,7 @@ from scipy.optimize import linprog
 
 import landscape as L
 from landscape.activation import preactivation_maps_of_gates
+from _timing import describe
 
 
 def reference_enumeration(net, bounds, limit):
@@ -88,4 +89,5 @@ def main():
 
 
 if __name__ == "__main__":
+    describe(__doc__)
     main()

@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 import landscape as L
+from _timing import describe
 
 
 def main(trials: int = 300, repeats: int = 3):
@@ -44,4 +45,5 @@ def main(trials: int = 300, repeats: int = 3):
 
 
 if __name__ == "__main__":
+    describe(__doc__)
     main()
