@@ -96,6 +96,6 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
         verdict=result.verdict,
         notes=["Iterations: steps until ‖x − x*‖ < 0.01 was first reached (all snapshots for surfing); a trial that "
                "never got there counts with all the steps it ran.",
-               "Convergence: ‖∇f‖ ≤ 1e-6, or the best f improved by less than stall_tol·(1 + |f|) over stall_window "
+               "Convergence: ‖∇f‖ ≤ 1e-6, or the best f improved by less than stall_tol·|f| (relative) over stall_window "
                "steps (spurious minima sit on kinks where the gradient never becomes small)."],
     )

@@ -98,7 +98,7 @@ class _Descent:
     def run(self, net: ReLUNet, Y: np.ndarray, A, steps: int | None, tol: float, max_steps: int,
             stall_window: int | None = None, stall_tol: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``steps`` updates of every row, or (``steps=None``) until ``|grad| <= tol`` per row, or (with
-        ``stall_window``) until the row's best value of f improved by at most ``stall_tol * (1 + |f|)`` over
+        ``stall_window``) until the row's best value of f improved by at most ``stall_tol * |f|`` over
         its last ``stall_window`` steps, at most ``max_steps``. Rows that stop leave the batch, so the work is
         the sum of the rows' steps, not the batch size times the slowest row's. Returns the steps taken,
         whether each row met the gradient tolerance, and whether it stopped by the stall rule."""
@@ -116,7 +116,7 @@ class _Descent:
                     best[rows] = np.minimum(best[rows], values)
                     if since == stall_window:
                         gained = best_before[rows] - best[rows]
-                        still = gained <= stall_tol * (1.0 + np.abs(best[rows]))
+                        still = gained <= stall_tol * np.abs(best[rows])
                         stalled[rows[still & moving]] = True
                         moving &= ~still
                         best_before[rows], since = best[rows], 0
@@ -224,9 +224,11 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
         Cap on each run to convergence.
     stall_window, stall_tol
         Also end a run to convergence when the best value of f reached improved by at most
-        ``stall_tol * (1 + |f|)`` over the last ``stall_window`` steps: at a spurious minimum on a kink the
-        gradient never becomes small and Adam oscillates across the kink, and without this rule such runs
-        last ``max_steps``. None (default) stops on the gradient alone.
+        ``stall_tol * |f|`` (relative) over the last ``stall_window`` steps: at a spurious minimum on a kink
+        the gradient never becomes small and Adam oscillates across the kink, and without this rule such
+        runs last ``max_steps``. The test is relative to f itself, so a run still closing in on a minimum
+        of value 0 (f falling geometrically) is never stopped by it. None (default) stops on the gradient
+        alone.
     reset_moments : bool
         Restart Adam's moments on every snapshot; by default (False) they carry over from one snapshot
         to the next (the paper does not say which it used).

@@ -15,7 +15,7 @@ The protocol, as §4 states it:
 Choices the paper leaves open, stated here:
 
 - *Convergence* ends a run when :math:`\|\nabla f\| \le 10^{-6}` or when the best f reached improved by
-  less than ``stall_tol``·(1 + |f|) over the last ``stall_window`` steps (spurious minima sit on kinks where the
+  less than ``stall_tol``·|f| over the last ``stall_window`` steps (spurious minima sit on kinks where the
   gradient never becomes small and Adam oscillates), at most ``max_steps``; Adam's step size is ``lr``.
 - *Iteration counts* (Table 1's second half): per trial, the total steps until :math:`\|x - x_*\| < 0.01` was
   first reached (over all snapshots for surfing); a trial that never got there counts with all the steps it
