@@ -12,9 +12,12 @@ import numpy as np
 
 
 def _as_float_array(value, name: str) -> np.ndarray:
-    if np.iscomplexobj(value):
+    try:
+        kind = np.asarray(value).dtype.kind
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be an array of real numbers: {exc}") from None
+    if kind == "c":
         raise ValueError(f"{name} must be real-valued; got a complex array")
-    kind = np.asarray(value).dtype.kind
     if kind in "bUSO" and not (kind == "O" and _all_real_numbers(value)):
         what = {"b": "booleans", "U": "strings", "S": "bytes", "O": "objects"}[kind]
         raise ValueError(f"{name} must be an array of real numbers; got {what}")

@@ -135,6 +135,8 @@ def test_obscure_errors_now_name_the_argument(tmp_path):
         NET.forward(np.array([True, False]))
     with pytest.raises(ValueError, match="got strings"):
         NET.forward(np.array(["1.0", "2.0"]))
+    with pytest.raises(ValueError, match="X must be an array of real numbers: setting an array element"):
+        NET.forward([[1.0, 2.0], [3.0]])
     NET.save(tmp_path / "model")
     assert ReLUNet.load(tmp_path / "model") == NET  # no ".npz" appended behind the user's back
     (tmp_path / "cut.npz").write_bytes((tmp_path / "model").read_bytes()[:100])
