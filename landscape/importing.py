@@ -233,18 +233,16 @@ def _walk(layers: Sequence[Layer], state, k: int):
     """Yield (layer, in_shape, out_shape) through the layers, checking that every shape chains."""
     shape: tuple[int, ...] = (k,)
     for index, layer in enumerate(layers):
-        if isinstance(layer, Linear):
+        if isinstance(layer, (Linear, ConvTranspose2d)):
             weight = state.get(f"{layer.name}.weight")
             if weight is None:
                 raise ValueError(f"state holds no key {layer.name + '.weight'!r} (layer {index})")
+        if isinstance(layer, Linear):
             if len(shape) != 1 or np.ndim(weight) != 2 or np.shape(weight)[1] != shape[0]:
                 raise ValueError(f"key {layer.name + '.weight'!r} has shape {np.shape(weight)}; layer {index} receives "
                                  f"input of shape {shape}, so it must be (out, {int(np.prod(shape))}) on a flat input")
             out = (np.shape(weight)[0],)
         elif isinstance(layer, ConvTranspose2d):
-            weight = state.get(f"{layer.name}.weight")
-            if weight is None:
-                raise ValueError(f"state holds no key {layer.name + '.weight'!r} (layer {index})")
             if len(shape) != 3 or np.ndim(weight) != 4 or np.shape(weight)[0] != shape[0]:
                 raise ValueError(f"key {layer.name + '.weight'!r} has shape {np.shape(weight)}; layer {index} receives "
                                  f"input of shape {shape}, so it must be ({shape[0] if len(shape) == 3 else 'C'}, C_out, kh, kw) "
@@ -347,17 +345,14 @@ def from_state_dict(state: Mapping[str, np.ndarray], layers: Sequence[Layer] | N
         weight = _param(state, weight_key)
         bias = _param(state, bias_key, required=False)
         used.update({weight_key} | ({bias_key} if bias is not None else set()))
+        if bias is not None and bias.shape != (out_shape[0],):
+            raise ValueError(f"key {bias_key!r} has shape {bias.shape}; expected ({out_shape[0]},)")
+        bias = np.zeros(out_shape[0]) if bias is None else bias
         if isinstance(layer, Linear):
-            matrix = weight
-            if bias is not None and bias.shape != (out_shape[0],):
-                raise ValueError(f"key {bias_key!r} has shape {bias.shape}; expected ({out_shape[0]},)")
-            offset = np.zeros(out_shape[0]) if bias is None else bias
+            matrix, offset = weight, bias
         else:
             matrix = conv_transpose_matrix(weight, in_shape, layer.stride, layer.padding, layer.output_padding)
-            if bias is not None and bias.shape != (out_shape[0],):
-                raise ValueError(f"key {bias_key!r} has shape {bias.shape}; expected ({out_shape[0]},)")
-            per_channel = np.zeros(out_shape[0]) if bias is None else bias
-            offset = np.repeat(per_channel, out_shape[1] * out_shape[2])
+            offset = np.repeat(bias, out_shape[1] * out_shape[2])
         if W is None:
             W, b = matrix, offset
         else:
