@@ -70,7 +70,7 @@ def flow_directory(flows_dir, model: str, k: int, T: int, every: int, seed: int,
     return Path(flows_dir) / f"{model}-{layout}-k{k}-T{T}-every{every}-seed{seed}"
 
 
-def _iterations(result: L.SurfResult) -> np.ndarray:
+def iterations(result: L.SurfResult) -> np.ndarray:
     """Steps until ‖x − x*‖ < 0.01 was first reached; all steps run for a trial that never reached it."""
     return np.where(result.steps_to_target >= 0, result.steps_to_target, result.total_steps)
 
@@ -97,7 +97,7 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
     record = {
         "model": model, "k": k, "training_seed": training_seed, "budget": budget,
         "distance_regular": distance["regular"].tolist(), "distance_surfing": distance["surfing"].tolist(),
-        "iterations_regular": _iterations(regular).tolist(), "iterations_surfing": _iterations(surfed).tolist(),
+        "iterations_regular": iterations(regular).tolist(), "iterations_surfing": iterations(surfed).tolist(),
         "stalled_regular": int(regular.stalled.sum()), "capped_regular": int(np.sum(regular.total_steps >= settings["max_steps"])),
         "M_max": float(flow.weight_norms().max()),
     }

@@ -372,3 +372,40 @@ def test_table1_on_a_tiny_trained_flow_is_reproducible_and_reuses_the_cache(tmp_
         table1.run(models=("began",), flows_dir=tmp_path)
     with pytest.raises(ValueError, match="ks must be latent dimensions in 1..64"):
         table1.run(ks=(0,), flows_dir=tmp_path)
+
+
+def test_compressed_sensing_on_a_tiny_flow_is_reproducible_at_any_worker_count(tmp_path):
+    from proofs_check import compressed_sensing
+
+    options = dict(models=("dcgan",), k=3, measurements=(1, 64), training_seeds=(0,), trials=12, matrices=3, T=4,
+                   every=5, max_steps=400, flows_dir=tmp_path / "flows")
+    one = compressed_sensing.run(seed=2, workers=1, **options)
+    two = compressed_sensing.run(seed=2, workers=2, **options)
+    assert one.to_json() == two.to_json()
+    under, full = one.statistics["per_setting"]
+    # One measurement of a 3-dimensional latent leaves a 2-dimensional set of zeros of f: x* is not identified.
+    assert under["m"] == 1 and under["regular_rate"] == 0.0 and under["surfing_rate"] == 0.0
+    record = next(r for r in one.records if r["m"] == 64)
+    assert full["regular_rate"] == np.mean(np.asarray(record["distance_regular"]) < 0.01)
+    assert len(record["error_regular"]) == 12 and min(record["error_surfing"]) >= 0.0
+    with pytest.raises(ValueError, match=r"measurements must be numbers m of rows of A in 1..n = 64"):
+        compressed_sensing.run(measurements=(65,), flows_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"matrices \(13\) must not exceed trials \(12\)"):
+        compressed_sensing.run(trials=12, matrices=13, flows_dir=tmp_path)
+    with pytest.raises(ValueError, match="models must be a non-empty list"):
+        compressed_sensing.run(models=(), flows_dir=tmp_path)
+
+
+def test_rate_distortion_measures_held_out_images(tmp_path):
+    import landscape as L
+    from proofs_check import rate_distortion
+
+    result = rate_distortion.run(models=("dcgan",), k=3, measurements=(64,), training_seeds=(0,), trials=10,
+                                 matrices=2, T=4, every=5, max_steps=400, flows_dir=tmp_path / "flows", workers=1)
+    (record,) = result.records
+    held_out = L.datasets.load_digits().test
+    assert all(0 <= i < len(held_out) for i in record["images"]) and "distance_regular" not in record
+    (row,) = result.statistics["per_setting"]
+    assert row["surfing_lower_error"] + row["regular_lower_error"] <= 10
+    assert row["error_quartiles_regular"][1] == pytest.approx(np.median(record["error_regular"]))
+    assert row["verdict"] in ("surfing lower error", "regular Adam lower error", "no significant difference")
