@@ -10,6 +10,8 @@ per row decides instead.
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from dataclasses import dataclass
 
 import highspy
@@ -45,8 +47,19 @@ def _dense_rows(A: np.ndarray) -> highspy.HighsSparseMatrix:
 @functools.cache
 def _solver() -> highspy.Highs:
     """One HiGHS instance per process, reused: building one per LP costs about as much as solving these
-    small LPs. (Presolve stays on: without it HiGHS ends some degenerate LPs with status "unknown".)"""
-    solver = highspy.Highs()
+    small LPs. (Presolve stays on: without it HiGHS ends some degenerate LPs with status "unknown".)
+
+    HiGHS >= 1.13 prints a banner on standard output when an instance is built, before any option can be
+    set; the banner is discarded at the file-descriptor level so that a CLI's standard output stays its own."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            solver = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
     solver.setOptionValue("output_flag", False)
     return solver
 

@@ -47,3 +47,31 @@ def test_table1_figure_checks_the_minimiser_exactly_in_two_dimensions(quick_run)
     assert two_d and all(row["targets_whose_exact_minimiser_is_not_x_generating"] is not None for row in two_d)
     for row in rows.values():
         assert 0 <= row["success_regular"] <= 1 and 0 <= row["success_surfing"] <= 1 and row["budget"] > 0
+
+
+def test_figure1_marks_exact_minima_and_scores_end_points_against_the_exact_global_minimiser(quick_run):
+    _, results = quick_run
+    measured = next(r for r in results if r["name"] == "trained_landscapes")["measurements"]
+    assert set(measured) == {"target 1", "target 2"}
+    for entry in measured.values():
+        levels = [value for key, value in entry.items() if key.startswith("θ_")]
+        assert len(levels) == 3
+        for level in levels:
+            assert level["linear pieces in the box"] >= 1 and level["exact local minima"] >= 1
+            assert all(-3 <= v <= 3 for v in level["global minimiser x*"])
+        for name in ("regular Adam", "surfing"):
+            assert 0 <= entry[f"share of starts whose end point polishes to x*(θ_T): {name}"] <= 1
+            assert entry[f"distinct certified minima reached: {name}"] >= 1
+
+
+def test_compressed_sensing_figure_reports_both_experiments(quick_run):
+    _, results = quick_run
+    measured = next(r for r in results if r["name"] == "compressed_sensing")["measurements"]
+    recovery = [row for key, row in measured.items() if key.startswith("Figure 3")]
+    distortion = [row for key, row in measured.items() if key.startswith("Figure 4")]
+    assert recovery and distortion
+    for row in recovery:
+        assert row["regular 95% CI"][0] <= row["regular Adam recovered"] <= row["regular 95% CI"][1]
+    for row in distortion:
+        low, median, high = row["per-pixel error quartiles, surfing"]
+        assert 0 <= low <= median <= high

@@ -256,3 +256,12 @@ def test_planar_needs_a_box_in_two_dimensions():
         enumerate_regions(ReLUNet.random([3, 4], rng=0), bounds=(-1, 1), method="planar")
     with pytest.raises(ValueError, match="method"):
         enumerate_regions(ReLUNet.random([2, 4], rng=0), method="exact")
+
+
+def test_the_lp_solver_prints_nothing_on_standard_output():
+    import subprocess
+    import sys
+
+    code = "import landscape._polytope as p; p._solver(); print('done')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out == "done\n"
