@@ -75,3 +75,14 @@ def test_compressed_sensing_figure_reports_both_experiments(quick_run):
     for row in distortion:
         low, median, high = row["per-pixel error quartiles, surfing"]
         assert 0 <= low <= median <= high
+
+
+def test_theorem31_at_trained_initialisations_measures_both_ends_of_each_flow(quick_run):
+    _, results = quick_run
+    measured = next(r for r in results if r["name"] == "theorem31_trained")["measurements"]
+    for name, entry in measured.items():
+        for end in ("θ_0", "θ_T"):
+            assert 0 <= entry[end]["fraction of points violating eq. (2)"] <= 1
+            assert 0 <= entry[end]["median r_violation / (1+‖y‖)"] <= 1
+        if name.endswith("k = 2"):
+            assert entry["θ_T"]["median exact local minima in the box"] >= 1
