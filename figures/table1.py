@@ -79,6 +79,12 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
             "median f at those minima": row["median_polished_f"],
             "of which surfing recovered x*": row["polished_failures_surfing_solved"],
         }
+        if "census" in row:
+            census = row["census"]
+            measurements[key][f"census ({census['targets']} targets × {census['starts_per_target']} starts)"] = {
+                "median distinct certified minima reached by Adam": census["median_distinct_minima"],
+                "most distinct minima for one target": census["largest_distinct_minima"],
+                "median share of starts reaching x*": census["median_share_reaching_x_star"]}
         if "paper" in row:
             measurements[key]["paper: regular % → surfing %"] = [row["paper"]["regular_percent"], row["paper"]["surfing_percent"]]
     scale = ("quick: 2 models, k = 5, 1 training seed, 60 trials, T = 25 (1,000 training updates): too small to "
@@ -96,6 +102,9 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
         verdict=result.verdict,
         notes=["Iterations: steps until ‖x − x*‖ < 0.01 was first reached (all snapshots for surfing); a trial that "
                "never got there counts with all the steps it ran.",
+               "Census: for a few targets per cell, regular Adam from many uniform starts, every end point polished "
+               "to a certified local minimum (exact QPs), distinct minima counted: how many spurious minima Adam "
+               "meets on the trained surface.",
                "Convergence: ‖∇f‖ ≤ 1e-6, or the best f improved by less than stall_tol·|f| (relative) over stall_window "
                "steps (spurious minima sit on kinks where the gradient never becomes small)."],
     )

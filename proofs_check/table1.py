@@ -24,6 +24,8 @@ Choices the paper leaves open, stated here:
   95 % Wilson interval and an exact McNemar test between the two methods (paired by trial) are reported.
 - With ``converge_every_snapshot``, surfing is also run to convergence on every snapshot (no budget), to
   separate "surfing fails" from "the budget starves it".
+- A census (``census_targets`` targets per cell): regular Adam from ``census_starts`` uniform starts, every end
+  point polished to a certified local minimum, distinct minima counted.
 - Every failed regular-Adam trial (up to ``polish_limit`` per cell) is polished to a certified local minimum
   of :math:`f_{\theta_T}` (:func:`landscape.polish_to_local_minimum`): its distance to x* and its value f say
   whether Adam stopped in a spurious local minimum.
@@ -75,6 +77,31 @@ def iterations(result: L.SurfResult) -> np.ndarray:
     return np.where(result.steps_to_target >= 0, result.steps_to_target, result.total_steps)
 
 
+def census(net: L.ReLUNet, x_star: np.ndarray, starts: np.ndarray, options: dict) -> dict:
+    r"""The distinct local minima of :math:`f(x) = \tfrac12\|G(x) - G(x_*)\|^2` that regular Adam reaches from
+    ``starts``: every end point polished to a certified local minimum, and minima closer than
+    :math:`10^{-6}(1 + \|x\|)` merged. Returns their count, values f and distances to x* (lowest f first) and
+    how many starts reached each, and the share of starts that reached x* itself."""
+    y = net.forward(x_star)
+    ends = L.regular_descent(net, y, x0=starts, **options).x
+    objective = L.Objective(net, y)
+    minima: list[list] = []  # [point, value, starts that reached it]
+    for x in ends:
+        found = L.polish_to_local_minimum(objective, x)
+        for entry in minima:
+            if np.linalg.norm(found.x - entry[0]) <= 1e-6 * (1 + np.linalg.norm(entry[0])):
+                entry[2] += 1
+                break
+        else:
+            minima.append([found.x, found.value, 1])
+    minima.sort(key=lambda entry: entry[1])
+    reached = sum(c for x, _, c in minima if np.linalg.norm(x - x_star) <= 1e-6 * (1 + np.linalg.norm(x_star)))
+    return {"starts": len(starts), "distinct_minima": len(minima), "share_reaching_x_star": reached / len(starts),
+            "values": [float(v) for _, v, _ in minima],
+            "distances_to_x_star": [float(np.linalg.norm(x - x_star)) for x, _, _ in minima],
+            "starts_per_minimum": [int(c) for _, _, c in minima]}
+
+
 def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
     from landscape.training import train_flow
 
@@ -112,6 +139,9 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
                          "distance_to_x_star": float(np.linalg.norm(found.x - x_star[i])),
                          "moved": found.distance, "surfing_succeeded": bool(distance["surfing"][i] < SUCCESS_RADIUS)})
     record["polished_failures"] = polished
+    census_options = {key: value for key, value in options.items() if key not in ("x_star", "radius")}
+    record["census"] = [census(final, x_star[i], rng.uniform(-1, 1, (settings["census_starts"], k)), census_options)
+                        for i in range(min(settings["census_targets"], n))]
     return record
 
 
@@ -142,6 +172,13 @@ def _setting_summary(model: str, k: int, records: list[dict]) -> dict:
         "median_polished_f": float(np.median([p["f"] for p in polished])) if polished else None,
         "polished_failures_surfing_solved": int(sum(p["surfing_succeeded"] for p in polished)),
     }
+    censuses = [c for r in records for c in r["census"]]
+    if censuses:
+        summary["census"] = {
+            "targets": len(censuses), "starts_per_target": censuses[0]["starts"],
+            "median_distinct_minima": float(np.median([c["distinct_minima"] for c in censuses])),
+            "median_share_reaching_x_star": float(np.median([c["share_reaching_x_star"] for c in censuses])),
+            "largest_distinct_minima": int(max(c["distinct_minima"] for c in censuses))}
     if all("distance_surfing_to_convergence" in r for r in records):
         unlimited = np.concatenate([np.asarray(r["distance_surfing_to_convergence"]) < SUCCESS_RADIUS for r in records])
         summary["surfing_to_convergence_rate"] = float(unlimited.mean())
@@ -155,7 +192,8 @@ def _setting_summary(model: str, k: int, records: list[dict]) -> dict:
 def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 300, T: int = 100, every: int = 40,
         layout: str = "infogan", dataset: str = "digits", lr: float = 0.01, tol: float = 1e-6, max_steps: int = 20_000,
         stall_window: int = 100, stall_tol: float = 1e-6, reset_moments: bool = False,
-        converge_every_snapshot: bool = False, polish_limit: int = 50, flows_dir=None, seed: int = 0,
+        converge_every_snapshot: bool = False, polish_limit: int = 50, census_targets: int = 3,
+        census_starts: int = 100, flows_dir=None, seed: int = 0,
         workers: int | None = None, journal: Path | None = None, progress: bool = False) -> CheckResult:
     """Table 1 on real training flows: every (model, k, training seed) cell is one trial of the runner.
 
@@ -171,6 +209,10 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
         Also run surfing to convergence on every snapshot.
     polish_limit : int
         Failed regular runs polished to a certified local minimum, per cell.
+    census_targets, census_starts : int
+        Per cell, for this many of the trials' targets, regular Adam is run from ``census_starts`` further
+        uniform starts and every end point polished: the census of distinct certified local minima it reaches
+        (:func:`census`). 0 targets skips it.
     flows_dir : path, optional
         The flow cache; default ``proofs_check/out/flows``.
     seed, workers, journal, progress
@@ -188,7 +230,8 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
     if not training_seeds:
         raise ValueError("training_seeds must not be empty")
     for name, value in (("trials", trials), ("T", T), ("every", every), ("max_steps", max_steps),
-                        ("stall_window", stall_window), ("polish_limit", polish_limit + 1)):
+                        ("stall_window", stall_window), ("polish_limit", polish_limit + 1),
+                        ("census_targets", census_targets + 1), ("census_starts", census_starts)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
     if flows_dir is None:
@@ -198,6 +241,7 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
                 "dataset": str(dataset), "lr": float(lr), "tol": float(tol), "max_steps": int(max_steps),
                 "stall_window": int(stall_window), "stall_tol": float(stall_tol), "reset_moments": bool(reset_moments),
                 "converge_every_snapshot": bool(converge_every_snapshot), "polish_limit": int(polish_limit),
+                "census_targets": int(census_targets), "census_starts": int(census_starts),
                 "flows_dir": str(flows_dir)}
     records = run_trials(_trial, len(cells), seed, settings, workers, journal, "table1" if progress else None)
     summaries = [_setting_summary(m, k, [r for r in records if r["model"] == m and r["k"] == k])

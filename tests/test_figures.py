@@ -86,3 +86,14 @@ def test_theorem31_at_trained_initialisations_measures_both_ends_of_each_flow(qu
             assert 0 <= entry[end]["median r_violation / (1+‖y‖)"] <= 1
         if name.endswith("k = 2"):
             assert entry["θ_T"]["median exact local minima in the box"] >= 1
+
+
+def test_algorithm2_is_scored_against_the_exact_path_on_trained_flows(quick_run):
+    _, results = quick_run
+    measured = next(r for r in results if r["name"] == "trained_flows")["measurements"]
+    for entry in measured.values():
+        T = entry["of T steps"]
+        for tau in (0.01, 0.1):
+            run = entry[f"Algorithm 2, τ = {tau}"]
+            assert 0 <= run["snapshots off the exact path (‖x_t − x*(θ_t)‖ > 1e-6)"] <= T + 1
+            assert run["most pieces at one step"] >= 1

@@ -350,7 +350,7 @@ def test_table1_on_a_tiny_trained_flow_is_reproducible_and_reuses_the_cache(tmp_
     from proofs_check import table1
 
     options = dict(models=("dcgan",), ks=(3,), training_seeds=(0,), trials=12, T=4, every=5, max_steps=400,
-                   flows_dir=tmp_path / "flows", workers=1)
+                   census_targets=2, census_starts=15, flows_dir=tmp_path / "flows", workers=1)
     first = table1.run(seed=1, **options)
     cached = tmp_path / "flows" / "dcgan-infogan-k3-T4-every5-seed0" / "training.json"
     stamp = cached.stat().st_mtime_ns
@@ -368,6 +368,12 @@ def test_table1_on_a_tiny_trained_flow_is_reproducible_and_reuses_the_cache(tmp_
         assert 0 <= polished["f"] <= polished["f_where_adam_stopped"] * (1 + 1e-12)
         assert polished["distance_to_x_star"] >= 0.0
     assert "paper" not in row  # k = 3 is not a setting of the paper's table
+    assert len(record["census"]) == 2 and row["census"]["targets"] == 2
+    for found in record["census"]:
+        assert sum(found["starts_per_minimum"]) == 15 and found["distinct_minima"] == len(found["values"])
+        assert found["values"] == sorted(found["values"]) and min(found["values"]) >= 0
+        if found["share_reaching_x_star"] > 0:  # x* itself is a zero of f, so it is the lowest minimum found
+            assert found["values"][0] < 1e-12 and found["distances_to_x_star"][0] < 1e-5
     with pytest.raises(ValueError, match="models must be a non-empty list"):
         table1.run(models=("began",), flows_dir=tmp_path)
     with pytest.raises(ValueError, match="ks must be latent dimensions in 1..64"):
