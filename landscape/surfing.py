@@ -80,8 +80,9 @@ class _Descent:
     ``radius`` of x*."""
 
     def __init__(self, X: np.ndarray, optimizer: str, lr: float, betas: tuple[float, float], eps: float,
-                 x_star: np.ndarray | None = None, radius: float = 0.0):
+                 x_star: np.ndarray | None = None, radius: float = 0.0, engine: str = "numpy"):
         self.X = X.copy()
+        self.engine = engine
         self.optimizer, self.lr, self.betas, self.eps = optimizer, lr, betas, eps
         self.reset_moments()
         self.total = np.zeros(len(self.X), dtype=np.int64)
@@ -102,6 +103,14 @@ class _Descent:
         its last ``stall_window`` steps, at most ``max_steps``. Rows that stop leave the batch, so the work is
         the sum of the rows' steps, not the batch size times the slowest row's. Returns the steps taken,
         whether each row met the gradient tolerance, and whether it stopped by the stall rule."""
+        if self.engine == "jax":
+            from . import _descent_jax
+
+            f = Objective(net, Y, A)
+            taken, stalled, gradient_norm = _descent_jax.run(
+                net, f._B, f._Ay, self.X, self.m, self.v, self.t, self.total, self.hit, self.x_star, self.optimizer,
+                self.lr, self.betas, self.eps, steps, tol, max_steps, stall_window, stall_tol, self.radius)
+            return taken, gradient_norm <= tol, stalled
         limit = max_steps if steps is None else steps
         taken = np.zeros(len(self.X), dtype=np.int64)
         stalled = np.zeros(len(self.X), dtype=bool)
@@ -135,6 +144,24 @@ class _Descent:
                 self.hit[arrived] = self.total[arrived]
         converged = np.linalg.norm(Objective(net, Y, A).grad(self.X), axis=1) <= tol
         return taken, converged, stalled
+
+    def run_schedule(self, nets, Y: np.ndarray, A, steps: np.ndarray, reset_moments: bool) -> np.ndarray:
+        """Exactly ``steps[t]`` updates of every row on ``nets[t]``, t = 0, 1, ...; returns the iterates after
+        each network, shape (len(nets), B, k)."""
+        if self.engine == "jax" and len(nets):
+            from . import _descent_jax
+
+            A = None if A is None else Objective(nets[0], Y, A).A  # validated
+            return _descent_jax.run_schedule(nets, Y, A, self.X, self.m, self.v, self.t, self.total, self.hit,
+                                             self.x_star, self.optimizer, self.lr, self.betas, self.eps, steps,
+                                             reset_moments, self.radius)
+        iterates = []
+        for net, n in zip(nets, steps):
+            if reset_moments:
+                self.reset_moments()
+            self.run(net, Y, A, int(n), 0.0, int(n))
+            iterates.append(self.X.copy())
+        return np.array(iterates).reshape(len(nets), *self.X.shape)
 
     def _update(self, g: np.ndarray, rows: np.ndarray) -> None:
         if self.optimizer == "gd":
@@ -183,6 +210,19 @@ def _batch(k: int, n: int, y, x0) -> tuple[np.ndarray, np.ndarray]:
     return Y, X0
 
 
+JAX_MIN_BATCH = 64
+"""``engine="auto"`` runs batches of at least this many inversions with the compiled JAX loop (compiling it
+costs about a second per network shape, which smaller batches would not win back), smaller ones with NumPy."""
+
+
+def _engine(engine: str, batch: int) -> str:
+    if engine not in ("auto", "numpy", "jax"):
+        raise ValueError(f"engine must be 'auto', 'numpy' or 'jax'; got {engine!r}")
+    if engine == "auto":
+        return "jax" if batch >= JAX_MIN_BATCH else "numpy"
+    return engine
+
+
 def _check_optimizer(optimizer: str, lr, tol, max_steps, betas, eps) -> tuple[float, float, int]:
     if optimizer not in ("gd", "adam"):
         raise ValueError(f"optimizer must be 'gd' or 'adam'; got {optimizer!r}")
@@ -200,7 +240,8 @@ def _check_optimizer(optimizer: str, lr, tol, max_steps, betas, eps) -> tuple[fl
 def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: float = 0.01, steps=None,
          budget: int | None = None, tol: float = 1e-6, max_steps: int = 20_000,
          betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, stall_window: int | None = None,
-         stall_tol: float = 1e-6, reset_moments: bool = False, x_star=None, radius: float = 0.01) -> SurfResult:
+         stall_tol: float = 1e-6, reset_moments: bool = False, x_star=None, radius: float = 0.01,
+         engine: str = "auto") -> SurfResult:
     r"""Algorithm 1: descend on each :math:`f_{\theta_t}` from the point reached on :math:`f_{\theta_{t-1}}`.
 
     Parameters
@@ -235,6 +276,10 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
     x_star : array_like, shape (k,) or (B, k), optional
         Record in ``steps_to_target`` the total steps until the iterate first lies within ``radius`` of x*
         (§4: success is :math:`\|\hat x_T - x_*\| < 0.01`).
+    engine : {"auto", "numpy", "jax"}
+        Where the descent loop runs: NumPy (one Python iteration per step), or one compiled JAX/XLA loop
+        (float64; on the GPU when JAX has one), which is several times faster for large batches. Both run
+        the same iteration and agree to rounding. "auto" takes JAX for batches of ``JAX_MIN_BATCH`` or more.
 
     Returns
     -------
@@ -255,13 +300,15 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
     net0 = flow[0]
     Y, X0 = _batch(net0.input_dim, net0.output_dim, y, x0)
     stall_window, stall_tol, x_star, radius = _stopping(stall_window, stall_tol, x_star, radius, len(Y), net0.input_dim)
-    descent = _Descent(X0, optimizer, lr, betas, eps, x_star, radius)
+    descent = _Descent(X0, optimizer, lr, betas, eps, x_star, radius, _engine(engine, len(Y)))
     iterates, counts = [], []
-    for t, net in enumerate(flow.snapshots):
+    if steps is not None:
+        iterates = list(descent.run_schedule(flow.snapshots[:-1], Y, A, steps, reset_moments))
+        counts = [np.full(len(Y), n, dtype=np.int64) for n in steps]
+    for net in flow.snapshots[len(iterates):]:
         if reset_moments:
             descent.reset_moments()
-        budget_t = None if steps is None or t == flow.T else int(steps[t])
-        taken, converged, stalled = descent.run(net, Y, A, budget_t, tol, max_steps, stall_window, stall_tol)
+        taken, converged, stalled = descent.run(net, Y, A, None, tol, max_steps, stall_window, stall_tol)
         iterates.append(descent.X.copy())
         counts.append(taken)
     return SurfResult(descent.X.copy(), np.array(iterates), np.array(counts), converged, stalled, descent.hit)
@@ -270,7 +317,7 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
 def regular_descent(net: ReLUNet, y, A=None, x0=None, optimizer: str = "adam", lr: float = 0.01,
                     tol: float = 1e-6, max_steps: int = 20_000, betas: tuple[float, float] = (0.9, 0.999),
                     eps: float = 1e-8, stall_window: int | None = None, stall_tol: float = 1e-6, x_star=None,
-                    radius: float = 0.01) -> SurfResult:
+                    radius: float = 0.01, engine: str = "auto") -> SurfResult:
     """The baseline of Table 1: the same optimiser, to convergence, on the final network only (the options
     are those of :func:`surf`)."""
     if not isinstance(net, ReLUNet):
@@ -278,7 +325,7 @@ def regular_descent(net: ReLUNet, y, A=None, x0=None, optimizer: str = "adam", l
     lr, tol, max_steps = _check_optimizer(optimizer, lr, tol, max_steps, betas, eps)
     Y, X0 = _batch(net.input_dim, net.output_dim, y, x0)
     stall_window, stall_tol, x_star, radius = _stopping(stall_window, stall_tol, x_star, radius, len(Y), net.input_dim)
-    descent = _Descent(X0, optimizer, lr, betas, eps, x_star, radius)
+    descent = _Descent(X0, optimizer, lr, betas, eps, x_star, radius, _engine(engine, len(Y)))
     taken, converged, stalled = descent.run(net, Y, A, None, tol, max_steps, stall_window, stall_tol)
     return SurfResult(descent.X.copy(), descent.X.copy()[None], taken[None], converged, stalled, descent.hit)
 

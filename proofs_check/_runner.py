@@ -3,8 +3,8 @@
 Trial t always draws from child t of ``SeedSequence(seed)``, so results do not depend on the number
 of workers or on the order in which trials finish. With a journal, each finished trial is appended
 to a JSON-lines file at once (first line: the run's settings); a restarted run reads it back and
-runs only the missing trials, and refuses a journal written for other settings. Worker processes exit
-when the main process dies.
+runs only the missing trials, and refuses a journal written for other settings. Worker processes run
+one thread each (BLAS, Numba, XLA) and exit when the main process dies.
 """
 
 from __future__ import annotations
@@ -65,8 +65,23 @@ def _read_journal(path: Path, header: dict) -> dict[int, dict]:
     return done
 
 
-def _watch_parent(parent: int) -> None:
-    """In a worker: exit as soon as the parent process is gone (killed), instead of living on."""
+ONE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+def _start_worker(parent: int) -> None:
+    """In a worker: one thread each for BLAS, Numba and XLA (the workers already fill the cores, and
+    threads on top of them oversubscribe: a batched descent then runs many times slower), and exit as
+    soon as the parent process is gone (killed), instead of living on."""
+    from threadpoolctl import threadpool_limits
+    import numba
+
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # libraries loaded later
+        os.environ[name] = "1"
+    numba.set_num_threads(1)  # starts Numba's threading layer (OpenMP), so limit after it
+    threadpool_limits(limits=1)  # libraries already loaded
+    if "jax" not in sys.modules:
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {ONE_THREAD_XLA}".strip()
+
     def watch():
         while os.getppid() == parent:
             time.sleep(1.0)
@@ -139,7 +154,7 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
         # "spawn": forking a process whose Numba threading layer is already running can abort the child.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context,
-                                 initializer=_watch_parent, initargs=(os.getpid(),)) as pool:
+                                 initializer=_start_worker, initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(trial, t, children[t], settings): t for t in todo}
             for future in as_completed(futures):
                 finish(futures[future], future.result())

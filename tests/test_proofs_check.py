@@ -96,6 +96,22 @@ def test_runner_handles_empty_cut_and_stray_journal_lines(tmp_path, capsys):
         run_trials(_draw, 4, 1, {"scale": 1.0}, workers=1, journal=journal)
 
 
+def _threads(index, seed, settings):
+    import os
+
+    import numba
+    from threadpoolctl import threadpool_info
+
+    return {"pools": [pool["num_threads"] for pool in threadpool_info()], "numba": numba.get_num_threads(),
+            "xla": os.environ.get("XLA_FLAGS", "")}
+
+
+def test_runner_workers_run_one_thread_each():
+    for record in run_trials(_threads, 2, 0, {}, workers=2):
+        assert record["pools"] and set(record["pools"]) == {1} and record["numba"] == 1
+        assert "intra_op_parallelism_threads=1" in record["xla"]
+
+
 def _sleep(index, seed, settings):
     import time
 

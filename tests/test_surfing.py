@@ -213,3 +213,51 @@ def test_adam_moments_reset_per_snapshot_on_request():
     np.testing.assert_array_equal(reset.x, second.x)
     carried = surf(flow, y, x0=x0, steps=[25], max_steps=300)
     assert not np.array_equal(carried.x, reset.x)
+
+
+@pytest.mark.parametrize("options", [
+    dict(),
+    dict(stall_window=20, max_steps=600),
+    dict(optimizer="gd", lr=0.05, tol=1e-2, max_steps=400),
+    dict(A="gaussian", stall_window=15, reset_moments=True),
+    dict(tol=1e-3, x_star="generating", radius=0.05),
+    dict(steps="fixed", tol=0.0, max_steps=40),
+])
+def test_the_compiled_engine_runs_the_numpy_iteration(options, monkeypatch):
+    """The JAX loop against the NumPy loop, row for row: same step counts, stall flags, arrival steps and
+    convergence flags, same points to rounding; a tiny CHUNK forces many compactions of the batch."""
+    import landscape._descent_jax as compiled
+
+    monkeypatch.setattr(compiled, "CHUNK", 7)
+    flow = NetworkFlow.smooth_random([3, 16, 40], T=6, out_dim=50, readout_bias=True, rng=3)
+    rng = np.random.default_rng(4)
+    x_gen = rng.uniform(-1, 1, (70, 3))
+    Y = flow[6].forward(x_gen) + 0.01 * rng.normal(size=(70, 50))
+    options = dict(options)
+    if options.get("A") == "gaussian":
+        options["A"] = rng.normal(size=(20, 50)) / np.sqrt(20)
+    if options.get("x_star") == "generating":
+        options["x_star"] = x_gen
+    schedule = {"steps": [9, 0, 5, 3, 2, 1]} if options.pop("steps", None) == "fixed" else {"budget": 60}
+    runs = {engine: (surf(flow, Y, x0=x_gen[::-1], engine=engine, **schedule, **options),
+                     regular_descent(flow[6], Y, x0=x_gen[::-1], engine=engine,
+                                     **{key: value for key, value in options.items() if key != "reset_moments"}))
+            for engine in ("numpy", "jax")}
+    for ours, reference in zip(runs["jax"], runs["numpy"]):
+        np.testing.assert_array_equal(ours.steps, reference.steps)
+        np.testing.assert_array_equal(ours.stalled, reference.stalled)
+        np.testing.assert_array_equal(ours.converged, reference.converged)
+        if reference.steps_to_target is not None:
+            np.testing.assert_array_equal(ours.steps_to_target, reference.steps_to_target)
+        np.testing.assert_allclose(ours.iterates, reference.iterates, rtol=1e-9, atol=1e-12)
+    if "budget" in schedule:  # rows left the batch at different steps
+        assert len(set(runs["numpy"][1].total_steps.tolist())) > 1
+
+
+def test_engine_is_checked_and_auto_follows_the_batch_size():
+    from landscape.surfing import JAX_MIN_BATCH, _engine
+
+    net = ReLUNet.random([2, 6], rng=0)
+    with pytest.raises(ValueError, match="engine must be 'auto', 'numpy' or 'jax'; got 'gpu'"):
+        regular_descent(net, net.forward([0.1, 0.2]), engine="gpu")
+    assert _engine("auto", JAX_MIN_BATCH) == "jax" and _engine("auto", JAX_MIN_BATCH - 1) == "numpy"
