@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +120,10 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
     progress : str or None
         A label: when given, a progress line is written to stderr.
     """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # A worker starting up re-runs the calling script (multiprocessing's "spawn"); a script without a
+        # __main__ guard lands here. Leave quietly: the parent explains (BrokenProcessPool below).
+        os._exit(1)
     if n_trials < 1:
         raise ValueError(f"n_trials must be >= 1; got {n_trials}")
     workers = default_workers() if workers is None else int(workers)
@@ -155,9 +160,17 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context,
                                  initializer=_start_worker, initargs=(os.getpid(),)) as pool:
-            futures = {pool.submit(trial, t, children[t], settings): t for t in todo}
-            for future in as_completed(futures):
-                finish(futures[future], future.result())
+            try:
+                futures = {pool.submit(trial, t, children[t], settings): t for t in todo}
+                for future in as_completed(futures):
+                    finish(futures[future], future.result())
+            except BrokenProcessPool:
+                raise RuntimeError(
+                    f"a worker process died ({len(done)} of {n_trials} trials finished"
+                    + (f" and kept in {journal}; the same call resumes" if journal is not None else "") + "). "
+                    "Called from a script? Put the call under `if __name__ == \"__main__\":` (worker processes "
+                    "re-run the script that starts them), or pass workers=1. Otherwise a worker was killed, "
+                    "e.g. out of memory.") from None
     if progress:
         print(file=sys.stderr)
     return [done[t] for t in range(n_trials)]

@@ -431,3 +431,21 @@ def test_rate_distortion_measures_held_out_images(tmp_path):
     assert row["surfing_lower_error"] + row["regular_lower_error"] <= 10
     assert row["error_quartiles_regular"][1] == pytest.approx(np.median(record["error_regular"]))
     assert row["verdict"] in ("surfing lower error", "regular Adam lower error", "no significant difference")
+
+
+def test_a_script_without_a_main_guard_gets_one_sentence_naming_the_fix(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "sweep.py"
+    script.write_text("from proofs_check._runner import run_trials\n"
+                      "import test_proofs_check as t\n"
+                      "run_trials(t._draw, 4, 0, {'scale': 1.0}, workers=2)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    failed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert failed.returncode == 1
+    assert 'RuntimeError: a worker process died (0 of 4 trials finished). Called from a script? Put the call under ' \
+           '`if __name__ == "__main__":`' in failed.stderr
+    assert failed.stderr.count("Traceback") == 1  # the workers leave quietly
