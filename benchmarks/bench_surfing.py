@@ -26,7 +26,7 @@ def main(trials: int = 300, repeats: int = 3):
     batched = L.surf(flow, Y, x0=X0, **options)
     single = [L.surf(flow, Y[i], x0=X0[i], **options) for i in range(5)]
     for i, s in enumerate(single):  # same answers, batched or not
-        np.testing.assert_allclose(s.x[0], batched.x[i], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(s.x, batched.x[i], rtol=1e-9, atol=1e-12)
 
     t_batch, t_single = [], []
     for _ in range(repeats):

@@ -39,7 +39,12 @@ def main(argv=None) -> int:
         rng = np.random.default_rng([args.seed, zlib.crc32(name.encode())])
         start = time.perf_counter()
         print(f"[figures] {name} ...", file=sys.stderr, flush=True)
-        results.append(module.make(args.out, args.quick, rng))
+        try:
+            results.append(module.make(args.out, args.quick, rng))
+        except KeyboardInterrupt:
+            print(f"[figures] stopped during {name}; trained flows and full-scale journals under {args.out} are "
+                  "kept, and the same command reuses them", file=sys.stderr)
+            return 130
         print(f"[figures] {name} done in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
     scale = "quick" if args.quick else "full"
     report = write_report(results, args.out, f"Scale: **{scale}**, seed {args.seed}. Regenerate with "

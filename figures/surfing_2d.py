@@ -40,9 +40,9 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
     tau = 0.05
     exact_surfing = L.projected_surf(flow, y, tau, bounds=bounds, x0=path.minimizers[0])  # x_0 = argmin f_θ0
     x_star = path.minimizers[-1]
-    surf_error = float(np.linalg.norm(surfed.x[0] - x_star))
-    regular_error = float(np.linalg.norm(regular.x[0] - x_star))
-    tracking = np.linalg.norm(surfed.iterates[:, 0] - path.minimizers, axis=1)
+    surf_error = float(np.linalg.norm(surfed.x - x_star))
+    regular_error = float(np.linalg.norm(regular.x - x_star))
+    tracking = np.linalg.norm(surfed.iterates - path.minimizers, axis=1)
     exact_error = np.linalg.norm(exact_surfing.iterates - path.minimizers, axis=1)
 
     ticks = np.linspace(-half, half, grid)
@@ -54,11 +54,11 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
         values = L.Objective(flow[t], y).value(X).reshape(grid, grid)
         ax.contourf(ticks, ticks, np.log10(values + 1e-6), levels=30, cmap="viridis")
         ax.plot(path.minimizers[: t + 1, 0], path.minimizers[: t + 1, 1], "w-", lw=2.5, label="exact x*(θ_s), s ≤ t")
-        ax.plot(surfed.iterates[: t + 1, 0, 0], surfed.iterates[: t + 1, 0, 1], "r.-", lw=1, label="surfing (Alg. 1)")
+        ax.plot(surfed.iterates[: t + 1, 0], surfed.iterates[: t + 1, 1], "r.-", lw=1, label="surfing (Alg. 1)")
         ax.plot(*exact_surfing.iterates[t], "c+", ms=12, mew=2, label=f"Algorithm 2 (τ = {tau})")
         ax.plot(*path.minimizers[t], "w*", ms=13, markeredgecolor="k")
         if t == T:
-            ax.plot(*regular.x[0], "mx", ms=11, mew=2, label="regular Adam from 0")
+            ax.plot(*regular.x, "mx", ms=11, mew=2, label="regular Adam from 0")
         ax.set(title=f"log10 f_θt, t = {t} of {T}", xlabel="x1", ylabel="x2", xlim=bounds, ylim=bounds)
     ax.legend(loc="lower left", fontsize=7)
     fig.suptitle(f"{widths}{'' if out_dim is None else f' → n = {out_dim}'}; y = G(x∘, θ_T), A = I")

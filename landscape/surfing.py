@@ -42,6 +42,9 @@ class SurfResult:
         With ``x_star``: the total number of steps (over all snapshots) after which the iterate first lay
         within ``radius`` of x* — the paper's iteration count — or −1 where it never did; 0 when the start
         already did.
+
+    For a single inversion (y of shape (n,), and x0 and x_star, if given, of shape (k,)) the batch axis is
+    dropped: x has shape (k,), iterates (T + 1, k), steps (T + 1,), and the flags and count are scalars.
     """
 
     x: np.ndarray
@@ -55,6 +58,12 @@ class SurfResult:
     def total_steps(self) -> np.ndarray:
         """Steps over all snapshots, per inversion (Table 1's iteration counts)."""
         return self.steps.sum(axis=0)
+
+    def _one(self) -> SurfResult:
+        """The result of a single inversion without its batch axis: x (k,), iterates (T + 1, k), steps (T + 1,),
+        scalar flags and count."""
+        return SurfResult(self.x[0], self.iterates[:, 0], self.steps[:, 0], self.converged[0], self.stalled[0],
+                          None if self.steps_to_target is None else self.steps_to_target[0])
 
 
 def decreasing_schedule(budget: int, T: int) -> np.ndarray:
@@ -190,6 +199,11 @@ def _stopping(stall_window, stall_tol, x_star, radius, B: int, k: int):
     return stall_window, stall_tol, x_star, radius
 
 
+def _single(y, x0, x_star) -> bool:
+    """One inversion asked for (one in, one out): a single target, and a single start and x* if given."""
+    return all(a is None or np.ndim(a) == 1 for a in (x0, x_star)) and np.ndim(y) == 1
+
+
 def _batch(k: int, n: int, y, x0) -> tuple[np.ndarray, np.ndarray]:
     """Targets and starting points as row-paired arrays (B, n) and (B, k)."""
     y = np.asarray(y, dtype=float)
@@ -297,6 +311,7 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
         if steps.shape != (flow.T,) or not np.issubdtype(steps.dtype, np.integer) or np.any(steps < 0):
             raise ValueError(f"steps must be {flow.T} integers >= 0 (one per snapshot before the last); got {steps}")
     reset_moments = _validate.boolean(reset_moments, "reset_moments")
+    single = _single(y, x0, x_star)
     net0 = flow[0]
     Y, X0 = _batch(net0.input_dim, net0.output_dim, y, x0)
     stall_window, stall_tol, x_star, radius = _stopping(stall_window, stall_tol, x_star, radius, len(Y), net0.input_dim)
@@ -311,7 +326,8 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
         taken, converged, stalled = descent.run(net, Y, A, None, tol, max_steps, stall_window, stall_tol)
         iterates.append(descent.X.copy())
         counts.append(taken)
-    return SurfResult(descent.X.copy(), np.array(iterates), np.array(counts), converged, stalled, descent.hit)
+    result = SurfResult(descent.X.copy(), np.array(iterates), np.array(counts), converged, stalled, descent.hit)
+    return result._one() if single else result
 
 
 def regular_descent(net: ReLUNet, y, A=None, x0=None, optimizer: str = "adam", lr: float = 0.01,
@@ -323,11 +339,13 @@ def regular_descent(net: ReLUNet, y, A=None, x0=None, optimizer: str = "adam", l
     if not isinstance(net, ReLUNet):
         raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
     lr, tol, max_steps = _check_optimizer(optimizer, lr, tol, max_steps, betas, eps)
+    single = _single(y, x0, x_star)
     Y, X0 = _batch(net.input_dim, net.output_dim, y, x0)
     stall_window, stall_tol, x_star, radius = _stopping(stall_window, stall_tol, x_star, radius, len(Y), net.input_dim)
     descent = _Descent(X0, optimizer, lr, betas, eps, x_star, radius, _engine(engine, len(Y)))
     taken, converged, stalled = descent.run(net, Y, A, None, tol, max_steps, stall_window, stall_tol)
-    return SurfResult(descent.X.copy(), descent.X.copy()[None], taken[None], converged, stalled, descent.hit)
+    result = SurfResult(descent.X.copy(), descent.X.copy()[None], taken[None], converged, stalled, descent.hit)
+    return result._one() if single else result
 
 
 @dataclass(frozen=True)

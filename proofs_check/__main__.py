@@ -2,7 +2,8 @@
 
 Every run journals each finished trial (by default to proofs_check/out/NAME-seedS.jsonl, or
 NAME-quick-seedS.jsonl); run the same command again to resume after an interruption. The exit code is
-0 whenever the check ran (a claim not observed is a result, not an error) and 2 for bad arguments.
+0 whenever the check ran (a claim not observed is a result, not an error), 2 for bad arguments, and 130 when
+stopped by Ctrl-C (one is enough: pending trials are cancelled, finished ones stay in the journal).
 """
 
 from __future__ import annotations
@@ -47,7 +48,10 @@ def main(argv=None) -> int:
     if journal is None:
         journal = OUT / f"{name}{'-quick' if args.quick else ''}-seed{args.seed}.jsonl"
     run = module.quick if args.quick else module.run
-    result = run(seed=args.seed, workers=args.workers, journal=journal, progress=not args.quick)
+    try:
+        result = run(seed=args.seed, workers=args.workers, journal=journal, progress=not args.quick)
+    except KeyboardInterrupt:  # the runner has said where it stopped and that the same command resumes
+        return 130
     if args.json:
         temporary = args.json.with_name(args.json.name + ".tmp")
         temporary.write_text(result.to_json())

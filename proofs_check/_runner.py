@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -80,6 +81,7 @@ def _start_worker(parent: int) -> None:
         os.environ[name] = "1"
     numba.set_num_threads(1)  # starts Numba's threading layer (OpenMP), so limit after it
     threadpool_limits(limits=1)  # libraries already loaded
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent handles it
     if "jax" not in sys.modules:
         os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {ONE_THREAD_XLA}".strip()
 
@@ -98,6 +100,31 @@ def _bar(label: str, done: int, total: int, resumed: int, seconds: float, width:
     rate = seconds / fresh if fresh else float("nan")
     left = f", about {rate * (total - done):.0f} s left" if fresh and done < total else ""
     return f"[{label}] |{'#' * filled}{'-' * (width - filled)}| {done}/{total} trials, {rate:.1f} s/trial{left}"
+
+
+def _in_processes(trial, todo, children, settings, workers, finish, n_trials, done, journal) -> None:
+    """The pending trials on a pool of spawned worker processes; on Ctrl-C the pending ones are cancelled
+    and the running ones abandoned (their workers ended) before KeyboardInterrupt goes on."""
+    # "spawn": forking a process whose Numba threading layer is already running can abort the child.
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker, initargs=(os.getpid(),))
+    try:
+        futures = {pool.submit(trial, t, children[t], settings): t for t in todo}
+        for future in as_completed(futures):
+            finish(futures[future], future.result())
+    except BrokenProcessPool:
+        raise RuntimeError(
+            f"a worker process died ({len(done)} of {n_trials} trials finished"
+            + (f" and kept in {journal}; the same call resumes" if journal is not None else "") + "). "
+            "Called from a script? Put the call under `if __name__ == \"__main__\":` (worker processes "
+            "re-run the script that starts them), or pass workers=1. Otherwise a worker was killed, "
+            "e.g. out of memory.") from None
+    except KeyboardInterrupt:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_trials: int, seed: int, settings: dict,
@@ -142,6 +169,9 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
     todo = [t for t in range(n_trials) if t not in done]
 
     started, resumed = time.monotonic(), len(done)
+    if progress and resumed:
+        print(f"[{progress}] resuming: {resumed} of {n_trials} trials already done (journal {journal})",
+              file=sys.stderr, flush=True)
 
     def finish(t: int, record: dict) -> None:
         done[t] = record
@@ -152,25 +182,17 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
             print("\r" + _bar(progress, len(done), n_trials, resumed, time.monotonic() - started), end="",
                   file=sys.stderr, flush=True)
 
-    if workers == 1 or len(todo) <= 1:
-        for t in todo:
-            finish(t, trial(t, children[t], settings))
-    else:
-        # "spawn": forking a process whose Numba threading layer is already running can abort the child.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context,
-                                 initializer=_start_worker, initargs=(os.getpid(),)) as pool:
-            try:
-                futures = {pool.submit(trial, t, children[t], settings): t for t in todo}
-                for future in as_completed(futures):
-                    finish(futures[future], future.result())
-            except BrokenProcessPool:
-                raise RuntimeError(
-                    f"a worker process died ({len(done)} of {n_trials} trials finished"
-                    + (f" and kept in {journal}; the same call resumes" if journal is not None else "") + "). "
-                    "Called from a script? Put the call under `if __name__ == \"__main__\":` (worker processes "
-                    "re-run the script that starts them), or pass workers=1. Otherwise a worker was killed, "
-                    "e.g. out of memory.") from None
+    try:
+        if workers == 1 or len(todo) <= 1:
+            for t in todo:
+                finish(t, trial(t, children[t], settings))
+        else:
+            _in_processes(trial, todo, children, settings, min(workers, len(todo)), finish, n_trials, done, journal)
+    except KeyboardInterrupt:
+        print(f"\nstopped at {len(done)} of {n_trials} trials"
+              + (f"; the journal {journal} keeps them: run the same command to resume" if journal is not None else ""),
+              file=sys.stderr, flush=True)
+        raise
     if progress:
         print(file=sys.stderr)
     return [done[t] for t in range(n_trials)]

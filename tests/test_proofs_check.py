@@ -112,6 +112,46 @@ def test_runner_workers_run_one_thread_each():
         assert "intra_op_parallelism_threads=1" in record["xla"]
 
 
+def _slow_draw(index, seed, settings):
+    import time
+
+    time.sleep(0.3)
+    return _draw(index, seed, settings)
+
+
+def test_one_ctrl_c_stops_cleanly_and_the_same_call_resumes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    journal = tmp_path / "run.jsonl"
+    script = tmp_path / "sweep.py"
+    script.write_text("import sys\nfrom proofs_check._runner import run_trials\nimport test_proofs_check as t\n"
+                      "if __name__ == '__main__':\n"
+                      "    try:\n"
+                      f"        run_trials(t._slow_draw, 40, 5, {{'scale': 1.0}}, workers=2, journal={str(journal)!r})\n"
+                      "    except KeyboardInterrupt:\n"
+                      "        sys.exit(130)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    process = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE, text=True, env=env,
+                               start_new_session=True)
+    deadline = time.monotonic() + 60
+    while (not journal.exists() or len(journal.read_text().splitlines()) < 4) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)  # one Ctrl-C, to the whole process group as a terminal sends it
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "stopped at" in stderr and "run the same command to resume" in stderr
+    assert "Traceback" not in stderr and "leaked" not in stderr
+    kept = len(journal.read_text().splitlines()) - 1
+    assert 3 <= kept < 40
+    resumed = run_trials(_slow_draw, 40, 5, {"scale": 1.0}, workers=2, journal=journal)
+    assert resumed == run_trials(_draw, 40, 5, {"scale": 1.0}, workers=1)
+
+
 def _sleep(index, seed, settings):
     import time
 

@@ -44,6 +44,19 @@ def test_surfing_recovers_generated_points_and_reports_counts():
     assert result.converged.mean() >= 0.9
 
 
+def test_one_inversion_in_gives_one_out():
+    flow = NetworkFlow.smooth_random([2, 6, 12], T=3, rng=2)
+    y, x_star = flow[3].forward([0.2, -0.1]), np.array([0.2, -0.1])
+    one = surf(flow, y, x0=[0.5, 0.5], budget=30, x_star=x_star)
+    assert one.x.shape == (2,) and one.iterates.shape == (4, 2) and one.steps.shape == (4,)
+    assert np.ndim(one.converged) == 0 and np.ndim(one.steps_to_target) == 0 and one.total_steps == one.steps.sum()
+    batch = surf(flow, y[None], x0=[[0.5, 0.5]], budget=30, x_star=x_star[None])
+    assert batch.x.shape == (1, 2)
+    np.testing.assert_array_equal(one.x, batch.x[0])
+    assert surf(flow, y, x0=[[0.5, 0.5], [0.1, 0.1]], budget=30).x.shape == (2, 2)  # two starts: a batch
+    assert regular_descent(flow[3], y).x.shape == (2,)
+
+
 def test_decreasing_schedule():
     counts = decreasing_schedule(100, 7)
     assert counts.sum() == 100 and np.all(np.diff(counts) <= 0)
@@ -174,10 +187,10 @@ def kink_network():
 def test_a_minimum_on_a_kink_stops_by_the_stall_rule_not_the_step_cap():
     net = kink_network()
     capped = regular_descent(net, [0.0], x0=[0.7], max_steps=3000)
-    assert not capped.converged[0] and not capped.stalled[0] and capped.total_steps[0] == 3000
+    assert not capped.converged and not capped.stalled and capped.total_steps == 3000
     stopped = regular_descent(net, [0.0], x0=[0.7], max_steps=3000, stall_window=50, stall_tol=1e-6)
-    assert stopped.stalled[0] and not stopped.converged[0] and stopped.total_steps[0] < 3000
-    assert abs(stopped.x[0, 0]) < 0.01
+    assert stopped.stalled and not stopped.converged and stopped.total_steps < 3000
+    assert stopped.x.shape == (1,) and abs(stopped.x[0]) < 0.01
     with pytest.raises(ValueError, match="stall_window must be an integer >= 1"):
         regular_descent(net, [0.0], stall_window=0)
 
@@ -191,11 +204,11 @@ def test_steps_to_target_is_the_first_step_within_the_radius():
     for b in range(3):
         first = run.steps_to_target[b]
         if first < 0:
-            assert all(np.linalg.norm(regular_descent(net, Y[b], x0=x0[b], tol=0.0, max_steps=n).x[0] - x_star[b])
+            assert all(np.linalg.norm(regular_descent(net, Y[b], x0=x0[b], tol=0.0, max_steps=n).x - x_star[b])
                        >= 0.05 for n in (1, 100, 400))
             continue
-        before = regular_descent(net, Y[b], x0=x0[b], tol=0.0, max_steps=first - 1).x[0] if first > 1 else x0[b]
-        at = regular_descent(net, Y[b], x0=x0[b], tol=0.0, max_steps=first).x[0]
+        before = regular_descent(net, Y[b], x0=x0[b], tol=0.0, max_steps=first - 1).x if first > 1 else x0[b]
+        at = regular_descent(net, Y[b], x0=x0[b], tol=0.0, max_steps=first).x
         assert np.linalg.norm(before - x_star[b]) >= 0.05 > np.linalg.norm(at - x_star[b])
     assert (run.steps_to_target >= 0).any()
     flow = NetworkFlow([net, net])
@@ -209,7 +222,7 @@ def test_adam_moments_reset_per_snapshot_on_request():
     y, x0 = flow[1].forward([0.2, -0.3]), np.array([0.5, 0.5])
     reset = surf(flow, y, x0=x0, steps=[25], reset_moments=True, max_steps=300)
     first = regular_descent(flow[0], y, x0=x0, tol=0.0, max_steps=25)
-    second = regular_descent(flow[1], y, x0=first.x[0], max_steps=300)
+    second = regular_descent(flow[1], y, x0=first.x, max_steps=300)
     np.testing.assert_array_equal(reset.x, second.x)
     carried = surf(flow, y, x0=x0, steps=[25], max_steps=300)
     assert not np.array_equal(carried.x, reset.x)
