@@ -28,20 +28,27 @@ THROUGH_RTOL = 1e-7
 
 @dataclass(frozen=True)
 class LocalMinimum:
-    """A local minimum of f: the point, its value, and the regions (indices) whose closures contain it."""
+    """A local minimum of f: the point, its value, and the regions (indices) whose closures contain it.
+
+    ``on_box_face`` is True when the search was restricted to a box and the point lies on one of its faces:
+    it is then a minimum of f on the box only, which f may continue to decrease beyond."""
 
     x: np.ndarray
     value: float
     regions: tuple[int, ...]
+    on_box_face: bool = False
 
 
 @dataclass(frozen=True)
 class GlobalMinimum:
-    """The global minimiser and how isolated it is.
+    r"""The global minimiser and how isolated it is.
 
     Attributes
     ----------
     x, value : the minimiser and :math:`f^* = f(x)`.
+    on_box_face : bool
+        With a box: x lies on one of its faces, so it minimises f on the box, not necessarily on
+        :math:`\mathbb{R}^k`.
     region : int
         Index in ``regions`` of a region whose QP attains it.
     gap : float
@@ -54,6 +61,7 @@ class GlobalMinimum:
 
     x: np.ndarray
     value: float
+    on_box_face: bool
     region: int
     gap: float
     runner_up: LocalMinimum | None
@@ -110,6 +118,14 @@ def _refuted_across_active_facets(regions: RegionSet, minima: list[QPSolution], 
     return False
 
 
+def _on_box_face(x: np.ndarray, bounds) -> bool:
+    """Whether x lies on a face of the box ``bounds`` (None: there is none), to rounding."""
+    if bounds is None:
+        return False
+    slack = POINT_RTOL * (1 + np.abs(x))
+    return bool(np.any(np.abs(x - bounds[0]) <= slack) or np.any(np.abs(x - bounds[1]) <= slack))
+
+
 def local_minima(objective: Objective, bounds=None, regions: RegionSet | None = None,
                  max_regions: int = 1_000_000) -> list[LocalMinimum]:
     r"""Every local minimum of f, exactly, sorted by value.
@@ -149,7 +165,7 @@ def _local_minima(objective: Objective, regions: RegionSet, minima: list[QPSolut
         if a not in touching:
             touching.append(a)
         if all(value <= minima[b].value + tolerance for b in touching):
-            found.append(LocalMinimum(x, value, tuple(sorted(touching))))
+            found.append(LocalMinimum(x, value, tuple(sorted(touching)), _on_box_face(x, regions.bounds)))
     return sorted(found, key=lambda m: m.value)
 
 
@@ -173,7 +189,7 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
     others = [m for m in local if np.linalg.norm(m.x - x) > POINT_RTOL * (1 + np.linalg.norm(x))]
     runner_up = others[0] if others else None
     gap = runner_up.value - value if runner_up is not None else np.inf
-    return GlobalMinimum(x, value, best, gap, runner_up, tuple(local), regions)
+    return GlobalMinimum(x, value, _on_box_face(x, regions.bounds), best, gap, runner_up, tuple(local), regions)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,6 +58,9 @@ class MinimizerPath:
     jumps : ndarray of int
         Steps t at which the global minimum changes basin: the local minimum of :math:`f(\cdot, \theta_{t+1})`
         nearest to :math:`x_*(s_t)` is not its global minimum.
+    on_box_face : ndarray of bool (T + 1,)
+        With ``bounds``: the minimiser lies on a face of the box, so it is the minimiser on the box only
+        (f may go lower outside it); a warning says so.
     """
 
     times: np.ndarray
@@ -67,6 +71,7 @@ class MinimizerPath:
     speeds: np.ndarray
     L: float
     jumps: np.ndarray
+    on_box_face: np.ndarray
 
 
 class NetworkFlow:
@@ -207,10 +212,15 @@ class NetworkFlow:
             following = min(found[t + 1].local_minima, key=lambda m: np.linalg.norm(m.x - minimizers[t]))
             if np.linalg.norm(following.x - minimizers[t + 1]) > POINT_RTOL * (1 + np.linalg.norm(minimizers[t + 1])):
                 jumps.append(t)
+        on_face = np.array([g.on_box_face for g in found])
+        if on_face.any():
+            warnings.warn(f"the minimiser lies on the face of bounds={bounds} at {int(on_face.sum())} of {len(found)} "
+                          f"snapshots (first t = {int(np.argmax(on_face))}): there it minimises f on the box only; "
+                          "widen the box to get the global minimiser", stacklevel=2)
         return MinimizerPath(
             times=self._times, minimizers=minimizers, values=np.array([g.value for g in found]),
             gaps=np.array([g.gap for g in found]), unique=np.array([g.unique for g in found]),
-            speeds=speeds, L=float(speeds.max()), jumps=np.array(jumps, dtype=np.int64),
+            speeds=speeds, L=float(speeds.max()), jumps=np.array(jumps, dtype=np.int64), on_box_face=on_face,
         )
 
     # ------------------------------------------------------------------ persistence

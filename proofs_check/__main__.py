@@ -1,4 +1,4 @@
-"""python -m proofs_check NAME [--quick] [--seed S] [--json PATH] [--workers N] [--journal PATH]
+"""python -m proofs_check NAME [--quick] [--seed S] [--json PATH] [--workers N] [--journal PATH] [--set NAME=VALUE ...]
 
 Every run journals each finished trial (by default to proofs_check/out/NAME-seedS.jsonl, or
 NAME-quick-seedS.jsonl); run the same command again to resume after an interruption. The exit code is
@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
+import json
 import os
 import pkgutil
 import sys
+import zlib
 from pathlib import Path
 
 import proofs_check
@@ -36,6 +39,9 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
     parser.add_argument("--journal", type=Path, help="trial journal to write and resume from "
                         "(default: proofs_check/out/NAME[-quick]-seedS.jsonl)")
+    parser.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE",
+                        help="a parameter of the check's run() (see its docstring), VALUE as JSON: e.g. "
+                             "--set 'widths=[[2, 7, 21]]' readout=50 trials=5")
     args = parser.parse_args(argv)
     name = ALIASES.get(args.check, args.check)
     if args.json is not None:
@@ -44,12 +50,33 @@ def main(argv=None) -> int:
             print(f"error: --json {args.json}: the folder {folder} does not exist or is not writable", file=sys.stderr)
             return 2
     module = importlib.import_module(f"proofs_check.{name}")
+    overrides = {}
+    for item in args.set:
+        key, equals, value = item.partition("=")
+        if not equals:
+            print(f"error: --set {item!r}: expected NAME=VALUE", file=sys.stderr)
+            return 2
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value  # a bare word: a string
+    accepted = set(inspect.signature(module.run).parameters) - {"seed", "workers", "journal", "progress"}
+    unknown = sorted(set(overrides) - accepted)
+    if unknown or (overrides and args.quick):
+        print(f"error: --set {', '.join(unknown) or '...'}: " + (
+            f"{name}.run() takes {', '.join(sorted(accepted))}" if unknown else "--set changes the full run; drop --quick"),
+              file=sys.stderr)
+        return 2
     journal = args.journal
     if journal is None:
-        journal = OUT / f"{name}{'-quick' if args.quick else ''}-seed{args.seed}.jsonl"
+        custom = f"-{zlib.crc32(json.dumps(overrides, sort_keys=True).encode()):08x}" if overrides else ""
+        journal = OUT / f"{name}{'-quick' if args.quick else ''}-seed{args.seed}{custom}.jsonl"
     run = module.quick if args.quick else module.run
     try:
-        result = run(seed=args.seed, workers=args.workers, journal=journal, progress=not args.quick)
+        result = run(seed=args.seed, workers=args.workers, journal=journal, progress=not args.quick, **overrides)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # the runner has said where it stopped and that the same command resumes
         return 130
     if args.json:

@@ -203,7 +203,7 @@ def exact_violation_radius(f: L.Objective, regions: L.RegionSet, tol: float = 1e
 
 
 def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
-    widths, n, m, y_kind = settings["sweep"][index // settings["trials_per_setting"]]
+    widths, n, m, y_kind, _ = settings["sweep"][index // settings["trials_per_setting"]]
     rng = np.random.default_rng(seed)
     net = L.ReLUNet.random(widths, out_dim=n, rng=rng)
     if y_kind == "given":
@@ -242,12 +242,12 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
 
 def _summaries(settings: dict, records: list[dict]) -> list[dict]:
     out = []
-    for s, (widths, n, m, y_kind) in enumerate(settings["sweep"]):
+    for s, (widths, n, m, y_kind, expansion) in enumerate(settings["sweep"]):
         rows = [r for r in records if r["setting"] == s]
         critical = np.array([r["r_critical"] for r in rows])
         summary = {
             "widths": widths, "n": n, "m": m, "y": y_kind, "trials": len(rows),
-            "expansion": float(np.exp(np.mean(np.log(np.array(widths[1:]) / np.array(widths[:-1]))))),
+            "expansion": expansion,
             "median_r_critical": float(np.median(critical)), "max_r_critical": float(critical.max()),
             "median_r_violation": float(np.median([r["r_violation"] for r in rows])),
             "censored_trials": int(sum(r["censored"] for r in rows)),
@@ -283,10 +283,11 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
         trials: int = 10, directions: int = 400, shells=RHO_GRID, box: float = 0.5, exact: bool = True,
         C: float = 1.0, data_scale: float = 1.0, y=None, seed: int = 0, workers: int | None = None,
         journal: Path | None = None, progress: bool = False, max_regions: int = 50_000,
-        allow_non_expansive: bool = False) -> CheckResult:
+        allow_non_expansive: bool = False, widths=None, readout: int | None = None) -> CheckResult:
     r"""Sweep expansion, depth, measurements and kind of target; ``trials`` networks per setting.
 
-    Widths are :math:`n_i = k e^i` for expansion e and depth d, with readout :math:`n = 2 n_d`.
+    Widths are :math:`n_i = k e^i` for expansion e and depth d, with readout :math:`n = 2 n_d`; or the
+    networks a user names with ``widths`` (and ``readout``).
 
     Parameters
     ----------
@@ -311,6 +312,11 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
         then has readout n = len(y), which must be at least every setting's n_d.
     allow_non_expansive : bool
         Run expansions <= 1 too; the theorem does not apply to them and the verdict says so.
+    widths : sequence of sequences of int, optional
+        The networks to test, each ``[k, n_1, ..., n_d]``, instead of the ``k``/``depths``/``expansions``
+        sweep; their expansion is reported as the geometric mean of :math:`n_i / n_{i-1}`.
+    readout : int, optional
+        The output dimension n of every network (default :math:`2 n_d`; with ``y``, ``len(y)``).
     seed, workers, journal, progress
         See :func:`proofs_check._runner.run_trials`.
     """
@@ -324,6 +330,15 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
     for y_kind in y_kinds:
         if y_kind not in ("gaussian", "data-like"):
             raise ValueError(f"y_kinds must hold 'gaussian' or 'data-like'; got {y_kind!r}")
+    if widths is not None:
+        widths = [[int(w) for w in ws] for ws in widths]
+        if not widths or any(len(ws) < 2 or min(ws) < 1 for ws in widths):
+            raise ValueError(f"widths must be a list of networks [k, n_1, ..., n_d] of positive integers; got {widths}")
+        expansions = [round(float(np.exp(np.mean(np.log(np.array(ws[1:]) / np.array(ws[:-1]))))), 3)
+                      for ws in widths]
+        depths = sorted({len(ws) - 1 for ws in widths})
+    if readout is not None and (isinstance(readout, bool) or not isinstance(readout, (int, np.integer)) or readout < 1):
+        raise ValueError(f"readout must be an integer n >= 1; got {readout!r}")
     non_expansive = [e for e in expansions if e <= 1]
     if non_expansive and not allow_non_expansive:
         raise ValueError(f"expansions {non_expansive} are not expansive: Theorem 3.1 does not apply to them; "
@@ -335,15 +350,21 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
         if not np.all(np.isfinite(y)):
             raise ValueError("y must be finite; it holds NaN or inf")
         y_kinds = ("given",)
+    if widths is not None:
+        networks = list(zip(widths, expansions))
+    else:
+        networks = [([int(round(k * e**i)) for i in range(d + 1)], e) for d, e in itertools.product(depths, expansions)]
     sweep = []
-    for d, e, m, y_kind in itertools.product(depths, expansions, m_values, y_kinds):
-        widths = [int(round(k * e**i)) for i in range(d + 1)]
-        if y is not None and len(y) < widths[-1]:
-            raise ValueError(f"y has length n = {len(y)}, but widths {widths} need n >= n_d = {widths[-1]} "
+    for (net_widths, e), m, y_kind in itertools.product(networks, m_values, y_kinds):
+        n = len(y) if y is not None else readout if readout is not None else 2 * net_widths[-1]
+        if y is not None and readout is not None and readout != len(y):
+            raise ValueError(f"readout = {readout} but y has length {len(y)}: give one of them")
+        if y is not None and len(y) < net_widths[-1]:
+            raise ValueError(f"y has length n = {len(y)}, but widths {net_widths} need n >= n_d = {net_widths[-1]} "
                              "(Theorem 3.1, condition 1)")
-        sweep.append([widths, len(y) if y is not None else 2 * widths[-1], m, y_kind])
+        sweep.append([net_widths, n, m, y_kind, e])
     settings = {"sweep": sweep, "trials_per_setting": trials, "directions": directions, "shells": list(shells),
-                "rho_grid": list(shells), "box": box, "exact": exact and k <= 3, "C": C, "data_scale": data_scale,
+                "rho_grid": list(shells), "box": box, "exact": bool(exact), "C": C, "data_scale": data_scale,
                 "max_regions": max_regions, "y": None if y is None else y.tolist()}
     records = run_trials(_trial, len(sweep) * trials, seed, settings, workers, journal, "thm31" if progress else None)
     summaries = _summaries(settings, records)
@@ -352,19 +373,22 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
     for s in summaries:
         groups.setdefault((len(s["widths"]) - 1, s["m"], s["y"]), []).append(s)
     ordered = [sorted(g, key=lambda s: s["expansion"]) for g in groups.values()]
-    shrinks = all(g[-1]["median_r_critical"] <= CLEAR_DECREASE * g[0]["median_r_critical"] for g in ordered)
+    trends = [g for g in ordered if len(g) >= 2]  # a trend needs two widths at least
+    shrinks = all(g[-1]["median_r_critical"] <= CLEAR_DECREASE * g[0]["median_r_critical"] for g in trends)
     small = all(g[-1]["median_r_critical"] < box for g in ordered)
     holds = bool(shrinks and small)
     censored = sum(r["censored"] for r in records)
     lines = "; ".join(
         f"d={len(g[0]['widths']) - 1}, m={g[0]['m'] or 'n'}, y={g[0]['y']}: "
         + " → ".join(f"{s['median_r_critical']:.3f}" for s in g)
-        + f" (expansion {g[0]['expansion']:.0f} → {g[-1]['expansion']:.0f})"
+        + f" (expansion {g[0]['expansion']:g} → {g[-1]['expansion']:g})"
         for g in ordered
     )
     verdict = (
-        ("Observed: the critical-point radius r_critical/(1+‖y‖) is small and shrinks as the widths expand, as "
-         "Theorem 3.1 predicts. " if holds else
+        (("Observed: the critical-point radius r_critical/(1+‖y‖) is small and shrinks as the widths expand, as "
+          "Theorem 3.1 predicts. ") if holds and trends else
+         ("Observed: the critical-point radius r_critical/(1+‖y‖) is smaller than the search box for every network "
+          "(one width per group: no trend with expansion can be read). ") if holds else
          "Not clearly observed at every setting: the critical-point radius does not fall below "
          f"{CLEAR_DECREASE} times its least-expansive value in every group, or stays as large as the search box. ")
         + f"Median r_critical by expansion: {lines}. Fitted slopes of log r against log expansion: "

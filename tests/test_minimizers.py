@@ -164,3 +164,18 @@ def test_polishing_any_point_lands_on_an_exact_local_minimum(net, seed, measured
         from landscape import local_affine
 
         assert not np.any(local_affine(net, polished.x)[0]), (polished.value, [m.value for m in minima])
+
+
+def test_a_minimiser_on_the_box_face_is_flagged_and_minimizer_path_warns():
+    from landscape import NetworkFlow, Objective, ReLUNet, global_minimizer, local_minima
+
+    net = ReLUNet([np.array([[1.0], [-1.0]])], biases=[np.zeros(2)], readout=np.array([[1.0, 0.5]]))
+    f = Objective(net, net.forward([3.0]))  # f's only zero in x >= 0 is x = 3
+    boxed = global_minimizer(f, bounds=(-1.0, 1.0))
+    assert boxed.on_box_face and abs(boxed.x[0] - 1.0) < 1e-9
+    free = global_minimizer(f, bounds=(-5.0, 5.0))
+    assert not free.on_box_face and abs(free.x[0] - 3.0) < 1e-9
+    assert any(m.on_box_face for m in local_minima(f, bounds=(-1.0, 1.0)))
+    with pytest.warns(UserWarning, match=r"on the face of bounds=\(-1.0, 1.0\) at 2 of 2 snapshots"):
+        path = NetworkFlow([net, net]).minimizer_path(net.forward([3.0]), bounds=(-1.0, 1.0))
+    assert path.on_box_face.all()

@@ -294,7 +294,7 @@ def test_thm31_conditions_and_bad_input():
     narrow = thm31.run(k=2, depths=(1,), expansions=(1,), trials=1, directions=20, workers=1, allow_non_expansive=True,
                        m_values=(None,), y=np.linspace(0, 1, 6))
     assert "does not apply" in narrow.verdict
-    assert narrow.settings["sweep"] == [[[2, 2], 6, None, "given"]]
+    assert narrow.settings["sweep"] == [[[2, 2], 6, None, "given", 1]]
 
 
 def test_exact_violation_radius_is_the_supremum_a_dense_grid_approaches():
@@ -489,3 +489,34 @@ def test_a_script_without_a_main_guard_gets_one_sentence_naming_the_fix(tmp_path
     assert 'RuntimeError: a worker process died (0 of 4 trials finished). Called from a script? Put the call under ' \
            '`if __name__ == "__main__":`' in failed.stderr
     assert failed.stderr.count("Traceback") == 1  # the workers leave quietly
+
+
+def test_thm31_runs_on_the_networks_a_user_names_and_reports_their_settings_as_given():
+    from proofs_check import thm31
+
+    result = thm31.run(widths=[[2, 7, 21], [2, 12, 36]], readout=50, m_values=(None,), y_kinds=("gaussian",), trials=2,
+                       directions=20, workers=1)
+    rows = result.statistics["per_setting"]
+    assert [r["widths"] for r in rows] == [[2, 7, 21], [2, 12, 36]] and {r["n"] for r in rows} == {50}
+    assert [r["expansion"] for r in rows] == [3.24, 4.243]
+    default = thm31.run(k=2, depths=(1,), expansions=(3,), m_values=(None,), y_kinds=("gaussian",), trials=1,
+                        directions=10, exact=False, workers=1)
+    assert default.statistics["per_setting"][0]["expansion"] == 3 and "3.0000" not in default.verdict
+    with pytest.raises(ValueError, match=r"widths must be a list of networks \[k, n_1, ..., n_d\]"):
+        thm31.run(widths=[[2]])
+    with pytest.raises(ValueError, match="readout must be an integer n >= 1"):
+        thm31.run(widths=[[2, 4]], readout=0)
+
+
+def test_cli_passes_user_settings_to_a_check(tmp_path, capsys):
+    from proofs_check.__main__ import main
+
+    out = tmp_path / "r.json"
+    assert main(["thm31", "--workers", "1", "--json", str(out), "--journal", str(tmp_path / "j.jsonl"), "--set",
+                 "widths=[[2, 7, 21]]", "readout=40", "m_values=[null]", "y_kinds=[\"gaussian\"]", "trials=1",
+                 "directions=10"]) == 0
+    assert json.loads(out.read_text())["settings"]["sweep"][0][:2] == [[2, 7, 21], 40]
+    assert main(["thm31", "--set", "width=[[2, 4]]"]) == 2
+    assert "thm31.run() takes" in capsys.readouterr().err
+    assert main(["thm31", "--set", "readout=0"]) == 2
+    assert "readout must be an integer n >= 1" in capsys.readouterr().err
