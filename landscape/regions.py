@@ -9,6 +9,8 @@ an affine function :math:`z_g(x) = M_g x + m_g`, so the region is the H-polytope
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable
 from functools import cached_property
@@ -341,6 +343,10 @@ def _pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, 
     return regions
 
 
+LARGE_NEAR_ZERO_SET = 24
+"""|S(x, θ, τ)| above which :func:`pieces` warns that P(x, θ, τ) may be huge."""
+
+
 def pieces(net: ReLUNet, x, tau, bounds=None, interior_tol: float = DEFAULT_INTERIOR_TOL) -> list[Region]:
     r"""The paper's :math:`\mathcal{P}(x, \theta, \tau)`: every region whose pattern differs from x's only in
     neurons of :math:`S(x, \theta, \tau) = \{(i, j) : |w_{ij}^\top x_{i-1} + b_{ij}| \le \tau\}`.
@@ -361,6 +367,11 @@ def pieces(net: ReLUNet, x, tau, bounds=None, interior_tol: float = DEFAULT_INTE
     base = activation_pattern(net, x).unpack()
     flips = np.flatnonzero(near_zero_mask(net, x, tau))
     interior_tol = _validate.nonnegative_scalar(interior_tol, "interior_tol")
+    if len(flips) > LARGE_NEAR_ZERO_SET:
+        bound = sum(math.comb(len(flips), i) for i in range(net.input_dim + 1))
+        warnings.warn(f"|S(x, θ, τ)| = {len(flips)} neurons at τ = {tau}: P(x, θ, τ) may hold up to about "
+                      f"{bound:,} pieces (the cells of {len(flips)} hyperplanes in R^{net.input_dim}) and take long "
+                      "to find; a smaller τ shrinks S", stacklevel=2)
     found = _pieces_by_flips(net, base, flips, box, interior_tol, f"pieces P(x, θ, τ={tau}) at x={x}")
     found.sort(key=lambda r: np.count_nonzero(r.pattern.unpack() != base))
     return found

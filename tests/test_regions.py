@@ -265,3 +265,19 @@ def test_the_lp_solver_prints_nothing_on_standard_output():
     code = "import landscape._polytope as p; p._solver(); print('done')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out == "done\n"
+
+
+def test_pieces_warns_when_the_near_zero_set_is_large():
+    import warnings
+
+    from landscape import near_zero_set, pieces
+
+    net = ReLUNet.random([2, 50, 200], out_dim=300, rng=0)
+    x = np.array([0.5, -1.0])
+    assert len(near_zero_set(net, x, 0.05)) == 90
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the warning comes before the search, so this stops it there
+        with pytest.raises(UserWarning, match=r"\|S\(x, θ, τ\)\| = 90 neurons at τ = 0.05: P\(x, θ, τ\) may hold "
+                                              r"up to about 4,096 pieces"):
+            pieces(net, x, 0.05)
+        assert len(pieces(net, x, 0.002)) >= 1  # a small S: no warning

@@ -1,0 +1,26 @@
+"""The README's "Using it" snippets run as written, quickly, and say what they show."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def test_the_using_it_snippets_run_and_their_comments_hold(tmp_path, monkeypatch):
+    text = README.read_text()
+    section = text[text.index("## Using it"):text.index("### Networks from elsewhere")]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 3
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), namespace)
+    path, alg2, one = namespace["path"], namespace["alg2"], namespace["one"]
+    assert len(path.jumps) == 0 and path.unique.all() and abs(path.L - 0.37) < 0.01
+    np.testing.assert_allclose(alg2.iterates, path.minimizers, atol=1e-9)
+    literal = namespace["L"].projected_surf(namespace["flow"], namespace["y50"], 0.05, bounds=(-3, 3),
+                                            method="projected_gradient")
+    np.testing.assert_allclose(literal.iterates, alg2.iterates, atol=1e-9)
+    assert one.x.shape == (2,)
