@@ -75,6 +75,7 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
             "P75 iterations, regular": row["iterations_p75_regular"], "P75 iterations, surfing": row["iterations_p75_surfing"],
             "surfing budget(s)": row["budgets"],
             "failed regular runs polished to a certified local minimum": row["polished_failures"],
+            "failed runs whose end point could not be certified (too many pieces meet there)": row["polishing_gave_up"],
             "median distance of those minima to x*": row["median_polished_distance"],
             "median f at those minima": row["median_polished_f"],
             "of which surfing recovered x*": row["polished_failures_surfing_solved"],

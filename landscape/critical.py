@@ -219,7 +219,8 @@ class PolishedMinimum:
         return float(np.linalg.norm(self.x - self.start))
 
 
-def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int = 10_000) -> PolishedMinimum:
+def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int = 10_000,
+                            max_pieces: int | None = None) -> PolishedMinimum:
     r"""Turn a point (a descent end point, say) into a certified local minimum of f, exactly.
 
     Repeat: take every region whose closure contains x and minimise f over each (one QP each); if one
@@ -235,12 +236,19 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
         Polish within a box (then the result is a local minimum of f on the box).
     max_moves : int
         Give up (ValueError) after this many moves.
+    max_pieces : int, optional
+        Give up (:class:`TooManyRegionsError`) when more regions than this meet at one point. Where m
+        neurons switch at x, up to :math:`2^m` regions meet there (all of them when the m hyperplanes are
+        independent and m ≤ k), and certifying a minimum on such a kink needs every one: at large k this
+        bounds the cost.
     """
     if not isinstance(objective, Objective):
         raise ValueError(f"objective must be an Objective; got {type(objective).__name__}")
     net = objective.net
     start = _validate.point(x, "x", net.input_dim)
     max_moves = _validate.positive_int(max_moves, "max_moves")
+    if max_pieces is not None:
+        max_pieces = _validate.positive_int(max_pieces, "max_pieces")
     box = as_box(bounds, net.input_dim)
     if box is not None and (np.any(start < box[0]) or np.any(start > box[1])):
         raise ValueError(f"x = {start} lies outside bounds lo={box[0]}, hi={box[1]}")
@@ -249,7 +257,7 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
     for moves in range(max_moves + 1):
         through = np.flatnonzero(on_switching_hyperplanes(net, x, THROUGH_RTOL))
         around = _pieces_by_flips(net, activation_pattern(net, x).unpack(), through, box, 1e-12,
-                                  f"regions around {x}")
+                                  f"regions around {x}", max_pieces)
         if not around:
             raise ValueError(f"no region with an interior contains x = {x}")
         solutions = [minimize_on_region(objective, region, f"polishing from {start}") for region in around]

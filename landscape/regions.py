@@ -290,8 +290,9 @@ def _crossing_candidates(M_g: np.ndarray, m_g: float, active: bool, witness: np.
 
 
 def _pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, interior_tol: float,
-                     what: str) -> list[Region]:
-    """Every region whose flat gate vector equals ``base`` outside ``flips``.
+                     what: str, max_regions: int | None = None) -> list[Region]:
+    """Every region whose flat gate vector equals ``base`` outside ``flips`` (TooManyRegionsError beyond
+    ``max_regions`` of them).
 
     A depth-first search decides the flipped neurons in layer order. A neuron's row is known once every
     earlier layer is decided, so each node keeps the rows known so far and is pruned as soon as they leave
@@ -313,10 +314,13 @@ def _pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, 
             pattern = ActivationPattern(np.packbits(gates).tobytes(), net.hidden_widths)
             if witness is not None:
                 regions.append(Region(net, pattern, G, h, box))
-                continue
-            ball = _interior_ball(*_with_box(G, h, box), interior_tol, what)
-            if ball is not None:
-                regions.append(Region(net, pattern, G, h, box, *ball))
+            else:
+                ball = _interior_ball(*_with_box(G, h, box), interior_tol, what)
+                if ball is not None:
+                    regions.append(Region(net, pattern, G, h, box, *ball))
+            if max_regions is not None and len(regions) > max_regions:
+                raise TooManyRegionsError(f"{what}: more than {max_regions} regions ({len(flips)} neurons to "
+                                          "decide)", len(regions))
             continue
         g = flips[t]
         undecided[:] = False

@@ -64,6 +64,21 @@ PAPER = {
 """Table 1 of the paper: (regular Adam %, surfing %, regular iterations, surfing iterations) per (model, k)."""
 
 SUCCESS_RADIUS = 0.01
+POLISH_LIMITS = {"max_pieces": 128, "max_moves": 200}
+"""Polishing gives up on a point where more than 128 regions meet (up to 2^m do where m neurons switch, and
+at k = 20 spurious minima sit on such kinks) or after 200 moves; such points are counted as uncertified."""
+
+
+def polish(objective: L.Objective, x: np.ndarray):
+    """:func:`landscape.polish_to_local_minimum` within ``POLISH_LIMITS``; None where it gave up."""
+    try:
+        return L.polish_to_local_minimum(objective, x, **POLISH_LIMITS)
+    except L.TooManyRegionsError:
+        return None
+    except ValueError as error:
+        if "max_moves" in str(error):
+            return None
+        raise
 MODELS = ("vae", "dcgan", "wgan", "wgangp")
 
 
@@ -81,13 +96,18 @@ def census(net: L.ReLUNet, x_star: np.ndarray, starts: np.ndarray, options: dict
     r"""The distinct local minima of :math:`f(x) = \tfrac12\|G(x) - G(x_*)\|^2` that regular Adam reaches from
     ``starts``: every end point polished to a certified local minimum, and minima closer than
     :math:`10^{-6}(1 + \|x\|)` merged. Returns their count, values f and distances to x* (lowest f first) and
-    how many starts reached each, and the share of starts that reached x* itself."""
+    how many starts reached each, the share of starts that reached x* itself, and how many end points could
+    not be certified within ``POLISH_LIMITS``."""
     y = net.forward(x_star)
     ends = L.regular_descent(net, y, x0=starts, **options).x
     objective = L.Objective(net, y)
     minima: list[list] = []  # [point, value, starts that reached it]
+    uncertified = 0
     for x in ends:
-        found = L.polish_to_local_minimum(objective, x)
+        found = polish(objective, x)
+        if found is None:
+            uncertified += 1
+            continue
         for entry in minima:
             if np.linalg.norm(found.x - entry[0]) <= 1e-6 * (1 + np.linalg.norm(entry[0])):
                 entry[2] += 1
@@ -96,7 +116,8 @@ def census(net: L.ReLUNet, x_star: np.ndarray, starts: np.ndarray, options: dict
             minima.append([found.x, found.value, 1])
     minima.sort(key=lambda entry: entry[1])
     reached = sum(c for x, _, c in minima if np.linalg.norm(x - x_star) <= 1e-6 * (1 + np.linalg.norm(x_star)))
-    return {"starts": len(starts), "distinct_minima": len(minima), "share_reaching_x_star": reached / len(starts),
+    return {"starts": len(starts), "uncertified": uncertified, "distinct_minima": len(minima),
+            "share_reaching_x_star": reached / len(starts),
             "values": [float(v) for _, v, _ in minima],
             "distances_to_x_star": [float(np.linalg.norm(x - x_star)) for x, _, _ in minima],
             "starts_per_minimum": [int(c) for _, _, c in minima]}
@@ -134,8 +155,12 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
     failed = np.flatnonzero(distance["regular"] >= SUCCESS_RADIUS)[: settings["polish_limit"]]
     polished = []
     for i in failed:
-        found = L.polish_to_local_minimum(L.Objective(final, Y[i]), regular.x[i])
-        polished.append({"trial": int(i), "f": found.value, "f_where_adam_stopped": found.start_value,
+        found = polish(L.Objective(final, Y[i]), regular.x[i])
+        if found is None:
+            polished.append({"trial": int(i), "certified": False,
+                             "surfing_succeeded": bool(distance["surfing"][i] < SUCCESS_RADIUS)})
+            continue
+        polished.append({"trial": int(i), "certified": True, "f": found.value, "f_where_adam_stopped": found.start_value,
                          "distance_to_x_star": float(np.linalg.norm(found.x - x_star[i])),
                          "moved": found.distance, "surfing_succeeded": bool(distance["surfing"][i] < SUCCESS_RADIUS)})
     record["polished_failures"] = polished
@@ -154,7 +179,8 @@ def _setting_summary(model: str, k: int, records: list[dict]) -> dict:
     difference = surfing.mean() - regular.mean()
     verdict = ("surfing better" if difference > 0 and p_value < 0.05 else
                "regular better" if difference < 0 and p_value < 0.05 else "no significant difference")
-    polished = [p for r in records for p in r["polished_failures"]]
+    attempted = [p for r in records for p in r["polished_failures"]]
+    polished = [p for p in attempted if p["certified"]]
     summary = {
         "model": model, "k": k, "trials": n, "training_seeds": [r["training_seed"] for r in records],
         "regular_rate": float(regular.mean()), "regular_ci95": list(wilson_interval(int(regular.sum()), n)),
@@ -168,6 +194,7 @@ def _setting_summary(model: str, k: int, records: list[dict]) -> dict:
         "regular_runs_ended_by_stall": int(sum(r["stalled_regular"] for r in records)),
         "regular_runs_capped": int(sum(r["capped_regular"] for r in records)),
         "polished_failures": len(polished),
+        "polishing_gave_up": len(attempted) - len(polished),
         "median_polished_distance": float(np.median([p["distance_to_x_star"] for p in polished])) if polished else None,
         "median_polished_f": float(np.median([p["f"] for p in polished])) if polished else None,
         "polished_failures_surfing_solved": int(sum(p["surfing_succeeded"] for p in polished)),
@@ -178,7 +205,8 @@ def _setting_summary(model: str, k: int, records: list[dict]) -> dict:
             "targets": len(censuses), "starts_per_target": censuses[0]["starts"],
             "median_distinct_minima": float(np.median([c["distinct_minima"] for c in censuses])),
             "median_share_reaching_x_star": float(np.median([c["share_reaching_x_star"] for c in censuses])),
-            "largest_distinct_minima": int(max(c["distinct_minima"] for c in censuses))}
+            "largest_distinct_minima": int(max(c["distinct_minima"] for c in censuses)),
+            "uncertified_end_points": int(sum(c["uncertified"] for c in censuses))}
     if all("distance_surfing_to_convergence" in r for r in records):
         unlimited = np.concatenate([np.asarray(r["distance_surfing_to_convergence"]) < SUCCESS_RADIUS for r in records])
         summary["surfing_to_convergence_rate"] = float(unlimited.mean())

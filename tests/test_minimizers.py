@@ -179,3 +179,16 @@ def test_a_minimiser_on_the_box_face_is_flagged_and_minimizer_path_warns():
     with pytest.warns(UserWarning, match=r"on the face of bounds=\(-1.0, 1.0\) at 2 of 2 snapshots"):
         path = NetworkFlow([net, net]).minimizer_path(net.forward([3.0]), bounds=(-1.0, 1.0))
     assert path.on_box_face.all()
+
+
+def test_polishing_gives_up_where_too_many_pieces_meet():
+    from landscape import Objective, ReLUNet, TooManyRegionsError, polish_to_local_minimum
+
+    # Three neurons switching at the origin of R^3, independently: 2^3 = 8 regions meet there.
+    net = ReLUNet([np.eye(3)], biases=[np.zeros(3)], readout=np.ones((1, 3)))
+    f = Objective(net, np.array([0.0]))
+    assert polish_to_local_minimum(f, np.zeros(3), max_pieces=8).value == 0.0
+    with pytest.raises(TooManyRegionsError, match="more than 7 regions"):
+        polish_to_local_minimum(f, np.zeros(3), max_pieces=7)
+    with pytest.raises(ValueError, match="max_pieces must be an integer >= 1"):
+        polish_to_local_minimum(f, np.zeros(3), max_pieces=0)

@@ -419,14 +419,15 @@ def test_table1_on_a_tiny_trained_flow_is_reproducible_and_reuses_the_cache(tmp_
     record = first.records[0]
     distances = np.asarray(record["distance_regular"])
     assert row["regular_rate"] == np.mean(distances < 0.01)
-    assert row["polished_failures"] == min(int(np.sum(distances >= 0.01)), 50)
-    for polished in record["polished_failures"]:  # polishing only descends from where Adam stopped
+    assert row["polished_failures"] + row["polishing_gave_up"] == min(int(np.sum(distances >= 0.01)), 50)
+    for polished in (p for p in record["polished_failures"] if p["certified"]):  # polishing only descends
         assert 0 <= polished["f"] <= polished["f_where_adam_stopped"] * (1 + 1e-12)
         assert polished["distance_to_x_star"] >= 0.0
     assert "paper" not in row  # k = 3 is not a setting of the paper's table
     assert len(record["census"]) == 2 and row["census"]["targets"] == 2
     for found in record["census"]:
-        assert sum(found["starts_per_minimum"]) == 15 and found["distinct_minima"] == len(found["values"])
+        assert sum(found["starts_per_minimum"]) + found["uncertified"] == 15
+        assert found["distinct_minima"] == len(found["values"])
         assert found["values"] == sorted(found["values"]) and min(found["values"]) >= 0
         if found["share_reaching_x_star"] > 0:  # x* itself is a zero of f, so it is the lowest minimum found
             assert found["values"][0] < 1e-12 and found["distances_to_x_star"][0] < 1e-5
