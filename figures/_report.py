@@ -49,13 +49,29 @@ def _markdown_table(mapping: dict) -> str:
     return "\n".join(lines)
 
 
+def _first_sentence(text: str) -> str:
+    """Up to the first full stop that ends a sentence (not one inside a number such as 0.01)."""
+    for i, character in enumerate(text):
+        if character == "." and (i + 1 == len(text) or text[i + 1] == " "):
+            return text[: i + 1]
+    return text
+
+
+def _summary(results: list[FigureResult]) -> str:
+    """One row per figure: what it reproduces and the first sentence of its verdict (details below)."""
+    lines = ["## Summary", "", "| figure | verdict (first sentence; details in its section) |", "|---|---|"]
+    lines += [f"| [{r.title}](#{r.name}) | {_first_sentence(r.verdict).replace('|', '/')} |" for r in results]
+    return "\n".join(lines) + "\n"
+
+
 def write_report(results: list[FigureResult], out_dir: Path, header: str) -> Path:
     """Write ``REPORT.md`` (one section per figure) and ``results.json`` beside the figures."""
-    sections = [f"# landscape — report\n\n{header}\n"]
+    sections = [f"# landscape — report\n\n{header}\n", _summary(results)]
     for r in results:
         images = "\n".join(f"![{r.title}]({Path(f).name})" for f in r.files if str(f).endswith(".png"))
         notes = "".join(f"\n- {n}" for n in r.notes)
         sections.append(
+            f'<a id="{r.name}"></a>\n\n'
             f"## {r.title}\n\n**Claim.** {r.claim}\n\n**Settings.**\n\n{_markdown_table(r.settings)}\n\n"
             f"**Measured.**\n\n{_markdown_table(r.measurements)}\n\n**Verdict.** {r.verdict}\n"
             + (f"\n**Notes.**{notes}\n" if notes else "")

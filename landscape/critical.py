@@ -253,7 +253,7 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
     if box is not None and (np.any(start < box[0]) or np.any(start > box[1])):
         raise ValueError(f"x = {start} lies outside bounds lo={box[0]}, hi={box[1]}")
     x, value = start.copy(), float(objective.value(start))
-    start_value = value
+    start_value, settled = value, False
     for moves in range(max_moves + 1):
         through = np.flatnonzero(on_switching_hyperplanes(net, x, THROUGH_RTOL))
         around = _pieces_by_flips(net, activation_pattern(net, x).unpack(), through, box, 1e-12,
@@ -262,7 +262,11 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
             raise ValueError(f"no region with an interior contains x = {x}")
         solutions = [minimize_on_region(objective, region, f"polishing from {start}") for region in around]
         best = min(range(len(solutions)), key=lambda i: solutions[i].value)
-        if solutions[best].value >= value - VALUE_RTOL * (1 + abs(value)):
+        lower = solutions[best].value < value - VALUE_RTOL * (1 + abs(value))
+        if not lower and (settled or solutions[best].value >= value):
             return PolishedMinimum(x, value, start, start_value, moves, tuple(r.pattern for r in around))
+        # Lower: descend. Level to the tolerance but lower: x is already a minimum in value; move once to the
+        # QP's minimiser (the exact point, not Adam's approximation of it) and certify there.
+        settled = settled or not lower
         x, value = solutions[best].x, solutions[best].value
     raise ValueError(f"polishing from {start} did not reach a local minimum within max_moves = {max_moves} moves")

@@ -20,6 +20,7 @@ def test_main_job_writes_every_figure_and_an_honest_report(quick_run):
         for name in r["files"]:
             assert (out / name).stat().st_size > 10_000
         assert r["verdict"] in report and r["title"] in report
+        assert f"| [{r['title']}](#{r['name']}) |" in report  # the summary table links every section
 
 
 def test_landscape_figure_measures_a_small_critical_ball(quick_run):

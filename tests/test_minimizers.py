@@ -192,3 +192,16 @@ def test_polishing_gives_up_where_too_many_pieces_meet():
         polish_to_local_minimum(f, np.zeros(3), max_pieces=7)
     with pytest.raises(ValueError, match="max_pieces must be an integer >= 1"):
         polish_to_local_minimum(f, np.zeros(3), max_pieces=0)
+
+
+def test_polishing_a_point_level_with_the_minimum_returns_the_exact_minimiser():
+    from landscape import Objective, ReLUNet, polish_to_local_minimum
+
+    net = ReLUNet.random([2, 12, 30], out_dim=40, rng=0)
+    x_generating = np.array([0.3, -0.4])
+    f = Objective(net, net.forward(x_generating))
+    near = x_generating + np.array([2e-6, -1e-6])  # f(near) ~ 1e-11: level with the minimum 0 to the tolerance
+    found = polish_to_local_minimum(f, near)
+    np.testing.assert_allclose(found.x, x_generating, atol=1e-9)
+    assert found.value < 1e-20 and found.moves == 1
+    assert polish_to_local_minimum(f, found.x).moves == 0  # the exact minimiser is certified where it is
