@@ -233,3 +233,9 @@ def exhaustive_minimum(net, y, A, bounds=None):
         if value < best[1]:
             best = (x, value)
     return best
+
+
+def relu_graph_distance_by_grid(a: float, b: float, half_width: float = 10.0, steps: int = 400_001) -> float:
+    """Squared distance from (a, b) to the graph {(p, max(p, 0))}, by scanning p on a fine grid."""
+    p = np.linspace(-half_width, half_width, steps)
+    return float(np.min((p - a) ** 2 + (np.maximum(p, 0.0) - b) ** 2))

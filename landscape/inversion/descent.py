@@ -1,0 +1,69 @@
+r"""Descent-based inverters: regular Adam, Algorithm 1 (surfing) and CSGM (Bora et al. 2017: Adam from R
+random restarts, keep the lowest f). Budgets count gradient evaluations: one per Adam step."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .. import _validate
+from ..flows import NetworkFlow
+from ..network import ReLUNet
+from ..surfing import regular_descent, surf
+from ._result import InversionResult, budget_of, starts, targets, values
+
+STALL_WINDOW = 100
+"""Every descent here also stops when f stalls (see :func:`landscape.surf`)."""
+
+
+def regular_adam(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, lr: float = 0.01,
+                 tol: float = 1e-6) -> InversionResult:
+    """Adam on f from one start per target (uniform on [−1, 1]^k unless ``x0``), at most ``budget`` steps."""
+    Y, A = targets(net, y, A)
+    X0 = starts(net.input_dim, len(Y), x0, rng)
+    start = time.perf_counter()
+    run = regular_descent(net, Y, A, x0=X0, lr=lr, tol=tol, max_steps=budget_of(budget), stall_window=STALL_WINDOW)
+    return InversionResult("regular_adam", run.x, values(net, Y, A, run.x), run.total_steps,
+                           run.converged | run.stalled, time.perf_counter() - start)
+
+
+def surfing(flow: NetworkFlow, y, A=None, budget: int = 2000, rng=None, x0=None, lr: float = 0.01,
+            tol: float = 1e-6, share: float = 0.5) -> InversionResult:
+    """Algorithm 1: ``share`` of the budget over θ_0 … θ_{T−1} (split ∝ 1/(t+1), §4), the rest at most on θ_T."""
+    if not isinstance(flow, NetworkFlow):
+        raise ValueError(f"surfing needs a NetworkFlow; got {type(flow).__name__}")
+    final = flow[flow.T]
+    Y, A = targets(final, y, A)
+    X0 = starts(final.input_dim, len(Y), x0, rng)
+    budget = budget_of(budget)
+    if not 0 < share < 1:
+        raise ValueError(f"share must lie in (0, 1); got {share!r}")
+    early = int(share * budget)
+    start = time.perf_counter()
+    run = surf(flow, Y, A, x0=X0, lr=lr, tol=tol, budget=early, max_steps=max(budget - early, 1),
+               stall_window=STALL_WINDOW)
+    return InversionResult("surfing", run.x, values(final, Y, A, run.x), run.total_steps, run.converged | run.stalled,
+                           time.perf_counter() - start)
+
+
+def csgm(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, restarts: int = 5, lr: float = 0.01,
+         tol: float = 1e-6) -> InversionResult:
+    """Bora et al. (2017): Adam from ``restarts`` uniform starts per target, ``budget // restarts`` steps each;
+    the restart with the lowest f is kept."""
+    Y, A = targets(net, y, A)
+    restarts = _validate.positive_int(restarts, "restarts")
+    per_restart = budget_of(budget) // restarts
+    if per_restart < 1:
+        raise ValueError(f"budget ({budget}) must allow one step per restart ({restarts})")
+    B, k = len(Y), net.input_dim
+    X0 = _validate.rng(rng).uniform(-1.0, 1.0, (restarts * B, k))
+    start = time.perf_counter()
+    run = regular_descent(net, np.tile(Y, (restarts, 1)), A, x0=X0, lr=lr, tol=tol, max_steps=per_restart,
+                          stall_window=STALL_WINDOW)
+    f = values(net, np.tile(Y, (restarts, 1)), A, run.x).reshape(restarts, B)
+    best = np.argmin(f, axis=0)
+    pick = best * B + np.arange(B)
+    spent = run.total_steps.reshape(restarts, B).sum(axis=0)
+    return InversionResult("csgm", run.x[pick], f[best, np.arange(B)], spent, (run.converged | run.stalled)[pick],
+                           time.perf_counter() - start)

@@ -1,0 +1,53 @@
+r"""Negation-check descent (Huang, Hand, Heckel & Voroninski 2018), the algorithm behind the
+Hand–Voroninski landscape: gradient descent on f that, before every step, compares f(x) with f(−x) and
+moves to −x when that is lower, escaping the spurious basin near :math:`-\rho_d x_0`.
+
+Budget: gradient evaluations (one per step; the two values f(x), f(−x) per step are counted in ``trace``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .. import _validate
+from ..activation import local_affine
+from ..network import ReLUNet
+from ..objective import Objective
+from ._result import InversionResult, budget_of, starts, targets
+
+
+def negation_check(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, lr: float | None = None,
+                   tol: float = 1e-6) -> InversionResult:
+    r""":math:`x \leftarrow -x` if :math:`f(-x) < f(x)`; then :math:`x \leftarrow x - \eta \nabla f(x)`; until
+    :math:`\|\nabla f\| \le` tol or ``budget`` steps. The step η is ``lr``, by default :math:`1/L` with L the
+    largest curvature :math:`\|A J(x)\|_2^2` of f's quadratic pieces at the starting points."""
+    Y, A = targets(net, y, A)
+    X = starts(net.input_dim, len(Y), x0, rng).copy()
+    if lr is None:
+        curvature = max(np.linalg.norm(J if A is None else A @ J, 2) ** 2 for J, _ in (local_affine(net, x) for x in X))
+        lr = 1.0 / curvature if curvature > 0 else 1.0
+    lr = _validate.nonnegative_scalar(lr, "lr")
+    budget = budget_of(budget)
+    f = Objective(net, Y, A)
+    steps = np.zeros(len(Y), dtype=np.int64)
+    flips = np.zeros(len(Y), dtype=np.int64)
+    active = np.ones(len(Y), dtype=bool)
+    start = time.perf_counter()
+    for _ in range(budget):
+        rows = np.flatnonzero(active)
+        if len(rows) == 0:
+            break
+        sub = Objective(net, Y[rows], A)
+        here, there = sub.value(X[rows]), sub.value(-X[rows])
+        better = there < here
+        X[rows[better]] *= -1
+        flips[rows[better]] += 1
+        g = sub.grad(X[rows])
+        moving = np.linalg.norm(g, axis=1) > tol
+        active[rows[~moving]] = False
+        X[rows[moving]] -= lr * g[moving]
+        steps[rows[moving]] += 1
+    return InversionResult("negation_check", X, np.asarray(f.value(X)).reshape(len(Y)), steps, ~active,
+                           time.perf_counter() - start, {"negations": flips})
