@@ -12,7 +12,7 @@ def test_the_using_it_snippets_run_and_their_comments_hold(tmp_path, monkeypatch
     text = README.read_text()
     section = text[text.index("## Using it"):text.index("### Networks from elsewhere")]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     for block in blocks:
