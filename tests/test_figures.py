@@ -98,3 +98,12 @@ def test_algorithm2_is_scored_against_the_exact_path_on_trained_flows(quick_run)
             run = entry[f"Algorithm 2, τ = {tau}"]
             assert 0 <= run["snapshots off the exact path (‖x_t − x*(θ_t)‖ > 1e-6)"] <= T + 1
             assert run["most pieces at one step"] >= 1
+
+
+def test_inversion_figure_scores_basins_at_least_as_often_as_exact_answers(quick_run):
+    _, results = quick_run
+    measured = next(r for r in results if r["name"] == "inversion")["measurements"]
+    scored = [row for row in measured.values() if "ended in the global basin" in row]
+    assert len(scored) >= 20
+    for row in scored:
+        assert 0 <= row["returned x_g to 1e-6"] <= row["ended in the global basin"] <= 1
