@@ -93,13 +93,13 @@ def _start_worker(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _bar(label: str, done: int, total: int, resumed: int, seconds: float, width: int = 30) -> str:
-    """``[label] |#####-----| 12/40 trials, 3.1 s/trial, about 87 s left`` (rate over this session's trials)."""
+def _bar(label: str, done: int, total: int, seconds: float, cost_done: float, cost_left: float,
+         width: int = 30) -> str:
+    """``[label] |#####-----| 12/40 trials, about 87 s left``: the time left is this session's seconds per unit of
+    cost times the cost still to run, so slow settings queued last do not surprise the estimate."""
     filled = int(width * done / total)
-    fresh = done - resumed
-    rate = seconds / fresh if fresh else float("nan")
-    left = f", about {rate * (total - done):.0f} s left" if fresh and done < total else ""
-    return f"[{label}] |{'#' * filled}{'-' * (width - filled)}| {done}/{total} trials, {rate:.1f} s/trial{left}"
+    left = f", about {seconds / cost_done * cost_left:.0f} s left" if cost_done > 0 and done < total else ""
+    return f"[{label}] |{'#' * filled}{'-' * (width - filled)}| {done}/{total} trials{left}"
 
 
 def _in_processes(trial, todo, children, settings, workers, finish, n_trials, done, journal) -> None:
@@ -128,7 +128,8 @@ def _in_processes(trial, todo, children, settings, workers, finish, n_trials, do
 
 
 def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_trials: int, seed: int, settings: dict,
-               workers: int | None = None, journal: Path | None = None, progress: str | None = None) -> list[dict]:
+               workers: int | None = None, journal: Path | None = None, progress: str | None = None,
+               costs=None) -> list[dict]:
     """Run ``trial(t, child_seed_t, settings)`` for trials ``t = 0..n_trials-1``; return the records in order.
 
     Parameters
@@ -146,6 +147,9 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
         JSON-lines file to append finished trials to and resume from.
     progress : str or None
         A label: when given, a progress line is written to stderr.
+    costs : sequence of float, optional
+        Each trial's relative cost (say, proportional to its network's size), for the progress line's
+        estimate of the time left; equal by default.
     """
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         # A worker starting up re-runs the calling script (multiprocessing's "spawn"); a script without a
@@ -167,6 +171,10 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
             journal.parent.mkdir(parents=True, exist_ok=True)
             journal.write_text(jsonsafe.dumps(header) + "\n")
     todo = [t for t in range(n_trials) if t not in done]
+    costs = np.ones(n_trials) if costs is None else np.asarray(costs, dtype=float)
+    if costs.shape != (n_trials,) or not np.all(costs > 0):
+        raise ValueError(f"costs must hold one positive number per trial ({n_trials})")
+    fresh_cost = [0.0]
 
     started, resumed = time.monotonic(), len(done)
     if progress and resumed:
@@ -175,11 +183,13 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
 
     def finish(t: int, record: dict) -> None:
         done[t] = record
+        fresh_cost[0] += costs[t]
         if journal is not None:
             with journal.open("a") as handle:
                 handle.write(jsonsafe.dumps({"trial": t, "record": record}) + "\n")
         if progress:
-            print("\r" + _bar(progress, len(done), n_trials, resumed, time.monotonic() - started), end="",
+            left = float(sum(costs[u] for u in range(n_trials) if u not in done))
+            print("\r" + _bar(progress, len(done), n_trials, time.monotonic() - started, fresh_cost[0], left), end="",
                   file=sys.stderr, flush=True)
 
     try:

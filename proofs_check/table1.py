@@ -271,7 +271,8 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
                 "converge_every_snapshot": bool(converge_every_snapshot), "polish_limit": int(polish_limit),
                 "census_targets": int(census_targets), "census_starts": int(census_starts),
                 "flows_dir": str(flows_dir)}
-    records = run_trials(_trial, len(cells), seed, settings, workers, journal, "table1" if progress else None)
+    records = run_trials(_trial, len(cells), seed, settings, workers, journal, "table1" if progress else None,
+                         costs=[k for _, k, _ in cells])  # larger latents take longer to converge and to polish
     summaries = [_setting_summary(m, k, [r for r in records if r["model"] == m and r["k"] == k])
                  for m in models for k in ks]
     better = [s for s in summaries if s["verdict"] == "surfing better"]

@@ -366,7 +366,10 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
     settings = {"sweep": sweep, "trials_per_setting": trials, "directions": directions, "shells": list(shells),
                 "rho_grid": list(shells), "box": box, "exact": bool(exact), "C": C, "data_scale": data_scale,
                 "max_regions": max_regions, "y": None if y is None else y.tolist()}
-    records = run_trials(_trial, len(sweep) * trials, seed, settings, workers, journal, "thm31" if progress else None)
+    costs = [float(sum(w[1:])) ** (w[0] if settings["exact"] and w[0] <= 3 else 1)  # ~ pieces in the exact box
+             for w, *_ in sweep for _ in range(trials)]
+    records = run_trials(_trial, len(sweep) * trials, seed, settings, workers, journal, "thm31" if progress else None,
+                         costs=costs)
     summaries = _summaries(settings, records)
     trend = _trend(summaries)
     groups: dict[tuple, list[dict]] = {}

@@ -521,3 +521,13 @@ def test_cli_passes_user_settings_to_a_check(tmp_path, capsys):
     assert "thm31.run() takes" in capsys.readouterr().err
     assert main(["thm31", "--set", "readout=0"]) == 2
     assert "readout must be an integer n >= 1" in capsys.readouterr().err
+
+
+def test_progress_estimates_the_time_left_from_the_cost_still_to_run():
+    from proofs_check._runner import _bar
+
+    # 10 s spent on trials of cost 2 in all; the 3 left cost 8 more: 40 s, not 3 × the mean time per trial.
+    assert _bar("t", 2, 5, 10.0, 2.0, 8.0).endswith("2/5 trials, about 40 s left")
+    assert "left" not in _bar("t", 5, 5, 10.0, 10.0, 0.0)
+    with pytest.raises(ValueError, match="costs must hold one positive number per trial"):
+        run_trials(_draw, 3, 0, {"scale": 1.0}, workers=1, costs=[1.0, 0.0, 1.0])
