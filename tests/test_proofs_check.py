@@ -531,3 +531,12 @@ def test_progress_estimates_the_time_left_from_the_cost_still_to_run():
     assert "left" not in _bar("t", 5, 5, 10.0, 10.0, 0.0)
     with pytest.raises(ValueError, match="costs must hold one positive number per trial"):
         run_trials(_draw, 3, 0, {"scale": 1.0}, workers=1, costs=[1.0, 0.0, 1.0])
+
+
+def test_each_check_describes_itself(capsys):
+    from proofs_check.__main__ import checks, main
+
+    for name in checks():
+        assert main([name, "--help"]) == 0
+        text = capsys.readouterr().out
+        assert text.startswith(f"python -m proofs_check {name}") and "parameters of the full run" in text
