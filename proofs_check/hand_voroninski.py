@@ -149,13 +149,20 @@ def run(widths=((2, 20, 40), (2, 50, 100), (2, 100, 200), (2, 200, 400), (2, 30,
         f"{100 * g[-1]['fraction_all_minima_near']:.0f}% of trials at the widest)"
         for g in ordered
     )
+    not_minimum = [f"widths {s['widths']}, m={s['m'] or 'n (A=I)'}" for s in summaries if not s["x0_always_a_minimum"]]
+    reasons = []
+    if not_minimum:
+        reasons.append(f"x0 was not a local minimum in some trial at {'; '.join(not_minimum)}")
+    if failing:
+        reasons.append(f"the distance from the farthest local minimum to the nearer of x0 and −ρ_d·x0 did not fall "
+                       f"below {CLEAR_DECREASE} times its narrowest-width value for {'; '.join(failing)} (with m fixed, "
+                       "the theorem's requirement on m grows with log(n_1⋯n_d))")
     verdict = (
-        ("Observed: x0 is always a local minimum, and the distance from the farthest local minimum to the nearer of "
+        (("Observed: " if trials >= 10 else f"Consistent with the theorem at this small scale ({trials} trials per "
+          "setting, too few to call it observed): ")
+         + "x0 is always a local minimum, and the distance from the farthest local minimum to the nearer of "
          "x0 and −ρ_d·x0 shrinks as the widths grow, as the theorem predicts. " if holds else
-         "Not clearly observed at every setting: x0 was not always a minimum, or in "
-         f"{', '.join(failing) if failing else 'no group'} the distance from the farthest local minimum to the nearer "
-         f"of x0 and −ρ_d·x0 does not fall below {CLEAR_DECREASE} times its narrowest-width value (with m fixed, the "
-         "theorem's requirement on m grows with log(n_1⋯n_d)). ")
+         f"Not observed at every setting: {'; and '.join(reasons)}. ")
         + f"Median distance (‖x0‖ = 1) by width: {trends}."
         + (f" The theorem does not apply to the non-expansive widths {not_expansive}." if not_expansive else "")
         + (f" With {trials} trials per setting these medians are noisy; the full run uses more."
