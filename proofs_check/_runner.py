@@ -74,8 +74,8 @@ def _start_worker(parent: int) -> None:
     """In a worker: one thread each for BLAS, Numba and XLA (the workers already fill the cores, and
     threads on top of them oversubscribe: a batched descent then runs many times slower), and exit as
     soon as the parent process is gone (killed), instead of living on."""
-    from threadpoolctl import threadpool_limits
     import numba
+    from threadpoolctl import threadpool_limits
 
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # libraries loaded later
         os.environ[name] = "1"
@@ -122,6 +122,9 @@ def _in_processes(trial, todo, children, settings, workers, finish, n_trials, do
     except KeyboardInterrupt:
         for process in list(getattr(pool, "_processes", {}).values()):
             process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    except BaseException:  # a trial raised: stop the others, keep what finished (journal), pass the error on
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
