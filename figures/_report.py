@@ -52,9 +52,12 @@ def _markdown_table(mapping: dict) -> str:
 def _first_sentence(text: str) -> str:
     """Up to the first full stop that ends a sentence (not one inside a number such as 0.01)."""
     for i, character in enumerate(text):
-        if character == "." and (i + 1 == len(text) or text[i + 1] == " "):
+        if character == "." and (i + 1 == len(text) or text[i + 1] == " ") and not text[:i].endswith(ABBREVIATIONS):
             return text[: i + 1]
     return text
+
+
+ABBREVIATIONS = ("eq", "e.g", "i.e", "cf", "vs", "Fig")
 
 
 def _summary(results: list[FigureResult]) -> str:
