@@ -20,6 +20,7 @@ from scipy.stats import wilcoxon
 
 import landscape as L
 
+from ._result import CheckResult
 from ._runner import run_trials
 from ._stats import mcnemar_exact, wilson_interval
 from .table1 import SUCCESS_RADIUS, flow_directory, iterations
@@ -130,7 +131,7 @@ def _direction(gain: float, p_value: float, what: str) -> str:
     return "no significant difference"
 
 
-def run(target: str, models, k: int, measurements, training_seeds, trials: int, matrices: int, T: int, every: int,
+def run_cells(target: str, models, k: int, measurements, training_seeds, trials: int, matrices: int, T: int, every: int,
         layout: str, dataset: str, lr: float, tol: float, max_steps: int, stall_window: int, stall_tol: float,
         reset_moments: bool, flows_dir, seed: int, workers, journal, progress: bool) -> tuple[dict, list[dict], list[dict]]:
     """Validate, train (or read) the flows in this process, then run every cell through the runner.
@@ -172,3 +173,53 @@ def run(target: str, models, k: int, measurements, training_seeds, trials: int, 
     summaries = [summary(model, m, [r for r in records if r["model"] == model and r["m"] == m])
                  for model in models for m in measurements]
     return settings, records, summaries
+
+
+def _verdict(summaries: list[dict], scale: str, better_phrase: str, worse_phrase: str, describe) -> tuple[bool, str]:
+    better = [s for s in summaries if s["verdict"].startswith("surfing")]
+    worse = [s for s in summaries if s["verdict"].startswith("regular")]
+    holds = bool(better) and not worse
+    return holds, (
+        f"{better_phrase} in {len(better)} of {len(summaries)} settings, {worse_phrase} in {len(worse)}, no significant "
+        f"difference in {len(summaries) - len(better) - len(worse)} ({scale}): "
+        + "; ".join(describe(s) for s in summaries) + ". "
+        + ("The paper's qualitative claim reproduces at these settings." if holds
+           else "The paper's qualitative claim does not reproduce in every setting here."))
+
+
+def check(target: str, name: str, claim: str, phrases: tuple[str, str], describe):
+    """The ``run`` function of a check on ``target`` (see :mod:`proofs_check.compressed_sensing`)."""
+
+    def run(models=("dcgan", "wgan"), k: int = 20, measurements=(10, 20, 30, 40, 50, 64), training_seeds=(0, 1, 2),
+            trials: int = 200, matrices: int = 10, T: int = 100, every: int = 100, layout: str = "infogan",
+            dataset: str = "digits", lr: float = 0.01, tol: float = 1e-6, max_steps: int = 20_000,
+            stall_window: int = 100, stall_tol: float = 1e-6, reset_moments: bool = False, flows_dir=None,
+            seed: int = 0, workers: int | None = None, journal: Path | None = None,
+            progress: bool = False) -> CheckResult:
+        settings, records, summaries = run_cells(
+            target, models, k, measurements, training_seeds, trials, matrices, T, every, layout, dataset, lr, tol,
+            max_steps, stall_window, stall_tol, reset_moments, flows_dir, seed, workers, journal, progress)
+        scale = (f"{len(settings['cells']) // len(summaries)} training seed(s) × {trials} trials per setting, k = {k}; "
+                 "8×8 digits, not Fashion-MNIST")
+        holds, verdict = _verdict(summaries, scale, *phrases, describe)
+        return CheckResult(check=name, claim=claim, settings=settings, seed=seed,
+                           statistics={"per_setting": summaries}, holds=holds, verdict=verdict, records=records)
+
+    run.__doc__ = f"""Figure {3 if target == "range" else 4} on flows trained here ({"y = G(x*)" if target == "range"
+        else "held-out images y, drawn uniformly per trial from the dataset's test part"}): every (model, m,
+        training seed) cell is one trial of the runner.
+
+        Parameters
+        ----------
+        models, k, T, every, layout, dataset, training_seeds
+            The generators (trained with :func:`landscape.training.train_flow`, cached in ``flows_dir``).
+        measurements : sequence of int
+            The numbers m of rows of A, each in 1..n.
+        trials, matrices
+            Inversions per cell, and how many independent A they are split over.
+        lr, tol, max_steps, stall_window, stall_tol, reset_moments
+            Adam and the stopping rule, as :func:`proofs_check.table1.run`.
+        flows_dir, seed, workers, journal, progress
+            As :func:`proofs_check.table1.run`.
+        """
+    return run
