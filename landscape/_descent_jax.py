@@ -139,7 +139,7 @@ def run(net, B, Ay, X, m, v, t, total, hit, x_star, optimizer: str, lr: float, b
     rows = len(X)
     flags = dict(adam=optimizer == "adam", fixed=steps is not None, stall=steps is None and stall_window is not None,
                  track=hit is not None)
-    arrays = {"X": X, "total": total, "taken": np.zeros(rows, dtype=np.int64), "gradient_norm": np.zeros(rows)}
+    arrays = {"X": X, "total": total, "taken": np.zeros(rows, dtype=np.int64), "gradient_norm": np.full(rows, np.inf)}
     if flags["adam"]:
         arrays |= {"m": m, "v": v, "t": t}
     if flags["stall"]:
@@ -155,7 +155,7 @@ def run(net, B, Ay, X, m, v, t, total, hit, x_star, optimizer: str, lr: float, b
             if len(active) <= size // 2:
                 size = _ladder(len(active))
             if len(active) == rows:  # no row has left yet: no gathering
-                slots, state = None, dict(arrays)
+                state = dict(arrays)
                 extra = {"Ay": Ay, "x_star": x_star}
             else:
                 slots = np.concatenate([active, np.full(size - len(active), active[0])])
