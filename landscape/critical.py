@@ -118,6 +118,11 @@ def _refuted_across_active_facets(regions: RegionSet, minima: list[QPSolution], 
     return False
 
 
+def same_point(x: np.ndarray, reference: np.ndarray) -> bool:
+    """Whether x is ``reference`` to the point tolerance: :math:`\|x - r\| \le` POINT_RTOL·(1 + ‖r‖)."""
+    return bool(np.linalg.norm(x - reference) <= POINT_RTOL * (1 + np.linalg.norm(reference)))
+
+
 def _on_box_face(x: np.ndarray, bounds) -> bool:
     """Whether x lies on a face of the box ``bounds`` (None: there is none), to rounding."""
     if bounds is None:
@@ -159,7 +164,7 @@ def _local_minima(objective: Objective, regions: RegionSet, minima: list[QPSolut
         tolerance = VALUE_RTOL * (1 + abs(value))
         if _refuted_across_active_facets(regions, minima, a, value - tolerance):
             continue
-        if any(np.linalg.norm(x - m.x) <= POINT_RTOL * (1 + np.linalg.norm(m.x)) for m in found):
+        if any(same_point(x, m.x) for m in found):
             continue
         touching = _touching(objective, regions, x)
         if a not in touching:
@@ -186,7 +191,7 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
     best = int(np.argmin([s.value for s in minima]))
     x, value = minima[best].x, minima[best].value
     local = _local_minima(objective, regions, minima)
-    others = [m for m in local if np.linalg.norm(m.x - x) > POINT_RTOL * (1 + np.linalg.norm(x))]
+    others = [m for m in local if not same_point(m.x, x)]
     runner_up = others[0] if others else None
     gap = runner_up.value - value if runner_up is not None else np.inf
     return GlobalMinimum(x, value, _on_box_face(x, regions.bounds), best, gap, runner_up, tuple(local), regions)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _validate
-from .critical import POINT_RTOL, global_minimizer
+from .critical import global_minimizer, same_point
 from .network import ReLUNet
 from .objective import Objective
 
@@ -210,7 +210,7 @@ class NetworkFlow:
         jumps = []
         for t in range(self.T):
             following = min(found[t + 1].local_minima, key=lambda m: np.linalg.norm(m.x - minimizers[t]))
-            if np.linalg.norm(following.x - minimizers[t + 1]) > POINT_RTOL * (1 + np.linalg.norm(minimizers[t + 1])):
+            if not same_point(following.x, minimizers[t + 1]):
                 jumps.append(t)
         on_face = np.array([g.on_box_face for g in found])
         if on_face.any():

@@ -19,6 +19,7 @@ import numpy as np
 from scipy.stats import wilcoxon
 
 import landscape as L
+from landscape import _validate
 
 from ._result import CheckResult
 from ._runner import run_trials
@@ -149,8 +150,7 @@ def run_cells(target: str, models, k: int, measurements, training_seeds, trials:
         raise ValueError("training_seeds must not be empty")
     for name, value in (("k", k), ("trials", trials), ("matrices", matrices), ("T", T), ("every", every),
                         ("max_steps", max_steps), ("stall_window", stall_window)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+        _validate.positive_int(value, name)
     if matrices > trials:
         raise ValueError(f"matrices ({matrices}) must not exceed trials ({trials}): each matrix needs a trial")
     n = L.datasets.load(dataset).n_pixels

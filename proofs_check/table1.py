@@ -41,6 +41,8 @@ from pathlib import Path
 import numpy as np
 
 import landscape as L
+from landscape import _validate
+from landscape.critical import same_point
 
 from ._result import CheckResult
 from ._runner import run_trials
@@ -95,7 +97,7 @@ def iterations(result: L.SurfResult) -> np.ndarray:
 def census(net: L.ReLUNet, x_star: np.ndarray, starts: np.ndarray, options: dict) -> dict:
     r"""The distinct local minima of :math:`f(x) = \tfrac12\|G(x) - G(x_*)\|^2` that regular Adam reaches from
     ``starts``: every end point polished to a certified local minimum, and minima closer than
-    :math:`10^{-6}(1 + \|x\|)` merged. Returns their count, values f and distances to x* (lowest f first) and
+    :math:`10^{-6}(1 + \|x\|)` merged (:func:`landscape.critical.same_point`). Returns their count, values f and distances to x* (lowest f first) and
     how many starts reached each, the share of starts that reached x* itself, and how many end points could
     not be certified within ``POLISH_LIMITS``."""
     y = net.forward(x_star)
@@ -109,13 +111,13 @@ def census(net: L.ReLUNet, x_star: np.ndarray, starts: np.ndarray, options: dict
             uncertified += 1
             continue
         for entry in minima:
-            if np.linalg.norm(found.x - entry[0]) <= 1e-6 * (1 + np.linalg.norm(entry[0])):
+            if same_point(found.x, entry[0]):
                 entry[2] += 1
                 break
         else:
             minima.append([found.x, found.value, 1])
     minima.sort(key=lambda entry: entry[1])
-    reached = sum(c for x, _, c in minima if np.linalg.norm(x - x_star) <= 1e-6 * (1 + np.linalg.norm(x_star)))
+    reached = sum(c for x, _, c in minima if same_point(x, x_star))
     return {"starts": len(starts), "uncertified": uncertified, "distinct_minima": len(minima),
             "share_reaching_x_star": reached / len(starts),
             "values": [float(v) for _, v, _ in minima],
@@ -260,8 +262,7 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
     for name, value in (("trials", trials), ("T", T), ("every", every), ("max_steps", max_steps),
                         ("stall_window", stall_window), ("polish_limit", polish_limit + 1),
                         ("census_targets", census_targets + 1), ("census_starts", census_starts)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+        _validate.positive_int(value, name)
     if flows_dir is None:
         flows_dir = Path(__file__).parent / "out" / "flows"
     cells = [[m, k, s] for m in models for k in ks for s in training_seeds]
