@@ -155,17 +155,16 @@ def run(net, B, Ay, X, m, v, t, total, hit, x_star, optimizer: str, lr: float, b
             if len(active) <= size // 2:
                 size = _ladder(len(active))
             if len(active) == rows:  # no row has left yet: no gathering
-                state = dict(arrays)
-                extra = {"Ay": Ay, "x_star": x_star}
+                state, Ay_rows, x_star_rows = dict(arrays), Ay, x_star
             else:
                 slots = np.concatenate([active, np.full(size - len(active), active[0])])
                 state = {name: a[slots] for name, a in arrays.items()}
-                extra = {"Ay": Ay[slots], "x_star": None if x_star is None else x_star[slots]}
+                Ay_rows, x_star_rows = Ay[slots], None if x_star is None else x_star[slots]
             state |= {"active": np.arange(size) < len(active), "i": i}
             if flags["track"]:
-                state["x_star"] = extra["x_star"]
+                state["x_star"] = x_star_rows
             constants = (lr, betas[0], betas[1], eps, tol, stall_tol, stall_window or 1, radius, min(i + CHUNK, limit))
-            state = jax.device_get(_chunk(*params, extra["Ay"], state, constants, **flags))
+            state = jax.device_get(_chunk(*params, Ay_rows, state, constants, **flags))
             for name, target in arrays.items():
                 target[active] = state[name][: len(active)]
             i = int(state["i"])

@@ -63,6 +63,7 @@ def admm(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, rho: fl
     target = (Y - c) if A is None else (Y - c) @ A.T
     out_factor = cho_factor(M.T @ M + rho * np.eye(M.shape[1]))
     inner = [cho_factor(np.eye(W[i].shape[1]) + W[i].T @ W[i]) for i in range(1, d)]
+    first = np.linalg.pinv(W[0])  # z_1's least-squares update, factored once
     X0 = starts(net.input_dim, B_rows, x0, rng)
     start = time.perf_counter()
 
@@ -87,7 +88,7 @@ def admm(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, rho: fl
             if i > 0:
                 z[i] = cho_solve(inner[i - 1], (post[i - 1] + dual_post[i - 1] + rhs).T).T
             else:
-                z[0] = np.linalg.lstsq(W[0], (pre[0] + dual_pre[0] - b[0]).T, rcond=None)[0].T
+                z[0] = (pre[0] + dual_pre[0] - b[0]) @ first.T
         primal = np.zeros(B_rows)
         for i in range(d):
             gap_pre = pre[i] - (z[i] @ W[i].T + b[i])

@@ -57,8 +57,9 @@ def layerwise_lp(net: ReLUNet, y, A=None, budget: int | None = None, rng=None) -
     target = (Y - c) if A is None else (Y - c) @ A.T
     start = time.perf_counter()
     X, fits = np.empty((len(Y), net.input_dim)), np.zeros(len(Y))
+    last_hidden = np.maximum(np.linalg.lstsq(M, target.T, rcond=None)[0].T, 0.0)  # the readout, undone for all rows
     for row in range(len(Y)):
-        h = np.maximum(np.linalg.lstsq(M, target[row], rcond=None)[0], 0.0)
+        h = last_hidden[row]
         for i in range(net.depth - 1, -1, -1):
             h, fit = _layer_input(net.weights[i], net.effective_biases[i], h, i > 0,
                                   f"layer-wise LP, target {row}, layer {i + 1}")

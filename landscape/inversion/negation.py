@@ -26,7 +26,8 @@ def negation_check(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=Non
     Y, A = targets(net, y, A)
     X = starts(net.input_dim, len(Y), x0, rng).copy()
     if lr is None:
-        curvature = max(np.linalg.norm(J if A is None else A @ J, 2) ** 2 for J, _ in (local_affine(net, x) for x in X))
+        J, _ = local_affine(net, X)  # (B, n, k): one batched pass
+        curvature = float(np.max(np.linalg.norm(J if A is None else A @ J, 2, axis=(1, 2)))) ** 2
         lr = 1.0 / curvature if curvature > 0 else 1.0
     lr = _validate.nonnegative_scalar(lr, "lr")
     budget = budget_of(budget)
@@ -35,11 +36,13 @@ def negation_check(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=Non
     flips = np.zeros(len(Y), dtype=np.int64)
     active = np.ones(len(Y), dtype=bool)
     start = time.perf_counter()
+    rows, sub = np.arange(len(Y)), f
     for _ in range(budget):
-        rows = np.flatnonzero(active)
-        if len(rows) == 0:
-            break
-        sub = Objective(net, Y[rows], A)
+        if not active[rows].all():  # rows that converged leave: rebuild the objective only then
+            rows = np.flatnonzero(active)
+            if len(rows) == 0:
+                break
+            sub = Objective(net, Y[rows], A)
         here, there = sub.value(X[rows]), sub.value(-X[rows])
         better = there < here
         X[rows[better]] *= -1
