@@ -1,10 +1,11 @@
-"""python -m figures [--quick] [--seed S] [--out DIR] [--only NAME ...]
+"""python -m figures [--quick | --scale tiny|quick|full] [--seed S] [--out DIR] [--only NAME ...]
 
-Runs every figure module in this package (each defines ``make(out_dir, quick, rng)`` returning a
+Runs every figure module in this package (each defines ``make(out_dir, scale, rng)`` returning a
 FigureResult) in the paper's order, writes the figures to ``figures/out/``, a ``REPORT.md`` that
 states, for each claim, the paper's statement, the settings run, the measured figures and a verdict
 (with a summary table first), and ``results.json`` with the same data for scripts. Each figure draws
-its randomness from (seed, its name). --quick takes about 5 minutes on 2 cores; the full scale hours.
+its randomness from (seed, its name). --quick takes about 4 minutes on 2 cores; the full scale hours;
+--scale tiny (a minute) runs every code path at sizes too small for the numbers to mean anything, for tests.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 import figures
 from figures._report import write_report
+from figures._scale import SCALES
 
 
 PAPER_ORDER = ("trained_landscapes", "theorem31", "theorem31_trained", "landscape_2d", "hand_voroninski", "surfing_2d",
@@ -37,7 +39,11 @@ def figure_modules() -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m figures", description=__doc__.split("\n", 2)[2],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small sizes, for CI and a first look")
+    parser.add_argument("--quick", action="store_const", const="quick", dest="scale",
+                        help="small sizes, a first look (same as --scale quick)")
+    parser.add_argument("--scale", choices=SCALES, default="full",
+                        help="tiny: every code path in about a minute, for tests; quick: a first look; full: the "
+                             "paper's sizes (default)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path(figures.__file__).parent / "out")
     parser.add_argument("--only", nargs="+", choices=figure_modules(), help="run only these figure modules")
@@ -50,15 +56,15 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         print(f"[figures] {name} ...", file=sys.stderr, flush=True)
         try:
-            results.append(module.make(args.out, args.quick, rng))
+            results.append(module.make(args.out, args.scale, rng))
         except KeyboardInterrupt:
             print(f"[figures] stopped during {name}; trained flows and full-scale journals under {args.out} are "
                   "kept, and the same command reuses them", file=sys.stderr)
             return 130
         print(f"[figures] {name} done in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
-    scale = "quick" if args.quick else "full"
-    report = write_report(results, args.out, f"Scale: **{scale}**, seed {args.seed}. Regenerate with "
-                          f"`python -m figures{' --quick' if args.quick else ''} --seed {args.seed}`.")
+    command = {"tiny": " --scale tiny", "quick": " --quick", "full": ""}[args.scale]
+    report = write_report(results, args.out, f"Scale: **{args.scale}**, seed {args.seed}. Regenerate with "
+                          f"`python -m figures{command} --seed {args.seed}`.")
     print(f"[figures] wrote {report}", file=sys.stderr)
     return 0
 

@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from figures._report import FigureResult
+from figures._scale import by_scale
 from proofs_check import compressed_sensing, rate_distortion
 
 SURFING, REGULAR = "tab:red", "tab:blue"
@@ -52,10 +53,15 @@ def _distortion(ax, rows: list[dict], records: list[dict], model: str) -> None:
     ax.legend(fontsize=8)
 
 
-def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
+def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     seeds = [int(s) for s in rng.integers(2**31, size=2)]
     flows_dir = out_dir / "flows"
-    if quick:
+    if scale == "tiny":  # the tiny Table 1 flow
+        tiny = {"models": ("dcgan",), "k": 3, "measurements": (3, 10), "training_seeds": (0,), "trials": 6,
+                "matrices": 2, "T": 5, "every": 40, "workers": 1, "flows_dir": flows_dir}
+        exact = compressed_sensing.run(seed=seeds[0], **tiny)
+        approximate = rate_distortion.run(seed=seeds[1], **tiny)
+    elif scale == "quick":
         exact = compressed_sensing.quick(seed=seeds[0], workers=1, flows_dir=flows_dir)
         approximate = rate_distortion.quick(seed=seeds[1], workers=1, flows_dir=flows_dir)
     else:
@@ -87,15 +93,15 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
             "trials with surfing lower / regular lower": [r["surfing_lower_error"], r["regular_lower_error"]],
             "Wilcoxon p": r["wilcoxon_p"], "verdict": r["verdict"]}
     settings = exact.settings
-    scale = (f"quick: DCGAN, k = {settings['k']}, T = {settings['T']} every {settings['every']} (the quick Table 1 flow), "
+    scale_note = (f"{scale}: DCGAN, k = {settings['k']}, T = {settings['T']} every {settings['every']} (the {scale} Table 1 flow), "
              f"{settings['trials_per_cell']} trials per m over {settings['matrices']} matrices A: enough to see the "
              "direction, not to estimate the curves"
-             if quick else "full: DCGAN and WGAN, k = 20, T = 100 every 100, 3 training seeds × 200 trials per m")
+             if scale != "full" else "full: DCGAN and WGAN, k = 20, T = 100 every 100, 3 training seeds × 200 trials per m")
     return FigureResult(
         name="compressed_sensing",
         title="Figures 3 and 4 on trained flows: compressed sensing, exact recovery and rate–distortion",
         files=[file], claim=f"{compressed_sensing.CLAIM} {rate_distortion.CLAIM}",
-        settings={"scale": scale, "data": "scikit-learn digits (8×8, n = 64), not Fashion-MNIST (28×28, n = 784)",
+        settings={"scale": scale_note, "data": "scikit-learn digits (8×8, n = 64), not Fashion-MNIST (28×28, n = 784)",
                   "generator": "infogan layout [k, 128, 128, 256] → 64 with BN",
                   "measurement matrices": "A with i.i.d. N(0, 1/m) entries, a fresh A per group of trials",
                   **{key: settings[key] for key in ("T", "every", "k", "trials_per_cell", "matrices", "lr",

@@ -12,17 +12,18 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from figures._report import FigureResult
+from figures._scale import by_scale
 from proofs_check import hand_voroninski
 
 
-def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
+def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     seed = int(rng.integers(2**31))
-    if quick:
-        result = hand_voroninski.run(widths=((2, 20, 40), (2, 50, 100), (2, 100, 200)), m_values=(None, 40),
-                                     trials=4, seed=seed)
-    else:
-        result = hand_voroninski.run(widths=((2, 20, 40), (2, 50, 100), (2, 100, 200), (2, 200, 400)),
-                                     m_values=(None, 40), trials=20, seed=seed)
+    result = hand_voroninski.run(**by_scale(
+        scale,
+        tiny={"widths": ((2, 10, 20), (2, 20, 40)), "m_values": (None, 15), "trials": 2, "workers": 1},
+        quick={"widths": ((2, 20, 40), (2, 50, 100), (2, 100, 200)), "m_values": (None, 40), "trials": 4},
+        full={"widths": ((2, 20, 40), (2, 50, 100), (2, 100, 200), (2, 200, 400)), "m_values": (None, 40), "trials": 20}),
+        seed=seed)
     sweep = result.settings["sweep"]
     widths = list(dict.fromkeys(tuple(w) for w, _ in sweep))
     ms = list(dict.fromkeys(m for _, m in sweep))
@@ -38,16 +39,22 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
                 # ⟨x, x0⟩ = -along_minus_x0 as recorded; the rest of x is orthogonal to x0.
                 along = -minimum["along_minus_x0"]
                 across = np.sqrt(max(float(x @ x) - along**2, 0.0))
-                ax.plot(along, across, "o", color="tab:blue", alpha=0.6, markersize=4)
-        ax.plot([1.0], [0.0], "k*", markersize=12, label="x0")
-        ax.plot([-rho], [0.0], "r*", markersize=12, label=f"−ρ_d x0 (ρ_d = {rho:.3f})")
-        ax.set_title(f"{list(w)}, {'A = I' if m is None else f'm = {m}'}\nmedian distance {summary['median_worst_distance']:.2f}",
-                     fontsize=9)
+                ax.plot(along, across, "o", color="tab:blue", alpha=0.6, markersize=4, zorder=3)
+        # The reference points are drawn hollow and under the minima, which usually sit on them.
+        ax.plot([1.0], [0.0], "*", color="k", mfc="none", markersize=16, zorder=2, label="x0")
+        ax.plot([-rho], [0.0], "*", color="tab:red", mfc="none", markersize=16, zorder=2,
+                label=f"−ρ_d x0 (ρ_d = {rho:.3f})")
+        ax.plot([], [], "o", color="tab:blue", alpha=0.6, markersize=4, label="exact local minimum")
+        trials = result.settings["trials_per_setting"]
+        ax.set_title(f"{list(w)}, {'A = I' if m is None else f'm = {m}'}, {trials} networks\n"
+                     f"median farthest-minimum distance {summary['median_worst_distance']:.2g}", fontsize=9)
         ax.axhline(0, color="gray", linewidth=0.5)
         ax.set_xlabel("⟨x, x0⟩")
         ax.set_ylabel("|x − ⟨x, x0⟩x0|")
-    axes[0, 0].legend(fontsize=7, loc="upper right")
-    fig.suptitle("Exact local minima of ½‖AG(x) − AG(x0)‖² for random bias-free networks (‖x0‖ = 1)")
+    axes[0, 0].legend(fontsize=8, loc="upper center")
+    fig.suptitle("Exact local minima of ½‖AG(x) − AG(x0)‖² for random bias-free networks (‖x0‖ = 1)\n"
+                 "farthest-minimum distance: per network, the largest distance from a local minimum to the nearer of\n"
+                 "x0 and −ρ_d x0; each panel's title gives its median over the panel's networks", fontsize=10)
     path = out_dir / "hand_voroninski.png"
     fig.savefig(path, dpi=110)
     return FigureResult(

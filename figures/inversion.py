@@ -13,16 +13,21 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from figures._report import FigureResult
+from figures._scale import by_scale
 from proofs_check import inversion
 
 
-def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
+def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     seed = int(rng.integers(2**31))
     flows_dir = out_dir / "flows"
-    result = (inversion.run(networks=("random", "trained"), target_kinds=("range", "heldout", "compressed"), repeats=1,
-                            targets=8, seed=seed, workers=1, flows_dir=flows_dir) if quick
-              else inversion.run(target_kinds=inversion.TARGET_KINDS, repeats=10, targets=30, seed=seed,
-                                 flows_dir=flows_dir, progress=True, journal=out_dir / f"inversion-seed{seed}.jsonl"))
+    result = by_scale(
+        scale,
+        tiny=lambda: inversion.run(networks=("random", "trained"), target_kinds=("range", "heldout"), repeats=1,
+                                   targets=3, budget=300, seed=seed, workers=1, flows_dir=flows_dir),
+        quick=lambda: inversion.run(networks=("random", "trained"), target_kinds=("range", "heldout", "compressed"),
+                                    repeats=1, targets=8, seed=seed, workers=1, flows_dir=flows_dir),
+        full=lambda: inversion.run(target_kinds=inversion.TARGET_KINDS, repeats=10, targets=30, seed=seed,
+                                   flows_dir=flows_dir, progress=True, journal=out_dir / f"inversion-seed{seed}.jsonl"))()
     rows = [r for r in result.statistics["per_method"] if "basin_rate" in r]
     cells = list(dict.fromkeys((r["network"], r["targets"]) for r in rows))
     methods = list(dict.fromkeys(r["method"] for r in result.statistics["per_method"]))
@@ -57,8 +62,9 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
     return FigureResult(
         name="inversion", title="Competing inverters against the exact global minimiser (k = 2)",
         files=[file], claim=inversion.CLAIM,
-        settings={"scale": "quick: one network per kind, 8 targets per cell" if quick
-                  else "full: 10 networks per kind × 30 targets per cell",
+        settings={"scale": {"tiny": "tiny: one network per kind, 3 targets per cell, budget 300",
+                            "quick": "quick: one network per kind, 8 targets per cell",
+                            "full": "full: 10 networks per kind × 30 targets per cell"}[scale],
                   "budget (gradient evaluations)": result.settings["budget"],
                   "networks": "random [2, 20, 60] → 80; trained VAE decoder [2, 16, 32] → 64 (digits)"},
         measurements=measurements, verdict=result.verdict,

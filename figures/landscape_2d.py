@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
 import landscape as L
 from figures._report import FigureResult
+from figures._scale import by_scale
 
 CLAIM = (
     "Theorem 3.1: for θ_0 with Gaussian entries (W_i, b_i ~ N(0, 1/n_i), V ~ N(0, 1/n)), fixed y and "
@@ -23,13 +25,14 @@ CLAIM = (
 )
 
 
-def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
-    widths, n, grid = ([2, 50, 200], 250, 300) if quick else ([2, 200, 1000], 1200, 500)
+def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
+    widths, n, grid = by_scale(scale, tiny=([2, 20, 60], 80, 80), quick=([2, 50, 200], 250, 300),
+                               full=([2, 200, 1000], 1200, 500))
     net = L.ReLUNet.random(widths, out_dim=n, rng=rng)
     y = rng.normal(size=n)
     f = L.Objective(net, y)
-    scale = 1.0 + float(np.linalg.norm(y))
-    half_width = 0.25 * scale
+    y_scale = 1.0 + float(np.linalg.norm(y))
+    half_width = 0.25 * y_scale
 
     # An even number of grid lines keeps the origin (where -x/|x| is undefined) off the grid.
     ticks = np.linspace(-half_width, half_width, grid + grid % 2)
@@ -41,10 +44,6 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
     patterns = L.activation_pattern(net, X)
 
     side = len(ticks)
-    packed = patterns.packed.reshape(side, side, -1)
-    edges = np.zeros((side, side), dtype=bool)
-    edges[:, 1:] |= np.any(packed[:, 1:] != packed[:, :-1], axis=2)
-    edges[1:, :] |= np.any(packed[1:, :] != packed[:-1, :], axis=2)
     violations = slopes >= 0
     r_violation = float(radius[violations].max()) if violations.any() else 0.0
 
@@ -60,20 +59,22 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
     ax_f, ax_d = fig.subplots(1, 2)
     extent = (ticks[0], ticks[-1], ticks[0], ticks[-1])
     image = ax_f.imshow(-values.reshape(side, side), origin="lower", extent=extent, cmap="viridis")
-    ax_f.imshow(np.ma.masked_where(~edges, edges), origin="lower", extent=extent, cmap="gray_r",
-                vmin=0, vmax=1, interpolation="nearest", alpha=0.3)
-    ax_f.plot(minima_x[:, 0], minima_x[:, 1], "wo", markeredgecolor="k", markersize=6,
-              label=f"exact local minima ({len(minima)})")
+    # Thin and light, so that thousands of exact piece boundaries leave the surface readable.
+    ax_f.add_collection(PolyCollection([r.vertices() for r in regions], facecolors="none", edgecolors="white",
+                                       linewidths=0.15, alpha=0.35))
     if minima:
-        ax_f.plot(*minima[0].x, "r*", markersize=12, label="global minimiser of f_0 (exact)")
-    ax_f.set_title(r"$-f_0(x)$ and linear-piece boundaries")
+        ax_f.plot(minima_x[1:, 0], minima_x[1:, 1], "o", mfc="none", mec="tab:orange", ms=8, mew=1.5,
+                  label=f"other exact local minima ({len(minima) - 1})")
+        ax_f.plot(*minima[0].x, "*", color="tab:red", mec="k", mew=0.6, ms=13, label="global minimiser of f_0 (exact)")
+    ax_f.set(xlim=extent[:2], ylim=extent[2:])
+    ax_f.set_title(f"$-f_0(x)$ and its {len(regions)} exact linear pieces")
     ax_f.legend(loc="upper right", fontsize=8)
-    fig.colorbar(image, ax=ax_f, shrink=0.8)
+    fig.colorbar(image, ax=ax_f, shrink=0.8, label=r"$-f_0(x) = -\frac{1}{2}\|G(x) - y\|^2$")
     ax_d.imshow(violations.reshape(side, side), origin="lower", extent=extent, cmap="coolwarm",
                 vmin=0, vmax=1, interpolation="nearest")
     ax_d.add_patch(Circle((0, 0), r_violation, fill=False, color="k", linestyle="--",
-                          label=f"largest violating radius = {r_violation / scale:.3f}(1+‖y‖)"))
-    ax_d.plot(minima_x[:, 0], minima_x[:, 1], "wo", markeredgecolor="k", markersize=5)
+                          label=f"largest violating radius = {r_violation / y_scale:.3f}(1+‖y‖)"))
+    ax_d.plot(minima_x[:, 0], minima_x[:, 1], "o", mfc="none", mec="k", ms=7, mew=1.2, label="exact local minima")
     ax_d.set_title(r"blue: $D_{-x/\|x\|} f_0(x) < 0$;  red: $\geq 0$")
     ax_d.legend(loc="upper right", fontsize=8)
     for ax in (ax_f, ax_d):
@@ -85,11 +86,11 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
 
     fraction_ok = float(1.0 - violations.mean())
     verdict = (
-        f"Every grid point farther than {r_violation / scale:.3f}·(1+‖y‖) from the origin has −x/‖x‖ as an exact "
+        f"Every grid point farther than {r_violation / y_scale:.3f}·(1+‖y‖) from the origin has −x/‖x‖ as an exact "
         f"descent direction ({100 * fraction_ok:.2f}% of the grid satisfies eq. (2)), and all {len(minima)} exact "
-        f"local minima of f_0 in the window lie within {r_minima / scale:.3f}·(1+‖y‖) of the origin. This is what "
+        f"local minima of f_0 in the window lie within {r_minima / y_scale:.3f}·(1+‖y‖) of the origin. This is what "
         "Theorem 3.1 predicts: the critical points are confined to a ball around 0 that is small relative to 1+‖y‖."
-        if max(r_violation, r_minima) < 0.25 * scale
+        if max(r_violation, r_minima) < 0.25 * y_scale
         else "Violations of eq. (2) or local minima reach the edge of the plotted window: the claim is not observed "
         "at these settings."
     )
@@ -104,11 +105,11 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
             "‖y‖": float(np.linalg.norm(y)),
             "distinct linear pieces met by the grid": int(len(patterns.unique()[2])),
             "fraction of grid points with D_{-x/‖x‖} f_0 < 0": fraction_ok,
-            "largest violating radius / (1+‖y‖)": r_violation / scale,
-            "global minimiser radius / (1+‖y‖)": float(np.linalg.norm(minima[0].x) / scale) if minima else None,
+            "largest violating radius / (1+‖y‖)": r_violation / y_scale,
+            "global minimiser radius / (1+‖y‖)": float(np.linalg.norm(minima[0].x) / y_scale) if minima else None,
             "linear pieces in the window (exact)": len(regions),
             "exact local minima of f_0 in the window": len(minima),
-            "largest local-minimum radius / (1+‖y‖)": r_minima / scale,
+            "largest local-minimum radius / (1+‖y‖)": r_minima / y_scale,
         },
         verdict=verdict,
         notes=["The descent-direction map is grid evidence: a violation between grid points could be missed. "

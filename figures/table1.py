@@ -14,17 +14,22 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from figures._report import FigureResult
+from figures._scale import by_scale
 from proofs_check import table1
 
 SURFING, REGULAR = "tab:red", "tab:blue"
 
 
-def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
+def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     seed = int(rng.integers(2**31))
     flows_dir = out_dir / "flows"
-    result = (table1.quick(seed=seed, workers=1, flows_dir=flows_dir) if quick
-              else table1.run(seed=seed, flows_dir=flows_dir, journal=out_dir / f"table1-seed{seed}.jsonl",
-                              progress=True))
+    result = by_scale(
+        scale,
+        tiny=lambda: table1.run(models=("dcgan",), ks=(3,), training_seeds=(0,), trials=10, T=5, census_targets=1,
+                                census_starts=10, seed=seed, workers=1, flows_dir=flows_dir),
+        quick=lambda: table1.quick(seed=seed, workers=1, flows_dir=flows_dir),
+        full=lambda: table1.run(seed=seed, flows_dir=flows_dir, journal=out_dir / f"table1-seed{seed}.jsonl",
+                                progress=True))()
     rows = result.statistics["per_setting"]
 
     fig = Figure(figsize=(max(9.0, 3.2 * len(rows)), 7.5), layout="constrained")
@@ -88,14 +93,15 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
                 "median share of starts reaching x*": census["median_share_reaching_x_star"]}
         if "paper" in row:
             measurements[key]["paper: regular % → surfing %"] = [row["paper"]["regular_percent"], row["paper"]["surfing_percent"]]
-    scale = ("quick: 2 models, k = 5, 1 training seed, 60 trials, T = 25 (1,000 training updates): too small to "
-             "estimate the paper's rates, enough to see the direction; `python -m figures` runs the full table"
-             if quick else "full: 4 models × k = 5, 10, 20 × 3 training seeds × 300 trials, T = 100 every 40")
+    scale_note = ({"tiny": "tiny: one model, k = 3, 10 trials, T = 5: tests the code paths only, the numbers mean nothing",
+                   "quick": "quick: 2 models, k = 5, 1 training seed, 60 trials, T = 25 (1,000 training updates): too small to "
+             "estimate the paper's rates, enough to see the direction; `python -m figures` runs the full table",
+                   "full": "full: 4 models × k = 5, 10, 20 × 3 training seeds × 300 trials, T = 100 every 40"}[scale])
     return FigureResult(
         name="table1",
         title="Table 1 and Figure 2 on trained flows: surfing against regular Adam",
         files=[file], claim=table1.CLAIM,
-        settings={"scale": scale, "data": "scikit-learn digits (8×8), not Fashion-MNIST (28×28)",
+        settings={"scale": scale_note, "data": "scikit-learn digits (8×8), not Fashion-MNIST (28×28)",
                   "generator": "infogan layout [k, 128, 128, 256] → 64 with BN (the paper: FC 1024, FC 7·7·128, ConvT 64, ConvT 1)",
                   **{key: result.settings[key] for key in ("T", "every", "trials_per_cell", "lr", "stall_window",
                                                            "stall_tol", "max_steps", "reset_moments")}},

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 
 import landscape as L
 from figures._report import FigureResult
+from figures._scale import by_scale
 
 CLAIM = (
     "§4, Table 1: surfing over the snapshots saved during training finds the latent code of a target more often "
@@ -81,14 +82,15 @@ def _setting(k: int, widths: list[int], flows: int, targets: int, T: int, box: f
     }
 
 
-def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
+def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     # Narrow layers give f_θT spurious minima (regular Adam fails often); wide, expansive ones a benign
     # landscape (Theorem 3.1).
-    if quick:
-        sweep, flows, targets, T = [(2, [2, 8, 24]), (5, [5, 20, 20, 80])], 2, 25, 10
-    else:
-        sweep, flows, targets, T = [(2, [2, 8, 24]), (2, [2, 20, 80]), (5, [5, 20, 20, 80]), (5, [5, 40, 160]),
-                                    (10, [10, 20, 40, 80]), (10, [10, 100, 400])], 10, 30, 20
+    sweep, flows, targets, T = by_scale(
+        scale,
+        tiny=([(2, [2, 8, 24]), (5, [5, 20, 80])], 1, 8, 5),
+        quick=([(2, [2, 8, 24]), (5, [5, 20, 20, 80])], 2, 25, 10),
+        full=([(2, [2, 8, 24]), (2, [2, 20, 80]), (5, [5, 20, 20, 80]), (5, [5, 40, 160]), (10, [10, 20, 40, 80]),
+               (10, [10, 100, 400])], 10, 30, 20))
     box = 6.0
     rows = [_setting(k, widths, flows, targets, T, box, rng) for k, widths in sweep]
 

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 import landscape as L
 from figures._report import FigureResult
+from figures._scale import by_scale
 from proofs_check import table1, thm31
 
 CLAIM = (
@@ -56,23 +57,21 @@ def _exact_minima(net: L.ReLUNet, targets: np.ndarray, box: float) -> dict:
             "median largest local-minimum radius / (1+‖y‖)": float(np.median(radii))}
 
 
-def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
+def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     from landscape.training import train_flow
 
     held_out = L.datasets.load_digits().flat("test")
-    targets = held_out[rng.choice(len(held_out), 6 if quick else 40, replace=False)]
-    directions = 100 if quick else 400
-    if quick:
-        cells = [("dcgan", 5, 25), ("wgangp", 5, 25)]
-    else:
-        cells = [(model, k, 100) for model in table1.MODELS for k in (5, 10, 20)]
+    n_targets, directions, cells = by_scale(
+        scale, tiny=(2, 30, [("dcgan", 3, 5)]), quick=(6, 100, [("dcgan", 5, 25), ("wgangp", 5, 25)]),
+        full=(40, 400, [(model, k, 100) for model in table1.MODELS for k in (5, 10, 20)]))
+    targets = held_out[rng.choice(len(held_out), n_targets, replace=False)]
     flows = {}
     for model, k, T in cells:
         flows[f"{model}, k = {k}"] = train_flow(
             model, table1.flow_directory(out_dir / "flows", model, k, T, 40, 0), k=k, T=T, every=40, seed=0).flow
-    hidden, T2 = ((16, 32), 20) if quick else ((32, 64), 100)
-    vae2 = train_flow("vae", out_dir / "flows" / f"vae-mlp{'x'.join(map(str, hidden))}-k2-T{T2}-every{T2 if quick else 40}-seed0",
-                      k=2, T=T2, every=T2 if quick else 40, layout="mlp", hidden=hidden, seed=0).flow
+    hidden, T2, every2 = by_scale(scale, tiny=((16, 32), 20, 20), quick=((16, 32), 20, 20), full=((32, 64), 100, 40))
+    vae2 = train_flow("vae", out_dir / "flows" / f"vae-mlp{'x'.join(map(str, hidden))}-k2-T{T2}-every{every2}-seed0",
+                      k=2, T=T2, every=every2, layout="mlp", hidden=hidden, seed=0).flow
     flows[f"vae (MLP {list(hidden)}), k = 2"] = vae2
 
     measurements = {}

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 import landscape as L
 from landscape.critical import same_point
 from figures._report import FigureResult
+from figures._scale import by_scale
 
 CLAIM = (
     "§3, Assumption 3.2: along training the parameters move by small steps (δ) with bounded weights (M), and the "
@@ -28,11 +29,11 @@ CLAIM = (
 )
 
 
-def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
+def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     from landscape.training import train_flow
 
-    models = ("vae", "wgangp") if quick else ("vae", "gan", "dcgan", "wgan", "wgangp")
-    hidden, T, every = ((16, 32), 20, 20) if quick else ((32, 64), 100, 40)
+    models, hidden, T, every = by_scale(scale, tiny=(("vae",), (8, 16), 5, 10), quick=(("vae", "wgangp"), (16, 32), 20, 20),
+                                        full=(("vae", "gan", "dcgan", "wgan", "wgangp"), (32, 64), 100, 40))
     bounds = (-2.0, 2.0)
     x_generating = rng.uniform(-1.0, 1.0, 2)
     seed = int(rng.integers(2**31))
@@ -124,7 +125,7 @@ def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
                                                   if same_point(algorithm2[m][tau].x, paths[m].minimizers[-1]))
                                         or "none")
                     for tau in taus)
-        + f". One target per flow at {'quick' if quick else 'full'} scale: this is an illustration of what the exact "
+        + f". One target per flow at {scale} scale: this is an illustration of what the exact "
         "machinery measures on real flows, not an estimate of how often the assumption holds."
     )
     return FigureResult(

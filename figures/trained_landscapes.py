@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 import landscape as L
 from figures._report import FigureResult
+from figures._scale import by_scale
 
 CLAIM = (
     "§1, Figure 1 (Song, Fan, Lafferty 2019): the surface x ↦ −½‖G_θt(x) − y‖² of a VAE decoder is smooth and "
@@ -43,10 +44,11 @@ def _panel(ax, net: L.ReLUNet, y: np.ndarray, regions: L.RegionSet, minima: list
     ax.set(xlim=BOX, ylim=BOX)
 
 
-def make(out_dir: Path, quick: bool, rng: np.random.Generator) -> FigureResult:
+def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     from landscape.training import train_flow
 
-    hidden, T, every, grid, starts = ((16, 32), 20, 20, 150, 8) if quick else ((32, 64), 100, 40, 300, 20)
+    hidden, T, every, grid, starts = by_scale(scale, tiny=((16, 32), 20, 20, 40, 3), quick=((16, 32), 20, 20, 150, 8),
+                                              full=((32, 64), 100, 40, 300, 20))
     levels = (0, T // 5, T)
     run = train_flow("vae", out_dir / "flows" / f"vae-mlp{'x'.join(map(str, hidden))}-k2-T{T}-every{every}-seed0",
                      k=2, T=T, every=every, layout="mlp", hidden=hidden, seed=0)

@@ -119,7 +119,7 @@ def _refuted_across_active_facets(regions: RegionSet, minima: list[QPSolution], 
 
 
 def same_point(x: np.ndarray, reference: np.ndarray) -> bool:
-    """Whether x is ``reference`` to the point tolerance: :math:`\|x - r\| \le` POINT_RTOL·(1 + ‖r‖)."""
+    r"""Whether x is ``reference`` to the point tolerance: :math:`\|x - r\| \le` POINT_RTOL·(1 + ‖r‖)."""
     return bool(np.linalg.norm(x - reference) <= POINT_RTOL * (1 + np.linalg.norm(reference)))
 
 

@@ -9,14 +9,15 @@ from scipy.stats import binomtest
 
 def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
     r"""The Wilson score interval for a binomial proportion (95 % by default):
-    :math:`\frac{\hat p + z^2/2n \pm z\sqrt{\hat p(1-\hat p)/n + z^2/4n^2}}{1 + z^2/n}`."""
+    :math:`\frac{\hat p + z^2/2n \pm z\sqrt{\hat p(1-\hat p)/n + z^2/4n^2}}{1 + z^2/n}`. It always contains
+    :math:`\hat p`, exactly so at 0 and n successes (where rounding alone would leave it a few ulps short)."""
     if n == 0:
         return 0.0, 1.0
     p = successes / n
     centre = p + z * z / (2 * n)
     spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     scale = 1 + z * z / n
-    return max(0.0, (centre - spread) / scale), min(1.0, (centre + spread) / scale)
+    return min(p, max(0.0, (centre - spread) / scale)), max(p, min(1.0, (centre + spread) / scale))
 
 
 def mcnemar_exact(only_first: int, only_second: int) -> float:

@@ -264,18 +264,30 @@ def _summaries(settings: dict, records: list[dict]) -> list[dict]:
     return out
 
 
+MIN_POINTS_FOR_SLOPE = 4
+"""A fitted slope of log r against log expansion is reported only through this many uncensored medians."""
+
+
+def median_is_lower_bound(summary: dict) -> bool:
+    """Whether half or more of a setting's trials are censored, so its median r_critical is only a lower bound."""
+    return 2 * summary["censored_trials"] >= summary["trials"]
+
+
 def _trend(summaries: list[dict]) -> dict:
-    """Least-squares line log(median r_critical) = intercept + slope log(expansion), per (depth, m, y) group."""
+    """Least-squares line log(median r_critical) = intercept + slope log(expansion), per (depth, m, y) group,
+    through the medians that are not lower bounds, and only where there are MIN_POINTS_FOR_SLOPE of them."""
     groups: dict[tuple, list[dict]] = {}
     for s in summaries:
         groups.setdefault((len(s["widths"]) - 1, s["m"], s["y"]), []).append(s)
     out = {}
     for (d, m, y), group in groups.items():
-        points = [(np.log(s["expansion"]), np.log(s["median_r_critical"])) for s in group if s["median_r_critical"] > 0]
-        if len(points) >= 2:
+        points = [(np.log(s["expansion"]), np.log(s["median_r_critical"])) for s in group
+                  if s["median_r_critical"] > 0 and not median_is_lower_bound(s)]
+        if len(points) >= MIN_POINTS_FOR_SLOPE:
             x, v = np.array(points).T
             slope, intercept = np.polyfit(x, v, 1)
-            out[f"d={d}, m={m or 'n'}, y={y}"] = {"slope": float(slope), "intercept": float(intercept)}
+            out[f"d={d}, m={m or 'n'}, y={y}"] = {"slope": float(slope), "intercept": float(intercept),
+                                                   "points": len(points)}
     return out
 
 
@@ -383,7 +395,7 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
     censored = sum(r["censored"] for r in records)
     lines = "; ".join(
         f"d={len(g[0]['widths']) - 1}, m={g[0]['m'] or 'n'}, y={g[0]['y']}: "
-        + " → ".join(f"{s['median_r_critical']:.3f}" for s in g)
+        + " → ".join(f"{'≥' if median_is_lower_bound(s) else ''}{s['median_r_critical']:.3f}" for s in g)
         + f" (expansion {g[0]['expansion']:g} → {g[-1]['expansion']:g})"
         for g in ordered
     )
@@ -396,8 +408,11 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
           "(one width per group: no trend with expansion can be read). ") if holds else
          "Not clearly observed at every setting: the critical-point radius does not fall below "
          f"{CLEAR_DECREASE} times its least-expansive value in every group, or stays as large as the search box. ")
-        + f"Median r_critical by expansion: {lines}. Fitted slopes of log r against log expansion: "
-        + ", ".join(f"{key}: {line['slope']:.2f}" for key, line in trend.items()) + "."
+        + f"Median r_critical by expansion: {lines}. "
+        + ("Fitted slopes of log r against log expansion: "
+           + ", ".join(f"{key}: {line['slope']:.2f} ({line['points']} points)" for key, line in trend.items()) + "."
+           if trend else f"No slope is fitted: that needs {MIN_POINTS_FOR_SLOPE} or more expansions whose median is "
+                         "not censored.")
         + (f" In {censored} trial(s) eq. (2) still failed on the outermost shell ({max(shells)}·(1+‖y‖)): their radius "
            "is only a lower bound." if censored else "")
         + (f" With {trials} trials per setting these medians are noisy." if trials < 10 else "")

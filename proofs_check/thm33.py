@@ -53,8 +53,9 @@ def step_bound(tau: float, L_path: float, M: float, depth: int) -> float:
     return float(tau / (L_path * max(M, 1.0) ** (depth + 1)))
 
 
-def _path_facts(flow: L.NetworkFlow, path: L.MinimizerPath) -> dict:
-    """M, L (full and half grid), uniqueness and jumps of a flow's exact minimiser path."""
+def assumption_facts(flow: L.NetworkFlow, path: L.MinimizerPath) -> dict:
+    """Assumption 3.2 on a flow's exact minimiser path: M, L (full and half grid), uniqueness, jumps, and whether
+    it holds (a unique minimiser at every snapshot and no basin jump)."""
     half = np.linalg.norm(np.diff(path.minimizers[::2], axis=0), axis=1) / np.diff(flow.times[::2])
     relative_gaps = path.gaps / (1.0 + np.abs(path.values))
     not_unique = [float(s) for s, u in zip(flow.times, path.unique) if not u]
@@ -99,7 +100,7 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
     y = flow[flow.T].forward(x_generating)
     bounds = (-settings["box"], settings["box"])
     path = flow.minimizer_path(y, bounds=bounds)
-    facts = _path_facts(flow, path)
+    facts = assumption_facts(flow, path)
     depth = len(widths) - 1
     per_tau = []
     for tau in settings["taus"]:

@@ -373,10 +373,10 @@ def test_thm33_names_the_failure_of_assumption_32():
     from test_flows import two_tents
 
     jumping = NetworkFlow([two_tents(h) for h in np.linspace(0.55, 1.55, 11)])
-    facts = thm33._path_facts(jumping, jumping.minimizer_path([2.0], bounds=(-6.0, 6.0)))
+    facts = thm33.assumption_facts(jumping, jumping.minimizer_path([2.0], bounds=(-6.0, 6.0)))
     assert not facts["assumption_holds"] and "changes basin after s = 4" in facts["assumption_failure"]
     tied = NetworkFlow([two_tents(h) for h in (0.9, 1.0, 1.1)])
-    facts = thm33._path_facts(tied, tied.minimizer_path([2.0], bounds=(-6.0, 6.0)))
+    facts = thm33.assumption_facts(tied, tied.minimizer_path([2.0], bounds=(-6.0, 6.0)))
     assert "not unique at s = 1" in facts["assumption_failure"]
 
 
@@ -398,6 +398,10 @@ def test_interval_and_paired_test_against_scipy():
     for successes, n in ((0, 10), (41, 60), (60, 60), (7, 9)):
         reference = binomtest(successes, n).proportion_ci(method="wilson")
         np.testing.assert_allclose(wilson_interval(successes, n), (reference.low, reference.high), rtol=1e-9, atol=1e-12)
+    for n in range(1, 400):  # the interval contains the observed rate, even at 0 and n where rounding pulls it off
+        for successes in (0, n // 3, n):
+            low, high = wilson_interval(successes, n)
+            assert 0.0 <= low <= successes / n <= high <= 1.0
     assert mcnemar_exact(0, 17) == pytest.approx(2 * 0.5**17)
     assert mcnemar_exact(3, 3) == 1.0 and mcnemar_exact(0, 0) == 1.0
 
