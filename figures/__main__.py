@@ -63,8 +63,12 @@ def main(argv=None) -> int:
             return 130
         print(f"[figures] {name} done in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
     command = {"tiny": " --scale tiny", "quick": " --quick", "full": ""}[args.scale]
-    report = write_report(results, args.out, f"Scale: **{args.scale}**, seed {args.seed}. Regenerate with "
-                          f"`python -m figures{command} --seed {args.seed}`.")
+    header = (f"Scale: **{args.scale}**, seed {args.seed}. Regenerate with `python -m figures{command} --seed "
+              f"{args.seed}`. Each figure draws its randomness from (seed, its name), so a figure's numbers do not "
+              "change when others are added; the seed each check ran with is in its section's settings.")
+    if args.scale == "tiny":
+        header += " The tiny scale runs every code path for the tests: its numbers mean nothing."
+    report = write_report(results, args.out, header)
     print(f"[figures] wrote {report}", file=sys.stderr)
     return 0
 

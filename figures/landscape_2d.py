@@ -49,8 +49,8 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
 
     # Exact local minima in the window: one certified QP per region. Minima on the window's edge are
     # minima of f restricted to the window, not of f, and are left out.
-    regions = L.enumerate_regions(net, bounds=(-half_width, half_width))
-    minima = [m for m in L.local_minima(f, regions=regions)
+    regions = L.enumerate_regions(net, bounds=(-half_width, half_width), progress=scale == "full")
+    minima = [m for m in L.local_minima(f, regions=regions, progress=scale == "full")
               if np.all(np.abs(m.x) < half_width * (1 - 1e-9))]
     minima_x = np.array([m.x for m in minima]).reshape(-1, 2)
     r_minima = float(np.linalg.norm(minima_x, axis=1).max()) if len(minima) else 0.0

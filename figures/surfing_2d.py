@@ -76,7 +76,8 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
         y, path = target["y"], target["path"]
         surfed = L.surf(flow, y, lr=0.01, steps=[per_snapshot] * T, tol=1e-7, max_steps=10_000)
         regular = L.regular_descent(flow[T], y, lr=0.01, tol=1e-7, max_steps=10_000)
-        exact_surfing = L.projected_surf(flow, y, tau, bounds=bounds, x0=path.minimizers[0])  # x_0 = argmin f_θ0
+        exact_surfing = L.projected_surf(flow, y, tau, bounds=bounds, x0=path.minimizers[0],
+                                          progress=scale == "full")  # x_0 = argmin f_θ0
         surfaces = [np.log10(L.Objective(flow[t], y).value(X).reshape(grid, grid) + 1e-6) for t in shown]
         rows.append(target | {"surfed": surfed, "regular": regular, "exact_surfing": exact_surfing,
                               "surfaces": surfaces})

@@ -46,8 +46,9 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
         y = flow[T].forward(x_generating)
         with warnings.catch_warnings():  # a minimiser on the box face is reported in the measurements
             warnings.simplefilter("ignore", UserWarning)
-            paths[model] = flow.minimizer_path(y, bounds=bounds)
-        algorithm2[model] = {tau: L.projected_surf(flow, y, tau, bounds=bounds) for tau in taus}
+            paths[model] = flow.minimizer_path(y, bounds=bounds, progress=scale == "full")
+        algorithm2[model] = {tau: L.projected_surf(flow, y, tau, bounds=bounds, progress=scale == "full")
+                            for tau in taus}
 
     columns = max(len(models), 4)
     fig = Figure(figsize=(4.0 * columns, 7.6), layout="constrained")

@@ -65,8 +65,8 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
         y = held_out[index]
         entry = {}
         for column, t in enumerate(levels):
-            regions = L.enumerate_regions(flow[t], BOX)
-            minima = L.local_minima(L.Objective(flow[t], y), regions=regions)
+            regions = L.enumerate_regions(flow[t], BOX, progress=scale == "full")
+            minima = L.local_minima(L.Objective(flow[t], y), regions=regions, progress=scale == "full")
             ax = fig.add_subplot(grid_spec[row, column])
             _panel(ax, flow[t], y, regions, minima, grid)
             ax.set_title(f"target {row + 1}, θ_{t}: {len(regions)} pieces, {len(minima)} local minima", fontsize=9)

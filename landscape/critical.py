@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activation import activation_pattern, on_switching_hyperplanes
 from . import _validate
+from ._progress import progress_bar
+from .activation import activation_pattern, on_switching_hyperplanes
 from .objective import Objective
 from .qp import QPSolution, minimize_on_region
 from .regions import RegionSet, _pieces_by_flips, as_box, enumerate_regions
@@ -74,16 +75,22 @@ class GlobalMinimum:
         return self.gap > VALUE_RTOL * (1.0 + abs(self.value))
 
 
-def _regions_and_minima(objective: Objective, bounds, regions, max_regions) -> tuple[RegionSet, list[QPSolution]]:
+def _regions_and_minima(objective: Objective, bounds, regions, max_regions,
+                        progress: bool) -> tuple[RegionSet, list[QPSolution]]:
     if not isinstance(objective, Objective):
         raise ValueError(f"objective must be an Objective; got {type(objective).__name__}")
     if regions is None:
-        regions = enumerate_regions(objective.net, bounds, max_regions=max_regions)
+        regions = enumerate_regions(objective.net, bounds, max_regions=max_regions, progress=progress)
     elif not isinstance(regions, RegionSet):
         raise ValueError(f"regions must be a RegionSet from enumerate_regions; got {type(regions).__name__}")
     else:
         regions.check_network(objective.net)
-    return regions, [minimize_on_region(objective, r) for r in regions]
+    minima = []
+    with progress_bar(progress, len(regions), "one QP per region", "QP") as bar:
+        for region in regions:
+            minima.append(minimize_on_region(objective, region))
+            bar.update()
+    return regions, minima
 
 
 def _touching(objective: Objective, regions: RegionSet, x: np.ndarray) -> list[int]:
@@ -132,7 +139,7 @@ def _on_box_face(x: np.ndarray, bounds) -> bool:
 
 
 def local_minima(objective: Objective, bounds=None, regions: RegionSet | None = None,
-                 max_regions: int = 1_000_000) -> list[LocalMinimum]:
+                 max_regions: int = 1_000_000, progress: bool = False) -> list[LocalMinimum]:
     r"""Every local minimum of f, exactly, sorted by value.
 
     Parameters
@@ -146,13 +153,15 @@ def local_minima(objective: Objective, bounds=None, regions: RegionSet | None = 
         replace ``bounds``.
     max_regions : int
         Passed to :func:`enumerate_regions`.
+    progress : bool
+        Progress bars for the enumeration and the QPs on standard error.
 
     Notes
     -----
     Where f is flat along a set of minimisers (a singular quadratic on a region), one point of the set
     per region stands for it.
     """
-    regions, minima = _regions_and_minima(objective, bounds, regions, max_regions)
+    regions, minima = _regions_and_minima(objective, bounds, regions, max_regions, progress)
     return _local_minima(objective, regions, minima)
 
 
@@ -175,9 +184,9 @@ def _local_minima(objective: Objective, regions: RegionSet, minima: list[QPSolut
 
 
 def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | None = None,
-                     max_regions: int = 1_000_000) -> GlobalMinimum:
+                     max_regions: int = 1_000_000, progress: bool = False) -> GlobalMinimum:
     r"""The global minimiser :math:`x^* = \operatorname{argmin} f` (over a box, or all of :math:`\mathbb{R}^k`),
-    its value, and the gap to the best local minimum elsewhere.
+    its value, and the gap to the best local minimum elsewhere. Parameters as :func:`local_minima`.
 
     Examples
     --------
@@ -187,7 +196,7 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
     >>> np.round(best.x, 6), best.value < 1e-20
     (array([ 0.4, -0.7]), True)
     """
-    regions, minima = _regions_and_minima(objective, bounds, regions, max_regions)
+    regions, minima = _regions_and_minima(objective, bounds, regions, max_regions, progress)
     best = int(np.argmin([s.value for s in minima]))
     x, value = minima[best].x, minima[best].value
     local = _local_minima(objective, regions, minima)

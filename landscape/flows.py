@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _validate
+from ._progress import progress_bar
 from .critical import global_minimizer, same_point
 from .network import ReLUNet
 from .objective import Objective
@@ -200,11 +201,16 @@ class NetworkFlow:
 
         return np.array([np.linalg.norm(flat(b) - flat(a)) for a, b in zip(self._snapshots, self._snapshots[1:])])
 
-    def minimizer_path(self, y, A=None, bounds=None) -> MinimizerPath:
+    def minimizer_path(self, y, A=None, bounds=None, progress: bool = False) -> MinimizerPath:
         r"""Exact global minimisers of :math:`f(x, \theta_t) = \tfrac12\|AG(x, \theta_t) - Ay\|^2` at every
         snapshot (small k: one region enumeration and certified QPs per snapshot), with Assumption 3.2's L.
+        ``progress=True`` draws a bar over the snapshots on standard error.
         """
-        found = [global_minimizer(Objective(net, y, A), bounds=bounds) for net in self._snapshots]
+        found = []
+        with progress_bar(progress, len(self._snapshots), "exact minimiser path", "snapshot") as bar:
+            for net in self._snapshots:
+                found.append(global_minimizer(Objective(net, y, A), bounds=bounds))
+                bar.update()
         minimizers = np.array([g.x for g in found])
         speeds = np.linalg.norm(np.diff(minimizers, axis=0), axis=1) / np.diff(self._times)
         jumps = []

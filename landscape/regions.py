@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from . import _kernels, _polytope, _validate
+from ._progress import progress_bar
 from .activation import (
     DEFAULT_BOUNDARY_RTOL,
     ActivationPattern,
@@ -290,7 +291,7 @@ def _crossing_candidates(M_g: np.ndarray, m_g: float, active: bool, witness: np.
 
 
 def _pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, interior_tol: float,
-                     what: str, max_regions: int | None = None) -> list[Region]:
+                     what: str, max_regions: int | None = None, bar=None) -> list[Region]:
     """Every region whose flat gate vector equals ``base`` outside ``flips`` (TooManyRegionsError beyond
     ``max_regions`` of them).
 
@@ -301,8 +302,10 @@ def _pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, 
     Each node carries a witness, a point strictly inside its known rows. A child is feasible without an LP
     when the witness, its mirror image across the decided neuron's hyperplane, or a point just across that
     hyperplane stays a ball's width inside the child's rows; only when all three fail does an LP decide.
-    Complete patterns keep their witness, and compute their Chebyshev ball only when asked.
+    Complete patterns keep their witness, and compute their Chebyshev ball only when asked. ``bar``
+    (a progress bar) is advanced once per region found.
     """
+    bar = progress_bar(False, None, "", "") if bar is None else bar
     flips = sorted(int(g) for g in flips)
     layer_of = np.repeat(np.arange(net.depth), net.hidden_widths)
     undecided = np.zeros(net.n_hidden, dtype=bool)
@@ -314,10 +317,12 @@ def _pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, 
             pattern = ActivationPattern(np.packbits(gates).tobytes(), net.hidden_widths)
             if witness is not None:
                 regions.append(Region(net, pattern, G, h, box))
+                bar.update()
             else:
                 ball = _interior_ball(*_with_box(G, h, box), interior_tol, what)
                 if ball is not None:
                     regions.append(Region(net, pattern, G, h, box, *ball))
+                    bar.update()
             if max_regions is not None and len(regions) > max_regions:
                 raise TooManyRegionsError(f"{what}: more than {max_regions} regions ({len(flips)} neurons to "
                                           "decide)", len(regions))
@@ -351,12 +356,14 @@ LARGE_NEAR_ZERO_SET = 24
 """|S(x, θ, τ)| above which :func:`pieces` warns that P(x, θ, τ) may be huge."""
 
 
-def pieces(net: ReLUNet, x, tau, bounds=None, interior_tol: float = DEFAULT_INTERIOR_TOL) -> list[Region]:
+def pieces(net: ReLUNet, x, tau, bounds=None, interior_tol: float = DEFAULT_INTERIOR_TOL,
+           progress: bool = False) -> list[Region]:
     r"""The paper's :math:`\mathcal{P}(x, \theta, \tau)`: every region whose pattern differs from x's only in
     neurons of :math:`S(x, \theta, \tau) = \{(i, j) : |w_{ij}^\top x_{i-1} + b_{ij}| \le \tau\}`.
 
     Exhaustive by definition (not only the pieces reachable from x's own), without enumerating all
     :math:`2^{|S|}` sign choices: see ``_pieces_by_flips``. x's own region comes first when it is one.
+    ``progress=True`` counts the pieces found on standard error (a large S can take minutes).
 
     Examples
     --------
@@ -376,7 +383,8 @@ def pieces(net: ReLUNet, x, tau, bounds=None, interior_tol: float = DEFAULT_INTE
         warnings.warn(f"|S(x, θ, τ)| = {len(flips)} neurons at τ = {tau}: P(x, θ, τ) may hold up to about "
                       f"{bound:,} pieces (the cells of {len(flips)} hyperplanes in R^{net.input_dim}) and take long "
                       "to find; a smaller τ shrinks S", stacklevel=2)
-    found = _pieces_by_flips(net, base, flips, box, interior_tol, f"pieces P(x, θ, τ={tau}) at x={x}")
+    with progress_bar(progress, None, f"pieces P(x, θ, τ) with |S| = {len(flips)}", "piece") as bar:
+        found = _pieces_by_flips(net, base, flips, box, interior_tol, f"pieces P(x, θ, τ={tau}) at x={x}", bar=bar)
     found.sort(key=lambda r: np.count_nonzero(r.pattern.unpack() != base))
     return found
 
@@ -537,7 +545,7 @@ def _starting_region(net: ReLUNet, box, interior_tol: float, build) -> Region:
 
 def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
                       interior_tol: float = DEFAULT_INTERIOR_TOL, method: str = "auto",
-                      progress: Callable[[int, int], None] | None = None, progress_every: int = 1000) -> RegionSet:
+                      progress: bool | Callable[[int, int], None] = False, progress_every: int = 1000) -> RegionSet:
     r"""Every full-dimensional region of G, over all of :math:`\mathbb{R}^k` or inside a box.
 
     Breadth-first search over the facet-adjacency graph: crossing the facet of neuron g flips g's
@@ -556,8 +564,9 @@ def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
         How each region's facets are found: "lp" (Chebyshev LP, then the dual hull or one LP per row;
         any k), or "planar" (exact clipping of the box polygon by the region's half-planes; k = 2 with
         bounds, no LP at all). "auto" takes "planar" where it applies.
-    progress : callable, optional
-        Called as ``progress(found, waiting)`` every ``progress_every`` regions and once at the end.
+    progress : bool or callable
+        True: a counter of regions found (and regions still to expand) on standard error. A callable is
+        called as ``progress(found, waiting)`` every ``progress_every`` regions and once at the end.
 
     Examples
     --------
@@ -578,6 +587,10 @@ def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
     if method == "planar" and not planar:
         raise ValueError("method 'planar' needs a 2-D input (k = 2) and bounds")
     build = _planar_region if planar and method != "lp" else Region.from_pattern
+    if callable(progress):
+        report, bar = progress, progress_bar(False, None, "", "")
+    else:
+        report, bar = None, progress_bar(progress, None, "regions", "region")
     first = _starting_region(net, box, interior_tol, build)
     regions, index, queue, edges = [first], {first.pattern: 0}, deque([0]), set()
     while queue:
@@ -598,9 +611,13 @@ def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
                     regions.append(found)
                     index[found.pattern] = b
                     queue.append(b)
-                    if progress is not None and len(regions) % progress_every == 0:
-                        progress(len(regions), len(queue))
+                    if len(regions) % progress_every == 0:
+                        if report is not None:
+                            report(len(regions), len(queue))
+                        bar.update(progress_every)
+                        bar.set_postfix_str(f"{len(queue)} to expand")
                 edges.add((min(a, b), max(a, b), g))
-    if progress is not None:
-        progress(len(regions), 0)
+    bar.close()
+    if report is not None:
+        report(len(regions), 0)
     return RegionSet(net, regions, sorted(edges), box)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validate
+from ._progress import progress_bar
 from .critical import global_minimizer
 from .flows import NetworkFlow
 from .network import ReLUNet
@@ -395,7 +396,8 @@ def _projected_gradient(M: np.ndarray, v: np.ndarray, G: np.ndarray, h: np.ndarr
 
 
 def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, x0=None, method: str = "qp",
-                   lr: float | None = None, tol: float = 1e-12, max_steps: int = 100_000) -> ProjectedSurfResult:
+                   lr: float | None = None, tol: float = 1e-12, max_steps: int = 100_000,
+                   progress: bool = False) -> ProjectedSurfResult:
     r"""Algorithm 2: :math:`x_0 = \operatorname{argmin}_x f(x, \theta_0)`; for t = 1..T, minimise
     :math:`f(\cdot, \theta_t)` over every piece of :math:`\mathcal P(x_{t-1}, \theta_t, \tau)` and keep the best.
 
@@ -416,6 +418,8 @@ def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, x0=None, meth
         "qp" solves each piece's convex QP exactly; "projected_gradient" iterates
         :math:`x \leftarrow \mathrm{Proj}_{P_g}(x - \eta \nabla f)` from :math:`x_{t-1}` literally (step ``lr``,
         default 1/L of the piece's quadratic), to the same points.
+    progress : bool
+        A bar over the snapshots on standard error, with the pieces searched at the last one.
     """
     if not isinstance(flow, NetworkFlow):
         raise ValueError(f"flow must be a NetworkFlow; got {type(flow).__name__}")
@@ -430,12 +434,13 @@ def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, x0=None, meth
     max_steps = _validate.positive_int(max_steps, "max_steps")
     y = _validate.vector(y, "y", flow[0].output_dim)
     if x0 is None:
-        first = global_minimizer(Objective(flow[0], y, A), bounds=bounds)
+        first = global_minimizer(Objective(flow[0], y, A), bounds=bounds, progress=progress)
         iterates, values = [first.x], [first.value]
     else:
         x0 = _validate.point(x0, "x0", flow[0].input_dim)
         iterates, values = [x0], [float(Objective(flow[0], y, A).value(x0))]
     counts, searching, solving, converged = [], [], [], []
+    bar = progress_bar(progress, flow.T, "Algorithm 2", "snapshot")
     for t in range(1, flow.T + 1):
         f = Objective(flow[t], y, A)
         start = time.perf_counter()
@@ -461,5 +466,8 @@ def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, x0=None, meth
         converged.append(all_converged)
         iterates.append(best[0])
         values.append(best[1])
+        bar.set_postfix_str(f"{len(found)} pieces")
+        bar.update()
+    bar.close()
     return ProjectedSurfResult(np.array(iterates), np.array(values), np.array(counts, dtype=np.int64),
                                np.array(searching), np.array(solving), np.array(converged, dtype=bool))

@@ -131,6 +131,8 @@ def test_obscure_errors_now_name_the_argument(tmp_path):
         activation_pattern(None, [0.0, 0.0])
     with pytest.raises(ValueError, match="progress_every must be an integer >= 1; got 0"):
         enumerate_regions(NET, bounds=(-1, 1), progress=lambda *a: None, progress_every=0)
+    with pytest.raises(ValueError, match="progress must be True or False; got 'yes'"):
+        enumerate_regions(NET, bounds=(-1, 1), progress="yes")
     with pytest.raises(ValueError, match="X must be an array of real numbers; got booleans"):
         NET.forward(np.array([True, False]))
     with pytest.raises(ValueError, match="got strings"):

@@ -209,6 +209,31 @@ def test_progress_is_reported_while_enumerating():
     assert len(calls) == 1 + (len(regions) - 1) // 20
 
 
+def test_progress_bars_draw_on_stderr_and_leave_every_answer_unchanged(capsys):
+    from landscape import NetworkFlow, Objective, global_minimizer, pieces, projected_surf
+
+    net = ReLUNet.random([2, 10, 20], rng=1)
+    y = net.forward([0.3, -0.2])
+    f = Objective(net, y)
+    quiet = enumerate_regions(net, bounds=(-2, 2))
+    loud = enumerate_regions(net, bounds=(-2, 2), progress=True, progress_every=5)
+    assert [r.pattern for r in quiet] == [r.pattern for r in loud]
+    np.testing.assert_array_equal(global_minimizer(f, bounds=(-2, 2), progress=True).x,
+                                  global_minimizer(f, bounds=(-2, 2)).x)
+    assert [r.pattern for r in pieces(net, [0.3, -0.2], 0.5, progress=True)] == \
+        [r.pattern for r in pieces(net, [0.3, -0.2], 0.5)]
+    flow = NetworkFlow.smooth_random([2, 6, 12], T=3, rng=2)
+    target = flow[3].forward([0.2, 0.1])
+    np.testing.assert_array_equal(flow.minimizer_path(target, bounds=(-2, 2), progress=True).minimizers,
+                                  flow.minimizer_path(target, bounds=(-2, 2)).minimizers)
+    np.testing.assert_array_equal(projected_surf(flow, target, 0.05, bounds=(-2, 2), progress=True).iterates,
+                                  projected_surf(flow, target, 0.05, bounds=(-2, 2)).iterates)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    for label in ("regions", "one QP per region", "pieces P(x, θ, τ)", "exact minimiser path", "Algorithm 2"):
+        assert label in captured.err
+
+
 def test_max_regions_stops_with_the_count():
     net = ReLUNet.random([2, 30], rng=0)
     with pytest.raises(TooManyRegionsError, match="max_regions = 50") as info:
