@@ -9,11 +9,19 @@ an ``rng``, and returns an :class:`InversionResult`. Imported on demand: ``impor
 from ._result import InversionResult
 from .admm import admm
 from .descent import csgm, regular_adam, surfing
+from .landscape_learning import LearnedLandscape, invert_with_landscape, landscape_learning, learn_landscape
 from .layerwise import layerwise_lp
 from .negation import negation_check
+from .projected import projected_surfing
 
-METHODS = {"regular_adam": regular_adam, "surfing": surfing, "csgm": csgm, "negation_check": negation_check,
-           "admm": admm, "layerwise_lp": layerwise_lp}
+METHODS = {"regular_adam": regular_adam, "surfing": surfing, "projected_surfing": projected_surfing, "csgm": csgm,
+           "negation_check": negation_check, "admm": admm, "layerwise_lp": layerwise_lp,
+           "landscape_learning": landscape_learning}
 """Every method by name: ``METHODS[name](net_or_flow, Y, A=None, budget=..., rng=...)``."""
 
-__all__ = ["InversionResult", "METHODS", "admm", "csgm", "layerwise_lp", "negation_check", "regular_adam", "surfing"]
+FLOW_METHODS = ("surfing", "projected_surfing")
+"""The methods that take the whole flow θ_0 … θ_T; the others take the final network."""
+
+__all__ = ["FLOW_METHODS", "InversionResult", "LearnedLandscape", "METHODS", "admm", "csgm", "invert_with_landscape",
+           "landscape_learning", "layerwise_lp", "learn_landscape", "negation_check", "projected_surfing",
+           "regular_adam", "surfing"]

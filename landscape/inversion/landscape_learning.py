@@ -1,0 +1,287 @@
+r"""Landscape learning (seed 004): learn a map :math:`\varphi_\omega : \mathbb R^{k'} \to \mathbb R^k` such that
+gradient descent on :math:`F(z) = f(\varphi_\omega(z)) = \tfrac12\|A G(\varphi_\omega(z)) - A y\|^2` converges in few
+steps, then invert new targets by descent in the new space z and return :math:`\hat x = \varphi_\omega(\hat z)`.
+
+The seed's alternating algorithm, round by round:
+
+1. *Collect*: for a batch of training targets, run Adam on F from :math:`z_0 \sim U[-1, 1]^{k'}` until
+   :math:`\|\nabla F\| \le` tol or ``trajectory_steps``; keep the points :math:`z_0, z_s, z_{2s}, \ldots` and the end
+   :math:`z_K`.
+2. *Update*: a few Adam steps on ω for
+   :math:`\frac{1}{|J|}\sum_j \frac{1}{|t|}\sum_t \|\varphi_\omega(z^j_t) - \bar x_j\|^2`, with
+   :math:`\bar x_j = \varphi_{\omega_{\text{old}}}(z^j_K)` fixed: every trajectory point's image moves towards
+   the point its descent converged to, so that the next descent gets there sooner.
+
+:math:`\varphi_\omega(z) = P z + \mathrm{MLP}_\omega(z)` (tanh hidden layers, last layer initialised to zero), with
+:math:`P = I` when k' = k (round 0 is then regular Adam on f), else a fixed Gaussian :math:`N(0, 1/k')` matrix. The seed gives only its abstract and introduction; the
+map's form, the start distribution and the loss weights above are this module's choices, stated here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import _validate
+from ..network import ReLUNet
+from ..objective import Objective
+from ._result import InversionResult, budget_of, starts, targets, values
+
+
+@dataclass(frozen=True)
+class LearnedLandscape:
+    r"""A learned map :math:`\varphi(z) = P z + \mathrm{MLP}(z)` for one network (and measurement matrix).
+
+    Attributes
+    ----------
+    projection : ndarray (k', k)
+        P (the identity when k' = k), applied as z @ P.
+    layers : tuple of (W, b)
+        The MLP: tanh after every layer but the last.
+    training : dict
+        ``rounds``, ``seconds``, ``gradient_evaluations`` (of F, in the collected descents) and
+        ``update_steps`` (of ω), and per round the mean steps the collected descents took
+        (``mean_steps_per_round``) and the update loss (``loss_per_round``).
+    """
+
+    projection: np.ndarray
+    layers: tuple
+    training: dict = field(default_factory=dict)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.projection.shape[0]
+
+    def __call__(self, Z) -> np.ndarray:
+        r""":math:`\varphi(z)` for z of shape (k',) or (B, k')."""
+        Z = np.asarray(Z, dtype=float)
+        H = np.atleast_2d(Z)
+        out = H @ self.projection
+        for i, (W, b) in enumerate(self.layers):
+            H = H @ W + b
+            if i + 1 < len(self.layers):
+                H = np.tanh(H)
+        out = out + H
+        return out[0] if Z.ndim == 1 else out
+
+
+def _phi(params, Z):
+    import jax.numpy as jnp
+
+    projection, layers = params
+    H, out = Z, Z @ projection
+    for i, (W, b) in enumerate(layers):
+        H = H @ W + b
+        if i + 1 < len(layers):
+            H = jnp.tanh(H)
+    return out + H
+
+
+def _objective(weights, biases, B, Ay, X):
+    """F per row: ½‖B x_d − A y‖² with the ReLU layers applied to X."""
+    import jax.numpy as jnp
+
+    H = X
+    for W, b in zip(weights, biases):
+        H = jnp.maximum(H @ W.T + b, 0.0)
+    r = (H if B is None else H @ B.T) - Ay
+    return 0.5 * jnp.sum(r * r, axis=1)
+
+
+def _descend(generator, params, Ay, Z, steps: int, lr: float, tol: float, keep_every: int):
+    """Adam on F(z) = f(φ(z)) per row, a row stopping once ‖∇F‖ ≤ tol: the end points, the steps each row took,
+    and (``keep_every`` > 0) the starts and the points every ``keep_every`` steps, shape (P, rows, k')."""
+    import jax
+    import jax.numpy as jnp
+
+    weights, biases, B = generator
+
+    def F(Z):
+        return _objective(weights, biases, B, Ay, _phi(params, Z))
+
+    grad = jax.grad(lambda Z: jnp.sum(F(Z)))
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+
+    def step(state, i):
+        Z, m, v, taken, active = state
+        g = grad(Z)
+        active = active & (jnp.linalg.norm(g, axis=1) > tol)
+        column = active[:, None]
+        m = jnp.where(column, beta1 * m + (1 - beta1) * g, m)
+        v = jnp.where(column, beta2 * v + (1 - beta2) * g * g, v)
+        power = (taken + 1).astype(Z.dtype)[:, None]
+        update = lr * (m / (1 - beta1**power)) / (jnp.sqrt(v / (1 - beta2**power)) + eps)
+        Z = jnp.where(column, Z - update, Z)
+        return (Z, m, v, taken + active, active), (Z if keep_every else None)
+
+    rows = Z.shape[0]
+    start = (Z, jnp.zeros_like(Z), jnp.zeros_like(Z), jnp.zeros(rows, dtype=jnp.int64), jnp.ones(rows, dtype=bool))
+    (Z, _, _, taken, _), path = jax.lax.scan(step, start, jnp.arange(steps))
+    kept = jnp.concatenate([start[0][None], path[keep_every - 1::keep_every]], axis=0) if keep_every else None
+    return Z, taken, kept
+
+
+_DESCEND = None
+
+
+def _descend_compiled(*args, **kwargs):
+    global _DESCEND
+    if _DESCEND is None:
+        import jax
+
+        _DESCEND = jax.jit(_descend, static_argnames=("steps", "keep_every"))
+    return _DESCEND(*args, **kwargs)
+
+
+def _generator(net: ReLUNet, A, Y: np.ndarray):
+    import jax.numpy as jnp
+
+    f = Objective(net, Y, A)
+    weights = tuple(jnp.asarray(w) for w in net.weights)
+    biases = tuple(jnp.asarray(b) for b in net.effective_biases)
+    return (weights, biases, None if f._B is None else jnp.asarray(f._B)), np.asarray(f._Ay)
+
+
+def learn_landscape(net: ReLUNet, training_targets, A=None, latent_dim: int | None = None, hidden=(64, 64),
+                    rounds: int = 80, batch: int = 64, trajectory_steps: int = 1000, keep_every: int = 20,
+                    update_steps: int = 100, lr: float = 0.01, map_lr: float = 3e-3, tol: float = 1e-6,
+                    rng=None) -> LearnedLandscape:
+    r"""Learn :math:`\varphi` for ``net`` by the alternating algorithm (module docstring) on ``training_targets``.
+
+    Parameters
+    ----------
+    net : ReLUNet
+    training_targets : array_like (N, n)
+        Targets like those to be inverted later (images, or G(x) for x from the prior); each round draws
+        ``batch`` of them.
+    A : array_like (m, n), optional
+        The measurement matrix the map is learned for.
+    latent_dim : int, optional
+        k' (default 4k: with k' = k on a k = 2 VAE the map folds — trajectories from nearby starts are pulled to
+        different end points — and success fell from 79 % to 22 %; with k' = 8 it rose to 85 %).
+    hidden : tuple of int
+        The MLP's hidden widths.
+    rounds, batch, trajectory_steps, keep_every, update_steps : int
+        Rounds of collect + update; targets per round; Adam steps per collected descent (at most); every
+        how many steps a trajectory point is kept; Adam steps on ω per round.
+    lr, map_lr, tol : float
+        Adam step in z; Adam step on ω; gradient tolerance that ends a collected descent.
+    rng : None, int or numpy.random.Generator
+    """
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    if not isinstance(net, ReLUNet):
+        raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
+    Y, _ = targets(net, training_targets, A)
+    rng = _validate.rng(rng)
+    k = net.input_dim
+    latent_dim = 4 * k if latent_dim is None else _validate.positive_int(latent_dim, "latent_dim")
+    hidden = tuple(_validate.positive_int(h, "hidden") for h in hidden)
+    rounds = _validate.positive_int(rounds, "rounds")
+    batch = _validate.positive_int(batch, "batch")
+    trajectory_steps = _validate.positive_int(trajectory_steps, "trajectory_steps")
+    keep_every = _validate.positive_int(keep_every, "keep_every")
+    update_steps = _validate.positive_int(update_steps, "update_steps")
+    for name, value in (("lr", lr), ("map_lr", map_lr)):
+        if _validate.nonnegative_scalar(value, name) == 0:
+            raise ValueError(f"{name} must be > 0; got 0")
+    tol = _validate.nonnegative_scalar(tol, "tol")
+    if keep_every > trajectory_steps:
+        raise ValueError(f"keep_every ({keep_every}) must not exceed trajectory_steps ({trajectory_steps})")
+
+    sizes = (latent_dim, *hidden, k)
+    projection = np.eye(latent_dim, k) if latent_dim == k else rng.normal(0, 1 / np.sqrt(latent_dim), (latent_dim, k))
+    layers = [(rng.normal(0, 1 / np.sqrt(a), (a, b)), np.zeros(b)) for a, b in zip(sizes[:-2], sizes[1:-1])]
+    layers.append((np.zeros((sizes[-2], k)), np.zeros(k)))  # φ starts as z ↦ P z
+    started = time.perf_counter()
+    mean_steps, losses, evaluations = [], [], 0
+    with jax.enable_x64(True):
+        generator, Ay_all = _generator(net, A, Y)
+        params = (jnp.asarray(projection), tuple((jnp.asarray(W), jnp.asarray(b)) for W, b in layers))
+        optimizer = optax.adam(map_lr)
+        trainable = params[1]
+        state = optimizer.init(trainable)
+
+        def loss(trainable, points, goals):
+            images = _phi((params[0], trainable), points.reshape(-1, latent_dim)).reshape(*points.shape[:2], k)
+            return jnp.mean(jnp.sum((images - goals[None]) ** 2, axis=2))
+
+        @jax.jit
+        def update(trainable, state, points, goals):
+            value, g = jax.value_and_grad(loss)(trainable, points, goals)
+            changes, state = optimizer.update(g, state, trainable)
+            return optax.apply_updates(trainable, changes), state, value
+
+        for _ in range(rounds):
+            chosen = rng.choice(len(Y), size=min(batch, len(Y)), replace=False)
+            Z0 = rng.uniform(-1.0, 1.0, (len(chosen), latent_dim))
+            Z, taken, kept = _descend_compiled(generator, (params[0], trainable), jnp.asarray(Ay_all[chosen]),
+                                               jnp.asarray(Z0), steps=trajectory_steps, lr=lr, tol=tol,
+                                               keep_every=keep_every)
+            goals = jax.lax.stop_gradient(_phi((params[0], trainable), Z))
+            for _ in range(update_steps):
+                trainable, state, value = update(trainable, state, kept, goals)
+            taken = np.asarray(taken)
+            evaluations += int(taken.sum())
+            mean_steps.append(float(taken.mean()))
+            losses.append(float(value))
+        layers = tuple((np.asarray(W), np.asarray(b)) for W, b in trainable)
+    return LearnedLandscape(projection, layers, {
+        "rounds": rounds, "seconds": time.perf_counter() - started, "gradient_evaluations": evaluations,
+        "update_steps": rounds * update_steps, "mean_steps_per_round": mean_steps, "loss_per_round": losses})
+
+
+def invert_with_landscape(landscape: LearnedLandscape, net: ReLUNet, y, A=None, budget: int = 2000, z0=None,
+                          rng=None, lr: float = 0.01, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Adam on :math:`F(z) = f(\varphi(z))` from z0 (default uniform on :math:`[-1, 1]^{k'}`), at most ``budget``
+    steps per target, a target stopping once :math:`\|\nabla F\| \le` tol: :math:`\hat x = \varphi(\hat z)`, the
+    steps each took and whether it met tol."""
+    import jax
+    import jax.numpy as jnp
+
+    if not isinstance(landscape, LearnedLandscape):
+        raise ValueError(f"landscape must be a LearnedLandscape; got {type(landscape).__name__}")
+    if landscape.projection.shape[1] != net.input_dim:
+        raise ValueError(f"landscape maps to R^{landscape.projection.shape[1]} but the network's input is "
+                         f"R^{net.input_dim}: learn it for this network")
+    Y, _ = targets(net, y, A)
+    Z0 = starts(landscape.latent_dim, len(Y), z0, rng)
+    budget = budget_of(budget)
+    with jax.enable_x64(True):
+        generator, Ay = _generator(net, A, Y)
+        params = (jnp.asarray(landscape.projection), tuple((jnp.asarray(W), jnp.asarray(b)) for W, b in landscape.layers))
+        Z, taken, _ = _descend_compiled(generator, params, jnp.asarray(Ay), jnp.asarray(Z0), steps=budget, lr=lr,
+                                        tol=tol, keep_every=0)
+        Z, taken = np.asarray(Z), np.asarray(taken)
+    return landscape(Z), taken, taken < budget
+
+
+def landscape_learning(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, lr: float = 0.01,
+                       tol: float = 1e-6, landscape: LearnedLandscape | None = None, training_targets=None,
+                       **learn_options) -> InversionResult:
+    r"""Invert by descent in a learned latent space (module docstring).
+
+    ``landscape`` reuses a learned map; otherwise one is learned first with :func:`learn_landscape` on
+    ``training_targets`` (default: 2000 targets G(x), x ~ U[−1, 1]^k, drawn from ``rng``) and ``learn_options``.
+    ``x0`` (k' = k only) starts the descent at z_0 = x0. ``evaluations`` counts gradients of F per target;
+    the learning's own cost is in ``trace["training"]``, apart from the per-target cost.
+    """
+    if not isinstance(net, ReLUNet):
+        raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
+    Y, A = targets(net, y, A)
+    rng = _validate.rng(rng)
+    budget = budget_of(budget)
+    if landscape is None:
+        if training_targets is None:
+            training_targets = net.forward(rng.uniform(-1.0, 1.0, (2000, net.input_dim)))
+        landscape = learn_landscape(net, training_targets, A, rng=rng, tol=tol, lr=lr, **learn_options)
+    if x0 is not None and landscape.latent_dim != net.input_dim:
+        raise ValueError(f"x0 starts z only when k' = k; this landscape has k' = {landscape.latent_dim}")
+    start = time.perf_counter()
+    X, taken, converged = invert_with_landscape(landscape, net, Y, A, budget=budget, z0=x0, rng=rng, lr=lr, tol=tol)
+    return InversionResult("landscape_learning", X, values(net, Y, A, X), taken, converged,
+                           time.perf_counter() - start, trace={"training": landscape.training})
