@@ -12,7 +12,7 @@ def test_the_using_it_snippets_run_and_their_comments_hold(tmp_path, monkeypatch
     text = README.read_text()
     section = text[text.index("## Using it"):text.index("### Networks from elsewhere")]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    assert len(blocks) == 4
+    assert len(blocks) == 5
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     for block in blocks:
@@ -24,3 +24,4 @@ def test_the_using_it_snippets_run_and_their_comments_hold(tmp_path, monkeypatch
                                             method="projected_gradient")
     np.testing.assert_allclose(literal.iterates, alg2.iterates, atol=1e-9)
     assert one.x.shape == (2,)
+    assert namespace["x_hat"].shape == (1, 2) and namespace["phi"].training["rounds"] == 20
