@@ -25,12 +25,16 @@ class _Silent:
         pass
 
 
+SILENT = _Silent()
+"""The bar to pass where a caller's progress is off."""
+
+
 def progress_bar(progress, total: int | None, desc: str, unit: str):
     """A tqdm bar (``total`` None: a counter with a rate) when ``progress`` is True, else a silent stand-in."""
     if not isinstance(progress, bool):
         raise ValueError(f"progress must be True or False; got {progress!r}")
     if not progress:
-        return _Silent()
+        return SILENT
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, leave=False, file=sys.stderr, mininterval=0.5, dynamic_ncols=True)

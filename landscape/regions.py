@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from . import _kernels, _polytope, _validate
-from ._progress import progress_bar
+from ._progress import SILENT, progress_bar
 from .activation import (
     DEFAULT_BOUNDARY_RTOL,
     ActivationPattern,
@@ -305,7 +305,7 @@ def _pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, 
     Complete patterns keep their witness, and compute their Chebyshev ball only when asked. ``bar``
     (a progress bar) is advanced once per region found.
     """
-    bar = progress_bar(False, None, "", "") if bar is None else bar
+    bar = SILENT if bar is None else bar
     flips = sorted(int(g) for g in flips)
     layer_of = np.repeat(np.arange(net.depth), net.hidden_widths)
     undecided = np.zeros(net.n_hidden, dtype=bool)
@@ -588,7 +588,7 @@ def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
         raise ValueError("method 'planar' needs a 2-D input (k = 2) and bounds")
     build = _planar_region if planar and method != "lp" else Region.from_pattern
     if callable(progress):
-        report, bar = progress, progress_bar(False, None, "", "")
+        report, bar = progress, SILENT
     else:
         report, bar = None, progress_bar(progress, None, "regions", "region")
     first = _starting_region(net, box, interior_tol, build)

@@ -164,6 +164,8 @@ def run(networks=NETWORKS, target_kinds=("range", "compressed"), repeats: int = 
     for name, value in (("repeats", repeats), ("targets", targets), ("budget", budget),
                         ("landscape_rounds", landscape_rounds)):
         _validate.positive_int(value, name)
+    if _validate.nonnegative_scalar(projected_tau, "projected_tau") == 0:
+        raise ValueError("projected_tau must be > 0 (Algorithm 2's slack); got 0")
     cells = [[n, t] for n in networks for t in target_kinds if t != "heldout" or n == "trained"]
     if not cells:
         raise ValueError("held-out targets need the trained network: add 'trained' to networks")
@@ -171,7 +173,7 @@ def run(networks=NETWORKS, target_kinds=("range", "compressed"), repeats: int = 
         flows_dir = Path(__file__).parent / "out" / "flows"
     settings = {"cells": [c for c in cells for _ in range(repeats)], "targets": int(targets), "budget": int(budget),
                 "landscape_rounds": int(landscape_rounds),
-                "projected_tau": _validate.nonnegative_scalar(projected_tau, "projected_tau"), "flows_dir": str(flows_dir)}
+                "projected_tau": float(projected_tau), "flows_dir": str(flows_dir)}
     records = run_trials(_trial, len(settings["cells"]), seed, settings, workers, journal,
                          "inversion" if progress else None)
     rows = _summaries(settings, records)

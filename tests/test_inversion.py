@@ -125,3 +125,5 @@ def test_the_harness_scores_every_method_against_the_exact_global_minimiser():
         assert 0 <= row["success_rate"] <= row["basin_rate"] <= 1  # the minimiser itself is in its basin
     with pytest.raises(ValueError, match="networks must be a non-empty list"):
         inversion.run(networks=("resnet",))
+    with pytest.raises(ValueError, match="projected_tau must be > 0"):
+        inversion.run(networks=("random",), projected_tau=0.0)

@@ -57,37 +57,19 @@ class LearnedLandscape:
     def __call__(self, Z) -> np.ndarray:
         r""":math:`\varphi(z)` for z of shape (k',) or (B, k')."""
         Z = np.asarray(Z, dtype=float)
-        H = np.atleast_2d(Z)
-        out = H @ self.projection
-        for i, (W, b) in enumerate(self.layers):
-            H = H @ W + b
-            if i + 1 < len(self.layers):
-                H = np.tanh(H)
-        out = out + H
+        out = _phi((self.projection, self.layers), np.atleast_2d(Z), np.tanh)
         return out[0] if Z.ndim == 1 else out
 
 
-def _phi(params, Z):
-    import jax.numpy as jnp
-
+def _phi(params, Z, tanh):
+    """φ(Z) = Z P + MLP(Z) row by row, with ``tanh`` from NumPy or JAX."""
     projection, layers = params
-    H, out = Z, Z @ projection
+    H = Z
     for i, (W, b) in enumerate(layers):
         H = H @ W + b
         if i + 1 < len(layers):
-            H = jnp.tanh(H)
-    return out + H
-
-
-def _objective(weights, biases, B, Ay, X):
-    """F per row: ½‖B x_d − A y‖² with the ReLU layers applied to X."""
-    import jax.numpy as jnp
-
-    H = X
-    for W, b in zip(weights, biases):
-        H = jnp.maximum(H @ W.T + b, 0.0)
-    r = (H if B is None else H @ B.T) - Ay
-    return 0.5 * jnp.sum(r * r, axis=1)
+            H = tanh(H)
+    return Z @ projection + H
 
 
 def _descend(generator, params, Ay, Z, steps: int, lr: float, tol: float, keep_every: int):
@@ -96,12 +78,13 @@ def _descend(generator, params, Ay, Z, steps: int, lr: float, tol: float, keep_e
     import jax
     import jax.numpy as jnp
 
-    weights, biases, B = generator
+    from .._descent_jax import _value_and_grad
 
-    def F(Z):
-        return _objective(weights, biases, B, Ay, _phi(params, Z))
+    def grad(Z):
+        r""":math:`\nabla F = J_\varphi^\top \nabla f(\varphi(z))`, ∇f from the compiled engine's backward pass."""
+        X, pull_back = jax.vjp(lambda Z: _phi(params, Z, jnp.tanh), Z)
+        return pull_back(_value_and_grad(*generator, Ay, X)[1])[0]
 
-    grad = jax.grad(lambda Z: jnp.sum(F(Z)))
     beta1, beta2, eps = 0.9, 0.999, 1e-8
 
     def step(state, i):
@@ -207,7 +190,7 @@ def learn_landscape(net: ReLUNet, training_targets, A=None, latent_dim: int | No
         state = optimizer.init(trainable)
 
         def loss(trainable, points, goals):
-            images = _phi((params[0], trainable), points.reshape(-1, latent_dim)).reshape(*points.shape[:2], k)
+            images = _phi((params[0], trainable), points.reshape(-1, latent_dim), jnp.tanh).reshape(*points.shape[:2], k)
             return jnp.mean(jnp.sum((images - goals[None]) ** 2, axis=2))
 
         @jax.jit
@@ -222,7 +205,7 @@ def learn_landscape(net: ReLUNet, training_targets, A=None, latent_dim: int | No
             Z, taken, kept = _descend_compiled(generator, (params[0], trainable), jnp.asarray(Ay_all[chosen]),
                                                jnp.asarray(Z0), steps=trajectory_steps, lr=lr, tol=tol,
                                                keep_every=keep_every)
-            goals = jax.lax.stop_gradient(_phi((params[0], trainable), Z))
+            goals = jax.lax.stop_gradient(_phi((params[0], trainable), Z, jnp.tanh))
             for _ in range(update_steps):
                 trainable, state, value = update(trainable, state, kept, goals)
             taken = np.asarray(taken)
