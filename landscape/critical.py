@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _validate
 from ._progress import progress_bar
+from ._threads import one_blas_thread
 from .activation import activation_pattern, on_switching_hyperplanes
 from .objective import Objective
 from .qp import QPSolution, minimize_on_region
@@ -138,6 +139,7 @@ def _on_box_face(x: np.ndarray, bounds) -> bool:
     return bool(np.any(np.abs(x - bounds[0]) <= slack) or np.any(np.abs(x - bounds[1]) <= slack))
 
 
+@one_blas_thread
 def local_minima(objective: Objective, bounds=None, regions: RegionSet | None = None,
                  max_regions: int = 1_000_000, progress: bool = False) -> list[LocalMinimum]:
     r"""Every local minimum of f, exactly, sorted by value.
@@ -183,6 +185,7 @@ def _local_minima(objective: Objective, regions: RegionSet, minima: list[QPSolut
     return sorted(found, key=lambda m: m.value)
 
 
+@one_blas_thread
 def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | None = None,
                      max_regions: int = 1_000_000, progress: bool = False) -> GlobalMinimum:
     r"""The global minimiser :math:`x^* = \operatorname{argmin} f` (over a box, or all of :math:`\mathbb{R}^k`),

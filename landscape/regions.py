@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _kernels, _polytope, _validate
 from ._progress import SILENT, progress_bar
+from ._threads import one_blas_thread
 from .activation import (
     DEFAULT_BOUNDARY_RTOL,
     ActivationPattern,
@@ -356,6 +357,7 @@ LARGE_NEAR_ZERO_SET = 24
 """|S(x, θ, τ)| above which :func:`pieces` warns that P(x, θ, τ) may be huge."""
 
 
+@one_blas_thread
 def pieces(net: ReLUNet, x, tau, bounds=None, interior_tol: float = DEFAULT_INTERIOR_TOL,
            progress: bool = False) -> list[Region]:
     r"""The paper's :math:`\mathcal{P}(x, \theta, \tau)`: every region whose pattern differs from x's only in
@@ -543,6 +545,7 @@ def _starting_region(net: ReLUNet, box, interior_tol: float, build) -> Region:
     raise EmptyRegionError(f"no region found near the starting point {start}")
 
 
+@one_blas_thread
 def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
                       interior_tol: float = DEFAULT_INTERIOR_TOL, method: str = "auto",
                       progress: bool | Callable[[int, int], None] = False, progress_every: int = 1000) -> RegionSet:

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _validate
 from ._progress import progress_bar
+from ._threads import one_blas_thread
 from .critical import global_minimizer
 from .flows import NetworkFlow
 from .network import ReLUNet
@@ -252,6 +253,7 @@ def _check_optimizer(optimizer: str, lr, tol, max_steps, betas, eps) -> tuple[fl
     return lr, _validate.nonnegative_scalar(tol, "tol"), _validate.positive_int(max_steps, "max_steps")
 
 
+@one_blas_thread
 def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: float = 0.01, steps=None,
          budget: int | None = None, tol: float = 1e-6, max_steps: int = 20_000,
          betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, stall_window: int | None = None,
@@ -331,6 +333,7 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
     return result._one() if single else result
 
 
+@one_blas_thread
 def regular_descent(net: ReLUNet, y, A=None, x0=None, optimizer: str = "adam", lr: float = 0.01,
                     tol: float = 1e-6, max_steps: int = 20_000, betas: tuple[float, float] = (0.9, 0.999),
                     eps: float = 1e-8, stall_window: int | None = None, stall_tol: float = 1e-6, x_star=None,
@@ -395,6 +398,7 @@ def _projected_gradient(M: np.ndarray, v: np.ndarray, G: np.ndarray, h: np.ndarr
     return x, False
 
 
+@one_blas_thread
 def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, x0=None, method: str = "qp",
                    lr: float | None = None, tol: float = 1e-12, max_steps: int = 100_000,
                    progress: bool = False) -> ProjectedSurfResult:

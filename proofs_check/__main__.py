@@ -1,9 +1,12 @@
-"""python -m proofs_check NAME [--quick] [--seed S] [--json PATH] [--workers N] [--journal PATH] [--set NAME=VALUE ...]
+"""python -m proofs_check NAME [--quick] [--seed S] [--json PATH] [--workers N | --scheduler ADDRESS] [--journal PATH]
+[--set NAME=VALUE ...]
 
 Every run journals each finished trial (by default to proofs_check/out/NAME-seedS.jsonl, or
 NAME-quick-seedS.jsonl); run the same command again to resume after an interruption. The exit code is
 0 whenever the check ran (a claim not observed is a result, not an error), 2 for bad arguments, and 130 when
 stopped by Ctrl-C (one is enough: pending trials are cancelled, finished ones stay in the journal).
+``--scheduler tcp://HOST:PORT`` sends the trials to a Dask cluster instead of local processes; the journal
+is still written here, and the result is the same (see :mod:`proofs_check._dask`).
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ def _describe(name: str) -> str:
     module = importlib.import_module(f"proofs_check.{name}")
     parameters = "\n".join(f"  --set {p.name}={p.default!r}" for p in inspect.signature(module.run).parameters.values()
                            if p.name not in ("seed", "workers", "journal", "progress"))
-    return (f"python -m proofs_check {name} [--quick] [--seed S] [--json PATH] [--workers N] [--journal PATH] "
+    return (f"python -m proofs_check {name} [--quick] [--seed S] [--json PATH] [--workers N | --scheduler ADDRESS] "
+            "[--journal PATH] "
             f"[--set NAME=VALUE ...]\n\n{inspect.getdoc(module)}\n\nquick: {inspect.getdoc(module.quick) or '-'}\n"
             f"{FULL_RUN.get(name, '')}\n\nparameters of the full run (defaults):\n{parameters}\n")
 
@@ -63,7 +67,10 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small settings, about a minute or less")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the full result here")
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run the trials on the Dask cluster whose scheduler is "
+                       "at ADDRESS (tcp://HOST:PORT); its workers must have this package installed")
     parser.add_argument("--journal", type=Path, help="trial journal to write and resume from "
                         "(default: proofs_check/out/NAME[-quick]-seedS.jsonl)")
     parser.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE",
@@ -100,7 +107,7 @@ def main(argv=None) -> int:
         journal = OUT / f"{name}{'-quick' if args.quick else ''}-seed{args.seed}{custom}.jsonl"
     run = module.quick if args.quick else module.run
     try:
-        result = run(seed=args.seed, workers=args.workers, journal=journal, progress=not args.quick, **overrides)
+        result = run(seed=args.seed, workers=args.scheduler or args.workers, journal=journal, progress=not args.quick, **overrides)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

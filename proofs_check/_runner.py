@@ -4,7 +4,9 @@ Trial t always draws from child t of ``SeedSequence(seed)``, so results do not d
 of workers or on the order in which trials finish. With a journal, each finished trial is appended
 to a JSON-lines file at once (first line: the run's settings); a restarted run reads it back and
 runs only the missing trials, and refuses a journal written for other settings. Worker processes run
-one thread each (BLAS, Numba, XLA) and exit when the main process dies.
+one thread each (BLAS, Numba, XLA; ``PROOFS_CHECK_WORKER_THREADS`` changes it) and exit when the main process
+dies. With a Dask client or scheduler address as ``workers``, the trials run on that cluster instead
+(:mod:`proofs_check._dask`) and the journal is still written here.
 """
 
 from __future__ import annotations
@@ -68,22 +70,40 @@ def _read_journal(path: Path, header: dict) -> dict[int, dict]:
 
 
 ONE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+THREADS_VARIABLE = "PROOFS_CHECK_WORKER_THREADS"
 
 
-def _start_worker(parent: int) -> None:
-    """In a worker: one thread each for BLAS, Numba and XLA (the workers already fill the cores, and
-    threads on top of them oversubscribe: a batched descent then runs many times slower), and exit as
-    soon as the parent process is gone (killed), instead of living on."""
+def worker_threads() -> int:
+    """Library threads per worker process: ``PROOFS_CHECK_WORKER_THREADS``, 1 when unset."""
+    raw = os.environ.get(THREADS_VARIABLE, "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{THREADS_VARIABLE} must be a positive integer (threads per worker); got {raw!r}")
+    return int(raw)
+
+
+def limit_threads() -> int:
+    """In a worker process: BLAS, Numba and XLA threads per worker, one unless ``PROOFS_CHECK_WORKER_THREADS``
+    says otherwise. The workers already fill the cores, and library threads on top of them oversubscribe: a
+    batched descent then runs many times slower. Returns the number set (for XLA, only when JAX is not imported
+    yet: its thread pool is fixed at import)."""
     import numba
     from threadpoolctl import threadpool_limits
 
+    threads = worker_threads()
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # libraries loaded later
-        os.environ[name] = "1"
-    numba.set_num_threads(1)  # starts Numba's threading layer (OpenMP), so limit after it
-    threadpool_limits(limits=1)  # libraries already loaded
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent handles it
-    if "jax" not in sys.modules:
+        os.environ[name] = str(threads)
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # starts Numba's threading layer, so limit after it
+    threadpool_limits(limits=threads)  # libraries already loaded
+    if threads == 1 and "jax" not in sys.modules:
         os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {ONE_THREAD_XLA}".strip()
+    return threads
+
+
+def _start_worker(parent: int) -> None:
+    """In a process-pool worker: :func:`limit_threads`, ignore Ctrl-C (it reaches the whole process group: the
+    parent handles it), and exit as soon as the parent process is gone (killed), instead of living on."""
+    limit_threads()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch():
         while os.getppid() == parent:
@@ -144,8 +164,10 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
         Root of the ``SeedSequence``; trial t gets child t.
     settings : dict
         JSON-serialisable; passed to every trial and written at the head of the journal.
-    workers : int or None
-        Processes; None uses every core available, 1 runs in this process.
+    workers : int, None, ``dask.distributed.Client`` or str
+        Processes on this machine (None: every core available; 1: in this process), or a Dask cluster to send
+        the trials to: a ``Client``, or its scheduler's address (``"tcp://HOST:PORT"``; connected for this call
+        and closed after). The results are the same on any of them (see :mod:`proofs_check._dask`).
     journal : Path or None
         JSON-lines file to append finished trials to and resume from.
     progress : str or None
@@ -160,9 +182,17 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
         os._exit(1)
     if n_trials < 1:
         raise ValueError(f"n_trials must be >= 1; got {n_trials}")
-    workers = default_workers() if workers is None else int(workers)
-    if workers < 1:
-        raise ValueError(f"workers must be >= 1; got {workers}")
+    from . import _dask
+
+    on_cluster = isinstance(workers, str) or _dask.is_client(workers)
+    if isinstance(workers, str) and "://" not in workers:
+        raise ValueError(f"workers: a scheduler address looks like 'tcp://HOST:PORT'; got {workers!r}")
+    if not on_cluster:
+        workers = default_workers() if workers is None else workers
+        if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+            raise ValueError(f"workers must be a positive integer, a dask.distributed.Client or a scheduler address "
+                             f"'tcp://HOST:PORT'; got {workers!r}")
+    worker_threads()  # a bad PROOFS_CHECK_WORKER_THREADS is refused here, not in every worker
     header = {"seed": seed, "n_trials": n_trials, "settings": settings}
     children = np.random.SeedSequence(seed).spawn(n_trials)
     done: dict[int, dict] = {}
@@ -196,7 +226,9 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
                   file=sys.stderr, flush=True)
 
     try:
-        if workers == 1 or len(todo) <= 1:
+        if on_cluster:
+            _dask.run_on_cluster(workers, trial, todo, children, settings, finish)
+        elif workers == 1 or len(todo) <= 1:
             for t in todo:
                 finish(t, trial(t, children[t], settings))
         else:

@@ -31,6 +31,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
 from .. import _validate
+from .._threads import one_blas_thread
 from ..network import ReLUNet
 from ._result import InversionResult, budget_of, starts, targets, values
 
@@ -46,6 +47,7 @@ def relu_graph_projection(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.
     return np.where(take_on, on, off), np.where(take_on, on, 0.0)
 
 
+@one_blas_thread
 def admm(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, rho: float = 1.0,
          tol: float = 1e-8) -> InversionResult:
     """ADMM from a forward pass at x0 (uniform on [−1, 1]^k unless given), until both residuals fall below

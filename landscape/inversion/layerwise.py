@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from .._polytope import _linprog
+from .._threads import one_blas_thread
 from ..network import ReLUNet
 from ._result import InversionResult, targets, values
 
@@ -43,6 +44,7 @@ def _layer_input(W: np.ndarray, b: np.ndarray, h: np.ndarray, nonnegative: bool,
     return found.x[:n_in], float(found.x[-1])
 
 
+@one_blas_thread
 def layerwise_lp(net: ReLUNet, y, A=None, budget: int | None = None, rng=None) -> InversionResult:
     """Invert layer by layer; ``trace["fit"]`` holds each target's largest per-layer ℓ∞ misfit t (0: exact).
     Needs a readout (or A V) of full column rank and a non-increasing output to input: n_i >= n_{i−1}."""

@@ -12,12 +12,14 @@ import time
 import numpy as np
 
 from .. import _validate
+from .._threads import one_blas_thread
 from ..activation import local_affine
 from ..network import ReLUNet
 from ..objective import Objective
 from ._result import InversionResult, budget_of, starts, targets
 
 
+@one_blas_thread
 def negation_check(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, lr: float | None = None,
                    tol: float = 1e-6) -> InversionResult:
     r""":math:`x \leftarrow -x` if :math:`f(-x) < f(x)`; then :math:`x \leftarrow x - \eta \nabla f(x)`; until
