@@ -63,9 +63,13 @@ def admm(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, rho: fl
     c = net.readout_bias if net.readout_bias is not None else np.zeros(V.shape[0])
     M = V if A is None else A @ V
     target = (Y - c) if A is None else (Y - c) @ A.T
-    out_factor = cho_factor(M.T @ M + rho * np.eye(M.shape[1]))
-    inner = [cho_factor(np.eye(W[i].shape[1]) + W[i].T @ W[i]) for i in range(1, d)]
-    first = np.linalg.pinv(W[0])  # z_1's least-squares update, factored once
+    # The z-updates' matrices are symmetric positive definite with eigenvalues >= rho (last) and >= 1 (inner):
+    # their inverses, formed once, turn each update into one product.
+    out_inverse = cho_solve(cho_factor(M.T @ M + rho * np.eye(M.shape[1])), np.eye(M.shape[1]))
+    inner_inverse = [cho_solve(cho_factor(np.eye(W[i].shape[1]) + W[i].T @ W[i]), np.eye(W[i].shape[1]))
+                     for i in range(1, d)]
+    data_term = target @ M
+    first = np.linalg.pinv(W[0])  # z_1's least-squares update
     X0 = starts(net.input_dim, B_rows, x0, rng)
     start = time.perf_counter()
 
@@ -81,19 +85,21 @@ def admm(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, rho: fl
     primal_trace, dual_trace = [], []
     done = np.zeros(B_rows, dtype=bool)
     iterations = np.zeros(B_rows, dtype=np.int64)
+    affine = [p.copy() for p in pre]  # W_i z_i + b_i at the current z
     for _ in range(budget):
         old = [zi.copy() for zi in z]
-        z[d] = cho_solve(out_factor, (target @ M + rho * (post[d - 1] + dual_post[d - 1])).T).T
-        for i in range(d - 1, -1, -1):
-            pre[i], post[i] = relu_graph_projection(z[i] @ W[i].T + b[i] - dual_pre[i], z[i + 1] - dual_post[i])
+        z[d] = (data_term + rho * (post[d - 1] + dual_post[d - 1])) @ out_inverse.T
+        for i in range(d - 1, -1, -1):  # z_i is still the last iteration's here, so affine[i] is current
+            pre[i], post[i] = relu_graph_projection(affine[i] - dual_pre[i], z[i + 1] - dual_post[i])
             rhs = (pre[i] + dual_pre[i] - b[i]) @ W[i]
             if i > 0:
-                z[i] = cho_solve(inner[i - 1], (post[i - 1] + dual_post[i - 1] + rhs).T).T
+                z[i] = (post[i - 1] + dual_post[i - 1] + rhs) @ inner_inverse[i - 1].T
             else:
                 z[0] = (pre[0] + dual_pre[0] - b[0]) @ first.T
         primal = np.zeros(B_rows)
         for i in range(d):
-            gap_pre = pre[i] - (z[i] @ W[i].T + b[i])
+            affine[i] = z[i] @ W[i].T + b[i]
+            gap_pre = pre[i] - affine[i]
             gap_post = post[i] - z[i + 1]
             dual_pre[i] += gap_pre
             dual_post[i] += gap_post
