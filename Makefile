@@ -34,6 +34,9 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_surfing.py
 	$(BIN)/python benchmarks/bench_projected_surf.py
 	$(BIN)/python benchmarks/bench_training.py
+	$(BIN)/python benchmarks/bench_inversion.py
+	$(BIN)/python benchmarks/bench_methods.py
+	$(BIN)/python benchmarks/bench_dask.py
 
 clean:
 	rm -rf $(VENV) .cache figures/out benchmarks/out .pytest_cache .hypothesis

@@ -12,7 +12,11 @@ compiled `lax.fori_loop` per snapshot over a `vmap`ped gradient; both answers ar
 timed twice: with one thread per process (BLAS, Numba and XLA at 1) and with default threading. Target
 (issue 10/12): ours ÷ JAX <= 1.0.
 
-Run: .venv/bin/python benchmarks/bench_inversion.py [--networks trained small large] [--device cpu|gpu]
+With ``--under-load``, a third measurement runs with default threads while a second process runs the same
+workload over and over (two such processes on the machine's cores): its time ÷ the idle default-threads time
+(target ≤ 2.5) and its ratio to JAX measured under the same load (target ≤ 1.0).
+
+Run: .venv/bin/python benchmarks/bench_inversion.py [--networks trained small large] [--device cpu|gpu] [--under-load]
 """
 
 from __future__ import annotations
@@ -123,23 +127,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--networks", nargs="+", default=["trained", "small", "large"], choices=["trained", "small", "large"])
     parser.add_argument("--device", default="cpu", choices=["cpu", "gpu"], help="where the JAX reference runs")
-    parser.add_argument("--mode", choices=["one-thread", "default"], help=argparse.SUPPRESS)
+    parser.add_argument("--under-load", action="store_true",
+                        help="also measure with default threads while a second process runs the same workload")
+    parser.add_argument("--mode", choices=["one-thread", "default", "busy"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.mode == "busy":  # the load: the same workload, again and again, until killed
+        while True:
+            measure(args.networks, args.device)
     if args.mode:  # a child: measure and hand the rows back as JSON
         print(json.dumps(measure(args.networks, args.device)))
         return
     network_flow("trained")  # train (or read) the cached flow once, before any timing
-    print("| network | workload | threads | ours (s) | JAX (s) | ours ÷ JAX | max |x − x_JAX| |")
-    print("|---|---|---|---:|---:|---:|---:|")
-    for mode in ("one-thread", "default"):
+    print("| network | workload | threads | ours (s) | JAX (s) | ours ÷ JAX | max |x − x_JAX| | ours ÷ ours idle |")
+    print("|---|---|---|---:|---:|---:|---:|---:|")
+    idle = {}
+    for mode in ("one-thread", "default") + (("default, under load",) if args.under_load else ()):
         env = os.environ | (ONE_THREAD if mode == "one-thread" else {})
-        child = subprocess.run([sys.executable, __file__, "--mode", mode, "--device", args.device, "--networks", *args.networks],
-                               env=env, capture_output=True, text=True)
+        command = [sys.executable, __file__, "--device", args.device, "--networks", *args.networks]
+        load = subprocess.Popen(command + ["--mode", "busy"], env=env) if mode.endswith("load") else None
+        try:
+            child = subprocess.run(command + ["--mode", "default" if load else mode], env=env, capture_output=True,
+                                   text=True)
+        finally:
+            if load is not None:
+                load.kill()
         if child.returncode != 0:
             sys.exit(f"the {mode} measurement failed:\n{child.stderr}")
         for row in json.loads(child.stdout.strip().splitlines()[-1]):
+            key = (row["network"], row["workload"])
+            idle.setdefault(key, row["ours_s"]) if mode == "default" else None
+            slowdown = f"{row['ours_s'] / idle[key]:.2f}" if load is not None else ""
             print(f"| {row['network']} {row['widths']} | {row['workload']} | {mode} | {row['ours_s']:.3f} | "
-                  f"{row['reference_s']:.3f} | {row['ratio']:.2f} | {row['difference']:.1e} |", flush=True)
+                  f"{row['reference_s']:.3f} | {row['ratio']:.2f} | {row['difference']:.1e} | {slowdown} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@ Hand–Voroninski landscape: gradient descent on f that, before every step, comp
 moves to −x when that is lower, escaping the spurious basin near :math:`-\rho_d x_0`.
 
 Budget: gradient evaluations (one per step; the two values f(x), f(−x) per step are counted in ``trace``).
+Batches of :data:`~landscape.surfing.JAX_MIN_BATCH` or more run as one compiled XLA loop
+(:func:`_compiled_loop`), smaller ones in NumPy; both take the same steps row for row.
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ from .._threads import one_blas_thread
 from ..activation import local_affine
 from ..network import ReLUNet
 from ..objective import Objective
+from ..surfing import _engine
 from ._result import InversionResult, budget_of, starts, targets
 
 
 @one_blas_thread
 def negation_check(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, lr: float | None = None,
-                   tol: float = 1e-6) -> InversionResult:
+                   tol: float = 1e-6, engine: str = "auto") -> InversionResult:
     r""":math:`x \leftarrow -x` if :math:`f(-x) < f(x)`; then :math:`x \leftarrow x - \eta \nabla f(x)`; until
     :math:`\|\nabla f\| \le` tol or ``budget`` steps. The step η is ``lr``, by default :math:`1/L` with L the
-    largest curvature :math:`\|A J(x)\|_2^2` of f's quadratic pieces at the starting points."""
+    largest curvature :math:`\|A J(x)\|_2^2` of f's quadratic pieces at the starting points. ``engine``: "auto",
+    "numpy" or "jax", as in :func:`~landscape.surfing.surf`."""
     Y, A = targets(net, y, A)
     X = starts(net.input_dim, len(Y), x0, rng).copy()
     if lr is None:
@@ -34,6 +38,11 @@ def negation_check(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=Non
     lr = _validate.nonnegative_scalar(lr, "lr")
     budget = budget_of(budget)
     f = Objective(net, Y, A)
+    if _engine(engine, len(Y)) == "jax":
+        start = time.perf_counter()
+        X, steps, flips, active = _compiled_loop(net, f, X, lr, tol, budget)
+        return InversionResult("negation_check", X, np.asarray(f.value(X)).reshape(len(Y)), steps, ~active,
+                               time.perf_counter() - start, {"negations": flips})
     steps = np.zeros(len(Y), dtype=np.int64)
     flips = np.zeros(len(Y), dtype=np.int64)
     active = np.ones(len(Y), dtype=bool)
@@ -56,3 +65,48 @@ def negation_check(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=Non
         steps[rows[moving]] += 1
     return InversionResult("negation_check", X, np.asarray(f.value(X)).reshape(len(Y)), steps, ~active,
                            time.perf_counter() - start, {"negations": flips})
+
+
+_COMPILED: list = []
+"""The jitted loop, built on first use (importing JAX only then)."""
+
+
+def _negation_loop():
+    if _COMPILED:
+        return _COMPILED[0]
+    import jax
+    import jax.numpy as jnp
+
+    from .._descent_jax import _value_and_grad
+
+    def loop(weights, biases, B, Ay, X, lr, tol, budget):
+        def body(state):
+            X, steps, flips, active, i = state
+            better = active & (_value_and_grad(weights, biases, B, Ay, -X)[0]
+                               < _value_and_grad(weights, biases, B, Ay, X)[0])
+            X = jnp.where(better[:, None], -X, X)
+            g = _value_and_grad(weights, biases, B, Ay, X)[1]
+            moving = active & (jnp.linalg.norm(g, axis=1) > tol)
+            return jnp.where(moving[:, None], X - lr * g, X), steps + moving, flips + better, moving, i + 1
+
+        def more(state):
+            return (state[4] < budget) & jnp.any(state[3])
+
+        rows = X.shape[0]
+        start = (X, jnp.zeros(rows, dtype=jnp.int64), jnp.zeros(rows, dtype=jnp.int64), jnp.ones(rows, dtype=bool),
+                 jnp.asarray(0, dtype=jnp.int64))
+        return jax.lax.while_loop(more, body, start)[:4]
+
+    _COMPILED.append(jax.jit(loop))
+    return _COMPILED[0]
+
+
+def _compiled_loop(net: ReLUNet, f: Objective, X: np.ndarray, lr: float, tol: float, budget: int):
+    """The NumPy loop above as one XLA ``while_loop`` over the whole batch, finished rows masked (compiled once
+    per network shape): returns the final X, the steps, the negations and which rows are still active."""
+    import jax
+
+    with jax.enable_x64(True):
+        result = _negation_loop()(tuple(net.weights), tuple(net.effective_biases), f._B, np.atleast_2d(f._Ay), X,
+                                  float(lr), float(tol), int(budget))
+        return tuple(np.array(a) for a in jax.device_get(result))
