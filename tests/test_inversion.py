@@ -43,14 +43,15 @@ def test_negation_check_leaves_the_mirror_basin():
     np.testing.assert_allclose(mirrored.x, x_star, atol=1e-3)
 
 
-def test_negation_check_compiled_loop_takes_the_numpy_loops_steps():
+def test_negation_check_compiled_loop_takes_the_numpy_loops_steps(monkeypatch):
+    monkeypatch.setattr("landscape.inversion.negation.CHUNK", 8)  # many chunks: finished rows are gathered out
     rng, seen = np.random.default_rng(3), []
     for net in (L.ReLUNet.random([2, 20, 60], out_dim=80, rng=1), L.ReLUNet.random([3, 10, 30], bias=False, rng=2)):
         X0 = rng.uniform(-1, 1, (9, net.input_dim))
         Y = net.forward(-0.8 * X0 + 0.1)
         for A in (None, L.gaussian_measurements(15, net.output_dim, rng=4)):
-            numpy_run = negation_check(net, Y, A, budget=60, x0=X0, engine="numpy")
-            compiled = negation_check(net, Y, A, budget=60, x0=X0, engine="jax")
+            numpy_run = negation_check(net, Y, A, budget=150, x0=X0, engine="numpy")
+            compiled = negation_check(net, Y, A, budget=150, x0=X0, engine="jax")
             np.testing.assert_allclose(compiled.x, numpy_run.x, rtol=0, atol=1e-12)
             np.testing.assert_array_equal(compiled.evaluations, numpy_run.evaluations)
             np.testing.assert_array_equal(compiled.trace["negations"], numpy_run.trace["negations"])

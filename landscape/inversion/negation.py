@@ -69,6 +69,8 @@ def negation_check(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=Non
 
 _COMPILED: list = []
 """The jitted loop, built on first use (importing JAX only then)."""
+CHUNK = 64
+"""Iterations per compiled call; between calls the rows still active are gathered into a smaller batch."""
 
 
 def _negation_loop():
@@ -79,7 +81,7 @@ def _negation_loop():
 
     from .._descent_jax import _value_and_grad
 
-    def loop(weights, biases, B, Ay, X, lr, tol, budget):
+    def loop(weights, biases, B, Ay, X, active, lr, tol, iterations):
         def body(state):
             X, steps, flips, active, i = state
             better = active & (_value_and_grad(weights, biases, B, Ay, -X)[0]
@@ -90,23 +92,45 @@ def _negation_loop():
             return jnp.where(moving[:, None], X - lr * g, X), steps + moving, flips + better, moving, i + 1
 
         def more(state):
-            return (state[4] < budget) & jnp.any(state[3])
+            return (state[4] < iterations) & jnp.any(state[3])
 
         rows = X.shape[0]
-        start = (X, jnp.zeros(rows, dtype=jnp.int64), jnp.zeros(rows, dtype=jnp.int64), jnp.ones(rows, dtype=bool),
+        start = (X, jnp.zeros(rows, dtype=jnp.int64), jnp.zeros(rows, dtype=jnp.int64), active,
                  jnp.asarray(0, dtype=jnp.int64))
-        return jax.lax.while_loop(more, body, start)[:4]
+        return jax.lax.while_loop(more, body, start)
 
     _COMPILED.append(jax.jit(loop))
     return _COMPILED[0]
 
 
 def _compiled_loop(net: ReLUNet, f: Objective, X: np.ndarray, lr: float, tol: float, budget: int):
-    """The NumPy loop above as one XLA ``while_loop`` over the whole batch, finished rows masked (compiled once
-    per network shape): returns the final X, the steps, the negations and which rows are still active."""
+    """The NumPy loop above, compiled: :data:`CHUNK` iterations per XLA ``while_loop`` with finished rows masked,
+    and between chunks the active rows gathered into a batch padded to :func:`~landscape._descent_jax._ladder`
+    sizes (few shapes, few compilations). Returns the final X, the steps, the negations and which rows are still
+    active."""
     import jax
 
+    from .._descent_jax import _ladder
+
+    rows = len(X)
+    X = X.copy()
+    Ay = np.broadcast_to(np.atleast_2d(f._Ay), (rows, f._Ay.shape[-1]))
+    steps, flips = np.zeros(rows, dtype=np.int64), np.zeros(rows, dtype=np.int64)
+    active, done = np.arange(rows), 0
+    size = rows
     with jax.enable_x64(True):
-        result = _negation_loop()(tuple(net.weights), tuple(net.effective_biases), f._B, np.atleast_2d(f._Ay), X,
-                                  float(lr), float(tol), int(budget))
-        return tuple(np.array(a) for a in jax.device_get(result))
+        params = (tuple(net.weights), tuple(net.effective_biases), f._B)
+        while len(active) and done < budget:
+            if len(active) <= size // 2:
+                size = _ladder(len(active))
+            slots = np.concatenate([active, np.full(size - len(active), active[0])])
+            mask = np.arange(len(slots)) < len(active)
+            out = jax.device_get(_negation_loop()(*params, Ay[slots], X[slots], mask, float(lr), float(tol),
+                                                  min(CHUNK, budget - done)))
+            X[active], steps[active], flips[active] = (out[0][: len(active)], steps[active] + out[1][: len(active)],
+                                                       flips[active] + out[2][: len(active)])
+            done += int(out[4])
+            active = active[out[3][: len(active)]]
+    still = np.zeros(rows, dtype=bool)
+    still[active] = True
+    return X, steps, flips, still
