@@ -107,7 +107,8 @@ def main(argv=None) -> int:
         journal = OUT / f"{name}{'-quick' if args.quick else ''}-seed{args.seed}{custom}.jsonl"
     run = module.quick if args.quick else module.run
     try:
-        result = run(seed=args.seed, workers=args.scheduler or args.workers, journal=journal, progress=not args.quick, **overrides)
+        result = run(seed=args.seed, workers=args.scheduler or args.workers, journal=journal, progress=not args.quick,
+                     **overrides)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

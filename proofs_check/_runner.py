@@ -92,7 +92,8 @@ def limit_threads() -> int:
     threads = worker_threads()
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # libraries loaded later
         os.environ[name] = str(threads)
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # starts Numba's threading layer, so limit after it
+    # set_num_threads starts Numba's threading layer, so BLAS is limited after it
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     threadpool_limits(limits=threads)  # libraries already loaded
     if threads == 1 and "jax" not in sys.modules:
         os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {ONE_THREAD_XLA}".strip()

@@ -3,8 +3,8 @@ Hand–Voroninski landscape: gradient descent on f that, before every step, comp
 moves to −x when that is lower, escaping the spurious basin near :math:`-\rho_d x_0`.
 
 Budget: gradient evaluations (one per step; the two values f(x), f(−x) per step are counted in ``trace``).
-Batches of :data:`~landscape.surfing.JAX_MIN_BATCH` or more run as one compiled XLA loop
-(:func:`_compiled_loop`), smaller ones in NumPy; both take the same steps row for row.
+Batches of :data:`~landscape.surfing.JAX_MIN_BATCH` or more run compiled (XLA loops of :data:`CHUNK` steps,
+:func:`_compiled_loop`), smaller ones in NumPy; both take the same steps row for row.
 """
 
 from __future__ import annotations
