@@ -8,16 +8,16 @@ and solving one QP per region therefore gives every local minimum and the global
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import _validate
+from . import _polytope, _validate
 from ._progress import progress_bar
 from ._threads import one_blas_thread
 from .activation import activation_pattern, on_switching_hyperplanes
 from .objective import Objective
-from .qp import QPSolution, minimize_on_region
+from .qp import QPSolution, minimize_on_region, region_least_squares
 from .regions import RegionSet, _pieces_by_flips, as_box, enumerate_regions
 
 VALUE_RTOL = 1e-9
@@ -26,6 +26,8 @@ POINT_RTOL = 1e-6
 """Two minimisers closer than POINT_RTOL * (1 + |x|) are the same point."""
 THROUGH_RTOL = 1e-7
 """Rounding slack (see on_switching_hyperplanes) for deciding which regions a QP solution touches."""
+RANK_RTOL = 1e-9
+"""Singular values of AJ below RANK_RTOL times the largest count as zero: f is flat along their directions."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class LocalMinimum:
     value: float
     regions: tuple[int, ...]
     on_box_face: bool = False
+    flat_dimension: int = 0
+    """0 for a strict local minimum; d > 0 when f is constant along d directions of x's region there, so x
+    stands for a d-dimensional set of (non-strict) local minima."""
 
 
 @dataclass(frozen=True)
@@ -89,9 +94,41 @@ def _regions_and_minima(objective: Objective, bounds, regions, max_regions,
     minima = []
     with progress_bar(progress, len(regions), "one QP per region", "QP") as bar:
         for region in regions:
-            minima.append(minimize_on_region(objective, region))
+            minima.append(_deepest_in_flat_set(objective, region, minimize_on_region(objective, region)))
             bar.update()
     return regions, minima
+
+
+def _flat_directions(objective: Objective, region) -> np.ndarray:
+    """An orthonormal basis (k, d) of the directions along which f is constant on the region: null(AJ)."""
+    M, _ = region_least_squares(objective, region)
+    _, singular, right = np.linalg.svd(M)
+    rank = int(np.sum(singular > RANK_RTOL * max(float(singular.max(initial=0.0)), np.finfo(float).tiny)))
+    return right[rank:].T
+
+
+def _deepest_in_flat_set(objective: Objective, region, solution: QPSolution) -> QPSolution:
+    r"""Where f is flat on a region (AJ rank-deficient), its minimisers over the region form the set
+    :math:`R \cap (x + \operatorname{null}(AJ))`. The solver returns some point of it, often one on a face the
+    region shares with a lower region, where the local-minimum test then rejects it although the rest of the set
+    consists of local minima. Move to the point of the set farthest inside the region (one LP: maximise the
+    distance t to every face, :math:`G(x + Nz) + t\,\|G_r\| \le h`); when t > 0 that point meets no other
+    region, so it is a local minimum, and it stands for the set."""
+    flat = _flat_directions(objective, region)
+    if flat.shape[1] == 0:
+        return solution
+    G, h = region.halfspaces()
+    norms = np.linalg.norm(G, axis=1)
+    scale = 1.0 + float(np.linalg.norm(solution.x))
+    d = flat.shape[1]
+    found = _polytope._linprog(np.r_[np.zeros(d), -1.0], np.c_[G @ flat, norms], h - G @ solution.x,
+                               [(None, None)] * d + [(None, scale)], f"flat minimiser set of {region.pattern!r}")
+    if found.status != 0 or -found.fun <= RANK_RTOL * scale:
+        return solution  # the set lies on the region's boundary: keep the solver's point
+    x = solution.x + flat @ found.x[:d]
+    M, v = region_least_squares(objective, region)
+    residual = M @ x - v
+    return replace(solution, x=x, value=0.5 * float(residual @ residual), multipliers=np.zeros_like(solution.multipliers))
 
 
 def _touching(objective: Objective, regions: RegionSet, x: np.ndarray) -> list[int]:
@@ -160,8 +197,11 @@ def local_minima(objective: Objective, bounds=None, regions: RegionSet | None = 
 
     Notes
     -----
-    Where f is flat along a set of minimisers (a singular quadratic on a region), one point of the set
-    per region stands for it.
+    Where f is flat along a set of minimisers (AJ rank-deficient on a region), one point of the set per
+    region stands for it: the point farthest inside the region, so that a set whose interior holds
+    (non-strict) local minima is found even when its end touches a lower region. ``flat_dimension`` says
+    how many directions the set spans. A set that lies wholly on the region's boundary is tested at the
+    solver's point only.
     """
     regions, minima = _regions_and_minima(objective, bounds, regions, max_regions, progress)
     return _local_minima(objective, regions, minima)
@@ -170,6 +210,7 @@ def local_minima(objective: Objective, bounds=None, regions: RegionSet | None = 
 def _local_minima(objective: Objective, regions: RegionSet, minima: list[QPSolution]) -> list[LocalMinimum]:
     """The local-minimum test applied to every region's QP solution (see :func:`local_minima`)."""
     found: list[LocalMinimum] = []
+    sources: list[int] = []
     for a, solution in enumerate(minima):
         x, value = solution.x, solution.value
         tolerance = VALUE_RTOL * (1 + abs(value))
@@ -181,8 +222,22 @@ def _local_minima(objective: Objective, regions: RegionSet, minima: list[QPSolut
         if a not in touching:
             touching.append(a)
         if all(value <= minima[b].value + tolerance for b in touching):
-            found.append(LocalMinimum(x, value, tuple(sorted(touching)), _on_box_face(x, regions.bounds)))
-    return sorted(found, key=lambda m: m.value)
+            flat = _flat_directions(objective, regions[a]).shape[1]
+            found.append(LocalMinimum(x, value, tuple(sorted(touching)), _on_box_face(x, regions.bounds), flat))
+            sources.append(a)
+    return sorted(_merge_flat_sets(found, sources), key=lambda m: m.value)
+
+
+def _merge_flat_sets(found: list[LocalMinimum], sources: list[int]) -> list[LocalMinimum]:
+    """Drop a minimum that lies in the closure of a flat region whose own minimum was found at the same value:
+    it is a point of that region's set of minima, which the region's point already stands for."""
+    kept = []
+    for m in found:
+        tolerance = VALUE_RTOL * (1 + abs(m.value))
+        if not any(o is not m and o.flat_dimension > 0 and source in m.regions and abs(o.value - m.value) <= tolerance
+                   for o, source in zip(found, sources)):
+            kept.append(m)
+    return kept
 
 
 @one_blas_thread

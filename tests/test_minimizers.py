@@ -123,6 +123,35 @@ def test_two_equal_minima_have_zero_gap():
     assert sorted(round(float(m.x[0]), 9) for m in best.local_minima) == [-1.0, 1.0]
 
 
+def test_a_valley_of_non_strict_minima_touching_a_lower_region_is_found():
+    # G(x) = (relu(x1), relu(x2), relu(-x1)), y = G(1, 1). For x2 < 0 the second output is off, so f = 1/2 +
+    # (x1 - 1)^2 / 2 there: every (1, x2 < 0) is a (non-strict) local minimum, and the valley's end (1, 0) touches
+    # the region x2 > 0 where f falls to 0 at (1, 1). The solver's point of the valley was that end.
+    net = ReLUNet([np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])], biases=[np.zeros(3)], readout=np.eye(3))
+    f = Objective(net, net.forward([1.0, 1.0]))
+    for x2 in (-1.9, -1.0, -0.3, -0.01):  # by brute force: no lower value in a small disc around the valley
+        centre = np.array([1.0, x2])
+        angles = np.linspace(0, 2 * np.pi, 64, endpoint=False)
+        ring = centre + 1e-3 * np.c_[np.cos(angles), np.sin(angles)]
+        assert np.all(f.value(ring) >= f.value(centre) - 1e-15)
+    for bounds in ((-2.0, 2.0), None):
+        minima = local_minima(f, bounds=bounds)
+        assert [(round(m.value, 12), m.flat_dimension) for m in minima] == [(0.0, 0), (0.5, 1)]
+        valley = minima[1].x
+        assert abs(valley[0] - 1.0) < 1e-9 and valley[1] < -1e-3
+        best = global_minimizer(f, bounds=bounds)
+        assert best.runner_up is not None and best.gap == pytest.approx(0.5)
+
+
+def test_a_dead_region_is_a_flat_set_of_local_minima_in_one_dimension():
+    # G(x) = relu(x) - relu(x - 2) with y = 3: f = 9/2 for x < 0 (every such x a non-strict local minimum, as the
+    # region is dead), falling to 1/2 on [2, 3]: there f is flat too (G = 2), the global minima.
+    net = ReLUNet([np.array([[1.0], [1.0]])], biases=[np.array([0.0, -2.0])], readout=np.array([[1.0, -1.0]]))
+    minima = local_minima(Objective(net, [3.0]), bounds=(-3.0, 3.0))
+    assert [(round(m.value, 12), m.flat_dimension) for m in minima] == [(0.5, 1), (4.5, 1)]
+    assert 2.0 < minima[0].x[0] < 3.0 and -3.0 < minima[1].x[0] < 0.0
+
+
 def test_reuses_an_enumeration_and_refuses_bad_input():
     net = ReLUNet.random([2, 5, 5], rng=1)
     f = objective_for(net, 2)
