@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 
 VARIABLE = "LANDSCAPE_BLAS_THREADS"
-_controller = None
+_controller: list = [None, -1]
+"""A threadpoolctl controller (finding the BLAS libraries takes a millisecond) and len(sys.modules) when it was
+made: a later import may load another BLAS library, and then the controller is made again."""
 
 
 def _threads() -> int:
@@ -30,12 +33,11 @@ def one_blas_thread(function):
 
     @functools.wraps(function)
     def limited(*args, **kwargs):
-        global _controller
-        if _controller is None:  # found once: the BLAS libraries numpy and scipy load
+        if _controller[1] != len(sys.modules):
             from threadpoolctl import ThreadpoolController
 
-            _controller = ThreadpoolController()
-        with _controller.limit(limits=_threads(), user_api="blas"):
+            _controller[:] = [ThreadpoolController(), len(sys.modules)]
+        with _controller[0].limit(limits=_threads(), user_api="blas"):
             return function(*args, **kwargs)
 
     return limited

@@ -42,8 +42,8 @@ class LocalMinimum:
     regions: tuple[int, ...]
     on_box_face: bool = False
     flat_dimension: int = 0
-    """0 for a strict local minimum; d > 0 when f is constant along d directions of x's region there, so x
-    stands for a d-dimensional set of (non-strict) local minima."""
+    """d > 0 when x stands for a d-dimensional set of (non-strict) local minima inside its region, along which f
+    is constant; 0 otherwise."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,10 @@ class GlobalMinimum:
         Index in ``regions`` of a region whose QP attains it.
     gap : float
         Value of the best local minimum elsewhere minus :math:`f^*` (``inf`` if there is none). A gap of
-        about 0 means the minimiser is not unique, which Assumption 3.2 rules out.
+        about 0 means the minimiser is not unique, which Assumption 3.2 rules out; it is 0 when the
+        minimisers form a flat set (``flat_dimension`` > 0).
+    flat_dimension : int
+        d > 0 when x is a point of a d-dimensional set of global minimisers inside its region (f flat there).
     runner_up : LocalMinimum or None
     local_minima : tuple of LocalMinimum
     regions : RegionSet
@@ -74,6 +77,7 @@ class GlobalMinimum:
     runner_up: LocalMinimum | None
     local_minima: tuple[LocalMinimum, ...]
     regions: RegionSet
+    flat_dimension: int = 0
 
     @property
     def unique(self) -> bool:
@@ -128,7 +132,8 @@ def _deepest_in_flat_set(objective: Objective, region, solution: QPSolution) -> 
     x = solution.x + flat @ found.x[:d]
     M, v = region_least_squares(objective, region)
     residual = M @ x - v
-    return replace(solution, x=x, value=0.5 * float(residual @ residual), multipliers=np.zeros_like(solution.multipliers))
+    return replace(solution, x=x, value=0.5 * float(residual @ residual), multipliers=np.zeros_like(solution.multipliers),
+                   flat_dimension=d)
 
 
 def _touching(objective: Objective, regions: RegionSet, x: np.ndarray) -> list[int]:
@@ -152,7 +157,7 @@ def _refuted_across_active_facets(regions: RegionSet, minima: list[QPSolution], 
     region = regions[a]
     G, h = region.halfspaces()
     for g in minima[a].active(G, h):
-        if g >= len(region.h):
+        if g >= region.pattern.n_hidden:
             continue
         try:
             b = regions.index(region.pattern.flipped([int(g)]))
@@ -222,8 +227,8 @@ def _local_minima(objective: Objective, regions: RegionSet, minima: list[QPSolut
         if a not in touching:
             touching.append(a)
         if all(value <= minima[b].value + tolerance for b in touching):
-            flat = _flat_directions(objective, regions[a]).shape[1]
-            found.append(LocalMinimum(x, value, tuple(sorted(touching)), _on_box_face(x, regions.bounds), flat))
+            found.append(LocalMinimum(x, value, tuple(sorted(touching)), _on_box_face(x, regions.bounds),
+                                      solution.flat_dimension))
             sources.append(a)
     return sorted(_merge_flat_sets(found, sources), key=lambda m: m.value)
 
@@ -261,7 +266,9 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
     others = [m for m in local if not same_point(m.x, x)]
     runner_up = others[0] if others else None
     gap = runner_up.value - value if runner_up is not None else np.inf
-    return GlobalMinimum(x, value, _on_box_face(x, regions.bounds), best, gap, runner_up, tuple(local), regions)
+    flat = minima[best].flat_dimension
+    return GlobalMinimum(x, value, _on_box_face(x, regions.bounds), best, 0.0 if flat else gap, runner_up, tuple(local),
+                         regions, flat)
 
 
 @dataclass(frozen=True)

@@ -47,12 +47,17 @@ class QPSolution:
         KKT multipliers :math:`\lambda \ge 0` with :math:`M^\top(Mx - v) + G^\top\lambda = 0`.
     solver : str
         ``"DAQP"`` or ``"cvxpy/CLARABEL"``.
+    flat_dimension : int
+        0, or d > 0 when the minimisers form a d-dimensional set reaching the polytope's interior (M has a
+        d-dimensional null space and x is a point of that set inside the polytope; see
+        :func:`landscape.critical.local_minima`).
     """
 
     x: np.ndarray
     value: float
     multipliers: np.ndarray
     solver: str
+    flat_dimension: int = 0
 
     def active(self, G: np.ndarray, h: np.ndarray, tol: float = 1e-7) -> np.ndarray:
         """Indices of the constraints that hold with equality at x: distance to the hyperplane at most

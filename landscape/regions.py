@@ -162,11 +162,25 @@ class Region:
             self.__dict__["_facets"] = facets
         if center is not None:  # otherwise the Chebyshev LP runs on first use of interior_point or inradius
             self.__dict__["_ball"] = (_validate.frozen(np.asarray(center, dtype=float)), float(radius))
+        if G is not None:  # otherwise built from the pattern on first use (the mesh path makes many regions)
+            self.__dict__["G"], self.__dict__["h"] = _validate.frozen(G), _validate.frozen(h)
         self._net = net
         self.pattern = pattern
-        self.G = _validate.frozen(G)
-        self.h = _validate.frozen(h)
         self.bounds = bounds
+
+    @cached_property
+    def _sign_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        gates = self.pattern.unpack()
+        G, h = _sign_halfspaces(*preactivation_maps_of_gates(self._net, gates), gates, self._net.hidden_widths)
+        return _validate.frozen(G), _validate.frozen(h)
+
+    @cached_property
+    def G(self) -> np.ndarray:
+        return self._sign_rows[0]
+
+    @cached_property
+    def h(self) -> np.ndarray:
+        return self._sign_rows[1]
 
     @cached_property
     def _ball(self) -> tuple[np.ndarray, float]:
@@ -211,7 +225,7 @@ class Region:
     def facets(self) -> np.ndarray:
         """Flat indices of the neurons whose rows are irredundant facets (box faces excluded)."""
         rows = self._facets[0]
-        return rows[rows < len(self.h)]
+        return rows[rows < self.pattern.n_hidden]
 
     @property
     def facet_neurons(self) -> list[tuple[int, int]]:
@@ -221,7 +235,7 @@ class Region:
     @property
     def box_faces(self) -> list[tuple[int, int]]:
         """Box faces that are facets, as ``(axis, +1)`` for ``x_axis = hi`` and ``(axis, -1)`` for ``lo``."""
-        k, H = self._net.input_dim, len(self.h)
+        k, H = self._net.input_dim, self.pattern.n_hidden
         rows = self._facets[0]
         return [(int(r - H) % k, 1 if r - H < k else -1) for r in rows[rows >= H]]
 
@@ -384,7 +398,7 @@ def pieces(net: ReLUNet, x, tau, bounds=None, interior_tol: float = DEFAULT_INTE
         bound = sum(math.comb(len(flips), i) for i in range(net.input_dim + 1))
         warnings.warn(f"|S(x, θ, τ)| = {len(flips)} neurons at τ = {tau}: P(x, θ, τ) may hold up to about "
                       f"{bound:,} pieces (the cells of {len(flips)} hyperplanes in R^{net.input_dim}) and take long "
-                      "to find; a smaller τ shrinks S", stacklevel=2)
+                      "to find; a smaller τ shrinks S", stacklevel=3)  # 3: past one_blas_thread
     with progress_bar(progress, None, f"pieces P(x, θ, τ) with |S| = {len(flips)}", "piece") as bar:
         found = _pieces_by_flips(net, base, flips, box, interior_tol, f"pieces P(x, θ, τ={tau}) at x={x}", bar=bar)
     found.sort(key=lambda r: np.count_nonzero(r.pattern.unpack() != base))
@@ -492,28 +506,53 @@ class RegionSet:
         return f"RegionSet(count={len(self)}, edges={len(self.adjacency)}, bounds={self.bounds})"
 
 
-def _planar_region(net: ReLUNet, pattern: ActivationPattern, box, interior_tol: float) -> Region:
-    """A region of a 2-D network inside a box, by exact polygon clipping instead of LPs."""
-    gates = pattern.unpack()
-    G, h = _sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates, net.hidden_widths)
-    vertices, owners, count = _kernels.clip_box_polygon(G, h, box[0], box[1], 1e-12)
-    scale = float(np.max(box[1] - box[0]))
-    if count >= 3:
-        polygon, owners = vertices[:count], owners[:count]
-        following = np.roll(polygon, -1, axis=0)
-        cross = polygon[:, 0] * following[:, 1] - following[:, 0] * polygon[:, 1]
-        area = 0.5 * float(cross.sum())
-        if area > interior_tol * scale * scale:
-            centroid = ((polygon + following) * cross[:, None]).sum(axis=0) / (6.0 * area)
-            edges = np.linalg.norm(following - polygon, axis=1) > 1e-12 * scale
-            G_all, h_all = _with_box(G, h, box)
-            rows = np.unique(owners[edges])
-            distances = (h_all[rows] - G_all[rows] @ centroid) / np.linalg.norm(G_all[rows], axis=1)
-            return Region(net, pattern, G, h, box, centroid, float(distances.min()), facets=(rows, True))
-    raise EmptyRegionError(f"pattern {pattern!r} has an empty interior inside the box: it is not a region")
+def _regions_from_mesh(net: ReLUNet, box, interior_tol: float, max_regions: int, progress) -> RegionSet:
+    """The regions of a 2-D network in a box from its planar mesh (:mod:`landscape._mesh`), each region's
+    half-spaces built only when asked. A face is trusted when its centroid lies inside it by more than the
+    interior tolerance and has the face's pattern (the mesh's vertices carry rounding, which matters only for
+    faces of area ~1e-12); any other face is decided, and its interior point found, by the exact Chebyshev LP
+    of :meth:`Region.from_pattern`, as the LP search would."""
+    from ._mesh import adjacency, planar_mesh
+
+    if callable(progress):
+        report, bar = progress, SILENT
+    else:
+        report, bar = None, progress_bar(progress, sum(net.hidden_widths), "regions (planar mesh): neurons cut",
+                                         "neuron")
+
+    def on_neuron(done: int, total: int, faces: int) -> None:
+        if report is not None:
+            report(faces, total - done)
+        bar.update()
+        bar.set_postfix_str(f"{faces} faces")
+
+    try:
+        mesh = planar_mesh(net.weights, net.effective_biases, box[0], box[1], max_regions, on_neuron)
+    except OverflowError as error:
+        raise TooManyRegionsError(f"enumeration stopped at max_regions = {max_regions}: the mesh had {error.args[0]} "
+                                  "faces; raise max_regions or shrink bounds", int(error.args[0])) from None
+    finally:
+        bar.close()
+    patterns, centroids, radii = mesh["patterns"], mesh["centroid"], mesh["inradius"]
+    facets, starts = mesh["facets"], mesh["facet_starts"]
+    trusted = radii > interior_tol * (1.0 + np.linalg.norm(centroids, axis=1))
+    trusted &= np.all(activation_pattern(net, centroids).packed == patterns, axis=1)
+    regions, keep = [], np.zeros(len(patterns), dtype=bool)
+    for f, bits in enumerate(patterns):
+        pattern = ActivationPattern(bits.tobytes(), net.hidden_widths)
+        if trusted[f]:
+            regions.append(Region(net, pattern, None, None, box, centroids[f], radii[f],
+                                  facets=(facets[starts[f]:starts[f + 1]], True)))
+        else:
+            try:
+                regions.append(Region.from_pattern(net, pattern, box, interior_tol))
+            except EmptyRegionError:
+                continue
+        keep[f] = True
+    return RegionSet(net, regions, adjacency(mesh, keep), box)
 
 
-def _neighbours_across(net: ReLUNet, region: Region, g: int, interior_tol: float, build) -> list[Region]:
+def _neighbours_across(net: ReLUNet, region: Region, g: int, interior_tol: float) -> list[Region]:
     """The regions across facet g of a region (not the region itself).
 
     In general position crossing the facet flips neuron g alone. When that pattern is empty, several
@@ -522,7 +561,7 @@ def _neighbours_across(net: ReLUNet, region: Region, g: int, interior_tol: float
     """
     flipped = region.pattern.flipped([g])
     try:
-        return [build(net, flipped, region.bounds, interior_tol)]
+        return [Region.from_pattern(net, flipped, region.bounds, interior_tol)]
     except EmptyRegionError:
         pass
     point = _polytope.facet_point(*region.halfspaces(), g, f"neighbours of {region.pattern!r}")
@@ -532,14 +571,14 @@ def _neighbours_across(net: ReLUNet, region: Region, g: int, interior_tol: float
     return [r for r in touching if r.pattern != region.pattern]
 
 
-def _starting_region(net: ReLUNet, box, interior_tol: float, build) -> Region:
+def _starting_region(net: ReLUNet, box, interior_tol: float) -> Region:
     k = net.input_dim
     start = np.zeros(k) if box is None else (box[0] + box[1]) / 2
     scale = 1.0 if box is None else float(np.min(box[1] - box[0]))
     nudges = np.random.default_rng(0).uniform(-1e-3, 1e-3, size=(32, k)) * scale
     for point in np.vstack([start, start + nudges]):
         try:
-            return build(net, activation_pattern(net, point), box, interior_tol)
+            return Region.from_pattern(net, activation_pattern(net, point), box, interior_tol)
         except EmptyRegionError:
             continue
     raise EmptyRegionError(f"no region found near the starting point {start}")
@@ -564,12 +603,15 @@ def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
     max_regions : int
         Stop with :class:`TooManyRegionsError` (carrying the count so far) beyond this many.
     method : {"auto", "lp", "planar"}
-        How each region's facets are found: "lp" (Chebyshev LP, then the dual hull or one LP per row;
-        any k), or "planar" (exact clipping of the box polygon by the region's half-planes; k = 2 with
-        bounds, no LP at all). "auto" takes "planar" where it applies.
+        "lp": the search above, each region's facets from its Chebyshev LP, then the dual hull or one LP
+        per row (any k). "planar" (k = 2 with bounds): the box carried through the network as a planar
+        mesh whose faces are cut neuron by neuron (:mod:`landscape._mesh`; no LP, no per-region Python
+        work); each region's half-spaces are built when first asked for. "auto" takes "planar" where it
+        applies.
     progress : bool or callable
         True: a counter of regions found (and regions still to expand) on standard error. A callable is
-        called as ``progress(found, waiting)`` every ``progress_every`` regions and once at the end.
+        called as ``progress(found, waiting)`` every ``progress_every`` regions and once at the end; on the
+        planar path after every neuron, as ``progress(faces, neurons still to cut)``.
 
     Examples
     --------
@@ -589,12 +631,13 @@ def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
     planar = net.input_dim == 2 and box is not None
     if method == "planar" and not planar:
         raise ValueError("method 'planar' needs a 2-D input (k = 2) and bounds")
-    build = _planar_region if planar and method != "lp" else Region.from_pattern
+    if planar and method != "lp":
+        return _regions_from_mesh(net, box, interior_tol, max_regions, progress)
     if callable(progress):
         report, bar = progress, SILENT
     else:
         report, bar = None, progress_bar(progress, None, "regions", "region")
-    first = _starting_region(net, box, interior_tol, build)
+    first = _starting_region(net, box, interior_tol)
     regions, index, queue, edges = [first], {first.pattern: 0}, deque([0]), set()
     while queue:
         a = queue.popleft()
@@ -602,7 +645,7 @@ def enumerate_regions(net: ReLUNet, bounds=None, max_regions: int = 1_000_000,
         for g in region.facets:
             g = int(g)
             known = index.get(region.pattern.flipped([g]))
-            across = [regions[known]] if known is not None else _neighbours_across(net, region, g, interior_tol, build)
+            across = [regions[known]] if known is not None else _neighbours_across(net, region, g, interior_tol)
             for found in across:
                 b = index.get(found.pattern)
                 if b is None:

@@ -150,6 +150,9 @@ def test_a_dead_region_is_a_flat_set_of_local_minima_in_one_dimension():
     minima = local_minima(Objective(net, [3.0]), bounds=(-3.0, 3.0))
     assert [(round(m.value, 12), m.flat_dimension) for m in minima] == [(0.5, 1), (4.5, 1)]
     assert 2.0 < minima[0].x[0] < 3.0 and -3.0 < minima[1].x[0] < 0.0
+    best = global_minimizer(Objective(net, [3.0]), bounds=(-3.0, 3.0))  # a set of global minimisers: not unique
+    assert best.value == pytest.approx(0.5) and best.gap == 0.0 and not best.unique
+    assert best.flat_dimension == 1 or best.runner_up.flat_dimension == 1
 
 
 def test_reuses_an_enumeration_and_refuses_bad_input():

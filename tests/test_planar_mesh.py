@@ -1,0 +1,75 @@
+"""The planar mesh (k = 2 with a box) against the LP search and brute force, on random and degenerate networks."""
+
+import numpy as np
+import pytest
+
+from landscape import ReLUNet, enumerate_regions
+from landscape.regions import TooManyRegionsError
+from naive import regions_by_brute_force
+
+BOX = (-2.0, 2.0)
+
+
+def _line_through(point, direction):
+    """A neuron w·x + b whose line passes through ``point`` along ``direction``."""
+    w = np.array([-direction[1], direction[0]], dtype=float)
+    return w, -float(w @ np.asarray(point, dtype=float))
+
+
+def _one_layer(rows, readout_dim=3):
+    W = np.array([w for w, _ in rows])
+    b = np.array([b for _, b in rows])
+    return ReLUNet([W], [b], readout=np.random.default_rng(0).normal(size=(readout_dim, len(rows))))
+
+
+DEGENERATE = {
+    "duplicated neurons": _one_layer([_line_through([0.3, 0.1], [1, 2])] * 2 + [_line_through([0, 0], [1, 0])]),
+    "three lines through one point": _one_layer([_line_through([0.5, -0.5], d) for d in ([1, 0], [0, 1], [1, 1])]),
+    "a line through a box corner": _one_layer([_line_through([2.0, 2.0], [1, -1]), _line_through([0, 0], [1, 3])]),
+    "a line along a box face": _one_layer([_line_through([2.0, 0.0], [0, 1]), _line_through([0.1, 0], [1, 1])]),
+    "a line through another's crossing with the box": _one_layer(
+        [_line_through([0.0, 2.0], [1, 1]), _line_through([0.0, 2.0], [1, -2]), _line_through([1.0, 0.0], [0, 1])]),
+    "a layer of all-zero weights": ReLUNet([np.array([[1.0, -0.5], [0.3, 1.0], [-1.0, 0.2]]), np.zeros((3, 3))],
+                                           [np.array([0.1, -0.2, 0.3]), np.array([0.5, 0.0, -0.5])]),
+    "a neuron through a vertex of the first layer": ReLUNet(
+        [np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[1.0, 1.0], [1.0, -1.0]])],
+        [np.array([0.0, 0.0]), np.array([0.0, -0.5])]),
+}
+
+
+def _check_against_lp(net):
+    mesh = enumerate_regions(net, bounds=BOX, method="planar")
+    lp = enumerate_regions(net, bounds=BOX, method="lp")
+    assert {r.pattern for r in mesh} == {r.pattern for r in lp}
+    assert sum(r.volume() for r in mesh) == pytest.approx((BOX[1] - BOX[0]) ** 2, rel=1e-9)
+    rows = {(int(a), int(b), int(g)) for a, b, g in mesh.adjacency}
+    assert all(a < b for a, b, _ in rows)
+    assert all((a, g) in mesh.neighbours(b) and (b, g) in mesh.neighbours(a) for a, b, g in rows)  # symmetric
+    pairs = {frozenset((mesh[a].pattern, mesh[b].pattern)) for a, b, _ in rows}
+    assert pairs == {frozenset((lp[a].pattern, lp[b].pattern)) for a, b, _ in lp.adjacency}
+    return mesh
+
+
+@pytest.mark.parametrize("name", sorted(DEGENERATE))
+def test_degenerate_networks_give_the_lp_regions_and_brute_force_agrees(name):
+    net = DEGENERATE[name]
+    mesh = _check_against_lp(net)
+    assert {r.pattern.bits for r in mesh} == regions_by_brute_force(net, BOX)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_networks_give_the_lp_regions_facets_and_adjacency(seed):
+    net = ReLUNet.random([2, 9, 9, 6], out_dim=4, rng=seed)
+    mesh = _check_against_lp(net)
+    lp = {r.pattern: r for r in enumerate_regions(net, bounds=BOX, method="lp")}
+    for region in mesh:
+        other = lp[region.pattern]
+        assert set(region.facets) == set(other.facets) and sorted(region.box_faces) == sorted(other.box_faces)
+        np.testing.assert_array_equal(region.G, other.G)
+        assert region.contains(region.interior_point) and 0 < region.inradius <= other.inradius * (1 + 1e-9)
+
+
+def test_the_mesh_stops_at_max_regions():
+    with pytest.raises(TooManyRegionsError, match="max_regions = 50") as stopped:
+        enumerate_regions(ReLUNet.random([2, 30, 30], rng=0), bounds=BOX, max_regions=50)
+    assert stopped.value.count > 50
