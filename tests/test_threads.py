@@ -9,7 +9,10 @@ from landscape.inversion import admm, layerwise_lp, negation_check
 
 
 def _blas_threads() -> list[int]:
-    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    """Threads of every BLAS library loaded that can run more than one (a single-threaded build, such as the
+    OpenBLAS a solver may bring, reports threading_layer "disabled")."""
+    return [pool["num_threads"] for pool in threadpool_info()
+            if pool["user_api"] == "blas" and pool.get("threading_layer") != "disabled"]
 
 
 def test_loops_run_blas_at_one_thread_and_restore_the_count(monkeypatch):
