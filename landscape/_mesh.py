@@ -244,4 +244,6 @@ def planar_mesh(weights, biases, lo, hi, max_faces: int, on_neuron=None) -> dict
 def adjacency(mesh: dict, keep: np.ndarray) -> np.ndarray:
     """Rows ``(a, b, g)``, a < b, numbered among the kept faces: faces a and b share an edge on neuron g's line."""
     rows = _adjacency(mesh["cycles"], mesh["labels"], mesh["starts"], keep, mesh["n_neurons"])
-    return np.unique(rows, axis=0).reshape(-1, 3)
+    faces, neurons = int(keep.sum()), mesh["n_neurons"]
+    codes = np.unique((rows[:, 0] * faces + rows[:, 1]) * neurons + rows[:, 2])  # sorted as (a, b, g)
+    return np.stack([codes // neurons // faces, codes // neurons % faces, codes % neurons], axis=1)

@@ -441,14 +441,25 @@ class RegionSet:
     adjacency : ndarray of shape (E, 3)
         Rows ``(a, b, g)``, ``a < b``: regions a and b share a facet on which flat neuron g switches.
     bounds : (lo, hi) or None
+
+    A set from the planar mesh holds its regions' patterns and interior points as arrays and makes each
+    :class:`Region` object when it is first asked for (``regions``, indexing, iteration).
     """
 
-    def __init__(self, net: ReLUNet, regions: list[Region], adjacency: np.ndarray, bounds):
+    def __init__(self, net: ReLUNet, regions: list[Region], adjacency: np.ndarray, bounds, make=None):
         self._net = net
-        self.regions = tuple(regions)
+        self._made = list(regions)
+        self._make = make  # make(i) -> Region, for the entries of _made that are None
         self.adjacency = _validate.frozen(np.asarray(adjacency, dtype=np.int64).reshape(-1, 3))
         self.bounds = bounds
-        self._index = {r.pattern: i for i, r in enumerate(self.regions)}
+
+    @cached_property
+    def _index(self) -> dict[bytes, int]:
+        return {bits.tobytes(): i for i, bits in enumerate(self.patterns.packed)}
+
+    @property
+    def regions(self) -> tuple[Region, ...]:
+        return tuple(self[i] for i in range(len(self)))
 
     @property
     def net(self) -> ReLUNet:
@@ -462,36 +473,42 @@ class RegionSet:
                              f"{net!r} or not equal to it); enumerate the regions of the objective's network")
 
     def __len__(self) -> int:
-        return len(self.regions)
+        return len(self._made)
 
     @property
     def count(self) -> int:
-        return len(self.regions)
+        return len(self._made)
 
     def __getitem__(self, i: int) -> Region:
-        return self.regions[i]
+        if isinstance(i, slice):
+            return tuple(self[j] for j in range(len(self))[i])
+        region = self._made[i]
+        if region is None:
+            region = self._made[i] = self._make(range(len(self))[i])
+        return region
 
     def __iter__(self):
-        return iter(self.regions)
+        return (self[i] for i in range(len(self)))
 
-    @property
+    @cached_property
     def patterns(self) -> ActivationPatterns:
-        packed = np.frombuffer(b"".join(r.pattern.bits for r in self.regions), dtype=np.uint8)
+        packed = np.frombuffer(b"".join(r.pattern.bits for r in self), dtype=np.uint8)
         return ActivationPatterns(packed.reshape(len(self), -1).copy(), self._net.hidden_widths)
 
-    @property
+    @cached_property
     def interior_points(self) -> np.ndarray:
-        return np.array([r.interior_point for r in self.regions]).reshape(len(self), self._net.input_dim)
+        return _validate.frozen(np.array([r.interior_point for r in self]).reshape(len(self), self._net.input_dim))
 
     def index(self, pattern: ActivationPattern) -> int:
         """Position of the region with this pattern; ``KeyError`` if it is not in the set."""
-        return self._index[pattern]
+        return self._index[pattern.bits]
 
     def locate(self, X) -> np.ndarray:
         """For each point, the index of the region whose pattern it has, or -1 (outside the box, or a
         pattern with empty interior, which only happens on boundaries)."""
         X, _ = _validate.points(X, "X", self._net.input_dim)
-        found = np.array([self._index.get(p, -1) for p in activation_pattern(self._net, X)], dtype=np.int64)
+        found = np.array([self._index.get(bits.tobytes(), -1) for bits in activation_pattern(self._net, X).packed],
+                         dtype=np.int64)
         if self.bounds is not None:
             lo, hi = self.bounds
             found[~np.all((X >= lo) & (X <= hi), axis=1)] = -1
@@ -537,19 +554,30 @@ def _regions_from_mesh(net: ReLUNet, box, interior_tol: float, max_regions: int,
     facets, starts = mesh["facets"], mesh["facet_starts"]
     trusted = radii > interior_tol * (1.0 + np.linalg.norm(centroids, axis=1))
     trusted &= np.all(activation_pattern(net, centroids).packed == patterns, axis=1)
-    regions, keep = [], np.zeros(len(patterns), dtype=bool)
-    for f, bits in enumerate(patterns):
-        pattern = ActivationPattern(bits.tobytes(), net.hidden_widths)
-        if trusted[f]:
-            regions.append(Region(net, pattern, None, None, box, centroids[f], radii[f],
-                                  facets=(facets[starts[f]:starts[f + 1]], True)))
-        else:
-            try:
-                regions.append(Region.from_pattern(net, pattern, box, interior_tol))
-            except EmptyRegionError:
-                continue
-        keep[f] = True
-    return RegionSet(net, regions, adjacency(mesh, keep), box)
+    made, keep, centres = [], trusted.copy(), centroids.copy()
+    for f in np.flatnonzero(~trusted):
+        try:
+            region = Region.from_pattern(net, ActivationPattern(patterns[f].tobytes(), net.hidden_widths), box,
+                                         interior_tol)
+        except EmptyRegionError:
+            continue
+        keep[f], centres[f] = True, region.interior_point
+        made.append((f, region))
+    faces = np.flatnonzero(keep)
+
+    def make(i: int) -> Region:
+        f = faces[i]
+        return Region(net, ActivationPattern(patterns[f].tobytes(), net.hidden_widths), None, None, box, centroids[f],
+                      float(radii[f]), facets=(facets[starts[f]:starts[f + 1]], True))
+
+    position = np.cumsum(keep) - 1
+    regions = [None] * len(faces)
+    for f, region in made:
+        regions[position[f]] = region
+    result = RegionSet(net, regions, adjacency(mesh, keep), box, make)
+    result.__dict__["patterns"] = ActivationPatterns(patterns[faces], net.hidden_widths)
+    result.__dict__["interior_points"] = _validate.frozen(centres[faces])
+    return result
 
 
 def _neighbours_across(net: ReLUNet, region: Region, g: int, interior_tol: float) -> list[Region]:
