@@ -222,6 +222,7 @@ def planar_mesh(weights, biases, lo, hi, max_faces: int, on_neuron=None) -> dict
     X = VX
     for W, b in zip(weights, biases):
         VZ = np.ascontiguousarray(X[:n_vertices] @ W.T + b)
+        X = None  # the previous layer's values: freed before this layer grows the mesh
         VX = np.ascontiguousarray(VX[:n_vertices])
         for column in range(W.shape[0]):
             VX, VZ, n_vertices, cycles, labels, starts, n_faces, bits = _cut(
@@ -230,7 +231,7 @@ def planar_mesh(weights, biases, lo, hi, max_faces: int, on_neuron=None) -> dict
                 raise OverflowError(n_faces)
             if on_neuron is not None:
                 on_neuron(offset + column + 1, n_neurons, n_faces)
-        X = np.maximum(VZ[:n_vertices], 0.0)
+        X = np.maximum(VZ, 0.0, out=VZ)  # rows past n_vertices are unused capacity
         offset += W.shape[0]
     VX, starts = VX[:n_vertices], starts[: n_faces + 1]
     side = float(np.max(np.asarray(hi) - np.asarray(lo)))

@@ -523,6 +523,10 @@ class RegionSet:
         return f"RegionSet(count={len(self)}, edges={len(self.adjacency)}, bounds={self.bounds})"
 
 
+CHECK_CHUNK = 16_384
+"""Faces whose centroids are checked per pass of :func:`activation_pattern` on the planar path."""
+
+
 def _regions_from_mesh(net: ReLUNet, box, interior_tol: float, max_regions: int, progress) -> RegionSet:
     """The regions of a 2-D network in a box from its planar mesh (:mod:`landscape._mesh`), each region's
     half-spaces built only when asked. A face is trusted when its centroid lies inside it by more than the
@@ -553,7 +557,9 @@ def _regions_from_mesh(net: ReLUNet, box, interior_tol: float, max_regions: int,
     patterns, centroids, radii = mesh["patterns"], mesh["centroid"], mesh["inradius"]
     facets, starts = mesh["facets"], mesh["facet_starts"]
     trusted = radii > interior_tol * (1.0 + np.linalg.norm(centroids, axis=1))
-    trusted &= np.all(activation_pattern(net, centroids).packed == patterns, axis=1)
+    for chunk in range(0, len(patterns), CHECK_CHUNK):  # in chunks: a pass over 10^5 points of 200-wide layers holds ~1 GB
+        rows = slice(chunk, chunk + CHECK_CHUNK)
+        trusted[rows] &= np.all(activation_pattern(net, centroids[rows]).packed == patterns[rows], axis=1)
     made, keep, centres = [], trusted.copy(), centroids.copy()
     for f in np.flatnonzero(~trusted):
         try:
