@@ -557,7 +557,7 @@ def _regions_from_mesh(net: ReLUNet, box, interior_tol: float, max_regions: int,
     patterns, centroids, radii = mesh["patterns"], mesh["centroid"], mesh["inradius"]
     facets, starts = mesh["facets"], mesh["facet_starts"]
     trusted = radii > interior_tol * (1.0 + np.linalg.norm(centroids, axis=1))
-    for chunk in range(0, len(patterns), CHECK_CHUNK):  # in chunks: a pass over 10^5 points of 200-wide layers holds ~1 GB
+    for chunk in range(0, len(patterns), CHECK_CHUNK):  # one pass over 10^5 points of 200-wide layers: ~1 GB
         rows = slice(chunk, chunk + CHECK_CHUNK)
         trusted[rows] &= np.all(activation_pattern(net, centroids[rows]).packed == patterns[rows], axis=1)
     made, keep, centres = [], trusted.copy(), centroids.copy()
