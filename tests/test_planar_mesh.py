@@ -2,10 +2,13 @@
 
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from landscape import ReLUNet, enumerate_regions
 from landscape.regions import TooManyRegionsError
 from naive import regions_by_brute_force
+from strategies import networks
 
 BOX = (-2.0, 2.0)
 
@@ -37,11 +40,11 @@ DEGENERATE = {
 }
 
 
-def _check_against_lp(net):
-    mesh = enumerate_regions(net, bounds=BOX, method="planar")
-    lp = enumerate_regions(net, bounds=BOX, method="lp")
+def _check_against_lp(net, box=BOX):
+    mesh = enumerate_regions(net, bounds=box, method="planar")
+    lp = enumerate_regions(net, bounds=box, method="lp")
     assert {r.pattern for r in mesh} == {r.pattern for r in lp}
-    assert sum(r.volume() for r in mesh) == pytest.approx((BOX[1] - BOX[0]) ** 2, rel=1e-9)
+    assert sum(r.volume() for r in mesh) == pytest.approx((box[1] - box[0]) ** 2, rel=1e-9)
     rows = {(int(a), int(b), int(g)) for a, b, g in mesh.adjacency}
     assert all(a < b for a, b, _ in rows)
     assert all((a, g) in mesh.neighbours(b) and (b, g) in mesh.neighbours(a) for a, b, g in rows)  # symmetric
@@ -67,6 +70,14 @@ def test_random_networks_give_the_lp_regions_facets_and_adjacency(seed):
         assert set(region.facets) == set(other.facets) and sorted(region.box_faces) == sorted(other.box_faces)
         np.testing.assert_array_equal(region.G, other.G)
         assert region.contains(region.interior_point) and 0 < region.inradius <= other.inradius * (1 + 1e-9)
+
+
+@given(net=networks(max_k=2, max_depth=3, max_width=8, bias=False), lo=st.sampled_from([-2.0, 0.0]))
+def test_bias_free_networks_all_lines_through_one_point(net, lo):
+    # Without biases every first-layer line passes through the origin and every region is a cone: the most
+    # degenerate arrangement; lo = 0 puts that point on a corner of the box.
+    assume(net.input_dim == 2)
+    _check_against_lp(net, (lo, 2.0))
 
 
 def test_the_mesh_stops_at_max_regions():
