@@ -129,6 +129,13 @@ def _stacked(nets) -> tuple:
     return parameters
 
 
+def parameters(net, B) -> tuple:
+    """``(weights, biases, B)`` on the device, as :func:`_value_and_grad` takes them (B: the objective's residual
+    map A V, or None)."""
+    return (tuple(jnp.asarray(w) for w in net.weights), tuple(jnp.asarray(b) for b in net.effective_biases),
+            None if B is None else jnp.asarray(B))
+
+
 def run(net, B, Ay, X, m, v, t, total, hit, x_star, optimizer: str, lr: float, betas, eps: float,
         steps: int | None, tol: float, max_steps: int, stall_window: int | None, stall_tol: float,
         radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -149,8 +156,7 @@ def run(net, B, Ay, X, m, v, t, total, hit, x_star, optimizer: str, lr: float, b
         arrays |= {"hit": hit}
     active, i, size = np.arange(rows), 0, rows
     with jax.enable_x64(True):
-        params = (tuple(jnp.asarray(w) for w in net.weights), tuple(jnp.asarray(b) for b in net.effective_biases),
-                  None if B is None else jnp.asarray(B))
+        params = parameters(net, B)
         while len(active) and i < limit:
             if len(active) <= size // 2:
                 size = _ladder(len(active))

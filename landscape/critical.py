@@ -103,9 +103,8 @@ def _regions_and_minima(objective: Objective, bounds, regions, max_regions,
     return regions, minima
 
 
-def _flat_directions(objective: Objective, region) -> np.ndarray:
-    """An orthonormal basis (k, d) of the directions along which f is constant on the region: null(AJ)."""
-    M, _ = region_least_squares(objective, region)
+def _flat_directions(M: np.ndarray) -> np.ndarray:
+    """An orthonormal basis (k, d) of the directions along which ½‖Mx − v‖² is constant: null(M)."""
     _, singular, right = np.linalg.svd(M)
     rank = int(np.sum(singular > RANK_RTOL * max(float(singular.max(initial=0.0)), np.finfo(float).tiny)))
     return right[rank:].T
@@ -118,7 +117,8 @@ def _deepest_in_flat_set(objective: Objective, region, solution: QPSolution) -> 
     consists of local minima. Move to the point of the set farthest inside the region (one LP: maximise the
     distance t to every face, :math:`G(x + Nz) + t\,\|G_r\| \le h`); when t > 0 that point meets no other
     region, so it is a local minimum, and it stands for the set."""
-    flat = _flat_directions(objective, region)
+    M, v = region_least_squares(objective, region)
+    flat = _flat_directions(M)
     if flat.shape[1] == 0:
         return solution
     G, h = region.halfspaces()
@@ -130,7 +130,6 @@ def _deepest_in_flat_set(objective: Objective, region, solution: QPSolution) -> 
     if found.status != 0 or -found.fun <= RANK_RTOL * scale:
         return solution  # the set lies on the region's boundary: keep the solver's point
     x = solution.x + flat @ found.x[:d]
-    M, v = region_least_squares(objective, region)
     residual = M @ x - v
     return replace(solution, x=x, value=0.5 * float(residual @ residual), multipliers=np.zeros_like(solution.multipliers),
                    flat_dimension=d)

@@ -19,6 +19,7 @@ map's form, the start distribution and the loss weights above are this module's 
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 
@@ -106,25 +107,19 @@ def _descend(generator, params, Ay, Z, steps: int, lr: float, tol: float, keep_e
     return Z, taken, kept
 
 
-_DESCEND = None
+@functools.cache
+def _descend_compiled():
+    """:func:`_descend` jitted, built on first use (importing JAX only then)."""
+    import jax
 
-
-def _descend_compiled(*args, **kwargs):
-    global _DESCEND
-    if _DESCEND is None:
-        import jax
-
-        _DESCEND = jax.jit(_descend, static_argnames=("steps", "keep_every"))
-    return _DESCEND(*args, **kwargs)
+    return jax.jit(_descend, static_argnames=("steps", "keep_every"))
 
 
 def _generator(net: ReLUNet, A, Y: np.ndarray):
-    import jax.numpy as jnp
+    from .._descent_jax import parameters
 
     f = Objective(net, Y, A)
-    weights = tuple(jnp.asarray(w) for w in net.weights)
-    biases = tuple(jnp.asarray(b) for b in net.effective_biases)
-    return (weights, biases, None if f._B is None else jnp.asarray(f._B)), np.asarray(f._Ay)
+    return parameters(net, f._B), np.asarray(f._Ay)
 
 
 def learn_landscape(net: ReLUNet, training_targets, A=None, latent_dim: int | None = None, hidden=(64, 64),
@@ -202,7 +197,7 @@ def learn_landscape(net: ReLUNet, training_targets, A=None, latent_dim: int | No
         for _ in range(rounds):
             chosen = rng.choice(len(Y), size=min(batch, len(Y)), replace=False)
             Z0 = rng.uniform(-1.0, 1.0, (len(chosen), latent_dim))
-            Z, taken, kept = _descend_compiled(generator, (params[0], trainable), jnp.asarray(Ay_all[chosen]),
+            Z, taken, kept = _descend_compiled()(generator, (params[0], trainable), jnp.asarray(Ay_all[chosen]),
                                                jnp.asarray(Z0), steps=trajectory_steps, lr=lr, tol=tol,
                                                keep_every=keep_every)
             goals = jax.lax.stop_gradient(_phi((params[0], trainable), Z, jnp.tanh))
@@ -237,7 +232,7 @@ def invert_with_landscape(landscape: LearnedLandscape, net: ReLUNet, y, A=None, 
     with jax.enable_x64(True):
         generator, Ay = _generator(net, A, Y)
         params = (jnp.asarray(landscape.projection), tuple((jnp.asarray(W), jnp.asarray(b)) for W, b in landscape.layers))
-        Z, taken, _ = _descend_compiled(generator, params, jnp.asarray(Ay), jnp.asarray(Z0), steps=budget, lr=lr,
+        Z, taken, _ = _descend_compiled()(generator, params, jnp.asarray(Ay), jnp.asarray(Z0), steps=budget, lr=lr,
                                         tol=tol, keep_every=0)
         Z, taken = np.asarray(Z), np.asarray(taken)
     return landscape(Z), taken, taken < budget

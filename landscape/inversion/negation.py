@@ -9,6 +9,7 @@ Batches of :data:`~landscape.surfing.JAX_MIN_BATCH` or more run compiled (XLA lo
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -67,15 +68,13 @@ def negation_check(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=Non
                            time.perf_counter() - start, {"negations": flips})
 
 
-_COMPILED: list = []
-"""The jitted loop, built on first use (importing JAX only then)."""
 CHUNK = 64
 """Iterations per compiled call; between calls the rows still active are gathered into a smaller batch."""
 
 
+@functools.cache
 def _negation_loop():
-    if _COMPILED:
-        return _COMPILED[0]
+    """The jitted loop, built on first use (importing JAX only then)."""
     import jax
     import jax.numpy as jnp
 
@@ -99,8 +98,7 @@ def _negation_loop():
                  jnp.asarray(0, dtype=jnp.int64))
         return jax.lax.while_loop(more, body, start)
 
-    _COMPILED.append(jax.jit(loop))
-    return _COMPILED[0]
+    return jax.jit(loop)
 
 
 def _compiled_loop(net: ReLUNet, f: Objective, X: np.ndarray, lr: float, tol: float, budget: int):
@@ -110,7 +108,7 @@ def _compiled_loop(net: ReLUNet, f: Objective, X: np.ndarray, lr: float, tol: fl
     active."""
     import jax
 
-    from .._descent_jax import _ladder
+    from .._descent_jax import _ladder, parameters
 
     rows = len(X)
     X = X.copy()
@@ -119,7 +117,7 @@ def _compiled_loop(net: ReLUNet, f: Objective, X: np.ndarray, lr: float, tol: fl
     active, done = np.arange(rows), 0
     size = rows
     with jax.enable_x64(True):
-        params = (tuple(net.weights), tuple(net.effective_biases), f._B)
+        params = parameters(net, f._B)
         while len(active) and done < budget:
             if len(active) <= size // 2:
                 size = _ladder(len(active))
