@@ -98,6 +98,14 @@ def nonnegative_scalar(value, name: str) -> float:
     return number
 
 
+def positive_scalar(value, name: str, label: str | None = None) -> float:
+    """A finite real number > 0 (a step size, a penalty); ``label`` names it in the message (default ``name``)."""
+    number = nonnegative_scalar(value, name)
+    if number == 0:
+        raise ValueError(f"{label or name} must be > 0; got {value!r}")
+    return number
+
+
 def positive_int(value, name: str) -> int:
     """An integer >= 1 (a width, a count)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):

@@ -242,14 +242,11 @@ def _engine(engine: str, batch: int) -> str:
 def _check_optimizer(optimizer: str, lr, tol, max_steps, betas, eps) -> tuple[float, float, int]:
     if optimizer not in ("gd", "adam"):
         raise ValueError(f"optimizer must be 'gd' or 'adam'; got {optimizer!r}")
-    lr = _validate.nonnegative_scalar(lr, "lr")
-    if lr == 0:
-        raise ValueError("lr (the step size η) must be > 0; got 0")
+    lr = _validate.positive_scalar(lr, "lr", "lr (the step size η)")
     if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(
             isinstance(b, (int, float, np.floating)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas):
         raise ValueError(f"betas must be two numbers (β1, β2) in [0, 1); got {betas!r}")
-    if _validate.nonnegative_scalar(eps, "eps") == 0:
-        raise ValueError("eps (Adam's ε) must be > 0; got 0")
+    _validate.positive_scalar(eps, "eps", "eps (Adam's ε)")
     return lr, _validate.nonnegative_scalar(tol, "tol"), _validate.positive_int(max_steps, "max_steps")
 
 
@@ -427,13 +424,11 @@ def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, x0=None, meth
     """
     if not isinstance(flow, NetworkFlow):
         raise ValueError(f"flow must be a NetworkFlow; got {type(flow).__name__}")
-    tau = _validate.nonnegative_scalar(tau, "tau")
-    if tau == 0:
-        raise ValueError("tau must be > 0 (Algorithm 2's slack); got 0")
+    tau = _validate.positive_scalar(tau, "tau", "tau (Algorithm 2's slack)")
     if method not in ("qp", "projected_gradient"):
         raise ValueError(f"method must be 'qp' or 'projected_gradient'; got {method!r}")
-    if lr is not None and _validate.nonnegative_scalar(lr, "lr") == 0:
-        raise ValueError("lr (the step size η) must be > 0; got 0")
+    if lr is not None:
+        _validate.positive_scalar(lr, "lr", "lr (the step size η)")
     tol = _validate.nonnegative_scalar(tol, "tol")
     max_steps = _validate.positive_int(max_steps, "max_steps")
     y = _validate.vector(y, "y", flow[0].output_dim)

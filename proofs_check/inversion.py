@@ -164,8 +164,7 @@ def run(networks=NETWORKS, target_kinds=("range", "compressed"), repeats: int = 
     for name, value in (("repeats", repeats), ("targets", targets), ("budget", budget),
                         ("landscape_rounds", landscape_rounds)):
         _validate.positive_int(value, name)
-    if _validate.nonnegative_scalar(projected_tau, "projected_tau") == 0:
-        raise ValueError("projected_tau must be > 0 (Algorithm 2's slack); got 0")
+    _validate.positive_scalar(projected_tau, "projected_tau")
     cells = [[n, t] for n in networks for t in target_kinds if t != "heldout" or n == "trained"]
     if not cells:
         raise ValueError("held-out targets need the trained network: add 'trained' to networks")

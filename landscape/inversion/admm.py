@@ -53,9 +53,7 @@ def admm(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, rho: fl
     """ADMM from a forward pass at x0 (uniform on [−1, 1]^k unless given), until both residuals fall below
     ``tol``·(1 + ‖y‖) or ``budget`` iterations; ``rho`` is the penalty ρ."""
     Y, A = targets(net, y, A)
-    rho = _validate.nonnegative_scalar(rho, "rho")
-    if rho == 0:
-        raise ValueError("rho (the ADMM penalty) must be > 0; got 0")
+    rho = _validate.positive_scalar(rho, "rho", "rho (the ADMM penalty)")
     budget = budget_of(budget)
     B_rows, d = len(Y), net.depth
     W, b = net.weights, net.effective_biases

@@ -165,8 +165,7 @@ def learn_landscape(net: ReLUNet, training_targets, A=None, latent_dim: int | No
     keep_every = _validate.positive_int(keep_every, "keep_every")
     update_steps = _validate.positive_int(update_steps, "update_steps")
     for name, value in (("lr", lr), ("map_lr", map_lr)):
-        if _validate.nonnegative_scalar(value, name) == 0:
-            raise ValueError(f"{name} must be > 0; got 0")
+        _validate.positive_scalar(value, name)
     tol = _validate.nonnegative_scalar(tol, "tol")
     if keep_every > trajectory_steps:
         raise ValueError(f"keep_every ({keep_every}) must not exceed trajectory_steps ({trajectory_steps})")
