@@ -15,7 +15,6 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from figures._report import FigureResult
-from figures._scale import by_scale
 from proofs_check import compressed_sensing, rate_distortion
 
 SURFING, REGULAR = "tab:red", "tab:blue"
