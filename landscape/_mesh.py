@@ -121,7 +121,7 @@ def _cut(VX, VZ, n_vertices, cycles, labels, starts, n_faces, bits, column, neur
 
 
 @nb.njit(cache=True)
-def _faces_geometry(VX, cycles, labels, starts, n_faces, n_neurons, edge_tol):
+def _faces_geometry(VX, cycles, labels, starts, n_faces, edge_tol):
     """Per face: area, centroid, inradius (the centroid's distance to the nearest edge line) and the flat
     list of facet labels (distinct labels of the edges longer than ``edge_tol``), with offsets."""
     area = np.empty(n_faces)
@@ -235,8 +235,7 @@ def planar_mesh(weights, biases, lo, hi, max_faces: int, on_neuron=None) -> dict
         offset += W.shape[0]
     VX, starts = VX[:n_vertices], starts[: n_faces + 1]
     side = float(np.max(np.asarray(hi) - np.asarray(lo)))
-    area, centroid, inradius, facets, facet_starts = _faces_geometry(VX, cycles, labels, starts, n_faces, n_neurons,
-                                                                     1e-12 * side)
+    area, centroid, inradius, facets, facet_starts = _faces_geometry(VX, cycles, labels, starts, n_faces, 1e-12 * side)
     return {"patterns": bits[:n_faces], "vertices": VX, "cycles": cycles[: starts[n_faces]],
             "labels": labels[: starts[n_faces]], "starts": starts, "area": area, "centroid": centroid,
             "inradius": inradius, "facets": facets, "facet_starts": facet_starts, "n_neurons": n_neurons}
