@@ -20,6 +20,8 @@ one point split nothing twice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numba as nb
 import numpy as np
 from numba import types
@@ -247,3 +249,21 @@ def adjacency(mesh: dict, keep: np.ndarray) -> np.ndarray:
     faces, neurons = int(keep.sum()), mesh["n_neurons"]
     codes = np.unique((rows[:, 0] * faces + rows[:, 1]) * neurons + rows[:, 2])  # sorted as (a, b, g)
     return np.stack([codes // neurons // faces, codes // neurons % faces, codes % neurons], axis=1)
+
+
+@dataclass(frozen=True)
+class MeshFaces:
+    """The polygons of a region set's faces: region i is mesh face ``faces[i]``, whose counter-clockwise vertex
+    ids are ``cycles[starts[f]:starts[f + 1]]`` into ``vertices``. ``decided_by_lp[i]`` marks a region whose
+    mesh face failed the centroid check (area ~1e-12, rounding): its polygon is not to be trusted."""
+
+    vertices: np.ndarray
+    cycles: np.ndarray
+    starts: np.ndarray
+    faces: np.ndarray
+    decided_by_lp: np.ndarray
+
+    def polygon(self, i: int) -> np.ndarray:
+        """Region i's vertices, counter-clockwise, shape (p, 2)."""
+        f = self.faces[i]
+        return self.vertices[self.cycles[self.starts[f]:self.starts[f + 1]]]

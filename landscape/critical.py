@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import _polytope, _validate
-from ._progress import progress_bar
+from . import _face_minima, _polytope, _validate
+from ._progress import SILENT, progress_bar
 from ._threads import one_blas_thread
 from .activation import activation_pattern, on_switching_hyperplanes
 from .objective import Objective
@@ -25,9 +25,19 @@ VALUE_RTOL = 1e-9
 POINT_RTOL = 1e-6
 """Two minimisers closer than POINT_RTOL * (1 + |x|) are the same point."""
 THROUGH_RTOL = 1e-7
-"""Rounding slack (see on_switching_hyperplanes) for deciding which regions a QP solution touches."""
+"""Rounding slack (see on_switching_hyperplanes) for deciding which regions a QP solution touches: relative, and
+THROUGH_RTOL·(1 + ‖x‖) as the point's own uncertainty (a solver's point at the origin is 0 only to its tolerance)."""
 RANK_RTOL = 1e-9
 """Singular values of AJ below RANK_RTOL times the largest count as zero: f is flat along their directions."""
+MESH_MARGIN_RTOL = 1e-8
+"""On the planar path a face's estimated minimum (:mod:`landscape._face_minima`) is trusted to within
+MESH_MARGIN_RTOL times (1 + the largest f at a mesh vertex): a face goes without its QP, or its minimiser is
+refuted, only by a wider margin. The estimates' rounding is about 1e-13 of that scale."""
+FLAT_GUARD = 1e-6
+"""A face whose estimated Jacobian of r has a smaller singular-value ratio (or cannot be resolved that finely) may
+be flat: its minimiser is refuted from the estimates only once its exact M = AJ is seen to have full rank."""
+RESIDUAL_CHUNK = 16_384
+"""Mesh vertices per forward pass when the planar path evaluates r at every vertex."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,13 @@ class GlobalMinimum:
         d > 0 when x is a point of a d-dimensional set of global minimisers inside its region (f flat there).
     runner_up : LocalMinimum or None
     local_minima : tuple of LocalMinimum
+        Every local minimum, sorted by value. From a planar region set (k = 2 with a box), the search stops once
+        the runner-up is certain: every local minimum up to the runner-up's value (:func:`local_minima` lists
+        them all).
     regions : RegionSet
+    qps : int
+        Certified QPs solved: one per region on the LP path; on the planar path only for the faces whose
+        estimated minimum could be the global minimum or the runner-up, or a local minimum below it.
     """
 
     x: np.ndarray
@@ -78,6 +94,12 @@ class GlobalMinimum:
     local_minima: tuple[LocalMinimum, ...]
     regions: RegionSet
     flat_dimension: int = 0
+    qps: int = 0
+
+    @property
+    def qp_fraction(self) -> float:
+        """``qps / len(regions)``: the share of regions that needed a QP."""
+        return self.qps / len(self.regions)
 
     @property
     def unique(self) -> bool:
@@ -85,22 +107,93 @@ class GlobalMinimum:
         return self.gap > VALUE_RTOL * (1.0 + abs(self.value))
 
 
+class _RegionMinima:
+    """The certified minimum of f over each region (one QP and the flat-set step), solved on first use, with a
+    lower bound on it (``lower``, or -inf) for the regions not solved."""
+
+    def __init__(self, objective: Objective, regions: RegionSet, lower: np.ndarray | None = None):
+        self._objective, self._regions, self._lower = objective, regions, lower
+        self._solved: dict[int, QPSolution] = {}
+
+    def __getitem__(self, a: int) -> QPSolution:
+        solution = self._solved.get(a)
+        if solution is None:
+            region = self._regions[a]
+            solution = self._solved[a] = _deepest_in_flat_set(self._objective, region,
+                                                              minimize_on_region(self._objective, region))
+        return solution
+
+    @property
+    def solved(self) -> dict[int, QPSolution]:
+        return self._solved
+
+    def lower_bound(self, a: int) -> float:
+        if a in self._solved:
+            return self._solved[a].value
+        return -np.inf if self._lower is None else float(self._lower[a])
+
+    def at_least(self, a: int, threshold: float) -> bool:
+        """Whether region a's minimum is >= threshold; its QP is solved only when the bound cannot tell."""
+        return self.lower_bound(a) >= threshold or self[a].value >= threshold
+
+
 def _regions_and_minima(objective: Objective, bounds, regions, max_regions,
-                        progress: bool) -> tuple[RegionSet, list[QPSolution]]:
+                        progress: bool) -> tuple[RegionSet, _RegionMinima, np.ndarray | None]:
+    """The regions, their minima, and the regions that may hold a local minimum in increasing order of a lower
+    bound on their minimum: from the planar mesh's estimates, with every other region's QP left unsolved; None
+    on the LP path, where every QP is solved here."""
     if not isinstance(objective, Objective):
         raise ValueError(f"objective must be an Objective; got {type(objective).__name__}")
+    if objective.y.ndim != 1:
+        raise ValueError(f"objective must hold one target y of shape (n,); got y of shape {objective.y.shape}")
     if regions is None:
         regions = enumerate_regions(objective.net, bounds, max_regions=max_regions, progress=progress)
     elif not isinstance(regions, RegionSet):
         raise ValueError(f"regions must be a RegionSet from enumerate_regions; got {type(regions).__name__}")
     else:
         regions.check_network(objective.net)
-    minima = []
+    planar = _mesh_candidates(objective, regions)
+    if planar is not None:
+        lower, candidates = planar
+        return regions, _RegionMinima(objective, regions, lower), candidates
+    minima = _RegionMinima(objective, regions)
     with progress_bar(progress, len(regions), "one QP per region", "QP") as bar:
-        for region in regions:
-            minima.append(_deepest_in_flat_set(objective, region, minimize_on_region(objective, region)))
+        for a in range(len(regions)):
+            minima[a]
             bar.update()
-    return regions, minima
+    return regions, minima, None
+
+
+def _mesh_candidates(objective: Objective, regions: RegionSet) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(lower, candidates)`` from the planar mesh: a lower bound on each region's minimum (its estimate less the
+    margin; -inf where the face's polygon is not trusted) and the regions whose estimated minimiser is not refuted
+    (:mod:`landscape._face_minima`), in increasing order of that bound. None without a mesh, or where f is flat on
+    every region (the readout A V has rank < k), which leaves nothing to refute."""
+    mesh, k = regions.mesh, objective.net.input_dim
+    readout = objective._B
+    if mesh is None or (readout is not None and np.linalg.matrix_rank(readout) < k):
+        return None
+    vertices = mesh.vertices
+    R = np.concatenate([objective.residual(vertices[i:i + RESIDUAL_CHUNK])
+                        for i in range(0, len(vertices), RESIDUAL_CHUNK)])
+    size = float(np.sqrt(np.max(np.einsum("ij,ij->i", R, R))))
+    value, _, kind, ends, conditioning = _face_minima.face_minima(vertices, R, mesh.cycles, mesh.starts, mesh.faces,
+                                                                  1e-14 * size)
+    margin = MESH_MARGIN_RTOL * (1.0 + 0.5 * size**2)
+    gates = regions.patterns.unpack()
+    layer_ends = np.cumsum(objective.net.hidden_widths)
+    bottleneck = np.zeros(len(regions), dtype=bool)  # fewer than k active neurons in a layer: J has rank < k
+    for start, end in zip(layer_ends - np.asarray(objective.net.hidden_widths), layer_ends):
+        bottleneck |= gates[:, start:end].sum(axis=1) < k
+    testable = ~mesh.decided_by_lp & ~bottleneck
+    out = _face_minima.refuted(mesh.cycles, mesh.starts, mesh.faces, value, kind, ends, testable, margin,
+                               len(vertices))
+    for i in np.flatnonzero(out & (conditioning < FLAT_GUARD)):  # maybe flat: refuted only at full rank
+        M, _ = region_least_squares(objective, regions[int(i)])
+        out[i] = _flat_directions(M).shape[1] == 0
+    lower = np.where(mesh.decided_by_lp, -np.inf, value - margin)
+    candidates = np.flatnonzero(~out)
+    return lower, candidates[np.argsort(lower[candidates], kind="stable")]
 
 
 def _flat_directions(M: np.ndarray) -> np.ndarray:
@@ -135,10 +228,15 @@ def _deepest_in_flat_set(objective: Objective, region, solution: QPSolution) -> 
                    flat_dimension=d)
 
 
+def _through(net, x: np.ndarray) -> np.ndarray:
+    """Which neurons pass through a solver's point x, to THROUGH_RTOL."""
+    return on_switching_hyperplanes(net, x, THROUGH_RTOL, THROUGH_RTOL * (1.0 + float(np.linalg.norm(x))))
+
+
 def _touching(objective: Objective, regions: RegionSet, x: np.ndarray) -> list[int]:
     """Indices of the regions whose closure contains x."""
     net = objective.net
-    through = np.flatnonzero(on_switching_hyperplanes(net, x, THROUGH_RTOL))
+    through = np.flatnonzero(_through(net, x))
     base = activation_pattern(net, x).unpack()
     found = _pieces_by_flips(net, base, through, regions.bounds, 1e-12, f"regions touching {x}")
     indices = []
@@ -150,7 +248,7 @@ def _touching(objective: Objective, regions: RegionSet, x: np.ndarray) -> list[i
     return indices
 
 
-def _refuted_across_active_facets(regions: RegionSet, minima: list[QPSolution], a: int, threshold: float) -> bool:
+def _refuted_across_active_facets(regions: RegionSet, minima: _RegionMinima, a: int, threshold: float) -> bool:
     """A quick sufficient test that region a's minimiser is no local minimum: a region across one of the
     facets it lies on has a lower minimum (and contains the point, since the facet's neuron alone flips)."""
     region = regions[a]
@@ -206,30 +304,51 @@ def local_minima(objective: Objective, bounds=None, regions: RegionSet | None = 
     (non-strict) local minima is found even when its end touches a lower region. ``flat_dimension`` says
     how many directions the set spans. A set that lies wholly on the region's boundary is tested at the
     solver's point only.
+
+    On a planar region set (k = 2 with a box) each face's minimum is first estimated from its polygon
+    (:mod:`landscape._face_minima`); a QP is solved only for the faces whose estimated minimiser no neighbour
+    refutes, and for the neighbours a certificate needs. The answer is the same as with one QP per region.
     """
-    regions, minima = _regions_and_minima(objective, bounds, regions, max_regions, progress)
-    return _local_minima(objective, regions, minima)
+    regions, minima, candidates = _regions_and_minima(objective, bounds, regions, max_regions, progress)
+    return _local_minima(objective, regions, minima, candidates, progress)[0]
 
 
-def _local_minima(objective: Objective, regions: RegionSet, minima: list[QPSolution]) -> list[LocalMinimum]:
-    """The local-minimum test applied to every region's QP solution (see :func:`local_minima`)."""
+def _local_minima(objective: Objective, regions: RegionSet, minima: _RegionMinima, candidates: np.ndarray | None,
+                  progress: bool, stop_at_runner_up: bool = False) -> tuple[list[LocalMinimum], int]:
+    """The local-minimum test applied to the QP solution of every candidate region (every region when
+    ``candidates`` is None), in their order. With ``stop_at_runner_up`` and candidates (sorted by lower bound) the
+    search ends once two distinct local minima are known and the next candidate's lower bound exceeds the second's
+    value.
+
+    Returns the local minima found, sorted by value, and a region whose QP attains the lowest value seen."""
     found: list[LocalMinimum] = []
     sources: list[int] = []
-    for a, solution in enumerate(minima):
-        x, value = solution.x, solution.value
-        tolerance = VALUE_RTOL * (1 + abs(value))
-        if _refuted_across_active_facets(regions, minima, a, value - tolerance):
-            continue
-        if any(same_point(x, m.x) for m in found):
-            continue
-        touching = _touching(objective, regions, x)
-        if a not in touching:
-            touching.append(a)
-        if all(value <= minima[b].value + tolerance for b in touching):
-            found.append(LocalMinimum(x, value, tuple(sorted(touching)), _on_box_face(x, regions.bounds),
-                                      solution.flat_dimension))
-            sources.append(a)
-    return sorted(_merge_flat_sets(found, sources), key=lambda m: m.value)
+    order = range(len(regions)) if candidates is None else candidates
+    bar = SILENT if candidates is None else progress_bar(progress, len(order), "QPs for the candidate faces", "face")
+    with bar:
+        for a in order:
+            a = int(a)
+            if stop_at_runner_up and candidates is not None:
+                kept = sorted(_merge_flat_sets(found, sources), key=lambda m: m.value)
+                if len(kept) >= 2 and minima.lower_bound(a) > kept[1].value + VALUE_RTOL * (1 + abs(kept[1].value)):
+                    break
+            bar.update()
+            solution = minima[a]
+            x, value = solution.x, solution.value
+            tolerance = VALUE_RTOL * (1 + abs(value))
+            if candidates is None and _refuted_across_active_facets(regions, minima, a, value - tolerance):
+                continue
+            if any(same_point(x, m.x) for m in found):
+                continue
+            touching = _touching(objective, regions, x)
+            if a not in touching:
+                touching.append(a)
+            if all(minima.at_least(b, value - tolerance) for b in touching):
+                found.append(LocalMinimum(x, value, tuple(sorted(touching)), _on_box_face(x, regions.bounds),
+                                          solution.flat_dimension))
+                sources.append(a)
+    best = min(minima.solved, key=lambda b: minima.solved[b].value)
+    return sorted(_merge_flat_sets(found, sources), key=lambda m: m.value), best
 
 
 def _merge_flat_sets(found: list[LocalMinimum], sources: list[int]) -> list[LocalMinimum]:
@@ -250,6 +369,10 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
     r"""The global minimiser :math:`x^* = \operatorname{argmin} f` (over a box, or all of :math:`\mathbb{R}^k`),
     its value, and the gap to the best local minimum elsewhere. Parameters as :func:`local_minima`.
 
+    On a planar region set (k = 2 with a box) the candidate faces are solved in increasing order of their
+    estimated minimum, and the search stops once no face left can hold a local minimum below the runner-up:
+    ``qps`` says how many QPs that took.
+
     Examples
     --------
     >>> from landscape import ReLUNet, Objective
@@ -258,16 +381,15 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
     >>> np.round(best.x, 6), best.value < 1e-20
     (array([ 0.4, -0.7]), True)
     """
-    regions, minima = _regions_and_minima(objective, bounds, regions, max_regions, progress)
-    best = int(np.argmin([s.value for s in minima]))
+    regions, minima, candidates = _regions_and_minima(objective, bounds, regions, max_regions, progress)
+    local, best = _local_minima(objective, regions, minima, candidates, progress, stop_at_runner_up=True)
     x, value = minima[best].x, minima[best].value
-    local = _local_minima(objective, regions, minima)
     others = [m for m in local if not same_point(m.x, x)]
     runner_up = others[0] if others else None
     gap = runner_up.value - value if runner_up is not None else np.inf
     flat = minima[best].flat_dimension
     return GlobalMinimum(x, value, _on_box_face(x, regions.bounds), best, 0.0 if flat else gap, runner_up, tuple(local),
-                         regions, flat)
+                         regions, flat, len(minima.solved))
 
 
 @dataclass(frozen=True)
@@ -333,7 +455,7 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
     x, value = start.copy(), float(objective.value(start))
     start_value, settled = value, False
     for moves in range(max_moves + 1):
-        through = np.flatnonzero(on_switching_hyperplanes(net, x, THROUGH_RTOL))
+        through = np.flatnonzero(_through(net, x))
         around = _pieces_by_flips(net, activation_pattern(net, x).unpack(), through, box, 1e-12,
                                   f"regions around {x}", max_pieces)
         if not around:

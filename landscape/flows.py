@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _validate
 from ._progress import progress_bar
-from .critical import global_minimizer, same_point
+from .critical import VALUE_RTOL, global_minimizer, polish_to_local_minimum
 from .network import ReLUNet
 from .objective import Objective
 
@@ -57,8 +57,9 @@ class MinimizerPath:
     L : float
         ``speeds.max()``: the Lipschitz constant of Assumption 3.2.2 as far as this grid can see.
     jumps : ndarray of int
-        Steps t at which the global minimum changes basin: the local minimum of :math:`f(\cdot, \theta_{t+1})`
-        nearest to :math:`x_*(s_t)` is not its global minimum.
+        Steps t at which the global minimum changes basin: exact descent over the pieces of
+        :math:`f(\cdot, \theta_{t+1})` from :math:`x_*(s_t)` (:func:`~landscape.polish_to_local_minimum`) ends at a
+        local minimum above the global one.
     on_box_face : ndarray of bool (T + 1,)
         With ``bounds``: the minimiser lies on a face of the box, so it is the minimiser on the box only
         (f may go lower outside it); a warning says so.
@@ -203,21 +204,23 @@ class NetworkFlow:
 
     def minimizer_path(self, y, A=None, bounds=None, progress: bool = False) -> MinimizerPath:
         r"""Exact global minimisers of :math:`f(x, \theta_t) = \tfrac12\|AG(x, \theta_t) - Ay\|^2` at every
-        snapshot (small k: one region enumeration and certified QPs per snapshot), with Assumption 3.2's L.
-        ``progress=True`` draws a bar over the snapshots on standard error.
+        snapshot (small k: one region enumeration and :func:`~landscape.global_minimizer` per snapshot; with k = 2
+        and ``bounds``, the planar mesh and its pruned QPs), with Assumption 3.2's L and the basin jumps (exact
+        descent from each minimiser on the next snapshot). ``progress=True`` draws a bar over the snapshots on
+        standard error.
         """
-        found = []
+        found, jumps = [], []
         with progress_bar(progress, len(self._snapshots), "exact minimiser path", "snapshot") as bar:
-            for net in self._snapshots:
-                found.append(global_minimizer(Objective(net, y, A), bounds=bounds))
+            for t, net in enumerate(self._snapshots):
+                objective = Objective(net, y, A)
+                found.append(global_minimizer(objective, bounds=bounds))
+                if t > 0:
+                    reached = polish_to_local_minimum(objective, found[t - 1].x, bounds=bounds)
+                    if reached.value > found[t].value + VALUE_RTOL * (1.0 + abs(found[t].value)):
+                        jumps.append(t - 1)
                 bar.update()
         minimizers = np.array([g.x for g in found])
         speeds = np.linalg.norm(np.diff(minimizers, axis=0), axis=1) / np.diff(self._times)
-        jumps = []
-        for t in range(self.T):
-            following = min(found[t + 1].local_minima, key=lambda m: np.linalg.norm(m.x - minimizers[t]))
-            if not same_point(following.x, minimizers[t + 1]):
-                jumps.append(t)
         on_face = np.array([g.on_box_face for g in found])
         if on_face.any():
             warnings.warn(f"the minimiser lies on the face of bounds={bounds} at {int(on_face.sum())} of {len(found)} "

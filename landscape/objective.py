@@ -126,6 +126,13 @@ class Objective:
 
     __call__ = value
 
+    def residual(self, X):
+        r"""The residual :math:`r(x) = A(G(x) - y)`, with :math:`f = \tfrac12\|r\|^2`: shape ``(m,)`` for one point,
+        ``(N, m)`` for a batch."""
+        X, single = self._points(X)
+        r = self._residual(self._hidden_outputs(X)[-1])
+        return r[0] if single else r
+
     def grad(self, X):
         r"""The exact gradient on the linear piece containing x: :math:`J^\top A^\top (A G(x) - A y)`.
 

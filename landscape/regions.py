@@ -441,13 +441,16 @@ class RegionSet:
     adjacency : ndarray of shape (E, 3)
         Rows ``(a, b, g)``, ``a < b``: regions a and b share a facet on which flat neuron g switches.
     bounds : (lo, hi) or None
+    mesh : MeshFaces or None
+        From the planar mesh: each region's polygon (see :mod:`landscape._mesh`).
 
     A set from the planar mesh holds its regions' patterns and interior points as arrays and makes each
     :class:`Region` object when it is first asked for (``regions``, indexing, iteration).
     """
 
-    def __init__(self, net: ReLUNet, regions: list[Region], adjacency: np.ndarray, bounds, make=None):
+    def __init__(self, net: ReLUNet, regions: list[Region], adjacency: np.ndarray, bounds, make=None, mesh=None):
         self._net = net
+        self.mesh = mesh  # MeshFaces of the planar path, else None
         self._made = list(regions)
         self._make = make  # make(i) -> Region, for the entries of _made that are None
         self.adjacency = _validate.frozen(np.asarray(adjacency, dtype=np.int64).reshape(-1, 3))
@@ -533,7 +536,7 @@ def _regions_from_mesh(net: ReLUNet, box, interior_tol: float, max_regions: int,
     interior tolerance and has the face's pattern (the mesh's vertices carry rounding, which matters only for
     faces of area ~1e-12); any other face is decided, and its interior point found, by the exact Chebyshev LP
     of :meth:`Region.from_pattern`, as the LP search would."""
-    from ._mesh import adjacency, planar_mesh
+    from ._mesh import MeshFaces, adjacency, planar_mesh
 
     if callable(progress):
         report, bar = progress, SILENT
@@ -580,7 +583,8 @@ def _regions_from_mesh(net: ReLUNet, box, interior_tol: float, max_regions: int,
     regions = [None] * len(faces)
     for f, region in made:
         regions[position[f]] = region
-    result = RegionSet(net, regions, adjacency(mesh, keep), box, make)
+    faces_of = MeshFaces(mesh["vertices"], mesh["cycles"], mesh["starts"], faces, ~trusted[faces])
+    result = RegionSet(net, regions, adjacency(mesh, keep), box, make, faces_of)
     result.__dict__["patterns"] = ActivationPatterns(patterns[faces], net.hidden_widths)
     result.__dict__["interior_points"] = _validate.frozen(centres[faces])
     return result

@@ -239,3 +239,14 @@ def relu_graph_distance_by_grid(a: float, b: float, half_width: float = 10.0, st
     """Squared distance from (a, b) to the graph {(p, max(p, 0))}, by scanning p on a fine grid."""
     p = np.linspace(-half_width, half_width, steps)
     return float(np.min((p - a) ** 2 + (np.maximum(p, 0.0) - b) ** 2))
+
+
+def polygon_minimum(residuals):
+    r"""min of ½‖r‖² over a polygon on which r is affine, given r at its vertices (p, m): r maps the polygon onto
+    conv{r_i}, so this is ½ dist(0, conv{r_i})², minimised over the simplex weights λ with a fresh cvxpy problem."""
+    import cvxpy as cp
+
+    weights = cp.Variable(len(residuals), nonneg=True)
+    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(residuals.T @ weights)), [cp.sum(weights) == 1])
+    problem.solve(solver=cp.CLARABEL)
+    return problem.value

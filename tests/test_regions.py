@@ -220,6 +220,7 @@ def test_progress_bars_draw_on_stderr_and_leave_every_answer_unchanged(capsys):
     assert [r.pattern for r in quiet] == [r.pattern for r in loud]
     np.testing.assert_array_equal(global_minimizer(f, bounds=(-2, 2), progress=True).x,
                                   global_minimizer(f, bounds=(-2, 2)).x)
+    np.testing.assert_array_equal(global_minimizer(f, progress=True).x, global_minimizer(f).x)  # the LP path
     assert [r.pattern for r in pieces(net, [0.3, -0.2], 0.5, progress=True)] == \
         [r.pattern for r in pieces(net, [0.3, -0.2], 0.5)]
     flow = NetworkFlow.smooth_random([2, 6, 12], T=3, rng=2)
@@ -230,7 +231,8 @@ def test_progress_bars_draw_on_stderr_and_leave_every_answer_unchanged(capsys):
                                   projected_surf(flow, target, 0.05, bounds=(-2, 2)).iterates)
     captured = capsys.readouterr()
     assert captured.out == ""
-    for label in ("regions", "one QP per region", "pieces P(x, θ, τ)", "exact minimiser path", "Algorithm 2"):
+    for label in ("regions", "QPs for the candidate faces", "one QP per region", "pieces P(x, θ, τ)",
+                  "exact minimiser path", "Algorithm 2"):
         assert label in captured.err
 
 
