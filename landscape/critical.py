@@ -15,7 +15,7 @@ import numpy as np
 from . import _face_minima, _polytope, _validate
 from ._progress import SILENT, progress_bar
 from ._threads import one_blas_thread
-from .activation import activation_pattern, on_switching_hyperplanes
+from .activation import activation_pattern, on_switching_hyperplanes, preactivation_maps_of_gates
 from .objective import Objective
 from .qp import QPSolution, minimize_on_region, region_least_squares
 from .regions import RegionSet, _pieces_by_flips, as_box, enumerate_regions
@@ -25,8 +25,8 @@ VALUE_RTOL = 1e-9
 POINT_RTOL = 1e-6
 """Two minimisers closer than POINT_RTOL * (1 + |x|) are the same point."""
 THROUGH_RTOL = 1e-7
-"""Rounding slack (see on_switching_hyperplanes) for deciding which regions a QP solution touches: relative, and
-THROUGH_RTOL·(1 + ‖x‖) as the point's own uncertainty (a solver's point at the origin is 0 only to its tolerance)."""
+"""Slack for deciding which regions a QP solution touches: relative rounding (see on_switching_hyperplanes), and
+THROUGH_RTOL·(1 + ‖x‖) as a distance from x (see ``_through``)."""
 RANK_RTOL = 1e-9
 """Singular values of AJ below RANK_RTOL times the largest count as zero: f is flat along their directions."""
 MESH_MARGIN_RTOL = 1e-8
@@ -229,8 +229,13 @@ def _deepest_in_flat_set(objective: Objective, region, solution: QPSolution) -> 
 
 
 def _through(net, x: np.ndarray) -> np.ndarray:
-    """Which neurons pass through a solver's point x, to THROUGH_RTOL."""
-    return on_switching_hyperplanes(net, x, THROUGH_RTOL, THROUGH_RTOL * (1.0 + float(np.linalg.norm(x))))
+    r"""Which neurons pass through a solver's point x: to the rounding slack THROUGH_RTOL of
+    :func:`on_switching_hyperplanes`, or within the distance THROUGH_RTOL·(1 + ‖x‖) of x,
+    :math:`|z_g(x)| \le` that distance times :math:`\|\nabla z_g\|` on x's piece (the relative slack alone vanishes
+    at the origin of a bias-free network, where a solver's point is 0 only to its tolerance)."""
+    M, m = preactivation_maps_of_gates(net, activation_pattern(net, x).unpack())
+    near = np.abs(M @ x + m) <= THROUGH_RTOL * (1.0 + float(np.linalg.norm(x))) * np.linalg.norm(M, axis=1)
+    return on_switching_hyperplanes(net, x, THROUGH_RTOL) | near
 
 
 def _touching(objective: Objective, regions: RegionSet, x: np.ndarray) -> list[int]:

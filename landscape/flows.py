@@ -63,6 +63,8 @@ class MinimizerPath:
     on_box_face : ndarray of bool (T + 1,)
         With ``bounds``: the minimiser lies on a face of the box, so it is the minimiser on the box only
         (f may go lower outside it); a warning says so.
+    qp_fractions : ndarray (T + 1,)
+        The share of each snapshot's regions whose QP was solved (:attr:`GlobalMinimum.qp_fraction`).
     """
 
     times: np.ndarray
@@ -74,6 +76,7 @@ class MinimizerPath:
     L: float
     jumps: np.ndarray
     on_box_face: np.ndarray
+    qp_fractions: np.ndarray
 
 
 class NetworkFlow:
@@ -230,6 +233,7 @@ class NetworkFlow:
             times=self._times, minimizers=minimizers, values=np.array([g.value for g in found]),
             gaps=np.array([g.gap for g in found]), unique=np.array([g.unique for g in found]),
             speeds=speeds, L=float(speeds.max()), jumps=np.array(jumps, dtype=np.int64), on_box_face=on_face,
+            qp_fractions=np.array([g.qp_fraction for g in found]),
         )
 
     # ------------------------------------------------------------------ persistence
