@@ -18,7 +18,7 @@ from ._threads import one_blas_thread
 from .activation import activation_pattern, on_switching_hyperplanes, preactivation_maps_of_gates
 from .objective import Objective
 from .qp import QPSolution, minimize_on_region, region_least_squares
-from .regions import RegionSet, _pieces_by_flips, as_box, enumerate_regions
+from .regions import RegionSet, _inside_box, _pieces_by_flips, enumerate_regions
 
 VALUE_RTOL = 1e-9
 """f(x) counts as equal to a region's minimum when within VALUE_RTOL * (1 + |f|)."""
@@ -454,9 +454,9 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
     max_moves = _validate.positive_int(max_moves, "max_moves")
     if max_pieces is not None:
         max_pieces = _validate.positive_int(max_pieces, "max_pieces")
-    box = as_box(bounds, net.input_dim)
-    if box is not None and (np.any(start < box[0]) or np.any(start > box[1])):
-        raise ValueError(f"x = {start} lies outside bounds lo={box[0]}, hi={box[1]}")
+    box = _inside_box(start, bounds, net.input_dim)  # on its faces up to rounding, as a QP's answer may be
+    if box is not None:
+        start = np.clip(start, box[0], box[1])
     x, value = start.copy(), float(objective.value(start))
     start_value, settled = value, False
     for moves in range(max_moves + 1):
