@@ -60,7 +60,7 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     extent = (ticks[0], ticks[-1], ticks[0], ticks[-1])
     image = ax_f.imshow(-values.reshape(side, side), origin="lower", extent=extent, cmap="viridis")
     # Thin and light, so that thousands of exact piece boundaries leave the surface readable.
-    ax_f.add_collection(PolyCollection([r.vertices() for r in regions], facecolors="none", edgecolors="white",
+    ax_f.add_collection(PolyCollection(regions.polygons(), facecolors="none", edgecolors="white",
                                        linewidths=0.15, alpha=0.35))
     if minima:
         ax_f.plot(minima_x[1:, 0], minima_x[1:, 1], "o", mfc="none", mec="tab:orange", ms=8, mew=1.5,

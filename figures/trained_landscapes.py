@@ -36,7 +36,7 @@ def _panel(ax, net: L.ReLUNet, y: np.ndarray, regions: L.RegionSet, minima: list
     surface = -L.Objective(net, y).value(X).reshape(grid, grid)
     ax.imshow(surface, origin="lower", extent=(*BOX, *BOX), cmap="viridis", aspect="equal")
     ax.contour(axis, axis, surface, levels=12, colors="white", linewidths=0.4, alpha=0.6)
-    ax.add_collection(PolyCollection([r.vertices() for r in regions], facecolors="none", edgecolors="k",
+    ax.add_collection(PolyCollection(regions.polygons(), facecolors="none", edgecolors="k",
                                      linewidths=0.25, alpha=0.45))
     local = np.array([m.x for m in minima[1:]]).reshape(-1, 2)
     ax.plot(local[:, 0], local[:, 1], "o", mfc="none", mec="tab:orange", ms=6, mew=1.3)

@@ -219,23 +219,19 @@ def near_zero_mask(net: ReLUNet, X, tau) -> np.ndarray:
     return mask[0] if single else mask
 
 
-def on_switching_hyperplanes(net: ReLUNet, X, rtol: float = DEFAULT_BOUNDARY_RTOL, atol: float = 0.0) -> np.ndarray:
+def on_switching_hyperplanes(net: ReLUNet, X, rtol: float = DEFAULT_BOUNDARY_RTOL) -> np.ndarray:
     r"""Which neurons pass through x: pre-activations equal to 0 up to rounding.
 
     Neuron (i, j) passes through x when :math:`|z_{ij}(x)| \le s_{ij}` with the slack
     :math:`s_{ij} = \mathrm{rtol}\,(\|w_{ij}\|\,\|x_{i-1}\| + |b_{ij}|) + \|w_{ij}\|\, e_{i-1}`,
-    :math:`e_i = \|s_{i\cdot}\|`, :math:`e_0 =` ``atol``: this layer's rounding plus what the previous layers'
-    slack can move it (ReLU is 1-Lipschitz). ``atol`` is how far x itself may lie from the point it stands for
-    (a solver's answer, say): without it the slack vanishes as x and the biases go to 0, although a computed
-    point at the origin is only known to within its solver's tolerance. Boolean mask over the flat neuron order,
-    ``(H,)`` or ``(N, H)``.
+    :math:`e_i = \|s_{i\cdot}\|`, :math:`e_0 = 0`: this layer's rounding plus what the previous layers'
+    slack can move it (ReLU is 1-Lipschitz). Boolean mask over the flat neuron order, ``(H,)`` or ``(N, H)``.
     """
     _validate.network(net)
     rtol = _validate.nonnegative_scalar(rtol, "rtol")
-    atol = _validate.nonnegative_scalar(atol, "atol")
     X, single = _validate.points(X, "X", net.input_dim)
     mask = np.empty((X.shape[0], net.n_hidden), dtype=bool)
-    x, err, offset = X, np.full(X.shape[0], atol), 0
+    x, err, offset = X, np.zeros(X.shape[0]), 0
     for w, b in zip(net.weights, net.effective_biases):
         slack, err_next = np.empty((X.shape[0], w.shape[0])), np.empty(X.shape[0])
         norms = np.sqrt(np.einsum("ij,ij->i", w, w))

@@ -36,6 +36,8 @@ refuted, only by a wider margin. The estimates' rounding is about 1e-13 of that 
 FLAT_GUARD = 1e-6
 """A face whose estimated Jacobian of r has a smaller singular-value ratio (or cannot be resolved that finely) may
 be flat: its minimiser is refuted from the estimates only once its exact M = AJ is seen to have full rank."""
+TOUCHING_SEARCH_MAX = 16
+"""Neurons through a point above which the regions touching it are found by testing every region (see _touching)."""
 RESIDUAL_CHUNK = 16_384
 """Mesh vertices per forward pass when the planar path evaluates r at every vertex."""
 
@@ -170,7 +172,9 @@ def _mesh_candidates(objective: Objective, regions: RegionSet) -> tuple[np.ndarr
     (:mod:`landscape._face_minima`), in increasing order of that bound. None without a mesh, or where f is flat on
     every region (the readout A V has rank < k), which leaves nothing to refute."""
     mesh, k = regions.mesh, objective.net.input_dim
-    readout = objective._B
+    readout = objective.net.readout  # r = A V x_d - A(y - c): A V (or its present factor) maps the last layer
+    if objective.A is not None:
+        readout = objective.A if readout is None else objective.A @ readout
     if mesh is None or (readout is not None and np.linalg.matrix_rank(readout) < k):
         return None
     vertices = mesh.vertices
@@ -239,9 +243,14 @@ def _through(net, x: np.ndarray) -> np.ndarray:
 
 
 def _touching(objective: Objective, regions: RegionSet, x: np.ndarray) -> list[int]:
-    """Indices of the regions whose closure contains x."""
+    """Indices of the regions whose closure contains x: by flipping the neurons through x, or, where more than
+    TOUCHING_SEARCH_MAX pass through it (the origin of a bias-free network meets every region), by testing each
+    region of the set for x within THROUGH_RTOL·(1 + ‖x‖)."""
     net = objective.net
     through = np.flatnonzero(_through(net, x))
+    if len(through) > TOUCHING_SEARCH_MAX:
+        atol = THROUGH_RTOL * (1.0 + float(np.linalg.norm(x)))
+        return [i for i in range(len(regions)) if regions[i].contains(x, atol=atol)]
     base = activation_pattern(net, x).unpack()
     found = _pieces_by_flips(net, base, through, regions.bounds, 1e-12, f"regions touching {x}")
     indices = []
@@ -328,6 +337,7 @@ def _local_minima(objective: Objective, regions: RegionSet, minima: _RegionMinim
     Returns the local minima found, sorted by value, and a region whose QP attains the lowest value seen."""
     found: list[LocalMinimum] = []
     sources: list[int] = []
+    tested: list[np.ndarray] = []  # points whose test has run: it is the point's, whichever region reached it
     order = range(len(regions)) if candidates is None else candidates
     bar = SILENT if candidates is None else progress_bar(progress, len(order), "QPs for the candidate faces", "face")
     with bar:
@@ -343,8 +353,9 @@ def _local_minima(objective: Objective, regions: RegionSet, minima: _RegionMinim
             tolerance = VALUE_RTOL * (1 + abs(value))
             if candidates is None and _refuted_across_active_facets(regions, minima, a, value - tolerance):
                 continue
-            if any(same_point(x, m.x) for m in found):
+            if any(same_point(x, t) for t in tested):
                 continue
+            tested.append(x)
             touching = _touching(objective, regions, x)
             if a not in touching:
                 touching.append(a)

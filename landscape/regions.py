@@ -450,7 +450,7 @@ class RegionSet:
 
     def __init__(self, net: ReLUNet, regions: list[Region], adjacency: np.ndarray, bounds, make=None, mesh=None):
         self._net = net
-        self.mesh = mesh  # MeshFaces of the planar path, else None
+        self.mesh = mesh
         self._made = list(regions)
         self._make = make  # make(i) -> Region, for the entries of _made that are None
         self.adjacency = _validate.frozen(np.asarray(adjacency, dtype=np.int64).reshape(-1, 3))
@@ -501,6 +501,13 @@ class RegionSet:
     @cached_property
     def interior_points(self) -> np.ndarray:
         return _validate.frozen(np.array([r.interior_point for r in self]).reshape(len(self), self._net.input_dim))
+
+    def polygons(self) -> list[np.ndarray]:
+        """Every region's vertices, counter-clockwise (k = 2, bounded), for drawing: the mesh's polygons on the
+        planar path (the faces' vertices, exact up to rounding), else each :meth:`Region.vertices`."""
+        if self.mesh is None:
+            return [region.vertices() for region in self]
+        return [self[i].vertices() if self.mesh.decided_by_lp[i] else self.mesh.polygon(i) for i in range(len(self))]
 
     def index(self, pattern: ActivationPattern) -> int:
         """Position of the region with this pattern; ``KeyError`` if it is not in the set."""

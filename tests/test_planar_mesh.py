@@ -6,7 +6,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from landscape import ReLUNet, enumerate_regions
-from landscape.regions import TooManyRegionsError
+from landscape.regions import RegionSet, TooManyRegionsError
 from naive import regions_by_brute_force
 from strategies import networks
 
@@ -84,3 +84,17 @@ def test_the_mesh_stops_at_max_regions():
     with pytest.raises(TooManyRegionsError, match="max_regions = 50") as stopped:
         enumerate_regions(ReLUNet.random([2, 30, 30], rng=0), bounds=BOX, max_regions=50)
     assert stopped.value.count > 50
+
+
+@pytest.mark.parametrize("name", ["random", *sorted(DEGENERATE)])
+def test_mesh_polygons_are_the_regions_vertices(name):
+    net = ReLUNet.random([2, 8, 8], rng=3) if name == "random" else DEGENERATE[name]
+    regions = enumerate_regions(net, bounds=BOX)
+    for polygon, region in zip(regions.polygons(), regions):
+        clipped = region.vertices()
+        distances = np.linalg.norm(polygon[:, None] - clipped[None], axis=2)
+        assert distances.min(axis=1).max() < 1e-9 and distances.min(axis=0).max() < 1e-9  # same vertex sets
+        twice = np.sum(polygon[:, 0] * np.roll(polygon[:, 1], -1) - np.roll(polygon[:, 0], -1) * polygon[:, 1])
+        assert twice / 2 == pytest.approx(region.volume(), rel=1e-9, abs=1e-12)  # counter-clockwise, same area
+    plain = RegionSet(regions.net, list(regions), regions.adjacency, regions.bounds)
+    assert [p.shape for p in plain.polygons()] == [r.vertices().shape for r in regions]
