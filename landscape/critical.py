@@ -172,9 +172,7 @@ def _mesh_candidates(objective: Objective, regions: RegionSet) -> tuple[np.ndarr
     (:mod:`landscape._face_minima`), in increasing order of that bound. None without a mesh, or where f is flat on
     every region (the readout A V has rank < k), which leaves nothing to refute."""
     mesh, k = regions.mesh, objective.net.input_dim
-    readout = objective.net.readout  # r = A V x_d - A(y - c): A V (or its present factor) maps the last layer
-    if objective.A is not None:
-        readout = objective.A if readout is None else objective.A @ readout
+    readout = objective.readout_map
     if mesh is None or (readout is not None and np.linalg.matrix_rank(readout) < k):
         return None
     vertices = mesh.vertices

@@ -86,6 +86,12 @@ class Objective:
         return self._A
 
     @property
+    def readout_map(self) -> np.ndarray | None:
+        r"""B with :math:`r(x) = B x_d - A(y - c)` on the last hidden layer's output :math:`x_d`: A V, or the factor
+        present (A or V), or None when both are absent (the identity)."""
+        return self._B
+
+    @property
     def m(self) -> int:
         """Number of measurements (``n`` when ``A`` is the identity)."""
         return self._net.output_dim if self._A is None else self._A.shape[0]
