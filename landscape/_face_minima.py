@@ -20,9 +20,10 @@ import numpy as np
 from numba import types
 from numba.typed import Dict
 
+from ._mesh import _KEY
+
 INTERIOR, EDGE, VERTEX = 0, 1, 2
 """Where a face's estimated minimiser lies: inside the face, inside one of its edges, at one of its vertices."""
-_KEY = 1 << 31
 
 
 @nb.njit(cache=True)
@@ -131,7 +132,8 @@ def refuted(cycles, starts, faces, value, kind, ends, refutable, margin, n_verti
     offsets = np.cumsum(count)
     incident = np.empty(offsets[-1], dtype=np.int64)
     fill = offsets[:-1].copy()
-    edge_faces = Dict.empty(key_type=types.int64, value_type=types.int64)
+    edges = Dict.empty(key_type=types.int64, value_type=types.int64)  # edge key -> its row in sides
+    sides = np.full((offsets[-1], 2), -1, dtype=np.int64)  # the faces on each edge (-1: none, on the boundary)
     for i in range(n):
         s, e = starts[faces[i]], starts[faces[i] + 1]
         for j in range(s, e):
@@ -139,8 +141,11 @@ def refuted(cycles, starts, faces, value, kind, ends, refutable, margin, n_verti
             incident[fill[a]] = i
             fill[a] += 1
             key = min(a, b) * _KEY + max(a, b)
-            other = edge_faces.get(key, -1)
-            edge_faces[key] = i if other < 0 else other * n + i + n * n  # the second face encoded above n*n
+            if key in edges:
+                sides[edges[key], 1] = i
+            else:
+                sides[len(edges), 0] = i
+                edges[key] = len(edges)
     out = np.zeros(n, dtype=np.bool_)
     for i in range(n):
         if not refutable[i] or kind[i] == INTERIOR:
@@ -153,9 +158,7 @@ def refuted(cycles, starts, faces, value, kind, ends, refutable, margin, n_verti
                     out[i] = True
                     break
         else:
-            code = edge_faces.get(min(a, b) * _KEY + max(a, b), -1)
-            if code >= n * n:
-                pair = code - n * n
-                other = pair // n if pair % n == i else pair % n
-                out[i] = value[other] < threshold
+            row = edges[min(a, b) * _KEY + max(a, b)]
+            other = sides[row, 1] if sides[row, 0] == i else sides[row, 0]
+            out[i] = other >= 0 and value[other] < threshold
     return out
