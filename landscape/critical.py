@@ -26,7 +26,7 @@ POINT_RTOL = 1e-6
 """Two minimisers closer than POINT_RTOL * (1 + |x|) are the same point."""
 THROUGH_RTOL = 1e-7
 """Slack for deciding which regions a QP solution touches: relative rounding (see on_switching_hyperplanes), and
-THROUGH_RTOL·(1 + ‖x‖) as a distance from x (see ``_through``)."""
+THROUGH_RTOL·(1 + ‖x‖) as a distance from x (see ``_distance_slack``)."""
 RANK_RTOL = 1e-9
 """Singular values of AJ below RANK_RTOL times the largest count as zero: f is flat along their directions."""
 MESH_MARGIN_RTOL = 1e-8
@@ -230,14 +230,20 @@ def _deepest_in_flat_set(objective: Objective, region, solution: QPSolution) -> 
                    flat_dimension=d)
 
 
-def _through(net, x: np.ndarray) -> np.ndarray:
-    r"""Which neurons pass through a solver's point x: to the rounding slack THROUGH_RTOL of
-    :func:`on_switching_hyperplanes`, or within the distance THROUGH_RTOL·(1 + ‖x‖) of x,
+def _distance_slack(x: np.ndarray) -> float:
+    """THROUGH_RTOL·(1 + ‖x‖): how far from a solver's point x a neuron's line or a region may lie and still pass
+    through or touch it."""
+    return THROUGH_RTOL * (1.0 + float(np.linalg.norm(x)))
+
+
+def _through(net, x: np.ndarray, gates: np.ndarray) -> np.ndarray:
+    r"""Which neurons pass through a solver's point x (flat gate vector ``gates``): to the rounding slack
+    THROUGH_RTOL of :func:`on_switching_hyperplanes`, or within the distance slack of x,
     :math:`|z_g(x)| \le` that distance times :math:`\|\nabla z_g\|` on x's piece (the relative slack alone vanishes
     at the origin of a bias-free network, where a solver's point is 0 only to its tolerance)."""
-    M, m = preactivation_maps_of_gates(net, activation_pattern(net, x).unpack())
-    near = np.abs(M @ x + m) <= THROUGH_RTOL * (1.0 + float(np.linalg.norm(x))) * np.linalg.norm(M, axis=1)
-    return on_switching_hyperplanes(net, x, THROUGH_RTOL) | near
+    M, m = preactivation_maps_of_gates(net, gates)
+    near = np.abs(M @ x + m) <= _distance_slack(x) * np.linalg.norm(M, axis=1)
+    return np.flatnonzero(on_switching_hyperplanes(net, x, THROUGH_RTOL) | near)
 
 
 def _touching(objective: Objective, regions: RegionSet, x: np.ndarray) -> list[int]:
@@ -245,11 +251,10 @@ def _touching(objective: Objective, regions: RegionSet, x: np.ndarray) -> list[i
     TOUCHING_SEARCH_MAX pass through it (the origin of a bias-free network meets every region), by testing each
     region of the set for x within THROUGH_RTOL·(1 + ‖x‖)."""
     net = objective.net
-    through = np.flatnonzero(_through(net, x))
-    if len(through) > TOUCHING_SEARCH_MAX:
-        atol = THROUGH_RTOL * (1.0 + float(np.linalg.norm(x)))
-        return [i for i in range(len(regions)) if regions[i].contains(x, atol=atol)]
     base = activation_pattern(net, x).unpack()
+    through = _through(net, x, base)
+    if len(through) > TOUCHING_SEARCH_MAX:
+        return [i for i in range(len(regions)) if regions[i].contains(x, atol=_distance_slack(x))]
     found = _pieces_by_flips(net, base, through, regions.bounds, 1e-12, f"regions touching {x}")
     indices = []
     for region in found:
@@ -469,9 +474,8 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
     x, value = start.copy(), float(objective.value(start))
     start_value, settled = value, False
     for moves in range(max_moves + 1):
-        through = np.flatnonzero(_through(net, x))
-        around = _pieces_by_flips(net, activation_pattern(net, x).unpack(), through, box, 1e-12,
-                                  f"regions around {x}", max_pieces)
+        gates = activation_pattern(net, x).unpack()
+        around = _pieces_by_flips(net, gates, _through(net, x, gates), box, 1e-12, f"regions around {x}", max_pieces)
         if not around:
             raise ValueError(f"no region with an interior contains x = {x}")
         solutions = [minimize_on_region(objective, region, f"polishing from {start}") for region in around]
