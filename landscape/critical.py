@@ -182,11 +182,9 @@ def _mesh_candidates(objective: Objective, regions: RegionSet) -> tuple[np.ndarr
     value, _, kind, ends, conditioning = _face_minima.face_minima(vertices, R, mesh.cycles, mesh.starts, mesh.faces,
                                                                   1e-14 * size)
     margin = MESH_MARGIN_RTOL * (1.0 + 0.5 * size**2)
-    gates = regions.patterns.unpack()
-    layer_ends = np.cumsum(objective.net.hidden_widths)
-    bottleneck = np.zeros(len(regions), dtype=bool)  # fewer than k active neurons in a layer: J has rank < k
-    for start, end in zip(layer_ends - np.asarray(objective.net.hidden_widths), layer_ends):
-        bottleneck |= gates[:, start:end].sum(axis=1) < k
+    widths = np.asarray(objective.net.hidden_widths)
+    active = np.add.reduceat(regions.patterns.unpack(), np.cumsum(widths) - widths, axis=1)  # per region and layer
+    bottleneck = active.min(axis=1) < k  # fewer than k active neurons in a layer: J has rank < k
     testable = ~mesh.decided_by_lp & ~bottleneck
     out = _face_minima.refuted(mesh.cycles, mesh.starts, mesh.faces, value, kind, ends, testable, margin,
                                len(vertices))
