@@ -124,3 +124,15 @@ def test_face_minima_match_a_naive_minimum_over_each_polygon(seed):
         singular = np.linalg.svd(regions[i].affine[0], compute_uv=False)
         expected = singular[-1] / singular[0] if singular[0] > 0 else 0.0
         assert conditioning[i] == pytest.approx(expected, rel=1e-6, abs=1e-7) or conditioning[i] == 0.0  # √ε floor
+
+
+def test_the_origin_of_a_bias_free_network_is_no_false_local_minimum():
+    # Every region of a bias-free net touches the origin; a solver's point there is 0 only to its tolerance, and
+    # the test once missed most of the regions around it and reported a local minimum where f still falls.
+    net = ReLUNet.random([2, 5], bias=False, rng=1)
+    f = _objective(net, 1, "off range")
+    angles = np.linspace(0, 2 * np.pi, 360, endpoint=False)
+    assert f.value(1e-3 * np.c_[np.cos(angles), np.sin(angles)]).min() < f.value(np.zeros(2)) - 1e-5
+    regions = enumerate_regions(net, bounds=BOX)
+    for searched in (regions, _without_mesh(regions)):
+        assert all(np.linalg.norm(m.x) > 1e-6 for m in local_minima(f, regions=searched))
