@@ -5,7 +5,7 @@ layout [5, 128, 128, 256] → 64 with BN folded, trained here for 1,000 updates 
 benchmarks/out), and random nets [5, 50, 200] → 300 and [20, 200, 800] → 784. Two workloads per network:
 
 * regular Adam: `regular_descent` for exactly 300 steps (tol = 0);
-* Algorithm 1: `surf` over T + 1 snapshots, 200 steps split by `decreasing_schedule` and 100 on θ_T.
+* Algorithm 1: `surf` over T + 1 snapshots, 200 steps split by `budget_schedule` and 100 on θ_T.
 
 The JAX reference runs the same Adam updates (same lr, betas, eps, starting points, step counts) as one
 compiled `lax.fori_loop` per snapshot over a `vmap`ped gradient; both answers are checked equal. Each is
@@ -107,7 +107,7 @@ def measure(names: list[str], device: str) -> list[dict]:
         rng = np.random.default_rng(1)
         X0 = rng.uniform(-1, 1, (TRIALS, final.input_dim))
         Y = final.forward(rng.uniform(-1, 1, (TRIALS, final.input_dim)))
-        schedule = L.decreasing_schedule(SURF_BUDGET, flow.T)
+        schedule = L.budget_schedule(SURF_BUDGET, flow.T)
         jax_run = jax_inverter(device)
         workloads = {
             "regular Adam": (lambda: L.regular_descent(final, Y, x0=X0, tol=0.0, max_steps=REGULAR_STEPS).x,

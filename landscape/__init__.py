@@ -31,7 +31,7 @@ from .regions import (
     pieces,
     region_of,
 )
-from .surfing import ProjectedSurfResult, SurfResult, decreasing_schedule, projected_surf, regular_descent, surf
+from .surfing import ProjectedSurfResult, SurfResult, budget_schedule, projected_surf, regular_descent, surf
 
 __all__ = [
     "ActivationPattern",
@@ -54,7 +54,7 @@ __all__ = [
     "TooManyRegionsError",
     "activation_pattern",
     "affine_map",
-    "decreasing_schedule",
+    "budget_schedule",
     "enumerate_regions",
     "gaussian_measurements",
     "global_minimizer",

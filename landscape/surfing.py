@@ -68,19 +68,36 @@ class SurfResult:
                           None if self.steps_to_target is None else self.steps_to_target[0])
 
 
-def decreasing_schedule(budget: int, T: int) -> np.ndarray:
-    r"""Split ``budget`` steps over :math:`\theta_0, \ldots, \theta_{T-1}` in proportion to :math:`1/(t+1)`.
+SCHEDULES = ("harmonic", "uniform", "geometric")
+"""The shapes :func:`budget_schedule` can split a budget by."""
 
-    More steps go to the early networks, whose landscape changes fastest (§4); the counts are integers
-    summing to ``budget`` exactly (largest remainders).
+
+def budget_schedule(budget: int, T: int, shape: str = "harmonic") -> np.ndarray:
+    r"""Split ``budget`` steps over :math:`\theta_0, \ldots, \theta_{T-1}` in proportion to weights :math:`w_t`.
+
+    .. math:: w_t = \frac{1}{t + 1} \ (\text{harmonic}), \qquad w_t = 1 \ (\text{uniform}), \qquad
+       w_t = q^t,\ q = T^{-1/(T-1)} \ (\text{geometric}).
+
+    The paper (§4) allots more steps to the early networks, "where the landscape of G(x) changes more rapidly",
+    without naming the schedule; harmonic is this toolkit's default. The geometric shape has the same ratio
+    :math:`w_0 / w_{T-1} = T` as the harmonic one, spent faster. The counts are integers summing to ``budget``
+    exactly (largest remainders).
     """
     T = _validate.positive_int(T, "T")
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 0:
         raise ValueError(f"budget must be an integer >= 0; got {budget!r}")
-    weights = 1.0 / np.arange(1, T + 1)
+    if shape not in SCHEDULES:
+        raise ValueError(f"shape (the schedule) must be one of {', '.join(SCHEDULES)}; got {shape!r}")
+    t = np.arange(T, dtype=float)
+    if shape == "harmonic":
+        weights = 1.0 / (t + 1)
+    elif shape == "uniform" or T == 1:
+        weights = np.ones(T)
+    else:
+        weights = float(T) ** (-t / (T - 1))
     exact = budget * weights / weights.sum()
     counts = np.floor(exact).astype(np.int64)
-    counts[np.argsort(counts - exact)[: budget - counts.sum()]] += 1
+    counts[np.argsort(counts - exact, kind="stable")[: budget - counts.sum()]] += 1
     return counts
 
 
@@ -252,7 +269,7 @@ def _check_optimizer(optimizer: str, lr, tol, max_steps, betas, eps) -> tuple[fl
 
 @one_blas_thread
 def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: float = 0.01, steps=None,
-         budget: int | None = None, tol: float = 1e-6, max_steps: int = 20_000,
+         budget: int | None = None, schedule: str = "harmonic", tol: float = 1e-6, max_steps: int = 20_000,
          betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, stall_window: int | None = None,
          stall_tol: float = 1e-6, reset_moments: bool = False, x_star=None, radius: float = 0.01,
          engine: str = "auto") -> SurfResult:
@@ -272,7 +289,9 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
         Step size η (Adam's α).
     steps : sequence of T ints, optional
         Steps on :math:`\theta_0, \ldots, \theta_{T-1}`; or give ``budget`` to split a total with
-        :func:`decreasing_schedule` (§4). With neither, every snapshot runs to convergence.
+        :func:`budget_schedule` of shape ``schedule`` (§4). With neither, every snapshot runs to convergence.
+    schedule : {"harmonic", "uniform", "geometric"}
+        The shape of the split of ``budget`` (:func:`budget_schedule`).
     tol : float
         Convergence: :math:`\|\nabla f_{\theta_t}(x)\| \le` tol, per inversion.
     max_steps : int
@@ -305,7 +324,7 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
     if steps is not None and budget is not None:
         raise ValueError("give steps or budget, not both")
     if budget is not None:
-        steps = decreasing_schedule(budget, flow.T)
+        steps = budget_schedule(budget, flow.T, schedule)
     if steps is not None:
         steps = np.asarray(steps)
         if steps.shape != (flow.T,) or not np.issubdtype(steps.dtype, np.integer) or np.any(steps < 0):

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from landscape import NetworkFlow, Objective, ReLUNet, decreasing_schedule, projected_surf, regular_descent, surf
+from landscape import NetworkFlow, Objective, ReLUNet, budget_schedule, projected_surf, regular_descent, surf
 from strategies import flows, seeds
 
 
@@ -57,14 +57,35 @@ def test_one_inversion_in_gives_one_out():
     assert regular_descent(flow[3], y).x.shape == (2,)
 
 
-def test_decreasing_schedule():
-    counts = decreasing_schedule(100, 7)
+def test_budget_schedule():
+    counts = budget_schedule(100, 7)
     assert counts.sum() == 100 and np.all(np.diff(counts) <= 0)
-    assert decreasing_schedule(0, 3).tolist() == [0, 0, 0]
+    # harmonic: proportional to 1/(t + 1), up to the rounding of each count
+    np.testing.assert_allclose(counts, 100 * (1 / np.arange(1, 8)) / np.sum(1 / np.arange(1, 8)), atol=1)
+    assert budget_schedule(10, 4, "uniform").tolist() == [3, 3, 2, 2]
+    geometric = budget_schedule(10_000, 5, "geometric")
+    assert geometric.sum() == 10_000 and abs(geometric[0] / geometric[-1] - 5) < 0.01  # w_0 / w_{T-1} = T
+    np.testing.assert_allclose(geometric[1:] / geometric[:-1], 5 ** (-1 / 4), rtol=2e-3)  # a constant ratio
+    assert budget_schedule(7, 1, "geometric").tolist() == [7]
+    assert budget_schedule(0, 3).tolist() == [0, 0, 0]
     with pytest.raises(ValueError, match="budget"):
-        decreasing_schedule(-1, 3)
+        budget_schedule(-1, 3)
     with pytest.raises(ValueError, match="T"):
-        decreasing_schedule(10, 0)
+        budget_schedule(10, 0)
+    with pytest.raises(ValueError, match=r"shape \(the schedule\) must be one of harmonic, uniform, geometric"):
+        budget_schedule(10, 3, "linear")
+
+
+def test_a_budget_is_split_by_the_schedule_named():
+    flow = NetworkFlow.smooth_random([2, 6, 12], T=5, rng=3)
+    Y = flow[5].forward(np.random.default_rng(0).uniform(-1, 1, (3, 2)))
+    for shape in ("harmonic", "uniform", "geometric"):
+        by_name = surf(flow, Y, budget=50, schedule=shape, max_steps=100, engine="numpy")
+        np.testing.assert_array_equal(by_name.steps[:5], np.repeat(budget_schedule(50, 5, shape)[:, None], 3, axis=1))
+        np.testing.assert_array_equal(by_name.x, surf(flow, Y, steps=budget_schedule(50, 5, shape), max_steps=100,
+                                                      engine="numpy").x)
+    with pytest.raises(ValueError, match="shape \\(the schedule\\) must be one of"):
+        surf(flow, Y, budget=50, schedule="cosine")
 
 
 def test_objective_pairs_targets_with_points():
