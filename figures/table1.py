@@ -20,6 +20,38 @@ from proofs_check import table1
 SURFING, REGULAR = "tab:red", "tab:blue"
 
 
+SHORT_NAMES = {"stopped_short": "short", "other_global_minimum": "other x", "spurious_minimum": "spurious",
+               "wandered": "wandered", "uncertified": "uncert."}
+
+
+def _classes_text(entry: dict) -> str:
+    """``short 3, spurious 10`` (two per line), or — where nothing was classified."""
+    parts = [f"{SHORT_NAMES[name]} {count}" for name, count in entry.get("classes", {}).items() if count]
+    return "\n".join(", ".join(parts[i:i + 2]) for i in range(0, len(parts), 2)) or "—"
+
+
+def failure_measurements(failures: dict) -> dict:
+    """A cell's failure classification, stopping rules and failure rates by σ_min tertile, as report rows."""
+    out = {}
+    for method in ("regular", "surfing"):
+        entry = failures[method]
+        label = "regular Adam" if method == "regular" else "surfing"
+        if "classes" in entry:
+            out[f"{label}: failures classified (of failed)"] = [entry["classified"], entry["failed"]]
+            out[f"{label}: failure classes"] = {name.replace("_", " "): count for name, count in entry["classes"].items()
+                                                if count}
+            if entry.get("median_spurious_distance") is not None:
+                out[f"{label}: spurious minima, median distance to x* and f"] = [entry["median_spurious_distance"],
+                                                                                  entry["median_spurious_f"]]
+        if "stop_rules" in entry:
+            out[f"{label}: rule that ended the last run (all runs)"] = entry["stop_rules"]
+            out[f"{label}: rule that ended the last run (failed runs)"] = entry["stop_rules_of_failures"]
+        out[f"{label}: failure rate by σ_min(J(x*)) tertile, low → high"] = [
+            t["rate"] for t in entry["failure_rate_by_sigma_tertile"]]
+    out["σ_min(J(x*)) tertile edges"] = failures["sigma_min_tertile_edges"]
+    return out
+
+
 def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     seed = int(rng.integers(2**31))
     flows_dir = out_dir / "flows"
@@ -32,12 +64,13 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
                                 progress=True))()
     rows = result.statistics["per_setting"]
 
-    fig = Figure(figsize=(max(9.0, 3.2 * len(rows)), 7.5), layout="constrained")
+    fig = Figure(figsize=(max(12.0, 3.2 * len(rows)), 7.5), layout="constrained")
     grid = fig.add_gridspec(2, len(rows), height_ratios=[1.0, 1.25])
     table_ax = fig.add_subplot(grid[0, :])
     table_ax.set_axis_off()
     header = ["model, k", "regular Adam %\n(95 % CI)", "surfing %\n(95 % CI)", "McNemar p", "iterations (P75)\nregular → surfing",
-              "paper %\nregular → surfing", "paper iterations\nregular → surfing"]
+              "paper %\nregular → surfing", "paper iterations\nregular → surfing", "regular Adam's failures",
+              "surfing's failures"]
     cells = []
     for row in rows:
         paper = row.get("paper")
@@ -49,6 +82,7 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
             f"{row['iterations_p75_regular']:.0f} → {row['iterations_p75_surfing']:.0f}",
             "—" if paper is None else f"{paper['regular_percent']} → {paper['surfing_percent']}",
             "—" if paper is None else f"{paper['regular_iterations']} → {paper['surfing_iterations']}",
+            _classes_text(row["failures"]["regular"]), _classes_text(row["failures"]["surfing"]),
         ])
     table = table_ax.table(cellText=cells, colLabels=header, loc="center", cellLoc="center")
     table.auto_set_font_size(False)
@@ -78,13 +112,11 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
             "surfing success": row["surfing_rate"], "surfing 95% CI": row["surfing_ci95"],
             "McNemar p": row["mcnemar_p"], "verdict": row["verdict"],
             "P75 iterations, regular": row["iterations_p75_regular"], "P75 iterations, surfing": row["iterations_p75_surfing"],
-            "surfing budget(s)": row["budgets"],
-            "failed regular runs polished to a certified local minimum": row["polished_failures"],
-            "failed runs whose end point could not be certified (too many pieces meet there)": row["polishing_gave_up"],
-            "median distance of those minima to x*": row["median_polished_distance"],
-            "median f at those minima": row["median_polished_f"],
-            "of which surfing recovered x*": row["polished_failures_surfing_solved"],
+            "surfing budget(s)": row["budgets"], **failure_measurements(row["failures"]),
         }
+        if "regular_spurious_solved_by_surfing" in row:
+            measurements[key]["regular runs ended in a spurious minimum that surfing solved"] = \
+                row["regular_spurious_solved_by_surfing"]
         if "census" in row:
             census = row["census"]
             measurements[key][f"census ({census['targets']} targets × {census['starts_per_target']} starts)"] = {
@@ -103,8 +135,8 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
         files=[file], claim=table1.CLAIM,
         settings={"scale": scale_note, "data": "scikit-learn digits (8×8), not Fashion-MNIST (28×28)",
                   "generator": "infogan layout [k, 128, 128, 256] → 64 with BN (the paper: FC 1024, FC 7·7·128, ConvT 64, ConvT 1)",
-                  **{key: result.settings[key] for key in ("T", "every", "trials_per_cell", "lr", "stall_window",
-                                                           "stall_tol", "max_steps", "reset_moments")}},
+                  **{key: result.settings[key] for key in ("T", "every", "trials_per_cell")},
+                  "protocol": result.settings["protocol"]},
         measurements=measurements,
         verdict=result.verdict,
         notes=["Iterations: steps until ‖x − x*‖ < 0.01 was first reached (all snapshots for surfing); a trial that "
@@ -113,5 +145,8 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
                "to a certified local minimum (exact QPs), distinct minima counted: how many spurious minima Adam "
                "meets on the trained surface.",
                "Convergence: ‖∇f‖ ≤ 1e-6, or the best f improved by less than stall_tol·|f| (relative) over stall_window "
-               "steps (spurious minima sit on kinks where the gradient never becomes small)."],
+               "steps (spurious minima sit on kinks where the gradient never becomes small).",
+               "Failures: every failed run of either method polished to a certified local minimum and classified — "
+               "stopped short (polishing reaches x*), another global minimiser, a spurious minimum, wandered (surfing "
+               "only: its iterate before θ_T already descends to another minimum on f_θT) or uncertified."],
     )

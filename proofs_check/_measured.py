@@ -7,8 +7,11 @@ Shared by :mod:`proofs_check.compressed_sensing` (y = G(x*), exact recovery, Fig
 One runner trial is one (model, m, training seed) cell. Its ``trials`` inversions are split into ``matrices``
 groups; each group draws its own :math:`A \in \mathbb R^{m \times n}` with i.i.d. :math:`\mathcal N(0, 1/m)` entries,
 so a cell's rate averages over measurement matrices as well as targets. Both methods start from the same
-:math:`x_{init} \sim U[-1, 1]^k`, see the same A and y, and use the stopping rule of :mod:`proofs_check.table1`;
-surfing's budget on θ_0 … θ_{T−1} is the 75th percentile of the cell's regular-Adam iteration counts.
+:math:`x_{init} \sim U[-1, 1]^k`, see the same A and y, and follow Table 1's protocol (:mod:`proofs_check._protocol`):
+surfing's budget on θ_0 … θ_{T−1} is, as in Table 1, the 75th percentile of the cell's regular-Adam iteration
+counts to convergence (``budget_statistic`` changes it). With y = G(x*), failed runs are classified as in Table 1
+(:mod:`proofs_check._failures`, up to ``polish_limit`` per method and cell), and every trial records the rule that
+ended each run and :math:`\sigma_{\min}(A J(x_*))`.
 """
 
 from __future__ import annotations
@@ -21,22 +24,14 @@ from scipy.stats import wilcoxon
 import landscape as L
 from landscape import _validate
 
+from . import _failures, _protocol
+from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
 from ._runner import run_trials
-from ._stats import mcnemar_exact, wilson_interval
-from .table1 import SUCCESS_RADIUS, flow_directory, iterations
+from ._stats import wilson_interval
+from .table1 import METHODS, cells_of, classify_failures, failure_summary, paired, trained
 
 TARGETS = ("range", "heldout")
-
-
-def _flow(settings: dict, model: str, training_seed: int, progress: bool = False):
-    from landscape.training import train_flow
-
-    directory = flow_directory(settings["flows_dir"], model, settings["k"], settings["T"], settings["every"],
-                               training_seed, settings["layout"])
-    return train_flow(model, directory, k=settings["k"], T=settings["T"], every=settings["every"],
-                      layout=settings["layout"], dataset=settings["dataset"], seed=training_seed,
-                      progress=progress).flow
 
 
 def _per_pixel_error(net: L.ReLUNet, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -47,8 +42,8 @@ def _per_pixel_error(net: L.ReLUNet, X: np.ndarray, Y: np.ndarray) -> np.ndarray
 def trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
     """One (model, m, training seed) cell: ``trials`` inversions by regular Adam and by surfing."""
     model, m, training_seed = settings["cells"][index]
-    flow = _flow(settings, model, training_seed)
-    final, k = flow[flow.T], settings["k"]
+    flow = trained(settings, model, settings["k"], training_seed)
+    final, k, protocol = flow[flow.T], settings["k"], settings["protocol"]
     n, trials = final.output_dim, settings["trials_per_cell"]
     rng = np.random.default_rng(seed)
     groups = np.array_split(np.arange(trials), settings["matrices"])
@@ -61,31 +56,47 @@ def trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
         images = L.datasets.load(settings["dataset"]).flat("test")
         chosen = rng.choice(len(images), trials, replace=trials > len(images))
         x_star, Y = None, images[chosen]
-    options = dict(lr=settings["lr"], tol=settings["tol"], max_steps=settings["max_steps"],
-                   stall_window=settings["stall_window"], stall_tol=settings["stall_tol"], radius=SUCCESS_RADIUS)
+    options = _protocol.adam_options(protocol) | {"radius": SUCCESS_RADIUS}
 
-    def each_group(method, **extra):
-        results = [method(A=A, y=Y[rows], x0=x_init[rows], x_star=None if x_star is None else x_star[rows],
-                          **options, **extra) for rows, A in zip(groups, matrices)]
-        X = np.concatenate([r.x for r in results])
-        steps = np.concatenate([iterations(r) if x_star is not None else r.total_steps for r in results])
-        return X, steps
+    def per_group(method, **extra):
+        return [method(A=A, y=Y[rows], x0=x_init[rows], x_star=None if x_star is None else x_star[rows],
+                       **options, **extra) for rows, A in zip(groups, matrices)]
 
-    X_regular, steps_regular = each_group(lambda **kw: L.regular_descent(final, **kw))
-    budget = int(np.percentile(steps_regular, 75))
-    X_surfing, steps_surfing = each_group(lambda **kw: L.surf(flow, reset_moments=settings["reset_moments"], **kw),
-                                          budget=budget)
-    record = {
-        "model": model, "m": m, "training_seed": training_seed, "budget": budget,
-        "error_regular": _per_pixel_error(final, X_regular, Y).tolist(),
-        "error_surfing": _per_pixel_error(final, X_surfing, Y).tolist(),
-        "iterations_regular": steps_regular.tolist(), "iterations_surfing": steps_surfing.tolist(),
-    }
-    if x_star is not None:
-        record["distance_regular"] = np.linalg.norm(X_regular - x_star, axis=1).tolist()
-        record["distance_surfing"] = np.linalg.norm(X_surfing - x_star, axis=1).tolist()
-    else:
+    regular = per_group(lambda **kw: L.regular_descent(final, **kw))
+    total = np.concatenate([r.total_steps for r in regular])
+    to_target = None if x_star is None else np.concatenate([steps_to_target(r) for r in regular])
+    budget = _protocol.surfing_budget(total, to_target, protocol["budget_statistic"])
+    surfed = per_group(lambda **kw: L.surf(_protocol.surfed_flow(flow, protocol), schedule=protocol["schedule"],
+                                           reset_moments=protocol["reset_moments"], **kw), budget=budget)
+    X = {"regular": np.concatenate([r.x for r in regular]), "surfing": np.concatenate([r.x for r in surfed])}
+    steps = {"regular": regular, "surfing": surfed}
+    record = {"model": model, "m": m, "training_seed": training_seed, "budget": budget}
+    for method in METHODS:
+        runs = steps[method]
+        record |= {
+            f"error_{method}": _per_pixel_error(final, X[method], Y).tolist(),
+            f"iterations_{method}": np.concatenate([steps_to_target(r) if x_star is not None else r.total_steps
+                                                    for r in runs]).tolist(),
+            f"total_steps_{method}": np.concatenate([r.total_steps for r in runs]).tolist(),
+            f"stop_{method}": sum((_failures.stop_reasons(r, protocol["max_steps"]) for r in runs), [])}
+    if x_star is None:
         record["images"] = chosen.tolist()
+        return record
+    group_of = np.concatenate([np.full(len(rows), g) for g, rows in enumerate(groups)])
+    record["sigma_min"] = np.concatenate([_failures.smallest_singular_values(final, x_star[rows], A)
+                                          for rows, A in zip(groups, matrices)]).tolist()
+    for method in METHODS:
+        record[f"distance_{method}"] = np.linalg.norm(X[method] - x_star, axis=1).tolist()
+    if settings["classify"]:
+        def objective(i):
+            return L.Objective(final, Y[i], matrices[group_of[i]])
+
+        iterates = np.concatenate([r.iterates for r in surfed], axis=1)
+        for method in METHODS:
+            failed = np.asarray(record[f"distance_{method}"]) >= SUCCESS_RADIUS
+            record[f"failures_{method}"] = classify_failures(objective, X[method], x_star, failed,
+                                                             settings["polish_limit"],
+                                                             iterates if method == "surfing" else None)
     return record
 
 
@@ -110,14 +121,15 @@ def summary(model: str, m: int, records: list[dict]) -> dict:
         "iterations_p75_surfing": float(np.percentile(np.concatenate([r["iterations_surfing"] for r in records]), 75)),
     }
     if all("distance_regular" in r for r in records):
-        regular = np.concatenate([r["distance_regular"] for r in records]) < SUCCESS_RADIUS
-        surfing = np.concatenate([r["distance_surfing"] for r in records]) < SUCCESS_RADIUS
-        n = len(regular)
-        only_regular, only_surfing = int(np.sum(regular & ~surfing)), int(np.sum(surfing & ~regular))
-        row |= {"regular_rate": float(regular.mean()), "regular_ci95": list(wilson_interval(int(regular.sum()), n)),
-                "surfing_rate": float(surfing.mean()), "surfing_ci95": list(wilson_interval(int(surfing.sum()), n)),
-                "only_regular": only_regular, "only_surfing": only_surfing,
-                "mcnemar_p": mcnemar_exact(only_regular, only_surfing)}
+        won = {method: np.concatenate([r[f"distance_{method}"] for r in records]) < SUCCESS_RADIUS for method in METHODS}
+        n = len(won["regular"])
+        test = paired(won["regular"], won["surfing"])
+        row |= {"regular_rate": float(won["regular"].mean()),
+                "regular_ci95": list(wilson_interval(int(won["regular"].sum()), n)),
+                "surfing_rate": float(won["surfing"].mean()),
+                "surfing_ci95": list(wilson_interval(int(won["surfing"].sum()), n)),
+                "only_regular": test["only_first"], "only_surfing": test["only_second"], "mcnemar_p": test["mcnemar_p"],
+                "failures": failure_summary(records, won)}
         row["verdict"] = _direction(row["surfing_rate"] - row["regular_rate"], row["mcnemar_p"], "recovers more often")
     else:
         row["verdict"] = _direction(-float(np.median(difference)), p_error, "lower error")
@@ -133,44 +145,43 @@ def _direction(gain: float, p_value: float, what: str) -> str:
 
 
 def run_cells(target: str, models, k: int, measurements, training_seeds, trials: int, matrices: int, T: int, every: int,
-        layout: str, dataset: str, lr: float, tol: float, max_steps: int, stall_window: int, stall_tol: float,
-        reset_moments: bool, flows_dir, seed: int, workers, journal, progress: bool) -> tuple[dict, list[dict], list[dict]]:
+              layout: str, dataset: str, protocol: dict, classify: bool, polish_limit, flows_dir, seed: int, workers,
+              journal, progress: bool) -> tuple[dict, list[dict], list[dict]]:
     """Validate, train (or read) the flows in this process, then run every cell through the runner.
 
     Returns the settings, the per-cell records and the per-(model, m) summaries."""
-    from landscape.training import MODELS as TRAINABLE
-
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}; got {target!r}")
-    models, training_seeds = list(models), [int(s) for s in training_seeds]
-    unknown = [name for name in models if name not in TRAINABLE]
-    if unknown or not models:
-        raise ValueError(f"models must be a non-empty list from {', '.join(TRAINABLE)}; got {models}")
-    if not training_seeds:
-        raise ValueError("training_seeds must not be empty")
-    for name, value in (("k", k), ("trials", trials), ("matrices", matrices), ("T", T), ("every", every),
-                        ("max_steps", max_steps), ("stall_window", stall_window)):
+    models, (k,), training_seeds = cells_of(models, [k], training_seeds)
+    for name, value in (("trials", trials), ("matrices", matrices), ("T", T), ("every", every)):
         _validate.positive_int(value, name)
     if matrices > trials:
         raise ValueError(f"matrices ({matrices}) must not exceed trials ({trials}): each matrix needs a trial")
+    _validate.boolean(classify, "classify")
+    if polish_limit is not None:
+        _validate.positive_int(polish_limit, "polish_limit")
+    protocol = _protocol.validated(T, **protocol)
+    if target == "heldout" and protocol["budget_statistic"] == "p75_to_target":
+        raise ValueError("budget_statistic 'p75_to_target' needs x* (targets in the range of G); held-out images "
+                         "have none")
     n = L.datasets.load(dataset).n_pixels
-    measurements = [int(m) for m in measurements]
-    if not measurements or any(m < 1 or m > n for m in measurements):
+    if not measurements or any(isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1 or m > n
+                               for m in measurements):
         raise ValueError(f"measurements must be numbers m of rows of A in 1..n = {n} (the images' pixels); "
-                         f"got {measurements}")
+                         f"got {list(measurements)}")
     if flows_dir is None:
         flows_dir = Path(__file__).parent / "out" / "flows"
-    settings = {"target": target, "cells": [[model, m, s] for model in models for m in measurements for s in training_seeds],
-                "k": int(k), "trials_per_cell": int(trials), "matrices": int(matrices), "T": int(T),
-                "every": int(every), "layout": layout, "dataset": str(dataset), "lr": float(lr), "tol": float(tol),
-                "max_steps": int(max_steps), "stall_window": int(stall_window), "stall_tol": float(stall_tol),
-                "reset_moments": bool(reset_moments), "flows_dir": str(flows_dir)}
+    settings = {"target": target, "cells": [[model, int(m), s] for model in models for m in measurements
+                                            for s in training_seeds],
+                "k": k, "trials_per_cell": int(trials), "matrices": int(matrices), "T": int(T),
+                "every": int(every), "layout": layout, "dataset": str(dataset), "protocol": protocol,
+                "classify": classify and target == "range", "polish_limit": polish_limit, "flows_dir": str(flows_dir)}
     for model in models:  # here, not in the workers: cells of one model share its flow
         for training_seed in training_seeds:
-            _flow(settings, model, training_seed, progress)
+            trained(settings, model, k, training_seed, progress)
     records = run_trials(trial, len(settings["cells"]), seed, settings, workers, journal,
                          target if progress else None)
-    summaries = [summary(model, m, [r for r in records if r["model"] == model and r["m"] == m])
+    summaries = [summary(model, int(m), [r for r in records if r["model"] == model and r["m"] == m])
                  for model in models for m in measurements]
     return settings, records, summaries
 
@@ -193,12 +204,17 @@ def check(target: str, name: str, claim: str, phrases: tuple[str, str], describe
     def run(models=("dcgan", "wgan"), k: int = 20, measurements=(10, 20, 30, 40, 50, 64), training_seeds=(0, 1, 2),
             trials: int = 200, matrices: int = 10, T: int = 100, every: int = 100, layout: str = "infogan",
             dataset: str = "digits", lr: float = 0.01, tol: float = 1e-6, max_steps: int = 20_000,
-            stall_window: int = 100, stall_tol: float = 1e-6, reset_moments: bool = False, flows_dir=None,
+            stall_window: int | None = 100, stall_tol: float = 1e-6, reset_moments: bool = False,
+            budget_statistic: str = "p75_total", schedule: str = "harmonic", snapshot_every: int = 1,
+            first_snapshot: int = 0, classify: bool = True, polish_limit: int | None = 50, flows_dir=None,
             seed: int = 0, workers: int | None = None, journal: Path | None = None,
             progress: bool = False) -> CheckResult:
+        protocol = dict(lr=lr, tol=tol, max_steps=max_steps, stall_window=stall_window, stall_tol=stall_tol,
+                        reset_moments=reset_moments, budget_statistic=budget_statistic, schedule=schedule,
+                        snapshot_every=snapshot_every, first_snapshot=first_snapshot)
         settings, records, summaries = run_cells(
-            target, models, k, measurements, training_seeds, trials, matrices, T, every, layout, dataset, lr, tol,
-            max_steps, stall_window, stall_tol, reset_moments, flows_dir, seed, workers, journal, progress)
+            target, models, k, measurements, training_seeds, trials, matrices, T, every, layout, dataset, protocol,
+            classify, polish_limit, flows_dir, seed, workers, journal, progress)
         scale = (f"{len(settings['cells']) // len(summaries)} training seed(s) × {trials} trials per setting, k = {k}; "
                  "8×8 digits, not Fashion-MNIST")
         holds, verdict = _verdict(summaries, scale, *phrases, describe)
@@ -217,8 +233,10 @@ def check(target: str, name: str, claim: str, phrases: tuple[str, str], describe
             The numbers m of rows of A, each in 1..n.
         trials, matrices
             Inversions per cell, and how many independent A they are split over.
-        lr, tol, max_steps, stall_window, stall_tol, reset_moments
-            Adam and the stopping rule, as :func:`proofs_check.table1.run`.
+        lr, tol, max_steps, stall_window, stall_tol, reset_moments, budget_statistic, schedule, snapshot_every, first_snapshot
+            The protocol's open choices, as :func:`proofs_check.table1.run` (:mod:`proofs_check._protocol`).
+        classify, polish_limit
+            With y = G(x*): classify failed runs exactly, up to ``polish_limit`` per method and cell (None: all).
         flows_dir, seed, workers, journal, progress
             As :func:`proofs_check.table1.run`.
         """

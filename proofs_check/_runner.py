@@ -47,10 +47,8 @@ def _read_journal(path: Path, header: dict) -> dict[int, dict]:
         raise ValueError(f"journal {path}, line 1 (the settings header) is not valid JSON ({exc.msg}); "
                          "delete the journal to start over") from None
     if found != header:
-        raise ValueError(
-            f"journal {path} belongs to different settings ({found}); expected {header}. "
-            "Use another journal path or delete this one."
-        )
+        raise ValueError(f"journal {path} belongs to different settings ({_differences(found, header)}). "
+                         "Use another journal path or delete this one.")
     done = {}
     for number, line in enumerate(lines[1:], start=2):
         try:
@@ -67,6 +65,16 @@ def _read_journal(path: Path, header: dict) -> dict[int, dict]:
         with path.open("a") as handle:
             handle.write("\n")
     return done
+
+
+def _differences(found, expected, where: str = "") -> str:
+    """The entries in which a journal's header differs from the run's, named by their path
+    (``settings.arms.lr 0.001``): the journal's value, then the run's."""
+    if isinstance(found, dict) and isinstance(expected, dict):
+        parts = [_differences(found.get(key), expected.get(key), f"{where}.{key}" if where else str(key))
+                 for key in sorted(set(found) | set(expected), key=str) if found.get(key) != expected.get(key)]
+        return "; ".join(parts)
+    return f"{where or 'header'}: the journal has {found!r}, this run {expected!r}"
 
 
 ONE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"

@@ -27,3 +27,22 @@ def mcnemar_exact(only_first: int, only_second: int) -> float:
     if discordant == 0:
         return 1.0
     return float(binomtest(min(only_first, only_second), discordant, 0.5).pvalue)
+
+
+def interval_text(interval) -> str:
+    """A rate's interval in percent with one decimal, ``[99.6, 100.0]``: whole percents would print the interval of
+    900 successes in 900 as (100–100)."""
+    low, high = interval
+    return f"[{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def holm(p_values) -> list[float]:
+    r"""Holm's step-down adjustment of a family of p-values (strong control of the family-wise error):
+    the i-th smallest of m becomes :math:`\max_{j \le i} \min(1, (m - j + 1)\, p_{(j)})`."""
+    p_values = [float(p) for p in p_values]
+    m = len(p_values)
+    adjusted, running = [0.0] * m, 0.0
+    for rank, index in enumerate(sorted(range(m), key=lambda i: p_values[i])):
+        running = max(running, min(1.0, (m - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted

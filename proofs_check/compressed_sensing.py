@@ -4,7 +4,7 @@ r"""Figure 3 of §4 on real training flows: exact recovery from m Gaussian measu
 i.i.d. :math:`\mathcal N(0, 1/m)` entries; success is :math:`\|\hat x_T - x_*\| < 0.01`. As §4: DCGAN and WGAN,
 k = 20, snapshots every 100 training steps, 200 trials per m. The paper gives T only for Table 1 (T = 100);
 the same T is used here. The protocol (starting points, budget, stopping rule) is Table 1's, see
-:mod:`proofs_check._measured`. The paper shows Figure 3 only as a plot; no numbers of it are in its text.
+:mod:`proofs_check._protocol` and :mod:`proofs_check._measured`; failed runs are classified as in Table 1. The paper shows Figure 3 only as a plot; no numbers of it are in its text.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import _measured
 from ._result import CheckResult
+from ._stats import interval_text
 
 CLAIM = (
     "§4, Figure 3 (Song, Fan, Lafferty 2019): with m Gaussian measurements of y = G(x*) (DCGAN and WGAN generators, "
@@ -22,9 +23,8 @@ CLAIM = (
 
 
 def _describe(s: dict) -> str:
-    return (f"{s['model']} m={s['m']}: regular {100 * s['regular_rate']:.1f} % [{100 * s['regular_ci95'][0]:.0f}, "
-            f"{100 * s['regular_ci95'][1]:.0f}] → surfing {100 * s['surfing_rate']:.1f} % [{100 * s['surfing_ci95'][0]:.0f}, "
-            f"{100 * s['surfing_ci95'][1]:.0f}] (McNemar p = {s['mcnemar_p']:.2g})")
+    return (f"{s['model']} m={s['m']}: regular {100 * s['regular_rate']:.1f} % {interval_text(s['regular_ci95'])} → "
+            f"surfing {100 * s['surfing_rate']:.1f} % {interval_text(s['surfing_ci95'])} (McNemar p = {s['mcnemar_p']:.2g})")
 
 
 run = _measured.check("range", "compressed_sensing", CLAIM,

@@ -9,26 +9,30 @@ The protocol, as §4 states it:
   and :math:`f(x) = \tfrac12\|G(x, \theta_T) - y\|^2`. Success: :math:`\|\hat x_T - x_*\| < 0.01`.
 - Regular Adam: Adam on :math:`f_{\theta_T}` from x_init until convergence.
 - Surfing: Adam from x_init over θ_0 … θ_{T−1} with a total budget equal to the 75th percentile of regular
-  Adam's iteration counts (this cell's), split by :func:`landscape.decreasing_schedule` (∝ 1/(t+1)), then Adam
-  to convergence on θ_T. Adam's moments carry over between snapshots (``reset_moments`` to change).
+  Adam's iteration counts to convergence (this cell's), split by a decreasing schedule, then Adam to
+  convergence on θ_T.
 
-Choices the paper leaves open, stated here:
+Every choice the paper leaves open is a setting (:mod:`proofs_check._protocol`: Adam's step size, the stopping
+rule, Adam's moments across snapshots, the budget statistic, the schedule's shape, which snapshots are used).
 
-- *Convergence* ends a run when :math:`\|\nabla f\| \le 10^{-6}` or when the best f reached improved by
-  less than ``stall_tol``·|f| over the last ``stall_window`` steps (spurious minima sit on kinks where the
-  gradient never becomes small and Adam oscillates), at most ``max_steps``; Adam's step size is ``lr``.
+What is measured besides the paper's numbers:
+
 - *Iteration counts* (Table 1's second half): per trial, the total steps until :math:`\|x - x_*\| < 0.01` was
   first reached (over all snapshots for surfing); a trial that never got there counts with all the steps it
   ran. The table reports the 75th percentile over the cell's trials.
 - Training varies: each (model, k) is run on several training seeds; per-seed rates, a pooled rate with a
   95 % Wilson interval and an exact McNemar test between the two methods (paired by trial) are reported.
+- *Why runs fail*: every failed run of either method (up to ``polish_limit`` per method and cell) is classified
+  exactly (:mod:`proofs_check._failures`: stopped short of x*, another global minimiser, a certified spurious
+  minimum, surfing having wandered out of x*'s basin before θ_T, or uncertified); per trial, the rule that ended
+  each method's last run (gradient tolerance, stall rule, step cap) and :math:`\sigma_{\min}` of G's Jacobian
+  at x* (how well x* is identified), with failure rates by its tertiles.
+- ``restarts``: regular Adam with random restarts on θ_T within surfing's steps for the same trial, the best end
+  point by f kept — the baseline surfing must beat to matter.
 - With ``converge_every_snapshot``, surfing is also run to convergence on every snapshot (no budget), to
   separate "surfing fails" from "the budget starves it".
 - A census (``census_targets`` targets per cell): regular Adam from ``census_starts`` uniform starts, every end
   point polished to a certified local minimum, distinct minima counted.
-- Every failed regular-Adam trial (up to ``polish_limit`` per cell) is polished to a certified local minimum
-  of :math:`f_{\theta_T}` (:func:`landscape.polish_to_local_minimum`): its distance to x* and its value f say
-  whether Adam stopped in a spurious local minimum.
 
 Trained flows are cached under ``flows_dir`` (one directory per model, k, T, every and training seed) and
 reused; a directory holding other settings is refused.
@@ -44,9 +48,11 @@ import landscape as L
 from landscape import _validate
 from landscape.critical import same_point
 
+from . import _failures, _protocol
+from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
 from ._runner import run_trials
-from ._stats import mcnemar_exact, wilson_interval
+from ._stats import interval_text, mcnemar_exact, wilson_interval
 
 CLAIM = (
     "§4, Table 1 (Song, Fan, Lafferty 2019): on generators trained as VAE, DCGAN, WGAN and WGAN-GP (Fashion-MNIST, "
@@ -65,23 +71,8 @@ PAPER = {
 }
 """Table 1 of the paper: (regular Adam %, surfing %, regular iterations, surfing iterations) per (model, k)."""
 
-SUCCESS_RADIUS = 0.01
-POLISH_LIMITS = {"max_pieces": 128, "max_moves": 200}
-"""Polishing gives up on a point where more than 128 regions meet (up to 2^m do where m neurons switch, and
-at k = 20 spurious minima sit on such kinks) or after 200 moves; such points are counted as uncertified."""
-
-
-def polish(objective: L.Objective, x: np.ndarray):
-    """:func:`landscape.polish_to_local_minimum` within ``POLISH_LIMITS``; None where it gave up."""
-    try:
-        return L.polish_to_local_minimum(objective, x, **POLISH_LIMITS)
-    except L.TooManyRegionsError:
-        return None
-    except ValueError as error:
-        if "max_moves" in str(error):
-            return None
-        raise
 MODELS = ("vae", "dcgan", "wgan", "wgangp")
+METHODS = ("regular", "surfing")
 
 
 def flow_directory(flows_dir, model: str, k: int, T: int, every: int, seed: int, layout: str = "infogan") -> Path:
@@ -89,24 +80,19 @@ def flow_directory(flows_dir, model: str, k: int, T: int, every: int, seed: int,
     return Path(flows_dir) / f"{model}-{layout}-k{k}-T{T}-every{every}-seed{seed}"
 
 
-def iterations(result: L.SurfResult) -> np.ndarray:
-    """Steps until ‖x − x*‖ < 0.01 was first reached; all steps run for a trial that never reached it."""
-    return np.where(result.steps_to_target >= 0, result.steps_to_target, result.total_steps)
-
-
 def census(net: L.ReLUNet, x_star: np.ndarray, starts: np.ndarray, options: dict) -> dict:
     r"""The distinct local minima of :math:`f(x) = \tfrac12\|G(x) - G(x_*)\|^2` that regular Adam reaches from
     ``starts``: every end point polished to a certified local minimum, and minima closer than
-    :math:`10^{-6}(1 + \|x\|)` merged (:func:`landscape.critical.same_point`). Returns their count, values f and distances to x* (lowest f first) and
-    how many starts reached each, the share of starts that reached x* itself, and how many end points could
-    not be certified within ``POLISH_LIMITS``."""
+    :math:`10^{-6}(1 + \|x\|)` merged (:func:`landscape.critical.same_point`). Returns their count, values f and
+    distances to x* (lowest f first) and how many starts reached each, the share of starts that reached x* itself,
+    and how many end points could not be certified within :data:`proofs_check._failures.POLISH_LIMITS`."""
     y = net.forward(x_star)
     ends = L.regular_descent(net, y, x0=starts, **options).x
     objective = L.Objective(net, y)
     minima: list[list] = []  # [point, value, starts that reached it]
     uncertified = 0
     for x in ends:
-        found = polish(objective, x)
+        found, _ = _failures.polish(objective, x)
         if found is None:
             uncertified += 1
             continue
@@ -125,82 +111,174 @@ def census(net: L.ReLUNet, x_star: np.ndarray, starts: np.ndarray, options: dict
             "starts_per_minimum": [int(c) for _, _, c in minima]}
 
 
-def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
+def trained(settings: dict, model: str, k: int, training_seed: int, progress: bool = False) -> L.NetworkFlow:
+    """The cell's flow, trained with :func:`landscape.training.train_flow` or read from ``flows_dir``."""
     from landscape.training import train_flow
 
+    T, every, layout = settings["T"], settings["every"], settings["layout"]
+    return train_flow(model, flow_directory(settings["flows_dir"], model, k, T, every, training_seed, layout),
+                      k=k, T=T, every=every, layout=layout, dataset=settings["dataset"], seed=training_seed,
+                      progress=progress).flow
+
+
+def classify_failures(objectives, X, x_star, failed, limit, iterates=None) -> list[dict]:
+    """:func:`proofs_check._failures.classify` for the first ``limit`` (None: all) failed trials; ``objectives(i)``
+    gives trial i's objective, ``iterates`` (T' + 1, B, k) surfing's path."""
+    chosen = np.flatnonzero(failed)[:limit]
+    return [{"trial": int(i)} | _failures.classify(objectives(i), X[i], x_star[i], SUCCESS_RADIUS,
+                                                   None if iterates is None else iterates[:, i])
+            for i in chosen]
+
+
+def invert(flow: L.NetworkFlow, Y: np.ndarray, A, x_init: np.ndarray, x_star, protocol: dict, restarts: bool = False,
+           rng: np.random.Generator | None = None) -> dict:
+    """Regular Adam and surfing (and, with ``restarts``, regular Adam restarted within surfing's steps) on the same
+    targets and starts under ``protocol``; returns the results and the budget."""
+    final = flow[flow.T]
+    options = _protocol.adam_options(protocol) | {"x_star": x_star, "radius": SUCCESS_RADIUS}
+    regular = L.regular_descent(final, Y, A, x0=x_init, **options)
+    budget = _protocol.surfing_budget(regular.total_steps, None if x_star is None else steps_to_target(regular),
+                                      protocol["budget_statistic"])
+    surfed = L.surf(_protocol.surfed_flow(flow, protocol), Y, A, x0=x_init, budget=budget,
+                    schedule=protocol["schedule"], reset_moments=protocol["reset_moments"], **options)
+    out = {"regular": regular, "surfing": surfed, "budget": budget}
+    if restarts:
+        out["restarts"] = _protocol.restarted(final, Y, A, regular, surfed.total_steps, rng, protocol)
+    return out
+
+
+def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
     model, k, training_seed = settings["cells"][index]
-    T, every = settings["T"], settings["every"]
-    run = train_flow(model, flow_directory(settings["flows_dir"], model, k, T, every, training_seed, settings["layout"]),
-                     k=k, T=T, every=every, layout=settings["layout"], dataset=settings["dataset"], seed=training_seed)
-    flow, final = run.flow, run.flow[T]
+    flow = trained(settings, model, k, training_seed)
+    final, protocol = flow[flow.T], settings["protocol"]
     rng = np.random.default_rng(seed)
     n = settings["trials_per_cell"]
     x_star, x_init = rng.uniform(-1, 1, (n, k)), rng.uniform(-1, 1, (n, k))
     Y = final.forward(x_star)
-    options = dict(lr=settings["lr"], tol=settings["tol"], max_steps=settings["max_steps"],
-                   stall_window=settings["stall_window"], stall_tol=settings["stall_tol"], x_star=x_star,
-                   radius=SUCCESS_RADIUS)
-    regular = L.regular_descent(final, Y, x0=x_init, **options)
-    budget = int(np.percentile(regular.total_steps, 75))
-    surfed = L.surf(flow, Y, x0=x_init, budget=budget, reset_moments=settings["reset_moments"], **options)
-    distance = {"regular": np.linalg.norm(regular.x - x_star, axis=1), "surfing": np.linalg.norm(surfed.x - x_star, axis=1)}
+    runs = invert(flow, Y, None, x_init, x_star, protocol, settings["restarts"], rng)
+    regular, surfed = runs["regular"], runs["surfing"]
+    distance = {"regular": np.linalg.norm(regular.x - x_star, axis=1),
+                "surfing": np.linalg.norm(surfed.x - x_star, axis=1)}
     record = {
-        "model": model, "k": k, "training_seed": training_seed, "budget": budget,
+        "model": model, "k": k, "training_seed": training_seed, "budget": runs["budget"],
+        "snapshots_surfed": int(_protocol.surfed_flow(flow, protocol).T + 1),
         "distance_regular": distance["regular"].tolist(), "distance_surfing": distance["surfing"].tolist(),
-        "iterations_regular": iterations(regular).tolist(), "iterations_surfing": iterations(surfed).tolist(),
-        "stalled_regular": int(regular.stalled.sum()), "capped_regular": int(np.sum(regular.total_steps >= settings["max_steps"])),
+        "iterations_regular": steps_to_target(regular).tolist(), "iterations_surfing": steps_to_target(surfed).tolist(),
+        "total_steps_regular": regular.total_steps.tolist(), "total_steps_surfing": surfed.total_steps.tolist(),
+        "stop_regular": _failures.stop_reasons(regular, protocol["max_steps"]),
+        "stop_surfing": _failures.stop_reasons(surfed, protocol["max_steps"]),
+        "sigma_min": _failures.smallest_singular_values(final, x_star).tolist(),
         "M_max": float(flow.weight_norms().max()),
     }
+    if settings["restarts"]:
+        X, spent, count = runs["restarts"]
+        record |= {"distance_restarts": np.linalg.norm(X - x_star, axis=1).tolist(),
+                   "total_steps_restarts": spent.tolist(), "runs_restarts": count.tolist()}
     if settings["converge_every_snapshot"]:
-        unlimited = L.surf(flow, Y, x0=x_init, reset_moments=settings["reset_moments"], **options)
+        options = _protocol.adam_options(protocol)
+        unlimited = L.surf(_protocol.surfed_flow(flow, protocol), Y, x0=x_init, reset_moments=protocol["reset_moments"],
+                           **options)
         record["distance_surfing_to_convergence"] = np.linalg.norm(unlimited.x - x_star, axis=1).tolist()
-    failed = np.flatnonzero(distance["regular"] >= SUCCESS_RADIUS)[: settings["polish_limit"]]
-    polished = []
-    for i in failed:
-        found = polish(L.Objective(final, Y[i]), regular.x[i])
-        if found is None:
-            polished.append({"trial": int(i), "certified": False,
-                             "surfing_succeeded": bool(distance["surfing"][i] < SUCCESS_RADIUS)})
-            continue
-        polished.append({"trial": int(i), "certified": True, "f": found.value, "f_where_adam_stopped": found.start_value,
-                         "distance_to_x_star": float(np.linalg.norm(found.x - x_star[i])),
-                         "moved": found.distance, "surfing_succeeded": bool(distance["surfing"][i] < SUCCESS_RADIUS)})
-    record["polished_failures"] = polished
-    census_options = {key: value for key, value in options.items() if key not in ("x_star", "radius")}
+    if settings["classify"]:
+        def objective(i):
+            return L.Objective(final, Y[i])
+
+        limit = settings["polish_limit"]
+        record["failures_regular"] = classify_failures(objective, regular.x, x_star, distance["regular"] >= SUCCESS_RADIUS,
+                                                       limit)
+        record["failures_surfing"] = classify_failures(objective, surfed.x, x_star, distance["surfing"] >= SUCCESS_RADIUS,
+                                                       limit, surfed.iterates)
+    census_options = _protocol.adam_options(protocol)
     record["census"] = [census(final, x_star[i], rng.uniform(-1, 1, (settings["census_starts"], k)), census_options)
                         for i in range(min(settings["census_targets"], n))]
     return record
 
 
+def rate(successes: np.ndarray) -> dict:
+    """A success rate with its 95 % Wilson interval."""
+    n = len(successes)
+    return {"rate": float(np.mean(successes)), "ci95": list(wilson_interval(int(np.sum(successes)), n))}
+
+
+def paired(first: np.ndarray, second: np.ndarray) -> dict:
+    """The discordant pairs of two methods' successes on the same trials and McNemar's exact p."""
+    only_first, only_second = int(np.sum(first & ~second)), int(np.sum(second & ~first))
+    return {"only_first": only_first, "only_second": only_second, "mcnemar_p": mcnemar_exact(only_first, only_second)}
+
+
+def direction(gain: float, p_value: float, better: str, worse: str) -> str:
+    return better if gain > 0 and p_value < 0.05 else worse if gain < 0 and p_value < 0.05 else "no significant difference"
+
+
+def failure_summary(records: list[dict], successes: dict[str, np.ndarray]) -> dict:
+    """Per method: the classes of its classified failures, the rules that ended its runs, and its failure rate in
+    each tertile of σ_min(J(x*)) over the cell's trials."""
+    sigma = np.concatenate([r["sigma_min"] for r in records])
+    edges = np.quantile(sigma, [1 / 3, 2 / 3])
+    tertile = np.searchsorted(edges, sigma, side="right")
+    out = {"sigma_min_quartiles": [float(q) for q in np.percentile(sigma, [25, 50, 75])],
+           "sigma_min_tertile_edges": [float(e) for e in edges]}
+    for method, won in successes.items():
+        entry = {}
+        key = f"failures_{method}"
+        if all(key in r for r in records):
+            classified = [c for r in records for c in r[key]]
+            entry["classified"] = len(classified)
+            entry["failed"] = int(np.sum(~won))
+            entry["classes"] = _failures.tally(classified)
+            spurious = [c for c in classified if c["class"] in ("spurious_minimum", "wandered")]
+            entry["median_spurious_distance"] = float(np.median([c["distance"] for c in spurious])) if spurious else None
+            entry["median_spurious_f"] = float(np.median([c["f"] for c in spurious])) if spurious else None
+            short = [c for c in classified if c["class"] == "stopped_short"]
+            entry["median_stopped_short_distance"] = float(np.median([c["end_distance"] for c in short])) if short else None
+            wandered = [c for c in classified if "distance_before_last" in c]
+            if wandered:
+                entry["median_distance_before_last"] = float(np.median([c["distance_before_last"] for c in wandered]))
+                entry["median_largest_norm"] = float(np.median([c["largest_norm"] for c in wandered]))
+        stop_key = f"stop_{method}"
+        if all(stop_key in r for r in records):
+            stops = np.concatenate([r[stop_key] for r in records])
+            entry["stop_rules"] = {rule: int(np.sum(stops == rule)) for rule in ("gradient", "stall", "cap")}
+            entry["stop_rules_of_failures"] = {rule: int(np.sum((stops == rule) & ~won))
+                                               for rule in ("gradient", "stall", "cap")}
+        entry["failure_rate_by_sigma_tertile"] = [
+            rate(~won[tertile == b]) | {"trials": int(np.sum(tertile == b))} for b in range(3)]
+        out[method] = entry
+    return out
+
+
 def _setting_summary(model: str, k: int, records: list[dict]) -> dict:
-    regular = np.concatenate([np.asarray(r["distance_regular"]) < SUCCESS_RADIUS for r in records])
-    surfing = np.concatenate([np.asarray(r["distance_surfing"]) < SUCCESS_RADIUS for r in records])
-    n = len(regular)
-    only_regular, only_surfing = int(np.sum(regular & ~surfing)), int(np.sum(surfing & ~regular))
-    p_value = mcnemar_exact(only_regular, only_surfing)
-    difference = surfing.mean() - regular.mean()
-    verdict = ("surfing better" if difference > 0 and p_value < 0.05 else
-               "regular better" if difference < 0 and p_value < 0.05 else "no significant difference")
-    attempted = [p for r in records for p in r["polished_failures"]]
-    polished = [p for p in attempted if p["certified"]]
+    won = {m: np.concatenate([np.asarray(r[f"distance_{m}"]) < SUCCESS_RADIUS for r in records]) for m in METHODS}
+    n = len(won["regular"])
+    test = paired(won["regular"], won["surfing"])
+    difference = won["surfing"].mean() - won["regular"].mean()
     summary = {
         "model": model, "k": k, "trials": n, "training_seeds": [r["training_seed"] for r in records],
-        "regular_rate": float(regular.mean()), "regular_ci95": list(wilson_interval(int(regular.sum()), n)),
-        "surfing_rate": float(surfing.mean()), "surfing_ci95": list(wilson_interval(int(surfing.sum()), n)),
+        "regular_rate": rate(won["regular"])["rate"], "regular_ci95": rate(won["regular"])["ci95"],
+        "surfing_rate": rate(won["surfing"])["rate"], "surfing_ci95": rate(won["surfing"])["ci95"],
         "per_seed_regular": [float(np.mean(np.asarray(r["distance_regular"]) < SUCCESS_RADIUS)) for r in records],
         "per_seed_surfing": [float(np.mean(np.asarray(r["distance_surfing"]) < SUCCESS_RADIUS)) for r in records],
-        "only_regular": only_regular, "only_surfing": only_surfing, "mcnemar_p": p_value, "verdict": verdict,
+        "only_regular": test["only_first"], "only_surfing": test["only_second"], "mcnemar_p": test["mcnemar_p"],
+        "verdict": direction(difference, test["mcnemar_p"], "surfing better", "regular better"),
         "iterations_p75_regular": float(np.percentile(np.concatenate([r["iterations_regular"] for r in records]), 75)),
         "iterations_p75_surfing": float(np.percentile(np.concatenate([r["iterations_surfing"] for r in records]), 75)),
         "budgets": [r["budget"] for r in records],
-        "regular_runs_ended_by_stall": int(sum(r["stalled_regular"] for r in records)),
-        "regular_runs_capped": int(sum(r["capped_regular"] for r in records)),
-        "polished_failures": len(polished),
-        "polishing_gave_up": len(attempted) - len(polished),
-        "median_polished_distance": float(np.median([p["distance_to_x_star"] for p in polished])) if polished else None,
-        "median_polished_f": float(np.median([p["f"] for p in polished])) if polished else None,
-        "polished_failures_surfing_solved": int(sum(p["surfing_succeeded"] for p in polished)),
     }
+    if all("distance_restarts" in r for r in records):
+        won["restarts"] = np.concatenate([np.asarray(r["distance_restarts"]) < SUCCESS_RADIUS for r in records])
+        against = paired(won["restarts"], won["surfing"])
+        summary["restarts"] = rate(won["restarts"]) | {
+            "only_restarts": against["only_first"], "only_surfing": against["only_second"],
+            "mcnemar_p_against_surfing": against["mcnemar_p"],
+            "runs_median": float(np.median(np.concatenate([r["runs_restarts"] for r in records]))),
+            "total_steps_p75": float(np.percentile(np.concatenate([r["total_steps_restarts"] for r in records]), 75))}
+    summary["failures"] = failure_summary(records, {m: won[m] for m in METHODS})
+    regular_failures = {(r["training_seed"], c["trial"]): c for r in records for c in r.get("failures_regular", [])}
+    if regular_failures:
+        surfing_won = {(r["training_seed"], t): d < SUCCESS_RADIUS for r in records
+                       for t, d in enumerate(r["distance_surfing"])}
+        spurious = [key for key, c in regular_failures.items() if c["class"] == "spurious_minimum"]
+        summary["regular_spurious_solved_by_surfing"] = int(sum(surfing_won[key] for key in spurious))
     censuses = [c for r in records for c in r["census"]]
     if censuses:
         summary["census"] = {
@@ -219,12 +297,29 @@ def _setting_summary(model: str, k: int, records: list[dict]) -> dict:
     return summary
 
 
+def cells_of(models, ks, training_seeds) -> tuple[list, list, list]:
+    """The validated lists of models, latent dimensions and training seeds."""
+    from landscape.training import MODELS as TRAINABLE
+
+    models = list(models)
+    unknown = [m for m in models if m not in TRAINABLE]
+    if unknown or not models:
+        raise ValueError(f"models must be a non-empty list from {', '.join(TRAINABLE)}; got {models}")
+    if not ks or any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 or k > 64 for k in ks):
+        raise ValueError(f"ks must be latent dimensions in 1..64 (integers); got {list(ks)}")
+    if not training_seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0
+                                 for s in training_seeds):
+        raise ValueError(f"training_seeds must be a non-empty list of integers >= 0; got {list(training_seeds)}")
+    return models, [int(k) for k in ks], [int(s) for s in training_seeds]
+
+
 def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 300, T: int = 100, every: int = 40,
         layout: str = "infogan", dataset: str = "digits", lr: float = 0.01, tol: float = 1e-6, max_steps: int = 20_000,
-        stall_window: int = 100, stall_tol: float = 1e-6, reset_moments: bool = False,
-        converge_every_snapshot: bool = False, polish_limit: int = 50, census_targets: int = 3,
-        census_starts: int = 100, flows_dir=None, seed: int = 0,
-        workers: int | None = None, journal: Path | None = None, progress: bool = False) -> CheckResult:
+        stall_window: int | None = 100, stall_tol: float = 1e-6, reset_moments: bool = False,
+        budget_statistic: str = "p75_total", schedule: str = "harmonic", snapshot_every: int = 1,
+        first_snapshot: int = 0, restarts: bool = False, converge_every_snapshot: bool = False, classify: bool = True,
+        polish_limit: int | None = None, census_targets: int = 3, census_starts: int = 100, flows_dir=None,
+        seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False) -> CheckResult:
     """Table 1 on real training flows: every (model, k, training seed) cell is one trial of the runner.
 
     Parameters
@@ -233,12 +328,15 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
         The cells: every combination is trained (or read from the cache) and inverted ``trials`` times.
     T, every, layout, dataset
         Passed to :func:`landscape.training.train_flow`.
-    lr, tol, max_steps, stall_window, stall_tol, reset_moments
-        The inversions' Adam and stopping rule (see the module notes).
+    lr, tol, max_steps, stall_window, stall_tol, reset_moments, budget_statistic, schedule, snapshot_every, first_snapshot
+        The protocol's open choices (:mod:`proofs_check._protocol`); ``stall_window=None`` turns the stall rule off.
+    restarts : bool
+        Also run regular Adam with random restarts within surfing's steps, trial by trial.
     converge_every_snapshot : bool
         Also run surfing to convergence on every snapshot.
-    polish_limit : int
-        Failed regular runs polished to a certified local minimum, per cell.
+    classify : bool
+        Classify failed runs exactly (:mod:`proofs_check._failures`), up to ``polish_limit`` per method and cell
+        (None: every one).
     census_targets, census_starts : int
         Per cell, for this many of the trials' targets, regular Adam is run from ``census_starts`` further
         uniform starts and every end point polished: the census of distinct certified local minima it reaches
@@ -249,29 +347,27 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
         See :func:`proofs_check._runner.run_trials`; trial draws (x*, x_init) come from the seed, training
         seeds are fixed by ``training_seeds`` so cached flows are reused across runs.
     """
-    from landscape.training import MODELS as TRAINABLE
-
-    models, ks, training_seeds = list(models), [int(k) for k in ks], [int(s) for s in training_seeds]
-    unknown = [m for m in models if m not in TRAINABLE]
-    if unknown or not models:
-        raise ValueError(f"models must be a non-empty list from {', '.join(TRAINABLE)}; got {models}")
-    if not ks or any(k < 1 or k > 64 for k in ks):
-        raise ValueError(f"ks must be latent dimensions in 1..64; got {ks}")
-    if not training_seeds:
-        raise ValueError("training_seeds must not be empty")
-    for name, value in (("trials", trials), ("T", T), ("every", every), ("max_steps", max_steps),
-                        ("stall_window", stall_window), ("polish_limit", polish_limit + 1),
-                        ("census_targets", census_targets + 1), ("census_starts", census_starts)):
+    models, ks, training_seeds = cells_of(models, ks, training_seeds)
+    for name, value in (("trials", trials), ("T", T), ("every", every), ("census_starts", census_starts)):
         _validate.positive_int(value, name)
+    _validate.positive_int(census_targets + 1, "census_targets + 1")
+    if polish_limit is not None:
+        _validate.positive_int(polish_limit, "polish_limit")
+    for name, value in (("restarts", restarts), ("converge_every_snapshot", converge_every_snapshot),
+                        ("classify", classify)):
+        _validate.boolean(value, name)
+    protocol = _protocol.validated(T, lr=lr, tol=tol, max_steps=max_steps, stall_window=stall_window,
+                                   stall_tol=stall_tol, reset_moments=reset_moments, budget_statistic=budget_statistic,
+                                   schedule=schedule, snapshot_every=snapshot_every, first_snapshot=first_snapshot)
+    if layout not in ("infogan", "mlp"):
+        raise ValueError(f"layout must be 'infogan' or 'mlp'; got {layout!r}")
     if flows_dir is None:
         flows_dir = Path(__file__).parent / "out" / "flows"
     cells = [[m, k, s] for m in models for k in ks for s in training_seeds]
     settings = {"cells": cells, "trials_per_cell": int(trials), "T": int(T), "every": int(every), "layout": layout,
-                "dataset": str(dataset), "lr": float(lr), "tol": float(tol), "max_steps": int(max_steps),
-                "stall_window": int(stall_window), "stall_tol": float(stall_tol), "reset_moments": bool(reset_moments),
-                "converge_every_snapshot": bool(converge_every_snapshot), "polish_limit": int(polish_limit),
-                "census_targets": int(census_targets), "census_starts": int(census_starts),
-                "flows_dir": str(flows_dir)}
+                "dataset": str(dataset), "protocol": protocol, "restarts": restarts,
+                "converge_every_snapshot": converge_every_snapshot, "classify": classify, "polish_limit": polish_limit,
+                "census_targets": int(census_targets), "census_starts": int(census_starts), "flows_dir": str(flows_dir)}
     records = run_trials(_trial, len(cells), seed, settings, workers, journal, "table1" if progress else None,
                          costs=[k for _, k, _ in cells])  # larger latents take longer to converge and to polish
     summaries = [_setting_summary(m, k, [r for r in records if r["model"] == m and r["k"] == k])
@@ -280,9 +376,9 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
     worse = [s for s in summaries if s["verdict"] == "regular better"]
     holds = bool(better) and not worse
     lines = "; ".join(
-        f"{s['model']} k={s['k']}: regular {100 * s['regular_rate']:.1f} % [{100 * s['regular_ci95'][0]:.0f}, "
-        f"{100 * s['regular_ci95'][1]:.0f}] → surfing {100 * s['surfing_rate']:.1f} % [{100 * s['surfing_ci95'][0]:.0f}, "
-        f"{100 * s['surfing_ci95'][1]:.0f}] (McNemar p = {s['mcnemar_p']:.2g}, {s['verdict']}"
+        f"{s['model']} k={s['k']}: regular {100 * s['regular_rate']:.1f} % {interval_text(s['regular_ci95'])} → "
+        f"surfing {100 * s['surfing_rate']:.1f} % {interval_text(s['surfing_ci95'])} (McNemar p = {s['mcnemar_p']:.2g}, "
+        f"{s['verdict']}"
         + (f"; paper {s['paper']['regular_percent']} → {s['paper']['surfing_percent']}" if "paper" in s else "") + ")"
         for s in summaries)
     n_cells = len(summaries)

@@ -6,6 +6,7 @@ import pytest
 from proofs_check import CheckResult, affine_form, hand_voroninski, thm31, thm33
 from proofs_check.__main__ import main
 from proofs_check._runner import run_trials
+from proofs_check._stats import holm
 
 
 def test_affine_form_identities_hold_with_and_without_measurements():
@@ -76,7 +77,7 @@ def test_runner_resumes_from_a_cut_journal_and_refuses_a_foreign_one(tmp_path):
     journal.write_text("\n".join(lines[:3]) + '\n{"trial": 5, "rec')  # two trials kept, one line cut by a kill
     assert run_trials(_draw, 6, 3, {"scale": 2.0}, workers=2, journal=journal) == full
     assert full == run_trials(_draw, 6, 3, {"scale": 2.0}, workers=2)
-    with pytest.raises(ValueError, match="different settings"):
+    with pytest.raises(ValueError, match="different settings .settings.scale: the journal has 2.0, this run 3.0"):
         run_trials(_draw, 6, 3, {"scale": 3.0}, workers=1, journal=journal)
 
 
@@ -418,15 +419,31 @@ def test_table1_on_a_tiny_trained_flow_is_reproducible_and_reuses_the_cache(tmp_
     assert cached.stat().st_mtime_ns == stamp  # the flow was read back, not retrained
     assert first.to_json() == again.to_json()
     (row,) = first.statistics["per_setting"]
-    assert row["trials"] == 12 and 0 <= row["regular_rate"] <= 1 and 0 <= row["mcnemar_p"] <= 1
-    assert row["regular_ci95"][0] <= row["regular_rate"] <= row["regular_ci95"][1]
     record = first.records[0]
-    distances = np.asarray(record["distance_regular"])
-    assert row["regular_rate"] == np.mean(distances < 0.01)
-    assert row["polished_failures"] + row["polishing_gave_up"] == min(int(np.sum(distances >= 0.01)), 50)
-    for polished in (p for p in record["polished_failures"] if p["certified"]):  # polishing only descends
-        assert 0 <= polished["f"] <= polished["f_where_adam_stopped"] * (1 + 1e-12)
-        assert polished["distance_to_x_star"] >= 0.0
+    distances = {m: np.asarray(record[f"distance_{m}"]) for m in ("regular", "surfing")}
+    assert row["trials"] == 12 and row["regular_rate"] == np.mean(distances["regular"] < 0.01)
+    # the budget is the paper's: the 75th percentile of regular Adam's total steps to convergence
+    assert record["budget"] == int(np.percentile(record["total_steps_regular"], 75))
+    surfed = np.asarray(record["total_steps_surfing"])
+    assert np.all(surfed >= record["budget"])  # the whole budget on θ_0 … θ_{T-1}, then θ_T to convergence
+    for method in ("regular", "surfing"):  # every failure classified, once, and nothing else
+        failed = np.flatnonzero(distances[method] >= 0.01)
+        assert [c["trial"] for c in record[f"failures_{method}"]] == failed.tolist()
+        assert row["failures"][method]["failed"] == len(failed) == sum(row["failures"][method]["classes"].values())
+        for found in record[f"failures_{method}"]:
+            assert found["end_distance"] == pytest.approx(distances[method][found["trial"]])
+            if "f" in found:  # polishing only descends
+                assert found["f"] <= found["f_end"] * (1 + 1e-12)
+        stops = record[f"stop_{method}"]
+        assert len(stops) == 12 and sum(row["failures"][method]["stop_rules"].values()) == 12
+        assert all(rule in ("gradient", "stall", "cap") for rule in stops)
+        tertiles = row["failures"][method]["failure_rate_by_sigma_tertile"]
+        assert sum(t["trials"] for t in tertiles) == 12
+        assert sum(t["rate"] * t["trials"] for t in tertiles) == pytest.approx(len(failed))
+    for found in record["failures_surfing"]:
+        assert "distance_before_last" in found or found["class"] in ("stopped_short", "other_global_minimum",
+                                                                     "uncertified")
+    assert min(record["sigma_min"]) > 0
     assert "paper" not in row  # k = 3 is not a setting of the paper's table
     assert len(record["census"]) == 2 and row["census"]["targets"] == 2
     for found in record["census"]:
@@ -437,8 +454,57 @@ def test_table1_on_a_tiny_trained_flow_is_reproducible_and_reuses_the_cache(tmp_
             assert found["values"][0] < 1e-12 and found["distances_to_x_star"][0] < 1e-5
     with pytest.raises(ValueError, match="models must be a non-empty list"):
         table1.run(models=("began",), flows_dir=tmp_path)
-    with pytest.raises(ValueError, match="ks must be latent dimensions in 1..64"):
-        table1.run(ks=(0,), flows_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"ks must be latent dimensions in 1..64 \(integers\)"):
+        table1.run(ks=(2.7,), flows_dir=tmp_path)
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        table1.run(schedule="linear", flows_dir=tmp_path)
+
+
+def test_table1_settings_change_the_protocol_they_name(tmp_path):
+    from proofs_check import table1
+
+    options = dict(models=("dcgan",), ks=(3,), training_seeds=(0,), trials=10, T=4, every=5, max_steps=400,
+                   census_targets=0, classify=False, flows_dir=tmp_path / "flows", workers=1, seed=3)
+    default = table1.run(**options).records[0]
+    later = table1.run(first_snapshot=2, **options).records[0]
+    assert later["distance_regular"] == default["distance_regular"] and later["snapshots_surfed"] == 3
+    p50 = table1.run(budget_statistic="p50_total", restarts=True, **options).records[0]
+    assert p50["budget"] == int(np.percentile(default["total_steps_regular"], 50))
+    assert np.all(np.asarray(p50["total_steps_restarts"]) <= np.asarray(p50["total_steps_surfing"]))
+    assert min(p50["runs_restarts"]) >= 1 and p50["distance_regular"] == default["distance_regular"]
+
+
+def test_the_ablation_shares_draws_across_arms_and_refuses_other_settings(tmp_path):
+    from proofs_check import table1_ablation
+
+    arms = {"default": {}, "start at θ_2": {"first_snapshot": 2}, "lr 0.001": {"lr": 0.001}}
+    options = dict(models=("dcgan",), ks=(3,), training_seeds=(0,), trials=10, T=4, every=5,
+                   flows_dir=tmp_path / "flows", workers=1, seed=2, journal=tmp_path / "a.jsonl")
+    result = table1_ablation.run(arms=arms, **options)
+    by_arm = {r["arm"]: r for r in result.records}
+    assert list(by_arm) == list(arms)
+    # x* and x_init are the cell's: an arm that changes only surfing leaves regular Adam's runs as they were
+    assert by_arm["start at θ_2"]["distance_regular"] == by_arm["default"]["distance_regular"]
+    assert by_arm["lr 0.001"]["distance_regular"] != by_arm["default"]["distance_regular"]
+    rows = {r["arm"]: r for r in result.statistics["per_arm"]}
+    assert "regular_against_default" in rows["lr 0.001"] and "regular_against_default" not in rows["start at θ_2"]
+    assert "restarts" in rows["default"] and "failures" in rows["default"]
+    family = [rows["default"]["within"], rows["default"]["restarts"]["against_surfing"],
+              rows["start at θ_2"]["within"], rows["start at θ_2"]["surfing_against_default"],
+              rows["lr 0.001"]["within"], rows["lr 0.001"]["surfing_against_default"],
+              rows["lr 0.001"]["regular_against_default"]]
+    raw = [t["mcnemar_p"] for t in family]
+    assert [t["holm_p"] for t in family] == pytest.approx(holm(raw))
+    again = table1_ablation.run(arms=arms, **options)  # resumed from the journal: nothing run, the same result
+    assert again.to_json() == result.to_json()
+    with pytest.raises(ValueError, match=r"settings.arms.lr 0.001: the journal has \{'lr': 0.001\}, this run None"):
+        table1_ablation.run(arms={"default": {}, "start at θ_2": {"first_snapshot": 2}}, **options)
+    with pytest.raises(ValueError, match=r"arms\['fast'\]: lr must be a number > 0 \(Adam's step size\); got -1"):
+        table1_ablation.run(arms={"fast": {"lr": -1}}, **options)
+    with pytest.raises(ValueError, match=r"arms\['odd'\]: schedule must be one of"):
+        table1_ablation.run(arms={"odd": {"schedule": "cosine"}}, **options)
+    with pytest.raises(ValueError, match=r"arms\['x'\]: unknown protocol setting\(s\) \['momentum'\]"):
+        table1_ablation.run(arms={"x": {"momentum": 0.5}}, **options)
 
 
 def test_compressed_sensing_on_a_tiny_flow_is_reproducible_at_any_worker_count(tmp_path):
@@ -454,6 +520,15 @@ def test_compressed_sensing_on_a_tiny_flow_is_reproducible_at_any_worker_count(t
     assert under["m"] == 1 and under["regular_rate"] == 0.0 and under["surfing_rate"] == 0.0
     record = next(r for r in one.records if r["m"] == 64)
     assert full["regular_rate"] == np.mean(np.asarray(record["distance_regular"]) < 0.01)
+    # Table 1's budget rule: the 75th percentile of regular Adam's total steps to convergence, not to target
+    assert record["budget"] == int(np.percentile(record["total_steps_regular"], 75))
+    assert record["budget"] != int(np.percentile(record["iterations_regular"], 75))
+    failed = np.flatnonzero(np.asarray(record["distance_surfing"]) >= 0.01)
+    assert [c["trial"] for c in record["failures_surfing"]] == failed.tolist()
+    under_record = next(r for r in one.records if r["m"] == 1)
+    assert max(under_record["sigma_min"]) < 1e-12  # one measurement of a 3-dimensional latent: σ_min(A J) = 0
+    classes = under["failures"]["surfing"]["classes"]
+    assert classes["other_global_minimum"] + classes["uncertified"] == under["failures"]["surfing"]["classified"]
     assert len(record["error_regular"]) == 12 and min(record["error_surfing"]) >= 0.0
     with pytest.raises(ValueError, match=r"measurements must be numbers m of rows of A in 1..n = 64"):
         compressed_sensing.run(measurements=(65,), flows_dir=tmp_path)
