@@ -26,7 +26,8 @@ from figures._scale import SCALES
 
 
 PAPER_ORDER = ("trained_landscapes", "theorem31", "theorem31_trained", "landscape_2d", "hand_voroninski", "surfing_2d",
-               "tracking", "trained_flows", "table1", "compressed_sensing", "inversion", "table1_synthetic")
+               "tracking", "trained_flows", "table1", "table1_ablation", "compressed_sensing", "inversion",
+               "table1_synthetic")
 """The figures in the order of the paper: Figure 1, §2–3 (Theorem 3.1, Hand–Voroninski, Algorithms 1–2,
 Theorem 3.3), §4 (trained flows, Table 1 and Figure 2, Figures 3–4), then the appendix."""
 

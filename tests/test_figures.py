@@ -127,3 +127,14 @@ def test_inversion_figure_scores_basins_at_least_as_often_as_exact_answers(tiny_
     assert {key.rsplit(", ", 1)[1] for key in scored} == set(METHODS)  # every method scored somewhere
     for row in scored.values():
         assert 0 <= row["returned x_g to 1e-6"] <= row["ended in the global basin"] <= 1
+
+
+def test_the_ablation_figure_keeps_regular_adam_where_an_arm_changes_only_surfing(tiny_run):
+    _, results = tiny_run
+    measured = next(r for r in results if r["name"] == "table1_ablation")["measurements"]
+    default = measured["dcgan, k = 3, default"]
+    for arm in ("start at θ_2", "schedule uniform"):  # same x*, x_init and regular Adam in every such arm
+        assert measured[f"dcgan, k = 3, {arm}"]["regular Adam"] == default["regular Adam"]
+        assert measured[f"dcgan, k = 3, {arm}"]["surfing − default surfing"] == pytest.approx(
+            measured[f"dcgan, k = 3, {arm}"]["surfing"] - default["surfing"])
+    assert 0 <= default["restarts within surfing's steps"] - default["regular Adam"]  # restarts include the first run
