@@ -143,7 +143,19 @@ def test_the_harness_scores_every_method_against_the_exact_global_minimiser():
         if "not_applicable" in row:  # the layer-wise LP with m = 20 < n_d = 60
             assert row["method"] == "layerwise_lp" and row["targets"] == "compressed"
             continue
-        assert 0 <= row["success_rate"] <= row["basin_rate"] <= 1  # the minimiser itself is in its basin
+        (record,) = [r for r in result.records if r["targets"] == row["targets"]]
+        run = record["methods"][row["method"]]
+        assert all(b for s, b in zip(run["success"], run["basin"]) if s)  # the minimiser itself is in its basin
+        assert row["basin_rate"] == np.mean(run["basin"]) and row["success_rate"] == np.mean(run["success"])
+        if row["method"] != "regular_adam":
+            baseline = np.asarray(record["methods"]["regular_adam"]["basin"])
+            test = row["against_regular_adam"]
+            assert test["only_method"] == np.sum(np.asarray(run["basin"]) & ~baseline)
+            assert test["only_regular_adam"] == np.sum(baseline & ~np.asarray(run["basin"]))
+            assert test["mcnemar_p"] <= test["holm_p"] <= 1
+    verdicts = result.statistics["against_regular_adam"]
+    assert set(verdicts) == set(METHODS) - {"regular_adam"}
+    assert result.holds == all(v["better"] and not v["worse"] for v in verdicts.values())
     with pytest.raises(ValueError, match="networks must be a non-empty list"):
         inversion.run(networks=("resnet",))
     with pytest.raises(ValueError, match="projected_tau must be > 0"):
