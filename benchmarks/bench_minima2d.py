@@ -5,7 +5,7 @@ VAE and WGAN-GP with the MLP layout [2, 32, 64] → 64 (the architecture of the 
 and DCGAN with the MLP layout [2, 64, 128, 64] → 64, each T = 100, and the InfoGAN-layout DCGAN
 [2, 128, 128, 256] → 64 (T = 25); target y = G(x°, θ_T) with x° ~ U[−1, 1]² (seed 0), box [−2, 2]².
 
-- `NetworkFlow.minimizer_path(y, bounds)` over every snapshot: seconds (one run after a warm-up), the share of
+- `minimizer_path(flow, y, bounds)` over every snapshot: seconds (one run after a warm-up), the share of
   regions that needed a QP (median and largest over snapshots), basin jumps. Target: < 10 s for T = 100.
 - `global_minimizer(f, regions=R)` on a planar RegionSet (pruned) against the same regions without their mesh
   (one certified QP per region, the LP path's search), on the snapshots listed, median of 3 alternating runs;
@@ -45,8 +45,8 @@ def trained(model: str, layout: str, hidden: tuple, T: int):
 
 def main() -> None:
     import landscape as L
-    from landscape.critical import same_point
-    from landscape.regions import RegionSet
+    from landscape.touching import same_point
+    from landscape import RegionSet
 
     warnings.simplefilter("ignore", UserWarning)  # minimisers on the box face are counted, not warned about
     results = {}
@@ -58,7 +58,7 @@ def main() -> None:
         y = flow[T].forward(np.random.default_rng(0).uniform(-1.0, 1.0, 2))
         L.global_minimizer(L.Objective(flow[0], y), bounds=BOUNDS)  # warm-up: compilation
         start = time.perf_counter()
-        path = flow.minimizer_path(y, bounds=BOUNDS)
+        path = L.minimizer_path(flow, y, bounds=BOUNDS)
         seconds = time.perf_counter() - start
         entry = {"T": T, "path_s": seconds, "qp_share_median": float(np.median(path.qp_fractions)),
                  "qp_share_max": float(path.qp_fractions.max()), "jumps": len(path.jumps), "snapshots": []}

@@ -8,9 +8,8 @@ The flow starts at a random network (Theorem 3.1's initialisation) and moves smo
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import warnings
+from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -40,7 +39,7 @@ def _targets(flow: L.NetworkFlow, rng: np.random.Generator, bounds, wanted: int 
         y = flow[flow.T].forward(x_generating)
         with warnings.catch_warnings():  # a minimiser on the box face is reported below
             warnings.simplefilter("ignore", UserWarning)
-            path = flow.minimizer_path(y, bounds=bounds)
+            path = L.minimizer_path(flow, y, bounds=bounds)
         facts = thm33.assumption_facts(flow, path)
         drawn.append({"x_generating": x_generating, "y": y, "path": path, "facts": facts,
                       "good": facts["assumption_holds"] and not path.on_box_face.any()})

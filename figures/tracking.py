@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from figures._report import FigureResult
 from figures._scale import by_scale
-from landscape.critical import POINT_RTOL
+from landscape.touching import POINT_RTOL
 from proofs_check import thm33
 
 TRACKED = POINT_RTOL

@@ -18,9 +18,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import landscape as L
-from landscape.critical import same_point
 from figures._report import FigureResult
 from figures._scale import by_scale
+from landscape.touching import same_point
 
 CLAIM = (
     "§3, Assumption 3.2: along training the parameters move by small steps (δ) with bounded weights (M), and the "
@@ -46,7 +46,7 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
         y = flow[T].forward(x_generating)
         with warnings.catch_warnings():  # a minimiser on the box face is reported in the measurements
             warnings.simplefilter("ignore", UserWarning)
-            paths[model] = flow.minimizer_path(y, bounds=bounds, progress=scale == "full")
+            paths[model] = L.minimizer_path(flow, y, bounds=bounds, progress=scale == "full")
         algorithm2[model] = {tau: L.projected_surf(flow, y, tau, bounds=bounds, progress=scale == "full")
                             for tau in taus}
 

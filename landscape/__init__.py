@@ -4,6 +4,7 @@ The specification is Song, Fan & Lafferty, *Surfing: Iterative Optimization Over
 Incrementally Trained Deep Networks* (NeurIPS 2019); notation follows its §3.
 """
 
+from . import datasets
 from .activation import (
     ActivationPattern,
     ActivationPatterns,
@@ -16,22 +17,20 @@ from .activation import (
     preactivation_maps,
     preactivations,
 )
-from .critical import GlobalMinimum, LocalMinimum, PolishedMinimum, global_minimizer, local_minima, polish_to_local_minimum
-from .flows import MinimizerPath, NetworkFlow
+from .critical import GlobalMinimum, LocalMinimum, global_minimizer, local_minima
+from .enumeration import RegionSet, enumerate_regions
+from .errors import BoundaryPointError, EmptyRegionError, PolishingLimitError, TooManyRegionsError
+from .flows import NetworkFlow
+from .importing import from_state_dict
+from .exact_path import MinimizerPath, minimizer_path
 from .network import ReLUNet
 from .objective import Objective, gaussian_measurements
+from .piece_search import pieces, region_of
+from .polish import PolishedMinimum, polish_to_local_minimum
+from .projected_surfing import ProjectedSurfResult, projected_surf
 from .qp import QPSolution, QPSolveError, minimize_on_region, polytope_qp
-from .regions import (
-    BoundaryPointError,
-    EmptyRegionError,
-    Region,
-    RegionSet,
-    TooManyRegionsError,
-    enumerate_regions,
-    pieces,
-    region_of,
-)
-from .surfing import ProjectedSurfResult, SurfResult, budget_schedule, projected_surf, regular_descent, surf
+from .region import Region
+from .surfing import SurfResult, budget_schedule, regular_descent, surf
 
 __all__ = [
     "ActivationPattern",
@@ -44,6 +43,7 @@ __all__ = [
     "NetworkFlow",
     "Objective",
     "PolishedMinimum",
+    "PolishingLimitError",
     "ProjectedSurfResult",
     "QPSolution",
     "QPSolveError",
@@ -55,12 +55,15 @@ __all__ = [
     "activation_pattern",
     "affine_map",
     "budget_schedule",
+    "datasets",
     "enumerate_regions",
+    "from_state_dict",
     "gaussian_measurements",
     "global_minimizer",
     "local_minima",
     "local_affine",
     "minimize_on_region",
+    "minimizer_path",
     "near_zero_mask",
     "near_zero_set",
     "on_switching_hyperplanes",

@@ -1,4 +1,4 @@
-r"""The batched descent loop of :mod:`landscape.surfing` compiled with JAX (XLA, float64; CPU or GPU).
+r"""The batched descent loop of :mod:`landscape.descent` compiled with JAX (XLA, float64; CPU or GPU).
 
 Same iteration as the NumPy loop, row for row: at iteration i every active row evaluates
 :math:`f` and :math:`\nabla f = J^\top B^\top (B x_d - A y)`; in a run to convergence a row leaves when
@@ -17,11 +17,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .objective import residual_map
+
 CHUNK = 512
 """Iterations per compiled loop between compactions."""
 
 
-def _ladder(n: int) -> int:
+def ladder(n: int) -> int:
     """The batch size a compacted batch of n rows is padded to: 8, 12, 16, 24, 32, 48, ... (at most 1/3 padding)."""
     size = 8
     while size < n:
@@ -29,7 +31,7 @@ def _ladder(n: int) -> int:
     return size
 
 
-def _value_and_grad(weights, biases, B, Ay, X):
+def value_and_grad(weights, biases, B, Ay, X):
     r""":math:`f` and :math:`\nabla f` per row, with the residual :math:`r = B x_d - A y` as in :class:`Objective`."""
     outputs = [X]
     for W, b in zip(weights, biases):
@@ -45,11 +47,11 @@ def _loop(weights, biases, B, Ay, state, constants, adam: bool, fixed: bool, sta
     """Iterations ``state["i"]`` … ``stop − 1`` (fewer once no row is active) of the descent."""
     lr, beta1, beta2, eps, tol, stall_tol, window, radius, stop = constants
 
-    def value_and_grad(X):
-        return _value_and_grad(weights, biases, B, Ay, X)
+    def evaluate(X):
+        return value_and_grad(weights, biases, B, Ay, X)
 
     def body(s):
-        values, g = value_and_grad(s["X"])
+        values, g = evaluate(s["X"])
         active = s["active"]
         if not fixed:
             moving = active & (jnp.linalg.norm(g, axis=1) > tol)
@@ -86,20 +88,18 @@ def _loop(weights, biases, B, Ay, state, constants, adam: bool, fixed: bool, sta
 def _chunk(weights, biases, B, Ay, state, constants, *, adam: bool, fixed: bool, stall: bool, track: bool):
     r"""One compiled chunk of iterations, and :math:`\|\nabla f\|` at every row's point after it."""
     state = _loop(weights, biases, B, Ay, state, constants, adam, fixed, stall, track)
-    return state | {"gradient_norm": jnp.linalg.norm(_value_and_grad(weights, biases, B, Ay, state["X"])[1], axis=1)}
+    return state | {"gradient_norm": jnp.linalg.norm(value_and_grad(weights, biases, B, Ay, state["X"])[1], axis=1)}
 
 
 @functools.partial(jax.jit, static_argnames=("adam", "track", "reset"))
 def _schedule(weights, biases, V, c, A, Y, steps, state, constants, *, adam: bool, track: bool, reset: bool):
     """Fixed step counts on a stack of snapshots (leading axis t), in one compiled scan: the iterates
-    after each snapshot and the state after the last. Each snapshot's residual map is built as
-    :class:`Objective` builds it: :math:`B = A V`, :math:`A y = A(y - c)`."""
+    after each snapshot and the state after the last. Each snapshot's residual map is
+    :func:`landscape.objective.residual_map`: :math:`B = A V`, :math:`b = A(y - c)`."""
 
     def snapshot(s, inputs):
         w, b, V_t, c_t, n = inputs
-        shifted = Y if c_t is None else Y - c_t
-        Ay = shifted if A is None else shifted @ A.T
-        B = V_t if A is None else (A if V_t is None else A @ V_t)
+        B, Ay = residual_map(V_t, c_t, A, Y)
         if reset and adam:
             s = s | {"m": jnp.zeros_like(s["m"]), "v": jnp.zeros_like(s["v"]), "t": jnp.zeros_like(s["t"])}
         s = _loop(w, b, B, Ay, s | {"i": jnp.zeros_like(s["i"])}, (*constants, n), adam, True, False, track)
@@ -130,7 +130,7 @@ def _stacked(nets) -> tuple:
 
 
 def parameters(net, B) -> tuple:
-    """``(weights, biases, B)`` on the device, as :func:`_value_and_grad` takes them (B: the objective's residual
+    """``(weights, biases, B)`` on the device, as :func:`value_and_grad` takes them (B: the objective's residual
     map A V, or None)."""
     return (tuple(jnp.asarray(w) for w in net.weights), tuple(jnp.asarray(b) for b in net.effective_biases),
             None if B is None else jnp.asarray(B))
@@ -139,7 +139,7 @@ def parameters(net, B) -> tuple:
 def run(net, B, Ay, X, m, v, t, total, hit, x_star, optimizer: str, lr: float, betas, eps: float,
         steps: int | None, tol: float, max_steps: int, stall_window: int | None, stall_tol: float,
         radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r"""One run of :class:`landscape.surfing._Descent` on one network, updating X, m, v, t, total and hit
+    r"""One run of :class:`landscape.descent.BatchedDescent` on one network, updating X, m, v, t, total and hit
     in place; returns the steps each row took, whether it stopped by the stall rule, and
     :math:`\|\nabla f\|` at its final point."""
     limit = max_steps if steps is None else steps
@@ -159,7 +159,7 @@ def run(net, B, Ay, X, m, v, t, total, hit, x_star, optimizer: str, lr: float, b
         params = parameters(net, B)
         while len(active) and i < limit:
             if len(active) <= size // 2:
-                size = _ladder(len(active))
+                size = ladder(len(active))
             if len(active) == rows:  # no row has left yet: no gathering
                 state, Ay_rows, x_star_rows = dict(arrays), Ay, x_star
             else:

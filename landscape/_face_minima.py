@@ -20,7 +20,7 @@ import numpy as np
 from numba import types
 from numba.typed import Dict
 
-from ._mesh import _KEY
+from ._mesh import EDGE_KEY
 
 INTERIOR, EDGE, VERTEX = 0, 1, 2
 """Where a face's estimated minimiser lies: inside the face, inside one of its edges, at one of its vertices."""
@@ -140,7 +140,7 @@ def refuted(cycles, starts, faces, value, kind, ends, refutable, margin, n_verti
             a, b = cycles[j], cycles[j + 1] if j + 1 < e else cycles[s]
             incident[fill[a]] = i
             fill[a] += 1
-            key = min(a, b) * _KEY + max(a, b)
+            key = min(a, b) * EDGE_KEY + max(a, b)
             if key in edges:
                 sides[edges[key], 1] = i
             else:
@@ -158,7 +158,7 @@ def refuted(cycles, starts, faces, value, kind, ends, refutable, margin, n_verti
                     out[i] = True
                     break
         else:
-            row = edges[min(a, b) * _KEY + max(a, b)]
+            row = edges[min(a, b) * EDGE_KEY + max(a, b)]
             other = sides[row, 1] if sides[row, 0] == i else sides[row, 0]
             out[i] = other >= 0 and value[other] < threshold
     return out

@@ -27,9 +27,11 @@ import numpy as np
 from numba import types
 from numba.typed import Dict
 
+from .errors import TooManyRegionsError
+
 ZERO_RTOL = 1e-12
 """A vertex is on a neuron's line when its |z| is at most this times the neuron's largest |z| over the mesh."""
-_KEY = 1 << 31
+EDGE_KEY = 1 << 31
 
 
 @nb.njit(cache=True)
@@ -91,7 +93,7 @@ def _cut(VX, VZ, n_vertices, cycles, labels, starts, n_faces, bits, column, neur
             length += 1
             if sign[a] * sign[b] < 0:
                 low, high = min(a, b), max(a, b)
-                key = low * _KEY + high
+                key = low * EDGE_KEY + high
                 c = crossings.get(key, -1)
                 if c < 0:
                     if n_vertices == VX.shape[0]:
@@ -194,7 +196,7 @@ def _adjacency(cycles, labels, starts, keep, n_neurons):
             if labels[i] >= n_neurons:
                 continue
             a, b = cycles[i], cycles[i + 1] if i + 1 < e else cycles[s]
-            key = min(a, b) * _KEY + max(a, b)
+            key = min(a, b) * EDGE_KEY + max(a, b)
             other = first.get(key, -1)
             if other < 0:
                 first[key] = index[f]
@@ -212,8 +214,8 @@ def planar_mesh(weights, biases, lo, hi, max_faces: int, on_neuron=None) -> dict
     ``labels`` (the neuron, or box row H + r, of the edge leaving each cycle position), ``area``, ``centroid``,
     ``inradius`` (the centroid's distance to the nearest edge line) and ``facets`` / ``facet_starts``. The
     vertices carry rounding, so a face of area ~1e-12 may have its centroid outside it: the caller decides which
-    faces to trust (see :func:`landscape.regions.enumerate_regions`). Raises ``OverflowError`` carrying the
-    count when the faces exceed ``max_faces``; ``on_neuron(done, total, faces)`` is called after each neuron."""
+    faces to trust (see :func:`landscape.enumeration.enumerate_regions`). Raises :class:`~landscape.TooManyRegionsError`
+    carrying the count when the faces exceed ``max_faces``; ``on_neuron(done, total, faces)`` is called after each neuron."""
     n_neurons = sum(len(b) for b in biases)
     VX = np.array([[lo[0], lo[1]], [hi[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]]], dtype=float)
     cycles = np.arange(4, dtype=np.int64)
@@ -230,7 +232,8 @@ def planar_mesh(weights, biases, lo, hi, max_faces: int, on_neuron=None) -> dict
             VX, VZ, n_vertices, cycles, labels, starts, n_faces, bits = _cut(
                 VX, VZ, n_vertices, cycles, labels, starts, n_faces, bits, column, offset + column)
             if n_faces > max_faces:
-                raise OverflowError(n_faces)
+                raise TooManyRegionsError(f"enumeration stopped at max_regions = {max_faces}: the mesh had {n_faces} "
+                                          "faces; raise max_regions or shrink bounds", int(n_faces))
             if on_neuron is not None:
                 on_neuron(offset + column + 1, n_neurons, n_faces)
         X = np.maximum(VZ, 0.0, out=VZ)  # rows past n_vertices are unused capacity

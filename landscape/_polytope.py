@@ -64,7 +64,7 @@ def _solver() -> highspy.Highs:
     return solver
 
 
-def _linprog(c, A_ub, b_ub, bounds, what: str, A_eq=None, b_eq=None) -> _LPResult:
+def linprog(c, A_ub, b_ub, bounds, what: str, A_eq=None, b_eq=None) -> _LPResult:
     """min c x s.t. A_ub x <= b_ub, A_eq x = b_eq, bounds, by HiGHS through highspy (no scipy overhead).
 
     Every LP in this module has a bounded objective on its feasible set, so HiGHS's "unbounded or
@@ -123,7 +123,7 @@ def chebyshev_ball(G: np.ndarray, h: np.ndarray, cap: float | None, what: str):
     norms = np.linalg.norm(G, axis=1)
     objective = np.zeros(k + 1)
     objective[-1] = -1.0
-    result = _linprog(objective, np.column_stack([G, norms]), h, [(None, None)] * k + [(0, cap)], what)
+    result = linprog(objective, np.column_stack([G, norms]), h, [(None, None)] * k + [(0, cap)], what)
     if result.status == 2:
         return None
     if result.status == 3:
@@ -144,7 +144,7 @@ def facet_point(G: np.ndarray, h: np.ndarray, r: int, what: str) -> np.ndarray:
     others = keep & ~same
     objective = np.zeros(k + 1)
     objective[-1] = -1.0
-    result = _linprog(objective, np.column_stack([G[others], norms[others]]), h[others],
+    result = linprog(objective, np.column_stack([G[others], norms[others]]), h[others],
                       [(None, None)] * k + [(0, 1)], f"{what}, facet {r} centre",
                       A_eq=np.append(G[r], 0.0)[None, :], b_eq=h[r:r + 1])
     if result.status != 0:
@@ -164,7 +164,7 @@ def recession_cone_has_interior(G: np.ndarray, what: str) -> bool:
     norms = np.linalg.norm(G, axis=1)
     objective = np.zeros(k + 1)
     objective[-1] = -1.0
-    result = _linprog(objective, np.column_stack([G, norms]), np.zeros(len(G)), [(-1, 1)] * k + [(0, 1)],
+    result = linprog(objective, np.column_stack([G, norms]), np.zeros(len(G)), [(-1, 1)] * k + [(0, 1)],
                       f"{what}, recession cone")
     return result.status == 0 and result.x[-1] > 1e-9
 
@@ -211,7 +211,7 @@ def _facets_by_lp(G, h, rows, what) -> np.ndarray:
     for r in rows:
         relaxed = h[rows].copy()
         relaxed[rows == r] += 1.0
-        result = _linprog(-G[r], G[rows], relaxed, [(None, None)] * k, f"{what}, facet test of row {r}")
+        result = linprog(-G[r], G[rows], relaxed, [(None, None)] * k, f"{what}, facet test of row {r}")
         if result.status == 0 and -result.fun > h[r] + 1e-9 * (1 + abs(h[r])):
             facets.append(r)
     return np.array(facets, dtype=np.int64)
@@ -222,7 +222,7 @@ def _bounded_by_lp(G, what) -> bool:
     if np.linalg.matrix_rank(G) < G.shape[1]:
         return False
     m = len(G)
-    result = _linprog(np.zeros(m), None, None, [(1, None)] * m, f"{what}, boundedness test",
+    result = linprog(np.zeros(m), None, None, [(1, None)] * m, f"{what}, boundedness test",
                       A_eq=G.T, b_eq=np.zeros(G.shape[1]))
     return result.status == 0
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels, _validate
-from .network import ReLUNet
+from . import _kernels, validate
+from .network import ReLUNet, checked_network
 
 DEFAULT_BOUNDARY_RTOL = 1e-10
 """Relative rounding slack under which a pre-activation counts as lying on its switching hyperplane."""
@@ -107,7 +107,7 @@ class ActivationPatterns:
         n_bytes = (sum(hidden_widths) + 7) // 8
         if packed.ndim != 2 or packed.shape[1] != n_bytes or packed.dtype != np.uint8:
             raise ValueError(f"packed must be a uint8 array of shape (N, {n_bytes}); got {packed.dtype} {packed.shape}")
-        self.packed = _validate.frozen(packed)
+        self.packed = validate.frozen(packed)
         self.hidden_widths = tuple(hidden_widths)
 
     def __len__(self) -> int:
@@ -182,8 +182,8 @@ def activation_pattern(net: ReLUNet, X, return_preactivations: bool = False):
     >>> p == activation_pattern(net, [0.3, -0.2]), p.layer(1).shape
     (True, (8,))
     """
-    _validate.network(net)
-    X, single = _validate.points(X, "X", net.input_dim)
+    checked_network(net)
+    X, single = validate.points(X, "X", net.input_dim)
     bits, preacts = _pattern_pass(net, X)
     if single:
         patterns = ActivationPattern(bits[0].tobytes(), net.hidden_widths)
@@ -195,7 +195,7 @@ def activation_pattern(net: ReLUNet, X, return_preactivations: bool = False):
 
 def preactivations(net: ReLUNet, X) -> tuple[np.ndarray, ...]:
     r"""Pre-activations :math:`z_i = W_i x_{i-1} + b_i`, ``i = 1..d``: shapes ``(n_i,)`` or ``(N, n_i)``."""
-    _validate.network(net)
+    checked_network(net)
     return activation_pattern(net, X, return_preactivations=True)[1]
 
 
@@ -207,9 +207,9 @@ def near_zero_mask(net: ReLUNet, X, tau) -> np.ndarray:
     Returns shape ``(n_1 + ... + n_d,)`` for one point, ``(N, n_1 + ... + n_d)`` for a batch;
     ``mask.sum(axis=-1)`` gives the sizes ``|S|``.
     """
-    _validate.network(net)
-    tau = _validate.nonnegative_scalar(tau, "tau")
-    X, single = _validate.points(X, "X", net.input_dim)
+    checked_network(net)
+    tau = validate.nonnegative_scalar(tau, "tau")
+    X, single = validate.points(X, "X", net.input_dim)
     mask = np.empty((X.shape[0], net.n_hidden), dtype=np.bool_)
     x, offset = X, 0
     for w, b in zip(net.weights, net.effective_biases):
@@ -227,9 +227,9 @@ def on_switching_hyperplanes(net: ReLUNet, X, rtol: float = DEFAULT_BOUNDARY_RTO
     :math:`e_i = \|s_{i\cdot}\|`, :math:`e_0 = 0`: this layer's rounding plus what the previous layers'
     slack can move it (ReLU is 1-Lipschitz). Boolean mask over the flat neuron order, ``(H,)`` or ``(N, H)``.
     """
-    _validate.network(net)
-    rtol = _validate.nonnegative_scalar(rtol, "rtol")
-    X, single = _validate.points(X, "X", net.input_dim)
+    checked_network(net)
+    rtol = validate.nonnegative_scalar(rtol, "rtol")
+    X, single = validate.points(X, "X", net.input_dim)
     mask = np.empty((X.shape[0], net.n_hidden), dtype=bool)
     x, err, offset = X, np.zeros(X.shape[0]), 0
     for w, b in zip(net.weights, net.effective_biases):
@@ -253,8 +253,8 @@ def near_zero_set(net: ReLUNet, x, tau) -> frozenset[tuple[int, int]]:
     >>> near_zero_set(net, [0.1, 0.2], 0.0) <= near_zero_set(net, [0.1, 0.2], 0.5)
     True
     """
-    _validate.network(net)
-    x = _validate.point(x, "x", net.input_dim)
+    checked_network(net)
+    x = validate.point(x, "x", net.input_dim)
     return _pairs(near_zero_mask(net, x, tau), net.hidden_widths)
 
 
@@ -285,8 +285,8 @@ def preactivation_maps(net: ReLUNet, pattern: ActivationPattern) -> tuple[np.nda
     layer i, :math:`z_i(x) = W_i (J_{i-1} x + c_{i-1}) + b_i` where :math:`(J_{i-1}, c_{i-1})` is the
     affine map of the first i-1 layers under the pattern; it does not depend on layer i's own signs.
     """
-    _validate.network(net)
-    _check_pattern(net, pattern)
+    checked_network(net)
+    check_pattern(net, pattern)
     return preactivation_maps_of_gates(net, pattern.unpack())
 
 
@@ -304,7 +304,7 @@ def preactivation_maps_of_gates(net: ReLUNet, gates: np.ndarray) -> tuple[np.nda
     return np.vstack(rows), np.concatenate(offsets)
 
 
-def _check_pattern(net: ReLUNet, pattern) -> None:
+def check_pattern(net: ReLUNet, pattern) -> None:
     if not isinstance(pattern, ActivationPattern):
         raise ValueError(f"pattern must be an ActivationPattern; got {type(pattern).__name__}")
     if pattern.hidden_widths != net.hidden_widths:
@@ -321,8 +321,8 @@ def local_affine(net: ReLUNet, X) -> tuple[np.ndarray, np.ndarray]:
     Returns ``J`` of shape ``(n, k)`` and ``c`` of shape ``(n,)`` for one point, or
     ``(N, n, k)`` and ``(N, n)`` for a batch.
     """
-    _validate.network(net)
-    X, single = _validate.points(X, "X", net.input_dim)
+    checked_network(net)
+    X, single = validate.points(X, "X", net.input_dim)
     gates = [z > 0.0 for z in _pattern_pass(net, X)[1]]
     J, c = _affine_maps(net, gates)
     return (J[0], c[0]) if single else (J, c)
@@ -333,7 +333,7 @@ def affine_map(net: ReLUNet, pattern: ActivationPattern) -> tuple[np.ndarray, np
 
     For a pattern with a non-empty piece this equals :func:`local_affine` at any point of the piece.
     """
-    _validate.network(net)
-    _check_pattern(net, pattern)
+    checked_network(net)
+    check_pattern(net, pattern)
     J, c = _affine_maps(net, [g[None, :] for g in pattern.layers()])
     return J[0], c[0]

@@ -12,21 +12,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import _face_minima, _polytope, _validate
+from . import _face_minima, _polytope
 from ._progress import SILENT, progress_bar
 from ._threads import one_blas_thread
-from .activation import activation_pattern, on_switching_hyperplanes, preactivation_maps_of_gates
+from .activation import activation_pattern
+from .enumeration import RegionSet, enumerate_regions
 from .objective import Objective
+from .piece_search import pieces_by_flips
 from .qp import QPSolution, minimize_on_region, region_least_squares
-from .regions import RegionSet, _inside_box, _pieces_by_flips, enumerate_regions
+from .touching import POINT_RTOL, VALUE_RTOL, distance_slack, neurons_through, same_point
 
-VALUE_RTOL = 1e-9
-"""f(x) counts as equal to a region's minimum when within VALUE_RTOL * (1 + |f|)."""
-POINT_RTOL = 1e-6
-"""Two minimisers closer than POINT_RTOL * (1 + |x|) are the same point."""
-THROUGH_RTOL = 1e-7
-"""Slack for deciding which regions a QP solution touches: relative rounding (see on_switching_hyperplanes), and
-THROUGH_RTOL·(1 + ‖x‖) as a distance from x (see ``_distance_slack``)."""
 RANK_RTOL = 1e-9
 """Singular values of AJ below RANK_RTOL times the largest count as zero: f is flat along their directions."""
 MESH_MARGIN_RTOL = 1e-8
@@ -37,7 +32,7 @@ FLAT_GUARD = 1e-6
 """A face whose estimated Jacobian of r has a smaller singular-value ratio (or cannot be resolved that finely) may
 be flat: its minimiser is refuted from the estimates only once its exact M = AJ is seen to have full rank."""
 TOUCHING_SEARCH_MAX = 16
-"""Neurons through a point above which the regions touching it are found by testing every region (see _touching)."""
+"""Neurons through a point above which the regions touching it are found by testing every region (see ``_touching``)."""
 RESIDUAL_CHUNK = 16_384
 """Mesh vertices per forward pass when the planar path evaluates r at every vertex."""
 
@@ -172,7 +167,7 @@ def _mesh_candidates(objective: Objective, regions: RegionSet) -> tuple[np.ndarr
     (:mod:`landscape._face_minima`), in increasing order of that bound. None without a mesh, or where f is flat on
     every region (the readout A V has rank < k), which leaves nothing to refute."""
     mesh, k = regions.mesh, objective.net.input_dim
-    readout = objective.readout_map
+    readout = objective.residual_map[0]
     if mesh is None or (readout is not None and np.linalg.matrix_rank(readout) < k):
         return None
     vertices = mesh.vertices
@@ -218,7 +213,7 @@ def _deepest_in_flat_set(objective: Objective, region, solution: QPSolution) -> 
     norms = np.linalg.norm(G, axis=1)
     scale = 1.0 + float(np.linalg.norm(solution.x))
     d = flat.shape[1]
-    found = _polytope._linprog(np.r_[np.zeros(d), -1.0], np.c_[G @ flat, norms], h - G @ solution.x,
+    found = _polytope.linprog(np.r_[np.zeros(d), -1.0], np.c_[G @ flat, norms], h - G @ solution.x,
                                [(None, None)] * d + [(None, scale)], f"flat minimiser set of {region.pattern!r}")
     if found.status != 0 or -found.fun <= RANK_RTOL * scale:
         return solution  # the set lies on the region's boundary: keep the solver's point
@@ -228,32 +223,16 @@ def _deepest_in_flat_set(objective: Objective, region, solution: QPSolution) -> 
                    flat_dimension=d)
 
 
-def _distance_slack(x: np.ndarray) -> float:
-    """THROUGH_RTOL·(1 + ‖x‖): how far from a solver's point x a neuron's line or a region may lie and still pass
-    through or touch it."""
-    return THROUGH_RTOL * (1.0 + float(np.linalg.norm(x)))
-
-
-def _through(net, x: np.ndarray, gates: np.ndarray) -> np.ndarray:
-    r"""Which neurons pass through a solver's point x (flat gate vector ``gates``): to the rounding slack
-    THROUGH_RTOL of :func:`on_switching_hyperplanes`, or within the distance slack of x,
-    :math:`|z_g(x)| \le` that distance times :math:`\|\nabla z_g\|` on x's piece (the relative slack alone vanishes
-    at the origin of a bias-free network, where a solver's point is 0 only to its tolerance)."""
-    M, m = preactivation_maps_of_gates(net, gates)
-    near = np.abs(M @ x + m) <= _distance_slack(x) * np.linalg.norm(M, axis=1)
-    return np.flatnonzero(on_switching_hyperplanes(net, x, THROUGH_RTOL) | near)
-
-
 def _touching(objective: Objective, regions: RegionSet, x: np.ndarray) -> list[int]:
     """Indices of the regions whose closure contains x: by flipping the neurons through x, or, where more than
     TOUCHING_SEARCH_MAX pass through it (the origin of a bias-free network meets every region), by testing each
     region of the set for x within THROUGH_RTOL·(1 + ‖x‖)."""
     net = objective.net
     base = activation_pattern(net, x).unpack()
-    through = _through(net, x, base)
+    through = neurons_through(net, x, base)
     if len(through) > TOUCHING_SEARCH_MAX:
-        return [i for i in range(len(regions)) if regions[i].contains(x, atol=_distance_slack(x))]
-    found = _pieces_by_flips(net, base, through, regions.bounds, 1e-12, f"regions touching {x}")
+        return [i for i in range(len(regions)) if regions[i].contains(x, atol=distance_slack(x))]
+    found = pieces_by_flips(net, base, through, regions.bounds, 1e-12, f"regions touching {x}")
     indices = []
     for region in found:
         try:
@@ -278,11 +257,6 @@ def _refuted_across_active_facets(regions: RegionSet, minima: _RegionMinima, a: 
         if minima[b].value < threshold and regions[b].contains(minima[a].x, atol=1e-7):
             return True
     return False
-
-
-def same_point(x: np.ndarray, reference: np.ndarray) -> bool:
-    r"""Whether x is ``reference`` to the point tolerance: :math:`\|x - r\| \le` POINT_RTOL·(1 + ‖r‖)."""
-    return bool(np.linalg.norm(x - reference) <= POINT_RTOL * (1 + np.linalg.norm(reference)))
 
 
 def _on_box_face(x: np.ndarray, bounds) -> bool:
@@ -407,82 +381,3 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
     flat = minima[best].flat_dimension
     return GlobalMinimum(x, value, _on_box_face(x, regions.bounds), best, 0.0 if flat else gap, runner_up, tuple(local),
                          regions, flat, len(minima.solved))
-
-
-@dataclass(frozen=True)
-class PolishedMinimum:
-    """A certified local minimum of f reached from a starting point by exact descent over linear pieces.
-
-    Attributes
-    ----------
-    x, value : the local minimum and f there.
-    start, start_value : where the polishing began and f there.
-    moves : int
-        Pieces descended through: 0 when the start already was a local minimum.
-    patterns : tuple of ActivationPattern
-        The regions whose closures contain x; x minimises f over each of them, which certifies it.
-    """
-
-    x: np.ndarray
-    value: float
-    start: np.ndarray
-    start_value: float
-    moves: int
-    patterns: tuple
-
-    @property
-    def distance(self) -> float:
-        """How far the certified minimum lies from the start."""
-        return float(np.linalg.norm(self.x - self.start))
-
-
-def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int = 10_000,
-                            max_pieces: int | None = None) -> PolishedMinimum:
-    r"""Turn a point (a descent end point, say) into a certified local minimum of f, exactly.
-
-    Repeat: take every region whose closure contains x and minimise f over each (one QP each); if one
-    of those minima is lower than f(x), move there; otherwise x minimises f over every region around it,
-    which is exactly the condition for a local minimum. f drops at every move and there are finitely many
-    regions, so this ends. No region enumeration is needed, so it works for any k.
-
-    Parameters
-    ----------
-    objective : Objective
-    x : array_like (k,)
-    bounds : (lo, hi), optional
-        Polish within a box (then the result is a local minimum of f on the box).
-    max_moves : int
-        Give up (ValueError) after this many moves.
-    max_pieces : int, optional
-        Give up (:class:`TooManyRegionsError`) when more regions than this meet at one point. Where m
-        neurons switch at x, up to :math:`2^m` regions meet there (all of them when the m hyperplanes are
-        independent and m ≤ k), and certifying a minimum on such a kink needs every one: at large k this
-        bounds the cost.
-    """
-    if not isinstance(objective, Objective):
-        raise ValueError(f"objective must be an Objective; got {type(objective).__name__}")
-    net = objective.net
-    start = _validate.point(x, "x", net.input_dim)
-    max_moves = _validate.positive_int(max_moves, "max_moves")
-    if max_pieces is not None:
-        max_pieces = _validate.positive_int(max_pieces, "max_pieces")
-    box = _inside_box(start, bounds, net.input_dim)  # on its faces up to rounding, as a QP's answer may be
-    if box is not None:
-        start = np.clip(start, box[0], box[1])
-    x, value = start.copy(), float(objective.value(start))
-    start_value, settled = value, False
-    for moves in range(max_moves + 1):
-        gates = activation_pattern(net, x).unpack()
-        around = _pieces_by_flips(net, gates, _through(net, x, gates), box, 1e-12, f"regions around {x}", max_pieces)
-        if not around:
-            raise ValueError(f"no region with an interior contains x = {x}")
-        solutions = [minimize_on_region(objective, region, f"polishing from {start}") for region in around]
-        best = min(range(len(solutions)), key=lambda i: solutions[i].value)
-        lower = solutions[best].value < value - VALUE_RTOL * (1 + abs(value))
-        if not lower and (settled or solutions[best].value >= value):
-            return PolishedMinimum(x, value, start, start_value, moves, tuple(r.pattern for r in around))
-        # Lower: descend. Level to the tolerance but lower: x is already a minimum in value; move once to the
-        # QP's minimiser (the exact point, not Adam's approximation of it) and certify there.
-        settled = settled or not lower
-        x, value = solutions[best].x, solutions[best].value
-    raise ValueError(f"polishing from {start} did not reach a local minimum within max_moves = {max_moves} moves")

@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import _validate
-from ._progress import progress_bar
-from .critical import VALUE_RTOL, global_minimizer, polish_to_local_minimum
+from . import validate
 from .network import ReLUNet
-from .objective import Objective
 
 
 def _architecture(net: ReLUNet) -> tuple:
@@ -38,45 +33,6 @@ def _combine(nets: Sequence[ReLUNet], coefficients: Sequence[float]) -> ReLUNet:
     readout_bias = None if first.readout_bias is None else sum(
         c * n.readout_bias for c, n in zip(coefficients, nets))
     return ReLUNet(weights, biases, readout, readout_bias)
-
-
-@dataclass(frozen=True)
-class MinimizerPath:
-    r"""The exact global minimisers :math:`x_*(s_t)` of :math:`f(\cdot, \theta_t)` along a flow (Assumption 3.2).
-
-    Attributes
-    ----------
-    times : ndarray (T + 1,)
-    minimizers : ndarray (T + 1, k)
-    values : ndarray (T + 1,)
-    gaps : ndarray (T + 1,)
-        Value of the best other local minimum minus the global one; about 0 where the minimiser is not unique.
-    unique : ndarray of bool (T + 1,)
-    speeds : ndarray (T,)
-        :math:`\|x_*(s_{t+1}) - x_*(s_t)\| / (s_{t+1} - s_t)`.
-    L : float
-        ``speeds.max()``: the Lipschitz constant of Assumption 3.2.2 as far as this grid can see.
-    jumps : ndarray of int
-        Steps t at which the global minimum changes basin: exact descent over the pieces of
-        :math:`f(\cdot, \theta_{t+1})` from :math:`x_*(s_t)` (:func:`~landscape.polish_to_local_minimum`) ends at a
-        local minimum above the global one.
-    on_box_face : ndarray of bool (T + 1,)
-        With ``bounds``: the minimiser lies on a face of the box, so it is the minimiser on the box only
-        (f may go lower outside it); a warning says so.
-    qp_fractions : ndarray (T + 1,)
-        The share of each snapshot's regions whose QP was solved (:attr:`GlobalMinimum.qp_fraction`).
-    """
-
-    times: np.ndarray
-    minimizers: np.ndarray
-    values: np.ndarray
-    gaps: np.ndarray
-    unique: np.ndarray
-    speeds: np.ndarray
-    L: float
-    jumps: np.ndarray
-    on_box_face: np.ndarray
-    qp_fractions: np.ndarray
 
 
 class NetworkFlow:
@@ -111,16 +67,16 @@ class NetworkFlow:
         self._snapshots = tuple(snapshots)
         if times is None:
             times = np.arange(len(snapshots), dtype=float)
-        times = _validate.vector(times, "times", len(snapshots))
+        times = validate.vector(times, "times", len(snapshots))
         if np.any(np.diff(times) <= 0):
             raise ValueError(f"times must be strictly increasing; got {times}")
-        self._times = _validate.frozen(times)
+        self._times = validate.frozen(times)
 
     # ------------------------------------------------------------------ synthetic flows
     @classmethod
     def linear(cls, start: ReLUNet, end: ReLUNet, T: int) -> NetworkFlow:
         r""":math:`\theta(s) = (1 - s)\,\theta_{\mathrm{start}} + s\,\theta_{\mathrm{end}}` sampled at :math:`s = t/T`."""
-        T = _validate.positive_int(T, "T")
+        T = validate.positive_int(T, "T")
         if _architecture(start) != _architecture(end):
             raise ValueError(f"end has architecture {_architecture(end)}; start has {_architecture(start)}")
         s = np.arange(T + 1) / T
@@ -141,11 +97,11 @@ class NetworkFlow:
         that fraction of the way from :math:`\theta_b` towards :math:`\theta_a` (late training, where the
         minimiser moves little). ``readout_bias`` gives every network a readout bias c.
         """
-        T = _validate.positive_int(T, "T")
-        modes = _validate.positive_int(modes, "modes")
-        amplitude = _validate.nonnegative_scalar(amplitude, "amplitude")
-        c = _validate.nonnegative_scalar(start_distance, "start_distance")
-        rng = _validate.rng(rng)
+        T = validate.positive_int(T, "T")
+        modes = validate.positive_int(modes, "modes")
+        amplitude = validate.nonnegative_scalar(amplitude, "amplitude")
+        c = validate.nonnegative_scalar(start_distance, "start_distance")
+        rng = validate.rng(rng)
         start, end = (ReLUNet.random(widths, out_dim, bias, rng, readout_bias) for _ in range(2))
         bumps = [ReLUNet.random(widths, out_dim, bias, rng, readout_bias) for _ in range(modes)]
         s = np.arange(T + 1) / T
@@ -182,7 +138,7 @@ class NetworkFlow:
 
     def every(self, step: int) -> NetworkFlow:
         """Every ``step``-th snapshot from θ_0, always ending with the final network θ_T."""
-        step = _validate.positive_int(step, "step")
+        step = validate.positive_int(step, "step")
         kept = list(range(0, self.T + 1, step))
         if kept[-1] != self.T:
             kept.append(self.T)
@@ -204,37 +160,6 @@ class NetworkFlow:
             return np.concatenate([a.ravel() for a in net.to_arrays().values()])
 
         return np.array([np.linalg.norm(flat(b) - flat(a)) for a, b in zip(self._snapshots, self._snapshots[1:])])
-
-    def minimizer_path(self, y, A=None, bounds=None, progress: bool = False) -> MinimizerPath:
-        r"""Exact global minimisers of :math:`f(x, \theta_t) = \tfrac12\|AG(x, \theta_t) - Ay\|^2` at every
-        snapshot (small k: one region enumeration and :func:`~landscape.global_minimizer` per snapshot; with k = 2
-        and ``bounds``, the planar mesh and its pruned QPs), with Assumption 3.2's L and the basin jumps (exact
-        descent from each minimiser on the next snapshot). ``progress=True`` draws a bar over the snapshots on
-        standard error.
-        """
-        found, jumps = [], []
-        with progress_bar(progress, len(self._snapshots), "exact minimiser path", "snapshot") as bar:
-            for t, net in enumerate(self._snapshots):
-                objective = Objective(net, y, A)
-                found.append(global_minimizer(objective, bounds=bounds))
-                if t > 0:
-                    reached = polish_to_local_minimum(objective, found[t - 1].x, bounds=bounds)
-                    if reached.value > found[t].value + VALUE_RTOL * (1.0 + abs(found[t].value)):
-                        jumps.append(t - 1)
-                bar.update()
-        minimizers = np.array([g.x for g in found])
-        speeds = np.linalg.norm(np.diff(minimizers, axis=0), axis=1) / np.diff(self._times)
-        on_face = np.array([g.on_box_face for g in found])
-        if on_face.any():
-            warnings.warn(f"the minimiser lies on the face of bounds={bounds} at {int(on_face.sum())} of {len(found)} "
-                          f"snapshots (first t = {int(np.argmax(on_face))}): there it minimises f on the box only; "
-                          "widen the box to get the global minimiser", stacklevel=2)
-        return MinimizerPath(
-            times=self._times, minimizers=minimizers, values=np.array([g.value for g in found]),
-            gaps=np.array([g.gap for g in found]), unique=np.array([g.unique for g in found]),
-            speeds=speeds, L=float(speeds.max()), jumps=np.array(jumps, dtype=np.int64), on_box_face=on_face,
-            qp_fractions=np.array([g.qp_fraction for g in found]),
-        )
 
     # ------------------------------------------------------------------ persistence
     def save(self, path, compress: bool = False) -> None:

@@ -281,15 +281,16 @@ def dense_bytes(layers: Sequence[Layer], state, k: int) -> int:
     return total
 
 
-def from_state_dict(state: Mapping[str, np.ndarray], layers: Sequence[Layer] | None = None,
+def from_state_dict(state: Mapping[str, np.ndarray] | str | os.PathLike, layers: Sequence[Layer] | None = None,
                     input_dim: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> ReLUNet:
-    """The exact eval-mode ReLUNet of a sequential generator.
+    """The exact eval-mode ReLUNet of a sequential generator given as a PyTorch-style state dict.
 
     Parameters
     ----------
-    state : mapping of str to array_like
-        Parameters under PyTorch's key names (see :func:`read_state_dict` for files). Keys ending in
-        ``num_batches_tracked`` are ignored; any other key no layer uses is an error.
+    state : mapping of str to array_like, or a path
+        Parameters under PyTorch's key names, or the path of a ``.safetensors`` / ``.npz`` file holding them
+        (:func:`read_state_dict`). Keys ending in ``num_batches_tracked`` are ignored; any other key no layer
+        uses is an error.
     layers : sequence of layers, optional
         The generator's layers in order; inferred for MLP generators (:func:`infer_layers`).
     input_dim : int, optional
@@ -297,6 +298,8 @@ def from_state_dict(state: Mapping[str, np.ndarray], layers: Sequence[Layer] | N
     max_bytes : int
         Refuse a network whose dense float64 form would exceed this size.
     """
+    if isinstance(state, (str, os.PathLike)):
+        state = read_state_dict(state)
     state = dict(state)
     if layers is None:
         layers = infer_layers(state)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _kernels, _validate
+from . import _kernels, validate
 
 
 class ReLUNet:
@@ -60,7 +60,7 @@ class ReLUNet:
         checked = []
         for i, w in enumerate(weights, start=1):
             cols = None if i == 1 else checked[-1].shape[0]
-            checked.append(_validate.frozen(_validate.matrix(w, f"weights[{i - 1}] (W{i})", (None, cols))))
+            checked.append(validate.frozen(validate.matrix(w, f"weights[{i - 1}] (W{i})", (None, cols))))
         self._weights = tuple(checked)
         widths = (checked[0].shape[1],) + tuple(w.shape[0] for w in checked)
 
@@ -72,20 +72,20 @@ class ReLUNet:
             if len(biases) != len(checked):
                 raise ValueError(f"biases must hold d = {len(checked)} vectors; got {len(biases)}")
             self._biases = tuple(
-                _validate.frozen(_validate.vector(b, f"biases[{i - 1}] (b{i})", widths[i]))
+                validate.frozen(validate.vector(b, f"biases[{i - 1}] (b{i})", widths[i]))
                 for i, b in enumerate(biases, start=1)
             )
 
         if readout is None:
             self._readout = None
         else:
-            self._readout = _validate.frozen(_validate.matrix(readout, "readout (V)", (None, widths[-1])))
+            self._readout = validate.frozen(validate.matrix(readout, "readout (V)", (None, widths[-1])))
         n = widths[-1] if self._readout is None else self._readout.shape[0]
-        self._readout_bias = None if readout_bias is None else _validate.frozen(
-            _validate.vector(readout_bias, "readout_bias (c)", n))
+        self._readout_bias = None if readout_bias is None else validate.frozen(
+            validate.vector(readout_bias, "readout_bias (c)", n))
 
         self._widths = widths
-        zero = [_validate.frozen(np.zeros(n)) for n in widths[1:]]
+        zero = [validate.frozen(np.zeros(n)) for n in widths[1:]]
         self._effective_biases = self._biases if self._biases is not None else tuple(zero)
 
     # ------------------------------------------------------------------ construction
@@ -113,12 +113,12 @@ class ReLUNet:
         """
         if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < 2:
             raise ValueError(f"widths must be a sequence [k, n_1, ..., n_d] with d >= 1; got {widths!r}")
-        widths = [_validate.positive_int(n, f"widths[{i}]") for i, n in enumerate(widths)]
+        widths = [validate.positive_int(n, f"widths[{i}]") for i, n in enumerate(widths)]
         if out_dim is not None:
-            out_dim = _validate.positive_int(out_dim, "out_dim")
-        bias = _validate.boolean(bias, "bias")
-        readout_bias = _validate.boolean(readout_bias, "readout_bias")
-        rng = _validate.rng(rng)
+            out_dim = validate.positive_int(out_dim, "out_dim")
+        bias = validate.boolean(bias, "bias")
+        readout_bias = validate.boolean(readout_bias, "readout_bias")
+        rng = validate.rng(rng)
         weights, biases = [], []
         for n_prev, n_i in zip(widths[:-1], widths[1:]):
             scale = 1.0 / np.sqrt(n_i)
@@ -203,7 +203,7 @@ class ReLUNet:
     # ------------------------------------------------------------------ evaluation
     def forward(self, X) -> np.ndarray:
         """``G(x, θ)`` for one point ``(k,)`` -> ``(n,)`` or a batch ``(N, k)`` -> ``(N, n)``."""
-        X, single = _validate.points(X, "X", self.input_dim)
+        X, single = validate.points(X, "X", self.input_dim)
         out = self._hidden_output(X)
         if self._readout is not None:
             out = out @ self._readout.T
@@ -252,21 +252,6 @@ class ReLUNet:
         if unknown:
             raise ValueError(f"{where} holds unexpected keys {sorted(unknown)}")
         return cls(weights, biases, readout, readout_bias)
-
-    @classmethod
-    def from_state_dict(cls, state, layers=None, input_dim: int | None = None, max_bytes: int | None = None) -> ReLUNet:
-        """The exact eval-mode network of a sequential generator given as a PyTorch-style state dict.
-
-        ``state`` is a mapping of key to array or the path of a ``.safetensors`` / ``.npz`` file;
-        ``layers`` lists the generator's layers (see :mod:`landscape.importing`: Linear, ConvTranspose2d,
-        BatchNorm folded with its running statistics, Unflatten, ReLU), inferred for MLP generators.
-        """
-        from . import importing
-
-        if isinstance(state, (str, os.PathLike)):
-            state = importing.read_state_dict(state)
-        limit = importing.DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
-        return importing.from_state_dict(state, layers, input_dim, limit)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the parameters to an uncompressed ``.npz`` file at exactly ``path``.
@@ -321,3 +306,10 @@ class ReLUNet:
         if self._readout_bias is not None:
             parts.append("readout_bias=True")
         return f"ReLUNet({', '.join(parts)})"
+
+
+def checked_network(value, name: str = "net") -> ReLUNet:
+    """``value`` if it is a :class:`ReLUNet`, else a ValueError naming the argument."""
+    if not isinstance(value, ReLUNet):
+        raise ValueError(f"{name} must be a ReLUNet; got {type(value).__name__}")
+    return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _kernels, _validate
+from . import _kernels, validate
 from .activation import DEFAULT_BOUNDARY_RTOL
 from .network import ReLUNet
 
@@ -17,9 +17,19 @@ def gaussian_measurements(m: int, n: int, rng=None) -> np.ndarray:
     >>> gaussian_measurements(5, 40, rng=0).shape
     (5, 40)
     """
-    m = _validate.positive_int(m, "m")
-    n = _validate.positive_int(n, "n")
-    return _validate.rng(rng).normal(0.0, 1.0 / np.sqrt(m), size=(m, n))
+    m = validate.positive_int(m, "m")
+    n = validate.positive_int(n, "n")
+    return validate.rng(rng).normal(0.0, 1.0 / np.sqrt(m), size=(m, n))
+
+
+def residual_map(V, c, A, y):
+    r"""``(B, b)`` with :math:`A(V x_d + c) - A y = B x_d - b`: :math:`B = A V` and :math:`b = A(y - c)`, the readout
+    bias moved to the target. An absent V, c or A (None) is the identity or zero, and B is None when both A and V
+    are absent. Written with ``@``, ``-`` and ``.T`` only, so NumPy and JAX arrays alike pass through it."""
+    shifted = y if c is None else y - c
+    b = shifted if A is None else shifted @ A.T
+    B = V if A is None else (A if V is None else A @ V)
+    return B, b
 
 
 class Objective:
@@ -53,23 +63,13 @@ class Objective:
         n = net.output_dim
         self._net = net
         if np.ndim(y) == 2:
-            self._y = _validate.frozen(_validate.matrix(y, "y", (None, n)))
+            self._y = validate.frozen(validate.matrix(y, "y", (None, n)))
         else:
-            self._y = _validate.frozen(_validate.vector(y, "y", n))
-        # The readout bias c enters as a shift of the target: A(V x_d + c) - Ay = A V x_d - A(y - c).
-        shifted = self._y if net.readout_bias is None else self._y - net.readout_bias
-        if A is None:
-            self._A = None
-            self._Ay = shifted
-        else:
-            self._A = _validate.frozen(_validate.matrix(A, "A", (None, n)))
-            self._Ay = shifted @ self._A.T
-        # Residual map from the last hidden layer: r = B x_d - A(y - c) with B = A V (parts may be absent).
-        V = net.readout
-        if self._A is not None and V is not None:
-            self._B = self._A @ V
-        else:
-            self._B = self._A if V is None else V
+            self._y = validate.frozen(validate.vector(y, "y", n))
+        if A is not None:
+            A = validate.frozen(validate.matrix(A, "A", (None, n)))
+        self._A = A
+        self._B, self._Ay = residual_map(net.readout, net.readout_bias, A, self._y)
         self._row_norms = tuple(np.sqrt(np.einsum("ij,ij->i", w, w)) for w in net.weights)
 
     @property
@@ -86,10 +86,12 @@ class Objective:
         return self._A
 
     @property
-    def readout_map(self) -> np.ndarray | None:
-        r"""B with :math:`r(x) = B x_d - A(y - c)` on the last hidden layer's output :math:`x_d`: A V, or the factor
-        present (A or V), or None when both are absent (the identity)."""
-        return self._B
+    def residual_map(self) -> tuple[np.ndarray | None, np.ndarray]:
+        r"""``(B, b)`` with :math:`r(x) = B x_d - b` on the last hidden layer's output :math:`x_d`, so that
+        :math:`f = \tfrac12\|r\|^2`: :math:`B = A V` (or the factor present, A or V; None when both are absent,
+        the identity) and :math:`b = A(y - c)`, the readout bias c moved to the target; b has y's shape, (m,) or
+        (B, m)."""
+        return self._B, self._Ay
 
     @property
     def m(self) -> int:
@@ -106,7 +108,7 @@ class Objective:
         return outputs
 
     def _points(self, X, name: str = "X") -> tuple[np.ndarray, bool]:
-        X, single = _validate.points(X, name, self._net.input_dim)
+        X, single = validate.points(X, name, self._net.input_dim)
         if self._y.ndim == 2 and X.shape[0] != self._y.shape[0]:
             raise ValueError(f"{name} must hold one point per target, shape ({self._y.shape[0]}, "
                              f"{self._net.input_dim}); got {X.shape}")
@@ -183,7 +185,7 @@ class Objective:
         -------
         float for one point, ``(N,)`` for a batch.
         """
-        rtol = _validate.nonnegative_scalar(rtol, "rtol")
+        rtol = validate.nonnegative_scalar(rtol, "rtol")
         X, single = self._points(X)
         D_checked, _ = self._points(D, "D")
         if D_checked.shape != X.shape:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate
+from . import validate
 
 FEASIBILITY_TOL = 1e-7
 """Largest constraint violation accepted, relative to the polytope's length scale (see :func:`_certify`)."""
@@ -50,7 +50,7 @@ class QPSolution:
     flat_dimension : int
         0, or d > 0 when the minimisers form a d-dimensional set reaching the polytope's interior (M has a
         d-dimensional null space and x is a point of that set inside the polytope; see
-        :func:`landscape.critical.local_minima`).
+        :func:`landscape.local_minima`).
     """
 
     x: np.ndarray
@@ -213,7 +213,7 @@ _FAMILIES: dict[tuple[int, int], PolytopeQP] = {}
 
 def polytope_qp(k: int, rows: int) -> PolytopeQP:
     """The shared :class:`PolytopeQP` of shape ``(k, rows)`` (its cvxpy problem is compiled once)."""
-    k, rows = _validate.positive_int(k, "k"), int(rows)
+    k, rows = validate.positive_int(k, "k"), int(rows)
     if (k, rows) not in _FAMILIES:
         _FAMILIES[(k, rows)] = PolytopeQP(k, rows)
     return _FAMILIES[(k, rows)]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from ._runner import limit_threads
+from ._threads import limit_threads
 
 CONNECT_TIMEOUT_S = 20
 

@@ -43,11 +43,11 @@ def polish(objective: L.Objective, x: np.ndarray) -> tuple[L.PolishedMinimum | N
         return L.polish_to_local_minimum(objective, x, **POLISH_LIMITS), None
     except L.TooManyRegionsError:
         return None, f"more than {POLISH_LIMITS['max_pieces']} regions meet at a point on the way"
+    except L.PolishingLimitError:
+        return None, f"no local minimum within {POLISH_LIMITS['max_moves']} moves"
     except RuntimeError as error:  # a QP or LP whose answer could not be certified
         return None, f"{type(error).__name__}: {error}"
     except ValueError as error:
-        if "max_moves" in str(error):
-            return None, f"no local minimum within {POLISH_LIMITS['max_moves']} moves"
         if "no region with an interior" in str(error):
             return None, str(error)
         raise

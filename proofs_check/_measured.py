@@ -22,7 +22,7 @@ import numpy as np
 from scipy.stats import wilcoxon
 
 import landscape as L
-from landscape import _validate
+from landscape import validate
 
 from . import _failures, _protocol
 from ._protocol import SUCCESS_RADIUS, steps_to_target
@@ -154,12 +154,12 @@ def run_cells(target: str, models, k: int, measurements, training_seeds, trials:
         raise ValueError(f"target must be one of {TARGETS}; got {target!r}")
     models, (k,), training_seeds = cells_of(models, [k], training_seeds)
     for name, value in (("trials", trials), ("matrices", matrices), ("T", T), ("every", every)):
-        _validate.positive_int(value, name)
+        validate.positive_int(value, name)
     if matrices > trials:
         raise ValueError(f"matrices ({matrices}) must not exceed trials ({trials}): each matrix needs a trial")
-    _validate.boolean(classify, "classify")
+    validate.boolean(classify, "classify")
     if polish_limit is not None:
-        _validate.positive_int(polish_limit, "polish_limit")
+        validate.positive_int(polish_limit, "polish_limit")
     protocol = _protocol.validated(T, **protocol)
     if target == "heldout" and protocol["budget_statistic"] == "p75_to_target":
         raise ValueError("budget_statistic 'p75_to_target' needs x* (targets in the range of G); held-out images "

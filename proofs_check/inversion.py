@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 import landscape as L
-from landscape import _validate
-from landscape.critical import same_point
+from landscape import validate
+from landscape.touching import same_point
 
 from ._result import CheckResult
 from ._runner import run_trials
@@ -186,8 +186,8 @@ def run(networks=NETWORKS, target_kinds=("range", "compressed"), repeats: int = 
             raise ValueError(f"{name} must be a non-empty list from {', '.join(allowed)}; got {given}")
     for name, value in (("repeats", repeats), ("targets", targets), ("budget", budget),
                         ("landscape_rounds", landscape_rounds)):
-        _validate.positive_int(value, name)
-    _validate.positive_scalar(projected_tau, "projected_tau")
+        validate.positive_int(value, name)
+    validate.positive_scalar(projected_tau, "projected_tau")
     cells = [[n, t] for n in networks for t in target_kinds if t != "heldout" or n == "trained"]
     if not cells:
         raise ValueError("held-out targets need the trained network: add 'trained' to networks")

@@ -45,8 +45,8 @@ from pathlib import Path
 import numpy as np
 
 import landscape as L
-from landscape import _validate
-from landscape.critical import same_point
+from landscape import validate
+from landscape.touching import same_point
 
 from . import _failures, _protocol
 from ._protocol import SUCCESS_RADIUS, steps_to_target
@@ -83,7 +83,7 @@ def flow_directory(flows_dir, model: str, k: int, T: int, every: int, seed: int,
 def census(net: L.ReLUNet, x_star: np.ndarray, starts: np.ndarray, options: dict) -> dict:
     r"""The distinct local minima of :math:`f(x) = \tfrac12\|G(x) - G(x_*)\|^2` that regular Adam reaches from
     ``starts``: every end point polished to a certified local minimum, and minima closer than
-    :math:`10^{-6}(1 + \|x\|)` merged (:func:`landscape.critical.same_point`). Returns their count, values f and
+    :math:`10^{-6}(1 + \|x\|)` merged (:func:`landscape.touching.same_point`). Returns their count, values f and
     distances to x* (lowest f first) and how many starts reached each, the share of starts that reached x* itself,
     and how many end points could not be certified within :data:`proofs_check._failures.POLISH_LIMITS`."""
     y = net.forward(x_star)
@@ -349,13 +349,13 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
     """
     models, ks, training_seeds = cells_of(models, ks, training_seeds)
     for name, value in (("trials", trials), ("T", T), ("every", every), ("census_starts", census_starts)):
-        _validate.positive_int(value, name)
-    _validate.positive_int(census_targets + 1, "census_targets + 1")
+        validate.positive_int(value, name)
+    validate.positive_int(census_targets + 1, "census_targets + 1")
     if polish_limit is not None:
-        _validate.positive_int(polish_limit, "polish_limit")
+        validate.positive_int(polish_limit, "polish_limit")
     for name, value in (("restarts", restarts), ("converge_every_snapshot", converge_every_snapshot),
                         ("classify", classify)):
-        _validate.boolean(value, name)
+        validate.boolean(value, name)
     protocol = _protocol.validated(T, lr=lr, tol=tol, max_steps=max_steps, stall_window=stall_window,
                                    stall_tol=stall_tol, reset_moments=reset_moments, budget_statistic=budget_statistic,
                                    schedule=schedule, snapshot_every=snapshot_every, first_snapshot=first_snapshot)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import landscape as L
-from landscape import _validate
+from landscape import validate
 
 from . import _failures, _protocol
 from ._protocol import SUCCESS_RADIUS, steps_to_target
@@ -258,10 +258,10 @@ def run(models=MODELS, ks=(5, 20), training_seeds=(0, 1, 2), trials: int = 300, 
     """
     models, ks, training_seeds = cells_of(models, ks, training_seeds)
     for name, value in (("trials", trials), ("T", T), ("every", every)):
-        _validate.positive_int(value, name)
-    _validate.boolean(classify, "classify")
+        validate.positive_int(value, name)
+    validate.boolean(classify, "classify")
     if polish_limit is not None:
-        _validate.positive_int(polish_limit, "polish_limit")
+        validate.positive_int(polish_limit, "polish_limit")
     arms = _arms(ARMS if arms is None else arms, T)
     if flows_dir is None:
         flows_dir = Path(__file__).parent / "out" / "flows"

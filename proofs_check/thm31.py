@@ -162,7 +162,7 @@ def _violating_extreme_points(region: L.Region, H: np.ndarray, q: np.ndarray) ->
     (R's interior included)."""
     G, h = region.halfspaces()
     k = G.shape[1]
-    rows = [int(r) for r in region._facets[0]]
+    rows = [int(r) for r in region.facet_rows]
     candidates = list(region.vertices())
     for size in range(0, k):  # faces of dimension k - size: the intersections of `size` facet planes
         for subset in itertools.combinations(rows, size):

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 import landscape as L
-from landscape.critical import POINT_RTOL
+from landscape.touching import POINT_RTOL
 
 from ._result import CheckResult
 from ._runner import run_trials
@@ -99,7 +99,7 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
     x_generating = rng.uniform(-1.0, 1.0, widths[0])
     y = flow[flow.T].forward(x_generating)
     bounds = (-settings["box"], settings["box"])
-    path = flow.minimizer_path(y, bounds=bounds)
+    path = L.minimizer_path(flow, y, bounds=bounds)
     facts = assumption_facts(flow, path)
     depth = len(widths) - 1
     per_tau = []

@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import landscape as L
 from landscape import NetworkFlow, ReLUNet
 from strategies import seeds
 from tolerances import EXACT
@@ -138,13 +139,13 @@ def test_minimizer_path_finds_the_jump_between_two_wells():
     # With y = 2, f has local minima at x = 1 (f = 1/2) and x = -3 (f = (h - 2)^2 / 2): the global one
     # jumps from 1 to -3 when h crosses 1, between snapshots 4 (h = 0.95) and 5 (h = 1.05).
     flow = NetworkFlow([two_tents(h) for h in np.linspace(0.55, 1.55, 11)])
-    path = flow.minimizer_path([2.0], bounds=(-6.0, 6.0))
+    path = L.minimizer_path(flow, [2.0], bounds=(-6.0, 6.0))
     np.testing.assert_allclose(path.minimizers[:5, 0], 1.0, atol=1e-8)
     np.testing.assert_allclose(path.minimizers[5:, 0], -3.0, atol=1e-8)
     assert list(path.jumps) == [4]
     assert path.L == pytest.approx(4.0, abs=1e-7)
     assert path.unique.all() and np.all(path.gaps > 0)
-    still = NetworkFlow([two_tents(0.5)] * 3).minimizer_path([2.0], bounds=(-6.0, 6.0))
+    still = L.minimizer_path(NetworkFlow([two_tents(0.5)] * 3), [2.0], bounds=(-6.0, 6.0))
     assert still.L == 0.0 and len(still.jumps) == 0
 
 

@@ -84,7 +84,7 @@ def test_conv_transpose_matrix_matches_the_loops(stride, padding, output_padding
 
 def test_infogan_layout_imports_exactly():
     state, layers, (c1, base) = infogan_state(np.random.default_rng(0))
-    net = ReLUNet.from_state_dict(state, layers)
+    net = from_state_dict(state, layers)
     assert net.widths == (3, 6, 16, 48) and net.output_dim == 64 and net.readout_bias is not None
     X = np.random.default_rng(1).normal(size=(6, 3))
     expected = np.array([infogan_forward(state, x, c1, base) for x in X])
@@ -107,11 +107,11 @@ def test_mlp_layers_are_inferred_and_files_are_read(tmp_path):
     expected = state["5.weight"] @ h
     for dtype in (np.float64, np.float32):
         save_file({key: value.astype(dtype) for key, value in state.items()}, str(tmp_path / "g.safetensors"))
-        net = ReLUNet.from_state_dict(tmp_path / "g.safetensors")
+        net = from_state_dict(tmp_path / "g.safetensors")
         rtol = 1e-12 if dtype == np.float64 else 1e-5
         np.testing.assert_allclose(net.forward(x), expected, rtol=rtol, atol=rtol)
     np.savez(tmp_path / "g.npz", **state)
-    np.testing.assert_allclose(ReLUNet.from_state_dict(tmp_path / "g.npz").forward(x), expected, **EXACT)
+    np.testing.assert_allclose(from_state_dict(tmp_path / "g.npz").forward(x), expected, **EXACT)
     assert set(read_state_dict(tmp_path / "g.npz")) == set(state)
 
 

@@ -96,7 +96,7 @@ def test_projected_surfing_returns_the_exact_minimiser_path_end():
     Y = flow[6].forward(np.array([[0.3, -0.4], [-0.5, 0.2]]))
     found = projected_surfing(flow, Y, tau=0.05, bounds=(-3, 3))
     for x, y in zip(found.x, Y):
-        exact = flow.minimizer_path(y, bounds=(-3, 3)).minimizers[-1]
+        exact = L.minimizer_path(flow, y, bounds=(-3, 3)).minimizers[-1]
         np.testing.assert_allclose(x, exact, atol=1e-7)
     assert (found.evaluations >= flow.T).all()  # at least one QP per snapshot
 

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 import landscape.qp as qp
 import naive
+import landscape as L
 from landscape import (
     Objective,
     QPSolveError,
@@ -209,7 +210,7 @@ def test_a_minimiser_on_the_box_face_is_flagged_and_minimizer_path_warns():
     assert not free.on_box_face and abs(free.x[0] - 3.0) < 1e-9
     assert any(m.on_box_face for m in local_minima(f, bounds=(-1.0, 1.0)))
     with pytest.warns(UserWarning, match=r"on the face of bounds=\(-1.0, 1.0\) at 2 of 2 snapshots"):
-        path = NetworkFlow([net, net]).minimizer_path(net.forward([3.0]), bounds=(-1.0, 1.0))
+        path = L.minimizer_path(NetworkFlow([net, net]), net.forward([3.0]), bounds=(-1.0, 1.0))
     assert path.on_box_face.all()
 
 

@@ -6,7 +6,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from landscape import ReLUNet, enumerate_regions
-from landscape.regions import RegionSet, TooManyRegionsError
+from landscape import RegionSet, TooManyRegionsError
 from naive import regions_by_brute_force
 from strategies import networks
 

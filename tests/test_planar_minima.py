@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 import naive
 from landscape import Objective, ReLUNet, enumerate_regions, gaussian_measurements, global_minimizer, local_minima
 from landscape import _face_minima
-from landscape.critical import same_point
-from landscape.regions import RegionSet
+from landscape.touching import same_point
+from landscape import RegionSet
 from strategies import seeds
 from test_planar_mesh import DEGENERATE
 

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+import landscape as L
 from proofs_check import CheckResult, affine_form, hand_voroninski, thm31, thm33
 from proofs_check.__main__ import main
 from proofs_check._runner import run_trials
@@ -374,10 +375,10 @@ def test_thm33_names_the_failure_of_assumption_32():
     from test_flows import two_tents
 
     jumping = NetworkFlow([two_tents(h) for h in np.linspace(0.55, 1.55, 11)])
-    facts = thm33.assumption_facts(jumping, jumping.minimizer_path([2.0], bounds=(-6.0, 6.0)))
+    facts = thm33.assumption_facts(jumping, L.minimizer_path(jumping, [2.0], bounds=(-6.0, 6.0)))
     assert not facts["assumption_holds"] and "changes basin after s = 4" in facts["assumption_failure"]
     tied = NetworkFlow([two_tents(h) for h in (0.9, 1.0, 1.1)])
-    facts = thm33.assumption_facts(tied, tied.minimizer_path([2.0], bounds=(-6.0, 6.0)))
+    facts = thm33.assumption_facts(tied, L.minimizer_path(tied, [2.0], bounds=(-6.0, 6.0)))
     assert "not unique at s = 1" in facts["assumption_failure"]
 
 
@@ -539,7 +540,6 @@ def test_compressed_sensing_on_a_tiny_flow_is_reproducible_at_any_worker_count(t
 
 
 def test_rate_distortion_measures_held_out_images(tmp_path):
-    import landscape as L
     from proofs_check import rate_distortion
 
     result = rate_distortion.run(models=("dcgan",), k=3, measurements=(64,), training_seeds=(0,), trials=10,

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import naive
 from constructions import drawn_boundary_point
+import landscape as L
 from landscape import (
     BoundaryPointError,
     EmptyRegionError,
@@ -225,8 +226,8 @@ def test_progress_bars_draw_on_stderr_and_leave_every_answer_unchanged(capsys):
         [r.pattern for r in pieces(net, [0.3, -0.2], 0.5)]
     flow = NetworkFlow.smooth_random([2, 6, 12], T=3, rng=2)
     target = flow[3].forward([0.2, 0.1])
-    np.testing.assert_array_equal(flow.minimizer_path(target, bounds=(-2, 2), progress=True).minimizers,
-                                  flow.minimizer_path(target, bounds=(-2, 2)).minimizers)
+    np.testing.assert_array_equal(L.minimizer_path(flow, target, bounds=(-2, 2), progress=True).minimizers,
+                                  L.minimizer_path(flow, target, bounds=(-2, 2)).minimizers)
     np.testing.assert_array_equal(projected_surf(flow, target, 0.05, bounds=(-2, 2), progress=True).iterates,
                                   projected_surf(flow, target, 0.05, bounds=(-2, 2)).iterates)
     captured = capsys.readouterr()

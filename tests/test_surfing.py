@@ -3,6 +3,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+import landscape as L
 from landscape import NetworkFlow, Objective, ReLUNet, budget_schedule, projected_surf, regular_descent, surf
 from strategies import flows, seeds
 
@@ -131,7 +132,7 @@ def test_theorem_33_algorithm_2_tracks_the_global_minimiser_below_the_step_bound
     # holding (a unique minimiser moving without jumps), every iterate of Algorithm 2 is argmin f(., theta_t).
     flow, y = drawn
     bounds = (-3.0, 3.0)
-    path = flow.minimizer_path(y, bounds=bounds)
+    path = L.minimizer_path(flow, y, bounds=bounds)
     assume(path.unique.all() and len(path.jumps) == 0 and path.L > 0)
     delta = float(np.diff(flow.times).max())
     depth = flow[0].depth
@@ -290,9 +291,9 @@ def test_the_compiled_engine_runs_the_numpy_iteration(options, monkeypatch):
 
 
 def test_engine_is_checked_and_auto_follows_the_batch_size():
-    from landscape.surfing import JAX_MIN_BATCH, _engine
+    from landscape.descent import JAX_MIN_BATCH, resolve_engine
 
     net = ReLUNet.random([2, 6], rng=0)
     with pytest.raises(ValueError, match="engine must be 'auto', 'numpy' or 'jax'; got 'gpu'"):
         regular_descent(net, net.forward([0.1, 0.2]), engine="gpu")
-    assert _engine("auto", JAX_MIN_BATCH) == "jax" and _engine("auto", JAX_MIN_BATCH - 1) == "numpy"
+    assert resolve_engine("auto", JAX_MIN_BATCH) == "jax" and resolve_engine("auto", JAX_MIN_BATCH - 1) == "numpy"

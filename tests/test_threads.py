@@ -4,7 +4,7 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import landscape as L
-from landscape import _threads, critical, regions, surfing
+from landscape import _threads, critical, enumeration, piece_search, projected_surfing, surfing
 from landscape.inversion import admm, layerwise_lp, negation_check
 
 
@@ -29,8 +29,8 @@ def test_loops_run_blas_at_one_thread_and_restore_the_count(monkeypatch):
 
 
 def test_the_rule_covers_the_batched_numpy_loops():
-    loops = [surfing.surf, surfing.regular_descent, surfing.projected_surf, critical.local_minima,
-             critical.global_minimizer, regions.pieces, regions.enumerate_regions, admm, negation_check, layerwise_lp]
+    loops = [surfing.surf, surfing.regular_descent, projected_surfing.projected_surf, critical.local_minima,
+             critical.global_minimizer, piece_search.pieces, enumeration.enumerate_regions, admm, negation_check, layerwise_lp]
     for loop in loops:
         assert getattr(loop, "__wrapped__", None) is not None, loop.__qualname__
     assert L.surf is surfing.surf and L.global_minimizer is critical.global_minimizer  # the public names are these

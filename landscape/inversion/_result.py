@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import _validate
+from .. import validate
 from ..network import ReLUNet
 from ..objective import Objective
 
@@ -54,8 +54,8 @@ def targets(net: ReLUNet, y, A) -> tuple[np.ndarray, np.ndarray | None]:
 def starts(k: int, B: int, x0, rng) -> np.ndarray:
     """Starting points: ``x0`` (one, or one per target), else uniform on :math:`[-1, 1]^k` from ``rng``."""
     if x0 is None:
-        return _validate.rng(rng).uniform(-1.0, 1.0, (B, k))
-    X0, _ = _validate.points(x0, "x0", k)
+        return validate.rng(rng).uniform(-1.0, 1.0, (B, k))
+    X0, _ = validate.points(x0, "x0", k)
     if len(X0) == 1:
         X0 = np.repeat(X0, B, axis=0)
     if len(X0) != B:
@@ -64,7 +64,7 @@ def starts(k: int, B: int, x0, rng) -> np.ndarray:
 
 
 def budget_of(budget) -> int:
-    return _validate.positive_int(budget, "budget")
+    return validate.positive_int(budget, "budget")
 
 
 def values(net: ReLUNet, Y: np.ndarray, A, X: np.ndarray) -> np.ndarray:

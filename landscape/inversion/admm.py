@@ -30,9 +30,10 @@ import time
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from .. import _validate
+from .. import validate
 from .._threads import one_blas_thread
 from ..network import ReLUNet
+from ..objective import Objective
 from ._result import InversionResult, budget_of, starts, targets, values
 
 
@@ -53,14 +54,12 @@ def admm(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, rho: fl
     """ADMM from a forward pass at x0 (uniform on [−1, 1]^k unless given), until both residuals fall below
     ``tol``·(1 + ‖y‖) or ``budget`` iterations; ``rho`` is the penalty ρ."""
     Y, A = targets(net, y, A)
-    rho = _validate.positive_scalar(rho, "rho", "rho (the ADMM penalty)")
+    rho = validate.positive_scalar(rho, "rho", "rho (the ADMM penalty)")
     budget = budget_of(budget)
     B_rows, d = len(Y), net.depth
     W, b = net.weights, net.effective_biases
-    V = net.readout if net.readout is not None else np.eye(net.widths[-1])
-    c = net.readout_bias if net.readout_bias is not None else np.zeros(V.shape[0])
-    M = V if A is None else A @ V
-    target = (Y - c) if A is None else (Y - c) @ A.T
+    B, target = Objective(net, Y, A).residual_map
+    M = np.eye(net.widths[-1]) if B is None else B
     # The z-updates' matrices are symmetric positive definite with eigenvalues >= rho (last) and >= 1 (inner):
     # their inverses, formed once, turn each update into one product.
     out_inverse = cho_solve(cho_factor(M.T @ M + rho * np.eye(M.shape[1])), np.eye(M.shape[1]))

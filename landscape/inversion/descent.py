@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from .. import _validate
+from .. import validate
 from ..flows import NetworkFlow
 from ..network import ReLUNet
 from ..surfing import regular_descent, surf
@@ -52,12 +52,12 @@ def csgm(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, restarts: int = 
     """Bora et al. (2017): Adam from ``restarts`` uniform starts per target, ``budget // restarts`` steps each;
     the restart with the lowest f is kept."""
     Y, A = targets(net, y, A)
-    restarts = _validate.positive_int(restarts, "restarts")
+    restarts = validate.positive_int(restarts, "restarts")
     per_restart = budget_of(budget) // restarts
     if per_restart < 1:
         raise ValueError(f"budget ({budget}) must allow one step per restart ({restarts})")
     B, k = len(Y), net.input_dim
-    X0 = _validate.rng(rng).uniform(-1.0, 1.0, (restarts * B, k))
+    X0 = validate.rng(rng).uniform(-1.0, 1.0, (restarts * B, k))
     start = time.perf_counter()
     run = regular_descent(net, np.tile(Y, (restarts, 1)), A, x0=X0, lr=lr, tol=tol, max_steps=per_restart,
                           stall_window=STALL_WINDOW)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import _validate
+from .. import validate
 from ..network import ReLUNet
 from ..objective import Objective
 from ._result import InversionResult, budget_of, starts, targets, values
@@ -79,12 +79,12 @@ def _descend(generator, params, Ay, Z, steps: int, lr: float, tol: float, keep_e
     import jax
     import jax.numpy as jnp
 
-    from .._descent_jax import _value_and_grad
+    from .._descent_jax import value_and_grad
 
     def grad(Z):
         r""":math:`\nabla F = J_\varphi^\top \nabla f(\varphi(z))`, ∇f from the compiled engine's backward pass."""
         X, pull_back = jax.vjp(lambda Z: _phi(params, Z, jnp.tanh), Z)
-        return pull_back(_value_and_grad(*generator, Ay, X)[1])[0]
+        return pull_back(value_and_grad(*generator, Ay, X)[1])[0]
 
     beta1, beta2, eps = 0.9, 0.999, 1e-8
 
@@ -119,7 +119,8 @@ def _generator(net: ReLUNet, A, Y: np.ndarray):
     from .._descent_jax import parameters
 
     f = Objective(net, Y, A)
-    return parameters(net, f._B), np.asarray(f._Ay)
+    B, b = f.residual_map
+    return parameters(net, B), np.asarray(b)
 
 
 def learn_landscape(net: ReLUNet, training_targets, A=None, latent_dim: int | None = None, hidden=(64, 64),
@@ -155,18 +156,18 @@ def learn_landscape(net: ReLUNet, training_targets, A=None, latent_dim: int | No
     if not isinstance(net, ReLUNet):
         raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
     Y, _ = targets(net, training_targets, A)
-    rng = _validate.rng(rng)
+    rng = validate.rng(rng)
     k = net.input_dim
-    latent_dim = 4 * k if latent_dim is None else _validate.positive_int(latent_dim, "latent_dim")
-    hidden = tuple(_validate.positive_int(h, "hidden") for h in hidden)
-    rounds = _validate.positive_int(rounds, "rounds")
-    batch = _validate.positive_int(batch, "batch")
-    trajectory_steps = _validate.positive_int(trajectory_steps, "trajectory_steps")
-    keep_every = _validate.positive_int(keep_every, "keep_every")
-    update_steps = _validate.positive_int(update_steps, "update_steps")
+    latent_dim = 4 * k if latent_dim is None else validate.positive_int(latent_dim, "latent_dim")
+    hidden = tuple(validate.positive_int(h, "hidden") for h in hidden)
+    rounds = validate.positive_int(rounds, "rounds")
+    batch = validate.positive_int(batch, "batch")
+    trajectory_steps = validate.positive_int(trajectory_steps, "trajectory_steps")
+    keep_every = validate.positive_int(keep_every, "keep_every")
+    update_steps = validate.positive_int(update_steps, "update_steps")
     for name, value in (("lr", lr), ("map_lr", map_lr)):
-        _validate.positive_scalar(value, name)
-    tol = _validate.nonnegative_scalar(tol, "tol")
+        validate.positive_scalar(value, name)
+    tol = validate.nonnegative_scalar(tol, "tol")
     if keep_every > trajectory_steps:
         raise ValueError(f"keep_every ({keep_every}) must not exceed trajectory_steps ({trajectory_steps})")
 
@@ -250,7 +251,7 @@ def landscape_learning(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0
     if not isinstance(net, ReLUNet):
         raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
     Y, A = targets(net, y, A)
-    rng = _validate.rng(rng)
+    rng = validate.rng(rng)
     budget = budget_of(budget)
     if landscape is None:
         if training_targets is None:

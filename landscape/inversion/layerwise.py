@@ -18,9 +18,10 @@ import time
 
 import numpy as np
 
-from .._polytope import _linprog
+from .._polytope import linprog
 from .._threads import one_blas_thread
 from ..network import ReLUNet
+from ..objective import Objective
 from ._result import InversionResult, targets, values
 
 ACTIVE_RTOL = 1e-9
@@ -38,7 +39,7 @@ def _layer_input(W: np.ndarray, b: np.ndarray, h: np.ndarray, nonnegative: bool,
     bounds = [(0.0 if nonnegative else None, None)] * n_in + [(0.0, None)]
     cost = np.zeros(n_in + 1)
     cost[-1] = 1.0
-    found = _linprog(cost, A_ub, b_ub, bounds, what)
+    found = linprog(cost, A_ub, b_ub, bounds, what)
     if found.status != 0:
         raise RuntimeError(f"{what}: HiGHS status {found.status}")
     return found.x[:n_in], float(found.x[-1])
@@ -49,14 +50,12 @@ def layerwise_lp(net: ReLUNet, y, A=None, budget: int | None = None, rng=None) -
     """Invert layer by layer; ``trace["fit"]`` holds each target's largest per-layer ℓ∞ misfit t (0: exact).
     Needs a readout (or A V) of full column rank and a non-increasing output to input: n_i >= n_{i−1}."""
     Y, A = targets(net, y, A)
-    V = net.readout if net.readout is not None else np.eye(net.widths[-1])
-    c = net.readout_bias if net.readout_bias is not None else np.zeros(V.shape[0])
-    M = V if A is None else A @ V
+    B, target = Objective(net, Y, A).residual_map
+    M = np.eye(net.widths[-1]) if B is None else B
     if np.linalg.matrix_rank(M) < M.shape[1]:
         raise ValueError(f"layerwise_lp needs the readout{' A V' if A is not None else ''} to have full column rank "
                          f"({M.shape[1]}); it has rank {np.linalg.matrix_rank(M)}: the last hidden layer is not "
                          "determined by y")
-    target = (Y - c) if A is None else (Y - c) @ A.T
     start = time.perf_counter()
     X, fits = np.empty((len(Y), net.input_dim)), np.zeros(len(Y))
     last_hidden = np.maximum(np.linalg.lstsq(M, target.T, rcond=None)[0].T, 0.0)  # the readout, undone for all rows

@@ -3,7 +3,7 @@ Hand–Voroninski landscape: gradient descent on f that, before every step, comp
 moves to −x when that is lower, escaping the spurious basin near :math:`-\rho_d x_0`.
 
 Budget: gradient evaluations (one per step; the two values f(x), f(−x) per step are counted in ``trace``).
-Batches of :data:`~landscape.surfing.JAX_MIN_BATCH` or more run compiled (XLA loops of :data:`CHUNK` steps,
+Batches of :data:`~landscape.descent.JAX_MIN_BATCH` or more run compiled (XLA loops of :data:`CHUNK` steps,
 :func:`_compiled_loop`), smaller ones in NumPy; both take the same steps row for row.
 """
 
@@ -14,12 +14,12 @@ import time
 
 import numpy as np
 
-from .. import _validate
+from .. import validate
 from .._threads import one_blas_thread
 from ..activation import local_affine
+from ..descent import resolve_engine
 from ..network import ReLUNet
 from ..objective import Objective
-from ..surfing import _engine
 from ._result import InversionResult, budget_of, starts, targets
 
 
@@ -36,10 +36,10 @@ def negation_check(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=Non
         J, _ = local_affine(net, X)  # (B, n, k): one batched pass
         curvature = float(np.max(np.linalg.norm(J if A is None else A @ J, 2, axis=(1, 2)))) ** 2
         lr = 1.0 / curvature if curvature > 0 else 1.0
-    lr = _validate.nonnegative_scalar(lr, "lr")
+    lr = validate.nonnegative_scalar(lr, "lr")
     budget = budget_of(budget)
     f = Objective(net, Y, A)
-    if _engine(engine, len(Y)) == "jax":
+    if resolve_engine(engine, len(Y)) == "jax":
         start = time.perf_counter()
         X, steps, flips, active = _compiled_loop(net, f, X, lr, tol, budget)
         return InversionResult("negation_check", X, np.asarray(f.value(X)).reshape(len(Y)), steps, ~active,
@@ -78,15 +78,15 @@ def _negation_loop():
     import jax
     import jax.numpy as jnp
 
-    from .._descent_jax import _value_and_grad
+    from .._descent_jax import value_and_grad
 
     def loop(weights, biases, B, Ay, X, active, lr, tol, iterations):
         def body(state):
             X, steps, flips, active, i = state
-            better = active & (_value_and_grad(weights, biases, B, Ay, -X)[0]
-                               < _value_and_grad(weights, biases, B, Ay, X)[0])
+            better = active & (value_and_grad(weights, biases, B, Ay, -X)[0]
+                               < value_and_grad(weights, biases, B, Ay, X)[0])
             X = jnp.where(better[:, None], -X, X)
-            g = _value_and_grad(weights, biases, B, Ay, X)[1]
+            g = value_and_grad(weights, biases, B, Ay, X)[1]
             moving = active & (jnp.linalg.norm(g, axis=1) > tol)
             return jnp.where(moving[:, None], X - lr * g, X), steps + moving, flips + better, moving, i + 1
 
@@ -103,24 +103,25 @@ def _negation_loop():
 
 def _compiled_loop(net: ReLUNet, f: Objective, X: np.ndarray, lr: float, tol: float, budget: int):
     """The NumPy loop above, compiled: :data:`CHUNK` iterations per XLA ``while_loop`` with finished rows masked,
-    and between chunks the active rows gathered into a batch padded to :func:`~landscape._descent_jax._ladder`
+    and between chunks the active rows gathered into a batch padded to :func:`~landscape._descent_jax.ladder`
     sizes (few shapes, few compilations). Returns the final X, the steps, the negations and which rows are still
     active."""
     import jax
 
-    from .._descent_jax import _ladder, parameters
+    from .._descent_jax import ladder, parameters
 
     rows = len(X)
     X = X.copy()
-    Ay = np.broadcast_to(np.atleast_2d(f._Ay), (rows, f._Ay.shape[-1]))
+    B, b = f.residual_map
+    Ay = np.broadcast_to(np.atleast_2d(b), (rows, b.shape[-1]))
     steps, flips = np.zeros(rows, dtype=np.int64), np.zeros(rows, dtype=np.int64)
     active, done = np.arange(rows), 0
     size = rows
     with jax.enable_x64(True):
-        params = parameters(net, f._B)
+        params = parameters(net, B)
         while len(active) and done < budget:
             if len(active) <= size // 2:
-                size = _ladder(len(active))
+                size = ladder(len(active))
             slots = np.concatenate([active, np.full(size - len(active), active[0])])
             mask = np.arange(len(slots)) < len(active)
             out = jax.device_get(_negation_loop()(*params, Ay[slots], X[slots], mask, float(lr), float(tol),

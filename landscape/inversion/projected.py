@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from ..flows import NetworkFlow
-from ..surfing import projected_surf
+from ..projected_surfing import projected_surf
 from ._result import InversionResult, starts, targets, values
 
 EXACT_START_MAX_K = 3

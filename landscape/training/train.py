@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _validate, datasets, importing
+from .. import datasets, importing, validate
 from ..flows import NetworkFlow
 from ..network import ReLUNet
 from . import objectives
@@ -176,8 +176,8 @@ def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layou
     -------
     TrainedFlow
     """
-    T = _validate.positive_int(T, "T")
-    every = _validate.positive_int(every, "every")
+    T = validate.positive_int(T, "T")
+    every = validate.positive_int(every, "every")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise ValueError(f"seed must be an integer in [0, 2**32); got {seed!r}")
     hyper = objectives.hyperparameters(model, **hyper)

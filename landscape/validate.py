@@ -1,7 +1,7 @@
-"""Input checks shared by the public wrappers.
+"""Argument checks shared by every public function of the toolkit, and by scripts built on it (``proofs_check``).
 
-Each function coerces to C-contiguous float64 and raises a ``ValueError`` that
-names the argument and the expected shape or range. Nothing broadcasts.
+Each function coerces to C-contiguous float64 (or the type asked for) and raises a ``ValueError`` that names the
+argument and the expected shape or range. Nothing broadcasts.
 """
 
 from __future__ import annotations
@@ -119,15 +119,6 @@ def frozen(array: np.ndarray) -> np.ndarray:
     """The same array, marked read-only."""
     array.setflags(write=False)
     return array
-
-
-def network(value, name: str = "net"):
-    """A ReLUNet, or a ValueError naming the argument."""
-    from .network import ReLUNet
-
-    if not isinstance(value, ReLUNet):
-        raise ValueError(f"{name} must be a ReLUNet; got {type(value).__name__}")
-    return value
 
 
 def rng(value, name: str = "rng") -> np.random.Generator:

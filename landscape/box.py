@@ -1,0 +1,30 @@
+r"""Boxes :math:`\{x : lo \le x \le hi\}` that bound the exact geometry: validation, and a point inside one."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import validate
+
+
+def as_box(bounds, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Validate ``bounds = (lo, hi)``: scalars (the same for every coordinate) or arrays of shape (k,)."""
+    if bounds is None:
+        return None
+    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+        raise ValueError(f"bounds must be a pair (lo, hi) or None; got {bounds!r}")
+    lo, hi = (np.full(k, float(b)) if np.ndim(b) == 0 else b for b in bounds)
+    lo, hi = validate.vector(lo, "bounds[0] (lo)", k), validate.vector(hi, "bounds[1] (hi)", k)
+    if np.any(lo >= hi):
+        raise ValueError(f"bounds must satisfy lo < hi in every coordinate; got lo={lo}, hi={hi}")
+    return validate.frozen(lo), validate.frozen(hi)
+
+
+def inside_box(x: np.ndarray, bounds, k: int):
+    """The validated box; x may sit on its faces up to rounding (a QP solution on a face often does)."""
+    box = as_box(bounds, k)
+    if box is not None:
+        slack = 1e-9 * (1.0 + np.maximum(np.abs(box[0]), np.abs(box[1])))
+        if not (np.all(x >= box[0] - slack) and np.all(x <= box[1] + slack)):
+            raise ValueError(f"x = {x} lies outside bounds lo={box[0]}, hi={box[1]}")
+    return box

@@ -1,0 +1,29 @@
+"""The errors of the exact geometry that callers catch by type: an empty pattern, a point on a boundary, too many
+regions, exact descent out of moves."""
+
+from __future__ import annotations
+
+
+class EmptyRegionError(ValueError):
+    """A pattern whose set of inputs has an empty interior: not a region."""
+
+
+class BoundaryPointError(ValueError):
+    """A point on the common boundary of several regions; ``regions`` lists every region touching it."""
+
+    def __init__(self, message: str, regions: list):
+        super().__init__(message)
+        self.regions = regions
+
+
+class TooManyRegionsError(RuntimeError):
+    """An enumeration passed ``max_regions``; ``count`` regions had been found when it stopped."""
+
+    def __init__(self, message: str, count: int):
+        super().__init__(message)
+        self.count = count
+
+
+class PolishingLimitError(ValueError):
+    """Exact descent (:func:`~landscape.polish_to_local_minimum`) reached its ``max_moves`` without a certified local
+    minimum."""
