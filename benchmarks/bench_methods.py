@@ -1,7 +1,7 @@
 """Every inversion method's cost per gradient-evaluation equivalent against batched regular Adam, same run.
 
 Targets y = G(x*) with x* uniform on [−1, 1]^k, budget 300, on two random flows (T = 20): k = 2, [2, 20, 60] → 80,
-and k = 5, [5, 50, 200] → 300. Each method's "evaluations" are what its budget counts (an Adam step, an ADMM
+and k = 5, [5, 50, 200] → 300. Each method's cost (InversionResult.cost, in its unit) is what its budget counts (an Adam step, an ADMM
 iteration, a QP of Algorithm 2, an LP of the layer-wise inversion). Seconds per evaluation = wall time ÷ the
 evaluations spent, summed over the batch; the ratio divides it by regular Adam's, measured alternately with it
 (median of 3 runs each). The descent-based methods run 100 targets in one batch; Algorithm 2 and the layer-wise LP
@@ -30,7 +30,7 @@ def per_evaluation(run) -> tuple[float, float]:
     start = time.perf_counter()
     result = run()
     seconds = time.perf_counter() - start
-    return seconds, seconds / max(int(np.sum(result.evaluations)), 1)
+    return seconds, seconds / max(int(np.sum(result.cost)), 1)
 
 
 def paired(method, reference) -> dict:
@@ -79,18 +79,18 @@ def main() -> None:
         learned = learn_landscape(net, net.forward(rng.uniform(-1, 1, (200, k))), rounds=10, rng=2)
         few = slice(0, PER_TARGET_BATCH)
         calls = {
-            "regular_adam": ("Adam step", BATCH, lambda: METHODS["regular_adam"](net, Y, budget=BUDGET, x0=X0)),
-            "surfing": ("Adam step", BATCH, lambda: METHODS["surfing"](flow, Y, budget=BUDGET, x0=X0)),
+            "regular_descent": ("Adam step", BATCH, lambda: METHODS["regular_descent"](net, Y, budget=BUDGET, x0=X0)),
+            "surf": ("Adam step", BATCH, lambda: METHODS["surf"](flow, Y, budget=BUDGET, x0=X0)),
             "csgm": ("Adam step", BATCH, lambda: METHODS["csgm"](net, Y, budget=BUDGET, rng=3)),
             "negation_check": ("gradient step", BATCH, lambda: METHODS["negation_check"](net, Y, budget=BUDGET, x0=X0)),
             "admm": ("iteration", BATCH, lambda: METHODS["admm"](net, Y, budget=BUDGET, x0=X0)),
             "landscape_learning": ("Adam step in z", BATCH,
                                    lambda: METHODS["landscape_learning"](net, Y, budget=BUDGET, rng=3, landscape=learned)),
-            "projected_surfing": ("QP", PER_TARGET_BATCH,
-                                  lambda: METHODS["projected_surfing"](flow, Y[few], x0=X0[few], tau=0.002)),
+            "projected_surf": ("QP", PER_TARGET_BATCH,
+                               lambda: METHODS["projected_surf"](flow, Y[few], x0=X0[few], tau=0.002)),
             "layerwise_lp": ("LP", PER_TARGET_BATCH, lambda: METHODS["layerwise_lp"](net, Y[few])),
         }
-        reference = calls["regular_adam"][2]
+        reference = calls["regular_descent"][2]
         for name, (unit, targets, call) in calls.items():
             row = paired(call, reference)
             print(f"| {label} | {name} | {unit} | {targets} | {row['seconds']:.3f} | {row['per_evaluation'] * 1e6:.1f} "

@@ -56,7 +56,7 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     fig.savefig(file, dpi=110)
     measurements = {f"{r['network']}, {r['targets']}, {r['method']}": {
         "ended in the global basin": r["basin_rate"], "95% CI": r["basin_ci95"], "returned x_g to 1e-6": r["success_rate"],
-        "median gradient evaluations": r["median_evaluations"], "ms per target": 1e3 * r["seconds_per_target"]}
+        f"median cost ({r['unit']})": r["median_cost"], "ms per target": 1e3 * r["seconds_per_target"]}
         | ({"learning the map: s, gradient evaluations": [round(r["training_seconds"], 2),
                                                           r["training_gradient_evaluations"]]}
            if "training_seconds" in r else {})
@@ -73,8 +73,9 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
                   "budget (gradient evaluations)": result.settings["budget"],
                   "networks": "random [2, 20, 60] → 80; trained VAE decoder [2, 16, 32] → 64 (digits)"},
         measurements=measurements, verdict=result.verdict,
-        notes=["ADMM counts one iteration as one gradient evaluation (it costs about two forward–backward passes); "
-               "the layer-wise LP uses one LP per layer and no budget; Algorithm 2 (projected_surfing, τ = 0.01, from "
-               "the exact minimiser of f_θ0) has no budget either and counts the QPs it solved.",
-               "Landscape learning's evaluations are per target, after the map is learned; learning it (per network "
+        notes=["Each method's cost is in its own unit (see landscape.inversion): gradient evaluations for the descent "
+               "methods, ADMM iterations (one is about two forward–backward passes; the budget caps them as it caps "
+               "gradient evaluations), one LP per layer for the layer-wise LP (no budget), and the QPs Algorithm 2 "
+               "(projected_surf, τ = 0.01, from the exact minimiser of f_θ0; no budget) solved.",
+               "Landscape learning's cost is per target, after the map is learned; learning it (per network "
                "and kind of target, on other targets of that kind) is reported apart."])

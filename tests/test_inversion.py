@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 import landscape as L
-from landscape.inversion import (FLOW_METHODS, METHODS, LearnedLandscape, admm, csgm, invert_with_landscape,
-                                 landscape_learning, layerwise_lp, learn_landscape, negation_check, projected_surfing,
-                                 regular_adam)
+from landscape.inversion import (BUDGETED, FLOW_METHODS, METHODS, STOPS, LearnedLandscape, admm, csgm,
+                                 invert_with_landscape, landscape_learning, layerwise_lp, learn_landscape, negation_check,
+                                 projected_surf, regular_descent)
 from landscape.inversion.admm import relu_graph_projection
 from naive import relu_graph_distance_by_grid
 
@@ -31,7 +31,8 @@ def test_admm_and_the_layerwise_lp_recover_targets_in_the_range_of_an_expansive_
     assert found.converged.all() and found.trace["primal_residual"][-1] < 1e-6
     exact = layerwise_lp(net, Y)
     np.testing.assert_allclose(exact.x, x_star, atol=1e-8)
-    assert max(exact.trace["fit"]) < 1e-9 and (exact.evaluations == 2).all()
+    assert max(exact.per_target["fit"]) < 1e-9 and (exact.cost == 2).all() and exact.unit == "LPs"
+    assert exact.converged.all() and found.unit == "ADMM iterations"
     with pytest.raises(ValueError, match="full column rank"):
         layerwise_lp(net, Y, A=L.gaussian_measurements(10, 80, rng=3))
 
@@ -39,7 +40,7 @@ def test_admm_and_the_layerwise_lp_recover_targets_in_the_range_of_an_expansive_
 def test_negation_check_leaves_the_mirror_basin():
     net, x_star, Y = _expansive(rng=4, bias=False)  # Hand–Voroninski form: a spurious basin near −ρ x*
     mirrored = negation_check(net, Y, x0=-x_star, budget=3000)
-    assert (mirrored.trace["negations"] >= 1).all()
+    assert (mirrored.per_target["negations"] >= 1).all()
     np.testing.assert_allclose(mirrored.x, x_star, atol=1e-3)
 
 
@@ -53,13 +54,13 @@ def test_negation_check_compiled_loop_takes_the_numpy_loops_steps(monkeypatch):
             numpy_run = negation_check(net, Y, A, budget=150, x0=X0, engine="numpy")
             compiled = negation_check(net, Y, A, budget=150, x0=X0, engine="jax")
             np.testing.assert_allclose(compiled.x, numpy_run.x, rtol=0, atol=1e-12)
-            np.testing.assert_array_equal(compiled.evaluations, numpy_run.evaluations)
-            np.testing.assert_array_equal(compiled.trace["negations"], numpy_run.trace["negations"])
+            np.testing.assert_array_equal(compiled.cost, numpy_run.cost)
+            np.testing.assert_array_equal(compiled.per_target["negations"], numpy_run.per_target["negations"])
             np.testing.assert_array_equal(compiled.converged, numpy_run.converged)
             seen.append(numpy_run)
     converged = np.concatenate([run.converged for run in seen])
     assert converged.any() and not converged.all()  # rows that stop and rows that run out the budget
-    assert all(run.trace["negations"].any() for run in seen)
+    assert all(run.per_target["negations"].any() for run in seen)
     with pytest.raises(ValueError, match="engine must be"):
         negation_check(net, Y, engine="gpu")
 
@@ -69,7 +70,7 @@ def test_csgm_keeps_the_best_of_its_restarts():
     restarts, budget = 3, 600
     best = csgm(net, Y, budget=budget, restarts=restarts, rng=np.random.default_rng(7))
     X0 = np.random.default_rng(7).uniform(-1, 1, (restarts * len(Y), 2))
-    each = [regular_adam(net, Y, budget=budget // restarts, x0=X0[r * len(Y):(r + 1) * len(Y)]).value
+    each = [regular_descent(net, Y, budget=budget // restarts, x0=X0[r * len(Y):(r + 1) * len(Y)]).value
             for r in range(restarts)]
     np.testing.assert_allclose(best.value, np.min(each, axis=0), rtol=1e-9, atol=1e-15)
 
@@ -84,42 +85,81 @@ def test_landscape_learning_takes_fewer_steps_on_held_out_targets():
     x_star = rng.uniform(-1, 1, (100, 2))
     held_out = net.forward(x_star)
     identity = LearnedLandscape(np.eye(2), ((np.zeros((2, 2)), np.zeros(2)),))
-    X_plain, plain, _ = invert_with_landscape(identity, net, held_out, z0=rng.uniform(-1, 1, (100, 2)))
+    plain = invert_with_landscape(identity, net, held_out, z0=rng.uniform(-1, 1, (100, 2)))
     np.testing.assert_allclose(identity(x_star), x_star)
-    X, steps, _ = invert_with_landscape(learned, net, held_out, rng=2)
-    assert steps.mean() < 0.95 * plain.mean()
-    assert np.mean(np.linalg.norm(X - x_star, axis=1) < 0.01) >= 0.9  # and still lands on x*
+    found = invert_with_landscape(learned, net, held_out, rng=2)
+    assert found.cost.mean() < 0.95 * plain.cost.mean() and found.unit == "gradient evaluations"
+    assert np.mean(np.linalg.norm(found.x - x_star, axis=1) < 0.01) >= 0.9  # and still lands on x*
+    assert found.setup["training"] is learned.training
 
 
-def test_projected_surfing_returns_the_exact_minimiser_path_end():
+def test_projected_surf_returns_the_exact_minimiser_path_end():
     flow = L.NetworkFlow.smooth_random([2, 12, 40], T=6, out_dim=50, start_distance=0.05, amplitude=0.05, rng=0)
     Y = flow[6].forward(np.array([[0.3, -0.4], [-0.5, 0.2]]))
-    found = projected_surfing(flow, Y, tau=0.05, bounds=(-3, 3))
+    found = projected_surf(flow, Y, tau=0.05, bounds=(-3, 3))
     for x, y in zip(found.x, Y):
         exact = L.minimizer_path(flow, y, bounds=(-3, 3)).minimizers[-1]
         np.testing.assert_allclose(x, exact, atol=1e-7)
-    assert (found.evaluations >= flow.T).all()  # at least one QP per snapshot
+    assert (found.cost >= flow.T).all() and found.unit == "QPs"  # at least one QP per snapshot
+
+
+def test_one_target_in_gives_one_point_out_with_a_named_stop():
+    net, _, Y = _expansive()
+    flow = L.NetworkFlow([net, net])
+    for name, method in METHODS.items():
+        subject = flow if name in FLOW_METHODS else net
+        options = {"budget": 200, "rng": 0} if name in BUDGETED else {}
+        if name == "landscape_learning":
+            options |= {"rounds": 1, "trajectory_steps": 20, "keep_every": 10, "update_steps": 1}
+        one, batch = method(subject, Y[0], **options), method(subject, Y[:1], **options)
+        assert one.method == name and one.x.shape == (2,) and batch.x.shape == (1, 2), name
+        assert isinstance(one.value, float) and isinstance(one.cost, int) and one.stop in STOPS, name
+        np.testing.assert_array_equal(one.x, batch.x[0])
+        assert set(batch.stop) <= set(STOPS) and batch.converged.tolist() == [one.converged]
 
 
 def test_every_method_refuses_bad_input():
     net, _, Y = _expansive()
     flow = L.NetworkFlow([net, net])
     for name, method in METHODS.items():
-        subject = flow if name in FLOW_METHODS else net
-        with pytest.raises(ValueError, match=r"y must have shape \(80,\) or \(B, 80\)"):
+        subject, other = (flow, net) if name in FLOW_METHODS else (net, flow)
+        with pytest.raises(ValueError, match=r"y must have shape \(80,\) for one point or \(N, 80\)"):
             method(subject, Y[:, :10])
-        if name not in ("layerwise_lp", "projected_surfing"):  # no step budget: one LP per layer, one QP per piece
+        with pytest.raises(ValueError, match="y must hold at least one target"):
+            method(subject, Y[:0])
+        with pytest.raises(ValueError, match="y must be an array of real numbers; got booleans"):
+            method(subject, Y > 0)
+        with pytest.raises(ValueError, match="y must be real-valued; got a complex array"):
+            method(subject, Y + 1j)
+        with pytest.raises(ValueError, match="y must be an array of real numbers"):
+            method(subject, [["a"] * 80])
+        with pytest.raises(ValueError, match="NetworkFlow" if name in FLOW_METHODS else "pass flow\\[flow.T\\]"):
+            method(other, Y)
+        if name in BUDGETED:
             with pytest.raises(ValueError, match="budget must be an integer >= 1"):
                 method(subject, Y, budget=0)
+            with pytest.raises(ValueError, match="budget must be an integer >= 1"):
+                method(subject, Y, budget="100")
+        else:  # a direct method: no budget, no rng to accept silently
+            with pytest.raises(TypeError, match="budget"):
+                method(subject, Y, budget=10)
     with pytest.raises(ValueError, match="rho"):
         admm(net, Y, rho=0.0)
-    with pytest.raises(ValueError, match="surfing needs a NetworkFlow"):
-        METHODS["surfing"](net, Y)
-    with pytest.raises(ValueError, match="projected_surfing at k = 4 needs x0"):
-        projected_surfing(L.NetworkFlow([L.ReLUNet.random([4, 8, 16], rng=1)] * 2), np.zeros(16))
+    for bad in (float("nan"), -1.0, 0.0):
+        with pytest.raises(ValueError, match="tol"):
+            admm(net, Y, tol=bad)
+        with pytest.raises(ValueError, match="tol"):
+            negation_check(net, Y, tol=bad)
+        with pytest.raises(ValueError, match="lr"):
+            negation_check(net, Y, lr=bad)
+    with pytest.raises(ValueError, match="projected_surf at k = 4 needs x0"):
+        projected_surf(L.NetworkFlow([L.ReLUNet.random([4, 8, 16], rng=1)] * 2), np.zeros(16))
+    with pytest.raises(ValueError, match="needs an expansive network"):
+        layerwise_lp(L.ReLUNet.random([3, 8, 4], out_dim=10, rng=2), np.zeros(10))
     for option, message in (({"rounds": 0}, "rounds must be an integer >= 1"),
                             ({"latent_dim": 0}, "latent_dim must be an integer >= 1"),
                             ({"hidden": (16, 0)}, "hidden must be an integer >= 1"),
+                            ({"hidden": 5}, "hidden must be a tuple"),
                             ({"map_lr": 0.0}, "map_lr must be > 0"),
                             ({"keep_every": 50, "trajectory_steps": 10}, "keep_every \\(50\\) must not exceed")):
         with pytest.raises(ValueError, match=message):
@@ -147,14 +187,14 @@ def test_the_harness_scores_every_method_against_the_exact_global_minimiser():
         run = record["methods"][row["method"]]
         assert all(b for s, b in zip(run["success"], run["basin"]) if s)  # the minimiser itself is in its basin
         assert row["basin_rate"] == np.mean(run["basin"]) and row["success_rate"] == np.mean(run["success"])
-        if row["method"] != "regular_adam":
-            baseline = np.asarray(record["methods"]["regular_adam"]["basin"])
-            test = row["against_regular_adam"]
+        if row["method"] != "regular_descent":
+            baseline = np.asarray(record["methods"]["regular_descent"]["basin"])
+            test = row["against_regular_descent"]
             assert test["only_method"] == np.sum(np.asarray(run["basin"]) & ~baseline)
-            assert test["only_regular_adam"] == np.sum(baseline & ~np.asarray(run["basin"]))
+            assert test["only_regular_descent"] == np.sum(baseline & ~np.asarray(run["basin"]))
             assert test["mcnemar_p"] <= test["holm_p"] <= 1
-    verdicts = result.statistics["against_regular_adam"]
-    assert set(verdicts) == set(METHODS) - {"regular_adam"}
+    verdicts = result.statistics["against_regular_descent"]
+    assert set(verdicts) == set(METHODS) - {"regular_descent"}
     assert result.holds == all(v["better"] and not v["worse"] for v in verdicts.values())
     with pytest.raises(ValueError, match="networks must be a non-empty list"):
         inversion.run(networks=("resnet",))

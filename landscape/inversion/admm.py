@@ -34,7 +34,7 @@ from .. import validate
 from .._threads import one_blas_thread
 from ..network import ReLUNet
 from ..objective import Objective
-from ._result import InversionResult, budget_of, starts, targets, values
+from ._result import InversionResult, budget_of, result, starts, targets, values
 
 
 def relu_graph_projection(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -52,9 +52,11 @@ def relu_graph_projection(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.
 def admm(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, rho: float = 1.0,
          tol: float = 1e-8) -> InversionResult:
     """ADMM from a forward pass at x0 (uniform on [−1, 1]^k unless given), until both residuals fall below
-    ``tol``·(1 + ‖y‖) or ``budget`` iterations; ``rho`` is the penalty ρ."""
-    Y, A = targets(net, y, A)
+    ``tol``·(1 + ‖y‖) (``converged``) or ``budget`` iterations (``budget``); ``rho`` is the penalty ρ. Cost: ADMM
+    iterations; ``trace`` holds the mean primal and dual residuals per iteration."""
+    Y, A, single = targets(net, y, A)
     rho = validate.positive_scalar(rho, "rho", "rho (the ADMM penalty)")
+    tol = validate.positive_scalar(tol, "tol", "tol (the residuals' tolerance)")
     budget = budget_of(budget)
     B_rows, d = len(Y), net.depth
     W, b = net.weights, net.effective_biases
@@ -110,5 +112,6 @@ def admm(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, rho: fl
         if done.all():
             break
     X = z[0]
-    return InversionResult("admm", X, values(net, Y, A, X), iterations, done, time.perf_counter() - start,
-                           {"primal_residual": primal_trace, "dual_residual": dual_trace})
+    return result("admm", single, X, values(net, Y, A, X), iterations, "ADMM iterations",
+                  np.where(done, "converged", "budget"), time.perf_counter() - start,
+                  trace={"primal_residual": primal_trace, "dual_residual": dual_trace})

@@ -28,7 +28,7 @@ import numpy as np
 from .. import validate
 from ..network import ReLUNet
 from ..objective import Objective
-from ._result import InversionResult, budget_of, starts, targets, values
+from ._result import InversionResult, budget_of, result, starts, targets, values
 
 
 @dataclass(frozen=True)
@@ -153,12 +153,12 @@ def learn_landscape(net: ReLUNet, training_targets, A=None, latent_dim: int | No
     import jax.numpy as jnp
     import optax
 
-    if not isinstance(net, ReLUNet):
-        raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
-    Y, _ = targets(net, training_targets, A)
+    Y, _, _ = targets(net, training_targets, A, "training_targets")
     rng = validate.rng(rng)
     k = net.input_dim
     latent_dim = 4 * k if latent_dim is None else validate.positive_int(latent_dim, "latent_dim")
+    if not isinstance(hidden, (tuple, list)):
+        raise ValueError(f"hidden must be a tuple of the MLP's hidden widths (integers >= 1); got {hidden!r}")
     hidden = tuple(validate.positive_int(h, "hidden") for h in hidden)
     rounds = validate.positive_int(rounds, "rounds")
     batch = validate.positive_int(batch, "batch")
@@ -214,28 +214,34 @@ def learn_landscape(net: ReLUNet, training_targets, A=None, latent_dim: int | No
 
 
 def invert_with_landscape(landscape: LearnedLandscape, net: ReLUNet, y, A=None, budget: int = 2000, z0=None,
-                          rng=None, lr: float = 0.01, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                          rng=None, lr: float = 0.01, tol: float = 1e-6) -> InversionResult:
     r"""Adam on :math:`F(z) = f(\varphi(z))` from z0 (default uniform on :math:`[-1, 1]^{k'}`), at most ``budget``
-    steps per target, a target stopping once :math:`\|\nabla F\| \le` tol: :math:`\hat x = \varphi(\hat z)`, the
-    steps each took and whether it met tol."""
+    steps per target, a target stopping once :math:`\|\nabla F\| \le` tol (``converged``; else ``budget``):
+    :math:`\hat x = \varphi(\hat z)`. Cost: gradient evaluations of F."""
     import jax
     import jax.numpy as jnp
 
     if not isinstance(landscape, LearnedLandscape):
         raise ValueError(f"landscape must be a LearnedLandscape; got {type(landscape).__name__}")
+    Y, A, single = targets(net, y, A)
     if landscape.projection.shape[1] != net.input_dim:
         raise ValueError(f"landscape maps to R^{landscape.projection.shape[1]} but the network's input is "
                          f"R^{net.input_dim}: learn it for this network")
-    Y, _ = targets(net, y, A)
-    Z0 = starts(landscape.latent_dim, len(Y), z0, rng)
+    Z0 = starts(landscape.latent_dim, len(Y), z0, rng, "z0")
     budget = budget_of(budget)
+    lr = validate.positive_scalar(lr, "lr", "lr (Adam's step size in z)")
+    tol = validate.nonnegative_scalar(tol, "tol")
+    start = time.perf_counter()
     with jax.enable_x64(True):
         generator, Ay = _generator(net, A, Y)
         params = (jnp.asarray(landscape.projection), tuple((jnp.asarray(W), jnp.asarray(b)) for W, b in landscape.layers))
         Z, taken, _ = _descend_compiled()(generator, params, jnp.asarray(Ay), jnp.asarray(Z0), steps=budget, lr=lr,
                                         tol=tol, keep_every=0)
         Z, taken = np.asarray(Z), np.asarray(taken)
-    return landscape(Z), taken, taken < budget
+    X = landscape(Z)
+    return result("landscape_learning", single, X, values(net, Y, A, X), taken, "gradient evaluations",
+                  np.where(taken < budget, "converged", "budget"), time.perf_counter() - start,
+                  setup={"training": landscape.training})
 
 
 def landscape_learning(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, lr: float = 0.01,
@@ -245,12 +251,10 @@ def landscape_learning(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0
 
     ``landscape`` reuses a learned map; otherwise one is learned first with :func:`learn_landscape` on
     ``training_targets`` (default: 2000 targets G(x), x ~ U[−1, 1]^k, drawn from ``rng``) and ``learn_options``.
-    ``x0`` (k' = k only) starts the descent at z_0 = x0. ``evaluations`` counts gradients of F per target;
-    the learning's own cost is in ``trace["training"]``, apart from the per-target cost.
+    ``x0`` (k' = k only) starts the descent at z_0 = x0. ``cost`` counts gradients of F per target; the learning's
+    own cost is in ``setup["training"]``, apart from the per-target cost.
     """
-    if not isinstance(net, ReLUNet):
-        raise ValueError(f"net must be a ReLUNet; got {type(net).__name__}")
-    Y, A = targets(net, y, A)
+    Y, A, single = targets(net, y, A)
     rng = validate.rng(rng)
     budget = budget_of(budget)
     if landscape is None:
@@ -259,7 +263,5 @@ def landscape_learning(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0
         landscape = learn_landscape(net, training_targets, A, rng=rng, tol=tol, lr=lr, **learn_options)
     if x0 is not None and landscape.latent_dim != net.input_dim:
         raise ValueError(f"x0 starts z only when k' = k; this landscape has k' = {landscape.latent_dim}")
-    start = time.perf_counter()
-    X, taken, converged = invert_with_landscape(landscape, net, Y, A, budget=budget, z0=x0, rng=rng, lr=lr, tol=tol)
-    return InversionResult("landscape_learning", X, values(net, Y, A, X), taken, converged,
-                           time.perf_counter() - start, trace={"training": landscape.training})
+    found = invert_with_landscape(landscape, net, Y, A, budget=budget, z0=x0, rng=rng, lr=lr, tol=tol)
+    return found.one() if single else found

@@ -22,10 +22,12 @@ from .._polytope import linprog
 from .._threads import one_blas_thread
 from ..network import ReLUNet
 from ..objective import Objective
-from ._result import InversionResult, targets, values
+from ._result import InversionResult, result, targets, values
 
 ACTIVE_RTOL = 1e-9
 """An output entry counts as active (the ReLU's identity branch) above this times 1 + max |h|."""
+EXACT_FIT = 1e-7
+"""A layer counts as inverted exactly when its LP's misfit t is at most this."""
 
 
 def _layer_input(W: np.ndarray, b: np.ndarray, h: np.ndarray, nonnegative: bool, what: str) -> tuple[np.ndarray, float]:
@@ -46,10 +48,16 @@ def _layer_input(W: np.ndarray, b: np.ndarray, h: np.ndarray, nonnegative: bool,
 
 
 @one_blas_thread
-def layerwise_lp(net: ReLUNet, y, A=None, budget: int | None = None, rng=None) -> InversionResult:
-    """Invert layer by layer; ``trace["fit"]`` holds each target's largest per-layer ℓ∞ misfit t (0: exact).
-    Needs a readout (or A V) of full column rank and a non-increasing output to input: n_i >= n_{i−1}."""
-    Y, A = targets(net, y, A)
+def layerwise_lp(net: ReLUNet, y, A=None) -> InversionResult:
+    """Invert layer by layer: no budget, one LP per layer (cost: LPs). ``per_target["fit"]`` holds each target's
+    largest per-layer ℓ∞ misfit t; a target is ``converged`` when every layer was inverted exactly (t ≤ 1e-7),
+    ``finished`` otherwise. Needs a readout (or A V) of full column rank and an expansive network,
+    n_i ≥ n_{i−1} for every layer (a contracting layer is refused: its input is not determined by its output)."""
+    Y, A, single = targets(net, y, A)
+    narrowing = [i for i in range(1, net.depth + 1) if net.widths[i] < net.widths[i - 1]]
+    if narrowing:
+        raise ValueError(f"layerwise_lp needs an expansive network (n_i >= n_(i-1)); layer(s) {narrowing} of widths "
+                         f"{list(net.widths)} narrow, so their inputs are not determined by their outputs")
     B, target = Objective(net, Y, A).residual_map
     M = np.eye(net.widths[-1]) if B is None else B
     if np.linalg.matrix_rank(M) < M.shape[1]:
@@ -66,5 +74,6 @@ def layerwise_lp(net: ReLUNet, y, A=None, budget: int | None = None, rng=None) -
                                   f"layer-wise LP, target {row}, layer {i + 1}")
             fits[row] = max(fits[row], fit)
         X[row] = h
-    return InversionResult("layerwise_lp", X, values(net, Y, A, X), np.full(len(Y), net.depth), fits <= 1e-7,
-                           time.perf_counter() - start, {"fit": fits.tolist()})
+    return result("layerwise_lp", single, X, values(net, Y, A, X), np.full(len(Y), net.depth), "LPs",
+                  np.where(fits <= EXACT_FIT, "converged", "finished"), time.perf_counter() - start,
+                  per_target={"fit": fits})

@@ -2,7 +2,9 @@ r"""Negation-check descent (Huang, Hand, Heckel & Voroninski 2018), the algorith
 Hand–Voroninski landscape: gradient descent on f that, before every step, compares f(x) with f(−x) and
 moves to −x when that is lower, escaping the spurious basin near :math:`-\rho_d x_0`.
 
-Budget: gradient evaluations (one per step; the two values f(x), f(−x) per step are counted in ``trace``).
+Cost: gradient evaluations (one per step; the two values f(x), f(−x) of each step come with it); the negations
+taken per target are in ``per_target["negations"]``. A target is ``converged`` once :math:`\|\nabla f\| \le` tol, else
+its ``budget`` ran out.
 Batches of :data:`~landscape.descent.JAX_MIN_BATCH` or more run compiled (XLA loops of :data:`CHUNK` steps,
 :func:`_compiled_loop`), smaller ones in NumPy; both take the same steps row for row.
 """
@@ -20,7 +22,7 @@ from ..activation import local_affine
 from ..descent import resolve_engine
 from ..network import ReLUNet
 from ..objective import Objective
-from ._result import InversionResult, budget_of, starts, targets
+from ._result import InversionResult, budget_of, result, starts, targets
 
 
 @one_blas_thread
@@ -30,20 +32,20 @@ def negation_check(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=Non
     :math:`\|\nabla f\| \le` tol or ``budget`` steps. The step η is ``lr``, by default :math:`1/L` with L the
     largest curvature :math:`\|A J(x)\|_2^2` of f's quadratic pieces at the starting points. ``engine``: "auto",
     "numpy" or "jax", as in :func:`~landscape.surfing.surf`."""
-    Y, A = targets(net, y, A)
+    Y, A, single = targets(net, y, A)
     X = starts(net.input_dim, len(Y), x0, rng).copy()
+    tol = validate.positive_scalar(tol, "tol", "tol (the gradient tolerance)")
+    budget = budget_of(budget)
     if lr is None:
         J, _ = local_affine(net, X)  # (B, n, k): one batched pass
         curvature = float(np.max(np.linalg.norm(J if A is None else A @ J, 2, axis=(1, 2)))) ** 2
         lr = 1.0 / curvature if curvature > 0 else 1.0
-    lr = validate.nonnegative_scalar(lr, "lr")
-    budget = budget_of(budget)
+    lr = validate.positive_scalar(lr, "lr", "lr (the step size η)")
     f = Objective(net, Y, A)
     if resolve_engine(engine, len(Y)) == "jax":
         start = time.perf_counter()
         X, steps, flips, active = _compiled_loop(net, f, X, lr, tol, budget)
-        return InversionResult("negation_check", X, np.asarray(f.value(X)).reshape(len(Y)), steps, ~active,
-                               time.perf_counter() - start, {"negations": flips})
+        return _result(single, X, f, steps, active, flips, time.perf_counter() - start)
     steps = np.zeros(len(Y), dtype=np.int64)
     flips = np.zeros(len(Y), dtype=np.int64)
     active = np.ones(len(Y), dtype=bool)
@@ -64,8 +66,12 @@ def negation_check(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=Non
         active[rows[~moving]] = False
         X[rows[moving]] -= lr * g[moving]
         steps[rows[moving]] += 1
-    return InversionResult("negation_check", X, np.asarray(f.value(X)).reshape(len(Y)), steps, ~active,
-                           time.perf_counter() - start, {"negations": flips})
+    return _result(single, X, f, steps, active, flips, time.perf_counter() - start)
+
+
+def _result(single: bool, X: np.ndarray, f: Objective, steps, active, flips, seconds: float) -> InversionResult:
+    return result("negation_check", single, X, f.value(X), steps, "gradient evaluations",
+                  np.where(active, "budget", "converged"), seconds, per_target={"negations": flips})
 
 
 CHUNK = 64
