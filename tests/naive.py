@@ -250,3 +250,38 @@ def polygon_minimum(residuals):
     problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(residuals.T @ weights)), [cp.sum(weights) == 1])
     problem.solve(solver=cp.CLARABEL)
     return problem.value
+
+
+def rounding_slack(b, row_norms, x_norms, err_prev, rtol):
+    """Per point p and neuron j of one layer: rtol (‖w_j‖ ‖x_p‖ + |b_j|) + ‖w_j‖ err_p, and per point the norm of
+    that row, by loops over points and neurons."""
+    slack = np.zeros((len(x_norms), len(b)))
+    err_next = np.zeros(len(x_norms))
+    for p in range(len(x_norms)):
+        for j in range(len(b)):
+            slack[p, j] = rtol * (row_norms[j] * x_norms[p] + abs(b[j])) + row_norms[j] * err_prev[p]
+        err_next[p] = sum(s * s for s in slack[p]) ** 0.5
+    return slack, err_next
+
+
+def box_polygon(G, h, lo, hi, tol=1e-9):
+    """The vertices of {x in [lo, hi]² : G x <= h} by brute force: every crossing of two of its lines (the rows of G
+    and the box's four sides) that satisfies every inequality, duplicates merged, in counter-clockwise order."""
+    lines = [(G[r], h[r]) for r in range(len(G)) if np.any(G[r] != 0)]
+    lines += [(np.array([1.0, 0.0]), hi[0]), (np.array([0.0, 1.0]), hi[1]), (np.array([-1.0, 0.0]), -lo[0]),
+              (np.array([0.0, -1.0]), -lo[1])]
+    points = []
+    for i in range(len(lines)):
+        for j in range(i + 1, len(lines)):
+            M = np.array([lines[i][0], lines[j][0]])
+            if abs(np.linalg.det(M)) < 1e-12:
+                continue
+            x = np.linalg.solve(M, np.array([lines[i][1], lines[j][1]]))
+            if all(a @ x <= c + tol * (1 + abs(c)) for a, c in lines):
+                if not any(np.linalg.norm(x - q) < 1e-9 for q in points):
+                    points.append(x)
+    if len(points) < 3:
+        return np.zeros((0, 2))
+    points = np.array(points)
+    centre = points.mean(axis=0)
+    return points[np.argsort(np.arctan2(points[:, 1] - centre[1], points[:, 0] - centre[0]))]

@@ -297,3 +297,25 @@ def test_engine_is_checked_and_auto_follows_the_batch_size():
     with pytest.raises(ValueError, match="engine must be 'auto', 'numpy' or 'jax'; got 'gpu'"):
         regular_descent(net, net.forward([0.1, 0.2]), engine="gpu")
     assert resolve_engine("auto", JAX_MIN_BATCH) == "jax" and resolve_engine("auto", JAX_MIN_BATCH - 1) == "numpy"
+
+
+@pytest.mark.parametrize("engine", ["numpy", "jax"])
+def test_the_adam_steps_are_optax_adam(engine):
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    net = ReLUNet.random([3, 10, 20], out_dim=15, rng=0)
+    rng = np.random.default_rng(1)
+    X0, Y = rng.uniform(-1, 1, (4, 3)), net.forward(rng.uniform(-1, 1, (4, 3)))
+    run = regular_descent(net, Y, x0=X0, lr=0.05, betas=(0.8, 0.99), eps=1e-6, tol=0.0, max_steps=9, engine=engine)
+    assert (run.total_steps == 9).all()
+    f = Objective(net, Y)
+    with jax.enable_x64(True):
+        adam = optax.adam(0.05, b1=0.8, b2=0.99, eps=1e-6)
+        params = jnp.asarray(X0)
+        state = adam.init(params)
+        for _ in range(9):
+            updates, state = adam.update(jnp.asarray(f.grad(np.asarray(params))), state)
+            params = optax.apply_updates(params, updates)
+        np.testing.assert_allclose(run.x, np.asarray(params), rtol=1e-12, atol=1e-14)
