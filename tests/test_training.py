@@ -113,7 +113,7 @@ def test_bad_settings_are_refused(tmp_path):
         train_flow("vae", tmp_path, prior="uniform")
     with pytest.raises(ValueError, match="lr must be a finite number > 0"):
         train_flow("wgan", tmp_path, lr=float("nan"))
-    with pytest.raises(FileNotFoundError, match="neither 'digits' nor an existing directory"):
+    with pytest.raises(FileNotFoundError, match="neither 'digits', 'mnist5k' nor an existing directory"):
         train_flow("vae", tmp_path, dataset=tmp_path / "missing")
     train_flow("vae", tmp_path / "run", seed=1, **TINY)
     with pytest.raises(ValueError, match=r"holds a run with other settings \(seed: 1 there, 2 now\)"):
