@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _kernels, validate
+from .layers import apply_to_columns, apply_to_vector
 from .network import ReLUNet, checked_network
 
 DEFAULT_BOUNDARY_RTOL = 1e-10
@@ -150,13 +151,13 @@ def _pattern_pass(net: ReLUNet, X: np.ndarray) -> tuple[np.ndarray, list[np.ndar
     """Packed patterns ``(N, ceil(H/8))`` and pre-activations ``[z_1, ..., z_d]`` of validated inputs."""
     bits = np.zeros((X.shape[0], (net.n_hidden + 7) // 8), dtype=np.uint8)
     preacts, x, offset = [], X, 0
-    for i, (w, b) in enumerate(zip(net.weights, net.effective_biases), start=1):
-        z = x @ w.T
+    for i, (layer, b) in enumerate(zip(net.layers, net.effective_biases), start=1):
+        z = np.ascontiguousarray(layer.linear(x))
         last = i == net.depth
         x = np.empty((1, 1)) if last else np.empty_like(z)
         _kernels.bias_relu_pack(z, b, x, bits, offset, not last)
         preacts.append(z)
-        offset += w.shape[0]
+        offset += layer.out_dim
     return bits, preacts
 
 
@@ -212,10 +213,10 @@ def near_zero_mask(net: ReLUNet, X, tau) -> np.ndarray:
     X, single = validate.points(X, "X", net.input_dim)
     mask = np.empty((X.shape[0], net.n_hidden), dtype=np.bool_)
     x, offset = X, 0
-    for w, b in zip(net.weights, net.effective_biases):
-        x = x @ w.T
+    for layer, b in zip(net.layers, net.effective_biases):
+        x = np.ascontiguousarray(layer.linear(x))
         _kernels.bias_relu_near_zero(x, b, tau, mask, offset)
-        offset += w.shape[0]
+        offset += layer.out_dim
     return mask[0] if single else mask
 
 
@@ -232,13 +233,12 @@ def on_switching_hyperplanes(net: ReLUNet, X, rtol: float = DEFAULT_BOUNDARY_RTO
     X, single = validate.points(X, "X", net.input_dim)
     mask = np.empty((X.shape[0], net.n_hidden), dtype=bool)
     x, err, offset = X, np.zeros(X.shape[0]), 0
-    for w, b in zip(net.weights, net.effective_biases):
-        slack, err_next = np.empty((X.shape[0], w.shape[0])), np.empty(X.shape[0])
-        norms = np.sqrt(np.einsum("ij,ij->i", w, w))
-        _kernels.rounding_slack(b, norms, np.sqrt(np.einsum("ij,ij->i", x, x)), err, rtol, slack, err_next)
-        z = x @ w.T + b
-        mask[:, offset:offset + w.shape[0]] = np.abs(z) <= slack
-        x, err, offset = np.maximum(z, 0.0), err_next, offset + w.shape[0]
+    for layer, b in zip(net.layers, net.effective_biases):
+        slack, err_next = np.empty((X.shape[0], layer.out_dim)), np.empty(X.shape[0])
+        _kernels.rounding_slack(b, layer.row_norms(), np.sqrt(np.einsum("ij,ij->i", x, x)), err, rtol, slack, err_next)
+        z = layer.linear(x) + b
+        mask[:, offset:offset + layer.out_dim] = np.abs(z) <= slack
+        x, err, offset = np.maximum(z, 0.0), err_next, offset + layer.out_dim
     return mask[0] if single else mask
 
 
@@ -264,15 +264,17 @@ def _affine_maps(net: ReLUNet, gates: Sequence[np.ndarray]) -> tuple[np.ndarray,
     :math:`J_0 = I, c_0 = 0`; :math:`J_i = D_i W_i J_{i-1}`, :math:`c_i = D_i (W_i c_{i-1} + b_i)`;
     :math:`J = V J_d, c = V c_d + c_{\mathrm{out}}` (the readout bias).
     """
-    weights, biases = net.weights, net.effective_biases
-    J = weights[0][None, :, :] * gates[0][:, :, None]
+    layers, biases = net.layers, net.effective_biases
+    n = len(gates[0])
+    J = apply_to_columns(layers[0], np.broadcast_to(np.eye(net.input_dim), (n, net.input_dim, net.input_dim)))
+    J = J * gates[0][:, :, None]
     c = biases[0] * gates[0]
-    for w, b, gate in zip(weights[1:], biases[1:], gates[1:]):
-        J = np.matmul(w, J) * gate[:, :, None]
-        c = (c @ w.T + b) * gate
-    if net.readout is not None:
-        J = np.matmul(net.readout, J)
-        c = c @ net.readout.T
+    for layer, b, gate in zip(layers[1:], biases[1:], gates[1:]):
+        J = apply_to_columns(layer, J) * gate[:, :, None]
+        c = (layer.linear(c) + b) * gate
+    if net.readout_layer is not None:
+        J = apply_to_columns(net.readout_layer, J)
+        c = net.readout_layer.linear(c)
     if net.readout_bias is not None:
         c = c + net.readout_bias
     return J, c
@@ -294,10 +296,10 @@ def preactivation_maps_of_gates(net: ReLUNet, gates: np.ndarray) -> tuple[np.nda
     """:func:`preactivation_maps` for a flat boolean gate vector (True = active), unchecked."""
     rows, offsets, start = [], [], 0
     J, c = np.eye(net.input_dim), np.zeros(net.input_dim)
-    for w, b in zip(net.weights, net.effective_biases):
-        gate = gates[start:start + w.shape[0]]
-        start += w.shape[0]
-        M_i, m_i = w @ J, w @ c + b
+    for layer, b in zip(net.layers, net.effective_biases):
+        gate = gates[start:start + layer.out_dim]
+        start += layer.out_dim
+        M_i, m_i = apply_to_columns(layer, J[None])[0], apply_to_vector(layer, c) + b
         rows.append(M_i)
         offsets.append(m_i)
         J, c = M_i * gate[:, None], m_i * gate

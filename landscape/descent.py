@@ -162,11 +162,18 @@ JAX_MIN_BATCH = 64
 costs about a second per network shape, which smaller batches would not win back), smaller ones with NumPy."""
 
 
-def resolve_engine(engine: str, batch: int) -> str:
+def resolve_engine(engine: str, batch: int, net: ReLUNet | None = None) -> str:
+    """Where a descent over ``batch`` rows runs: ``engine``, or for "auto" the compiled JAX loop from
+    :data:`JAX_MIN_BATCH` rows on. A network whose layers are operators runs in NumPy (its layers have no compiled
+    form yet): "auto" picks NumPy for it, and "jax" is refused."""
     if engine not in ("auto", "numpy", "jax"):
         raise ValueError(f"engine must be 'auto', 'numpy' or 'jax'; got {engine!r}")
+    structured = net is not None and net.structured
+    if engine == "jax" and structured:
+        raise ValueError("engine 'jax' runs dense networks only; this network keeps its layers as operators: use "
+                         "engine='numpy' or 'auto'")
     if engine == "auto":
-        return "jax" if batch >= JAX_MIN_BATCH else "numpy"
+        return "jax" if batch >= JAX_MIN_BATCH and not structured else "numpy"
     return engine
 
 

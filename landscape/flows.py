@@ -19,13 +19,20 @@ from .network import ReLUNet
 
 
 def _architecture(net: ReLUNet) -> tuple:
-    return (net.widths, net.biases is not None, None if net.readout is None else net.readout.shape,
-            net.readout_bias is not None)
+    """What snapshots of one flow share: widths, bias and readout bias present or not, and every layer's kind and
+    shapes (a dense readout's shape)."""
+    readout = net.readout_layer
+    return (net.widths, net.biases is not None, net.readout_bias is not None,
+            tuple((type(layer).__name__, layer.in_shape, layer.out_shape) for layer in net.layers),
+            None if readout is None else (type(readout).__name__, readout.in_shape, readout.out_shape))
 
 
 def _combine(nets: Sequence[ReLUNet], coefficients: Sequence[float]) -> ReLUNet:
     """The network whose every parameter array is sum_i c_i * (that array of nets[i])."""
     first = nets[0]
+    if first.structured:
+        raise ValueError("linear combinations of networks are built for dense networks; densify them first "
+                         "(ReLUNet.densified)")
     weights = [sum(c * n.weights[i] for c, n in zip(coefficients, nets)) for i in range(first.depth)]
     biases = None if first.biases is None else [
         sum(c * n.biases[i] for c, n in zip(coefficients, nets)) for i in range(first.depth)]
@@ -147,7 +154,7 @@ class NetworkFlow:
     def weight_norms(self) -> np.ndarray:
         r""":math:`\|W_i(\theta_t)\|_2` (largest singular value) as an array of shape (T + 1, d); its row maxima
         are M(t), its maximum Assumption 3.2's M."""
-        return np.array([[np.linalg.norm(w, 2) for w in net.weights] for net in self._snapshots])
+        return np.array([[layer.spectral_norm() for layer in net.layers] for net in self._snapshots])
 
     def max_weight_norm(self) -> float:
         r"""Assumption 3.2's :math:`M = \max_{i, t} \|W_i(\theta_t)\|_2` (largest singular value)."""

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _kernels, validate
+from .layers import DENSE_LIMIT_BYTES, Affine, Conv2d, ConvTranspose2d, Dense
 
 
 class ReLUNet:
@@ -38,6 +39,10 @@ class ReLUNet:
     readout_bias : array_like or None
         ``c`` of shape ``(n,)``, added to the output (a trained generator's final layer bias);
         None for none. It shifts G by a constant, so it moves no region and no activation pattern.
+
+    A network whose layers are convolutions is built with :meth:`from_layers`: its layers stay operators
+    (:mod:`landscape.layers`) and are never densified unasked; :attr:`weights` and :attr:`readout` then refuse,
+    naming the memory the dense matrices would need (:meth:`densified` builds them on request).
 
     Notes
     -----
@@ -87,6 +92,35 @@ class ReLUNet:
         self._widths = widths
         zero = [validate.frozen(np.zeros(n)) for n in widths[1:]]
         self._effective_biases = self._biases if self._biases is not None else tuple(zero)
+        self._layers = tuple(Dense.wrap(w, b) for w, b in zip(self._weights, self._effective_biases))
+        self._readout_layer = None if self._readout is None else Dense.wrap(
+            self._readout, validate.frozen(np.zeros(self._readout.shape[0])))
+
+    @classmethod
+    def from_layers(cls, hidden: Sequence[Affine], readout: Affine | None = None) -> ReLUNet:
+        r"""A network whose affine layers are operators (:mod:`landscape.layers`):
+        :math:`G(x) = R(\sigma(L_d \cdots \sigma(L_1 x)))` with hidden layers :math:`L_i` and an optional readout R
+        (its bias is the readout bias c). Layer i's output must be layer i+1's input (flat sizes)."""
+        if isinstance(hidden, Affine) or not isinstance(hidden, Sequence) or not hidden:
+            raise ValueError("hidden must be a non-empty sequence of layers (landscape.layers: Dense, ConvTranspose2d, "
+                             "Conv2d)")
+        for i, layer in enumerate([*hidden, *([] if readout is None else [readout])], start=1):
+            if not isinstance(layer, Affine):
+                raise ValueError(f"layer {i} must be a Dense, ConvTranspose2d or Conv2d; got {type(layer).__name__}")
+        for i, (a, b) in enumerate(zip([*hidden], [*hidden[1:], *([] if readout is None else [readout])]), start=1):
+            if a.out_dim != b.in_dim:
+                raise ValueError(f"layer {i} outputs {a.out_shape} ({a.out_dim} values) but layer {i + 1} takes "
+                                 f"{b.in_shape} ({b.in_dim}): the layers do not chain")
+        if all(isinstance(layer, Dense) for layer in [*hidden, *([] if readout is None else [readout])]):
+            return cls([layer.W for layer in hidden], [layer.bias for layer in hidden],
+                       None if readout is None else readout.W, None if readout is None else readout.bias)
+        net = cls.__new__(cls)
+        net._layers, net._readout_layer = tuple(hidden), readout
+        net._weights, net._readout = None, None
+        net._biases = net._effective_biases = tuple(layer.bias for layer in hidden)
+        net._readout_bias = None if readout is None else readout.bias
+        net._widths = (hidden[0].in_dim, *(layer.out_dim for layer in hidden))
+        return net
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -137,8 +171,43 @@ class ReLUNet:
     # ------------------------------------------------------------------ attributes
     @property
     def weights(self) -> tuple[np.ndarray, ...]:
-        """``(W_1, ..., W_d)``, read-only."""
+        """``(W_1, ..., W_d)``, read-only; a network of operators refuses (see :meth:`densified`)."""
+        if self._weights is None:
+            raise ValueError(f"{self!r} keeps its layers as operators and has no dense weights; use net.layers, or "
+                             f"net.densified() for the dense network ({self.dense_bytes() / 2**20:.0f} MiB of float64)")
         return self._weights
+
+    @property
+    def layers(self) -> tuple[Affine, ...]:
+        """The hidden layers :math:`z_i = L_i(x_{i-1})` as operators (Dense for a dense network)."""
+        return self._layers
+
+    @property
+    def readout_layer(self) -> Affine | None:
+        """The readout as an operator, or None: use its :meth:`~landscape.layers.Affine.linear` part, its bias is
+        :attr:`readout_bias`."""
+        return self._readout_layer
+
+    @property
+    def structured(self) -> bool:
+        """Whether some layer is kept as an operator other than a dense matrix."""
+        return self._weights is None
+
+    def dense_bytes(self) -> int:
+        """The float64 size of every layer's dense matrix."""
+        return sum(layer.dense_bytes() for layer in (*self._layers, *([self._readout_layer] if self._readout_layer
+                                                                        else [])))
+
+    def densified(self, max_bytes: int = DENSE_LIMIT_BYTES) -> ReLUNet:
+        """The same network with dense matrices; refused when they would need more than ``max_bytes``."""
+        if not self.structured:
+            return self
+        if self.dense_bytes() > max_bytes:
+            raise MemoryError(f"the dense form of {self!r} needs {self.dense_bytes() / 2**20:.0f} MiB of float64, above "
+                              f"max_bytes = {max_bytes / 2**20:.0f} MiB")
+        readout = self._readout_layer
+        return ReLUNet([layer.dense(max_bytes) for layer in self._layers], list(self._effective_biases),
+                       None if readout is None else readout.dense(max_bytes), self._readout_bias)
 
     @property
     def biases(self) -> tuple[np.ndarray, ...] | None:
@@ -147,7 +216,10 @@ class ReLUNet:
 
     @property
     def readout(self) -> np.ndarray | None:
-        """``V``, read-only, or None when there is no readout."""
+        """``V``, read-only, or None when there is no readout; a readout kept as an operator refuses."""
+        if self._readout is None and self._readout_layer is not None:
+            raise ValueError(f"{self!r} keeps its readout as an operator ({self._readout_layer!r}); use "
+                             "net.readout_layer, or net.densified()")
         return self._readout
 
     @property
@@ -173,7 +245,7 @@ class ReLUNet:
     @property
     def depth(self) -> int:
         """``d``, the number of hidden ReLU layers."""
-        return len(self._weights)
+        return len(self._layers)
 
     @property
     def input_dim(self) -> int:
@@ -183,7 +255,7 @@ class ReLUNet:
     @property
     def output_dim(self) -> int:
         """``n``: rows of ``V``, or ``n_d`` without readout."""
-        return self._widths[-1] if self._readout is None else self._readout.shape[0]
+        return self._widths[-1] if self._readout_layer is None else self._readout_layer.out_dim
 
     @property
     def n_hidden(self) -> int:
@@ -205,23 +277,26 @@ class ReLUNet:
         """``G(x, θ)`` for one point ``(k,)`` -> ``(n,)`` or a batch ``(N, k)`` -> ``(N, n)``."""
         X, single = validate.points(X, "X", self.input_dim)
         out = self._hidden_output(X)
-        if self._readout is not None:
-            out = out @ self._readout.T
+        if self._readout_layer is not None:
+            out = self._readout_layer.linear(out)
         if self._readout_bias is not None:
             out += self._readout_bias
         return out[0] if single else out
 
     def _hidden_output(self, X: np.ndarray) -> np.ndarray:
         """``x_d`` for validated ``(N, k)`` inputs, computed with the fused bias+ReLU kernel."""
-        for w, b in zip(self._weights, self._effective_biases):
-            X = X @ w.T
+        for layer, b in zip(self._layers, self._effective_biases):
+            X = np.ascontiguousarray(layer.linear(X))
             _kernels.bias_relu_inplace(X, b)
         return X
 
     # ------------------------------------------------------------------ persistence
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The parameters under the keys ``W1 ... Wd``, ``b1 ... bd`` (only with biases), ``V`` (only
-        with a readout) and ``c`` (only with a readout bias): the layout of :meth:`save`."""
+        with a readout) and ``c`` (only with a readout bias): the layout of :meth:`save`. A network of operators
+        stores each layer under ``L1/ ... Ld/`` and ``R/`` (its type, input shape, kernel, bias and settings)."""
+        if self.structured:
+            return _layer_arrays(self._layers, self._readout_layer)
         arrays = {f"W{i}": w for i, w in enumerate(self._weights, start=1)}
         if self._biases is not None:
             arrays.update({f"b{i}": b for i, b in enumerate(self._biases, start=1)})
@@ -235,6 +310,8 @@ class ReLUNet:
     def from_arrays(cls, arrays, where: str = "arrays") -> ReLUNet:
         """The network stored under :meth:`to_arrays`' keys; ``where`` names the source in errors."""
         keys = set(arrays)
+        if "L1/type" in keys:
+            return _layers_from_arrays(arrays, where)
         d = 0
         while f"W{d + 1}" in keys:
             d += 1
@@ -287,6 +364,9 @@ class ReLUNet:
         same = lambda a, b: (a is None and b is None) or (
             a is not None and b is not None and a.shape == b.shape and np.array_equal(a, b)
         )
+        if self.structured or other.structured:
+            return (self.structured == other.structured and self._layers == other._layers
+                    and self._readout_layer == other._readout_layer)
         return (
             self._widths == other._widths
             and all(same(a, b) for a, b in zip(self._weights, other._weights))
@@ -299,6 +379,10 @@ class ReLUNet:
     __hash__ = None
 
     def __repr__(self) -> str:
+        if self.structured:
+            layers = ", ".join(repr(layer) for layer in self._layers)
+            readout = "" if self._readout_layer is None else f"; readout {self._readout_layer!r}"
+            return f"ReLUNet.from_layers([{layers}]{readout})"
         parts = [f"widths={list(self._widths)}"]
         if self._readout is not None:
             parts.append(f"out_dim={self.output_dim}")
@@ -313,3 +397,39 @@ def checked_network(value, name: str = "net") -> ReLUNet:
     if not isinstance(value, ReLUNet):
         raise ValueError(f"{name} must be a ReLUNet; got {type(value).__name__}")
     return value
+
+
+_LAYER_TYPES = {"Dense": Dense, "ConvTranspose2d": ConvTranspose2d, "Conv2d": Conv2d}
+
+
+def _layer_arrays(hidden, readout) -> dict[str, np.ndarray]:
+    arrays = {}
+    for prefix, layer in [(f"L{i}", layer) for i, layer in enumerate(hidden, start=1)] + (
+            [("R", readout)] if readout is not None else []):
+        arrays[f"{prefix}/type"] = np.array(type(layer).__name__)
+        arrays[f"{prefix}/in_shape"] = np.array(layer.in_shape)
+        arrays.update({f"{prefix}/{key}": value for key, value in layer.arrays().items()})
+    return arrays
+
+
+def _layer_from(arrays, prefix: str, where: str) -> Affine:
+    kind = str(arrays[f"{prefix}/type"])
+    if kind not in _LAYER_TYPES:
+        raise ValueError(f"{where}: {prefix}/type is {kind!r}; expected one of {sorted(_LAYER_TYPES)}")
+    try:
+        if kind == "Dense":
+            return Dense(arrays[f"{prefix}/W"], arrays[f"{prefix}/b"], f"{prefix}/W")
+        settings = [int(v) for v in arrays[f"{prefix}/settings"]]
+        in_shape = tuple(int(v) for v in arrays[f"{prefix}/in_shape"])
+        return _LAYER_TYPES[kind](arrays[f"{prefix}/kernel"], arrays[f"{prefix}/bias"], in_shape, *settings)
+    except KeyError as missing:
+        raise ValueError(f"{where}: layer {prefix} ({kind}) lacks {missing.args[0]}") from None
+
+
+def _layers_from_arrays(arrays, where: str) -> ReLUNet:
+    d = 0
+    while f"L{d + 1}/type" in arrays:
+        d += 1
+    hidden = [_layer_from(arrays, f"L{i}", where) for i in range(1, d + 1)]
+    readout = _layer_from(arrays, "R", where) if "R/type" in arrays else None
+    return ReLUNet.from_layers(hidden, readout)

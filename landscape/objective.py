@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _kernels, validate
 from .activation import DEFAULT_BOUNDARY_RTOL
+from .layers import Dense
 from .network import ReLUNet
 
 
@@ -69,8 +70,14 @@ class Objective:
         if A is not None:
             A = validate.frozen(validate.matrix(A, "A", (None, n)))
         self._A = A
-        self._B, self._Ay = residual_map(net.readout, net.readout_bias, A, self._y)
-        self._row_norms = tuple(np.sqrt(np.einsum("ij,ij->i", w, w)) for w in net.weights)
+        readout = net.readout_layer
+        # a readout kept as an operator stays one: B x_d = A (V x_d), B^T r = V^T (A^T r)
+        self._readout_operator = readout if readout is not None and not isinstance(readout, Dense) else None
+        V = None if readout is None or self._readout_operator is not None else readout.W
+        self._B, self._Ay = residual_map(V, net.readout_bias, A, self._y)
+        if self._readout_operator is not None:
+            self._B = None if A is None else A  # the measurement part; V is applied as an operator
+        self._row_norms = tuple(layer.row_norms() for layer in net.layers)
 
     @property
     def net(self) -> ReLUNet:
@@ -90,8 +97,18 @@ class Objective:
         r"""``(B, b)`` with :math:`r(x) = B x_d - b` on the last hidden layer's output :math:`x_d`, so that
         :math:`f = \tfrac12\|r\|^2`: :math:`B = A V` (or the factor present, A or V; None when both are absent,
         the identity) and :math:`b = A(y - c)`, the readout bias c moved to the target; b has y's shape, (m,) or
-        (B, m)."""
+        (B, m). A readout kept as an operator has no matrix B here (see :meth:`residual_operator`)."""
+        if self._readout_operator is not None:
+            raise ValueError(f"the readout of {self._net!r} is an operator ({self._readout_operator!r}), so r = B x_d - b "
+                             "has no matrix B; use Objective.residual_operator")
         return self._B, self._Ay
+
+    @property
+    def residual_operator(self) -> tuple:
+        r"""``(apply, transpose, b)``: functions :math:`x_d \mapsto B x_d` and :math:`r \mapsto B^\top r` on batches of
+        rows, and b, for any readout (a matrix or an operator); :attr:`residual_map` gives B itself where it is a
+        matrix."""
+        return self._apply_B, self._apply_B_transpose, self._Ay
 
     @property
     def m(self) -> int:
@@ -101,11 +118,20 @@ class Objective:
     # ------------------------------------------------------------------ internals
     def _hidden_outputs(self, X: np.ndarray) -> list[np.ndarray]:
         outputs = [X]
-        for w, b in zip(self._net.weights, self._net.effective_biases):
-            z = outputs[-1] @ w.T
+        for layer, b in zip(self._net.layers, self._net.effective_biases):
+            z = np.ascontiguousarray(layer.linear(outputs[-1]))
             _kernels.bias_relu_inplace(z, b)
             outputs.append(z)
         return outputs
+
+    def _apply_B(self, x_d: np.ndarray) -> np.ndarray:
+        if self._readout_operator is not None:
+            x_d = self._readout_operator.linear(x_d)
+        return x_d if self._B is None else x_d @ self._B.T
+
+    def _apply_B_transpose(self, r: np.ndarray) -> np.ndarray:
+        g = r if self._B is None else r @ self._B
+        return g if self._readout_operator is None else self._readout_operator.transpose(g)
 
     def _points(self, X, name: str = "X") -> tuple[np.ndarray, bool]:
         X, single = validate.points(X, name, self._net.input_dim)
@@ -115,13 +141,13 @@ class Objective:
         return X, single
 
     def _residual(self, x_d: np.ndarray) -> np.ndarray:
-        return (x_d if self._B is None else x_d @ self._B.T) - self._Ay
+        return self._apply_B(x_d) - self._Ay
 
     def _backward(self, outputs: list[np.ndarray], r: np.ndarray) -> np.ndarray:
-        g = r if self._B is None else r @ self._B
+        g = np.ascontiguousarray(self._apply_B_transpose(r))
         for i in range(self._net.depth, 0, -1):
             _kernels.gate_inplace(g, outputs[i])
-            g = g @ self._net.weights[i - 1]
+            g = np.ascontiguousarray(self._net.layers[i - 1].transpose(g))
         return g
 
     # ------------------------------------------------------------------ public
@@ -192,14 +218,14 @@ class Objective:
             expected = X.shape[1:] if single else X.shape
             raise ValueError(f"D must have the same shape as X, {expected}; got {np.shape(D)}")
         x, xdot, err = X, D_checked, np.zeros(X.shape[0])
-        for w, b, norms in zip(self._net.weights, self._net.effective_biases, self._row_norms):
-            slack, err_next = np.empty((X.shape[0], w.shape[0])), np.empty(X.shape[0])
+        for layer, b, norms in zip(self._net.layers, self._net.effective_biases, self._row_norms):
+            slack, err_next = np.empty((X.shape[0], layer.out_dim)), np.empty(X.shape[0])
             _kernels.rounding_slack(b, norms, np.sqrt(np.einsum("ij,ij->i", x, x)), err, rtol, slack, err_next)
-            z, zdot = x @ w.T, xdot @ w.T
+            z, zdot = np.ascontiguousarray(layer.linear(x)), np.ascontiguousarray(layer.linear(xdot))
             _kernels.one_sided_step(z, zdot, b, slack)
             x, xdot, err = z, zdot, err_next
         r = self._residual(x)
-        rdot = xdot if self._B is None else xdot @ self._B.T
+        rdot = self._apply_B(xdot)
         slopes = np.einsum("ij,ij->i", r, rdot)
         return float(slopes[0]) if single else slopes
 

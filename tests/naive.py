@@ -285,3 +285,39 @@ def box_polygon(G, h, lo, hi, tol=1e-9):
     points = np.array(points)
     centre = points.mean(axis=0)
     return points[np.argsort(np.arctan2(points[:, 1] - centre[1], points[:, 0] - centre[0]))]
+
+
+def conv_transpose(x, kernel, bias, stride, padding, output_padding=0):
+    """PyTorch's ConvTranspose2d of one image x (C, H, W) with kernel (C, C', kh, kw), by loops over every input pixel
+    and kernel tap: out[o, h s + a − p, w s + b − p] += x[c, h, w] K[c, o, a, b], then the bias."""
+    C, H, W = x.shape
+    _, O, kh, kw = kernel.shape
+    Ho, Wo = (H - 1) * stride - 2 * padding + kh + output_padding, (W - 1) * stride - 2 * padding + kw + output_padding
+    out = np.zeros((O, Ho, Wo))
+    for c in range(C):
+        for h in range(H):
+            for w in range(W):
+                for o in range(O):
+                    for a in range(kh):
+                        for b in range(kw):
+                            i, j = h * stride + a - padding, w * stride + b - padding
+                            if 0 <= i < Ho and 0 <= j < Wo:
+                                out[o, i, j] += x[c, h, w] * kernel[c, o, a, b]
+    return out + np.asarray(bias)[:, None, None]
+
+
+def conv(x, kernel, bias, stride, padding):
+    """PyTorch's Conv2d of one image x (C, H, W) with kernel (C', C, kh, kw), by loops over every output pixel and
+    kernel tap over x zero-padded by p, then the bias."""
+    C, H, W = x.shape
+    O, _, kh, kw = kernel.shape
+    padded = np.zeros((C, H + 2 * padding, W + 2 * padding))
+    padded[:, padding:padding + H, padding:padding + W] = x
+    Ho, Wo = (H + 2 * padding - kh) // stride + 1, (W + 2 * padding - kw) // stride + 1
+    out = np.zeros((O, Ho, Wo))
+    for o in range(O):
+        for i in range(Ho):
+            for j in range(Wo):
+                out[o, i, j] = bias[o] + sum(padded[c, i * stride + a, j * stride + b] * kernel[o, c, a, b]
+                                             for c in range(C) for a in range(kh) for b in range(kw))
+    return out

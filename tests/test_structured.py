@@ -1,0 +1,113 @@
+"""Networks whose layers stay operators (ReLUNet.from_layers) against the dense form of the same network: every
+function answers the same, to rounding."""
+
+import numpy as np
+import pytest
+
+import landscape as L
+from landscape.layers import Conv2d, ConvTranspose2d, Dense
+
+CLOSE = dict(rtol=1e-11, atol=1e-11)
+
+
+def small_generator(k=3, seed=0, readout=True):
+    """Dense k → 2·3·3, ConvT 2 → 3 channels (3×3 → 6×6), Conv 3 → 2 channels (6×6 → 5×5), readout ConvT 2 → 1 (10×10):
+    the InfoGAN shape in miniature, with a convolution as well."""
+    rng = np.random.default_rng(seed)
+    hidden = [Dense(rng.normal(size=(18, k)) / np.sqrt(k), rng.normal(size=18) * 0.3),
+              ConvTranspose2d(rng.normal(size=(2, 3, 4, 4)) / 3, rng.normal(size=3) * 0.3, (2, 3, 3), stride=2, padding=1),
+              Conv2d(rng.normal(size=(2, 3, 2, 2)) / 3, rng.normal(size=2) * 0.3, (3, 6, 6))]
+    out = ConvTranspose2d(rng.normal(size=(2, 1, 4, 4)) / 3, rng.normal(size=1), (2, 5, 5), stride=2, padding=1)
+    return L.ReLUNet.from_layers(hidden, out if readout else None)
+
+
+def test_a_network_of_operators_answers_as_its_dense_form():
+    net = small_generator()
+    dense = net.densified()
+    assert net.structured and not dense.structured and net.widths == dense.widths == (3, 18, 108, 50)
+    assert net.output_dim == dense.output_dim == 100
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(7, 3))
+    np.testing.assert_allclose(net.forward(X), dense.forward(X), **CLOSE)
+    assert net.forward(X[0]).shape == (100,)
+    np.testing.assert_array_equal(L.activation_pattern(net, X).packed, L.activation_pattern(dense, X).packed)
+    for a, b in zip(L.preactivations(net, X), L.preactivations(dense, X)):
+        np.testing.assert_allclose(a, b, **CLOSE)
+    np.testing.assert_array_equal(L.near_zero_mask(net, X, 0.2), L.near_zero_mask(dense, X, 0.2))
+    np.testing.assert_array_equal(L.on_switching_hyperplanes(net, X), L.on_switching_hyperplanes(dense, X))
+    for a, b in zip(L.local_affine(net, X), L.local_affine(dense, X)):
+        np.testing.assert_allclose(a, b, **CLOSE)
+    pattern = L.activation_pattern(net, X[0])
+    for a, b in zip(L.preactivation_maps(net, pattern), L.preactivation_maps(dense, pattern)):
+        np.testing.assert_allclose(a, b, **CLOSE)
+    y = net.forward(rng.normal(size=3)) + 0.1 * rng.normal(size=100)
+    for A in (None, L.gaussian_measurements(30, 100, rng=2)):
+        f, g = L.Objective(net, y, A), L.Objective(dense, y, A)
+        np.testing.assert_allclose(f.value(X), g.value(X), **CLOSE)
+        np.testing.assert_allclose(f.grad(X), g.grad(X), **CLOSE)
+        D = rng.normal(size=X.shape)
+        np.testing.assert_allclose(f.directional_derivative(X, D), g.directional_derivative(X, D), **CLOSE)
+
+
+def test_exact_geometry_and_descent_run_through_the_operators():
+    net = small_generator(seed=3)
+    dense = net.densified()
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=3)
+    region, twin = L.region_of(net, x), L.region_of(dense, x)
+    np.testing.assert_allclose(region.G, twin.G, **CLOSE)
+    np.testing.assert_allclose(region.h, twin.h, **CLOSE)
+    assert [r.pattern for r in L.pieces(net, x, 0.01)] == [r.pattern for r in L.pieces(dense, x, 0.01)]
+    y = net.forward(rng.normal(size=3))
+    polished, expected = (L.polish_to_local_minimum(L.Objective(n, y), x) for n in (net, dense))
+    np.testing.assert_allclose(polished.x, expected.x, atol=1e-9)
+    starts, targets = rng.uniform(-1, 1, (5, 3)), net.forward(rng.uniform(-1, 1, (5, 3)))
+    for engine in ("numpy",):
+        a = L.regular_descent(net, targets, x0=starts, max_steps=300, engine=engine)
+        b = L.regular_descent(dense, targets, x0=starts, max_steps=300, engine=engine)
+        np.testing.assert_allclose(a.x, b.x, atol=1e-9)
+        flow = L.NetworkFlow([small_generator(seed=s) for s in (5, 6, 3)])
+        c = L.surf(flow, targets, x0=starts, budget=60, max_steps=300, engine=engine)
+        d = L.surf(L.NetworkFlow([n.densified() for n in flow.snapshots]), targets, x0=starts, budget=60,
+                   max_steps=300, engine=engine)
+        np.testing.assert_allclose(c.x, d.x, atol=1e-9)
+
+
+def test_a_network_of_operators_saves_refuses_dense_access_and_checks_its_chain(tmp_path):
+    net = small_generator()
+    net.save(tmp_path / "g.npz")
+    back = L.ReLUNet.load(tmp_path / "g.npz")
+    assert back == net and back != small_generator(seed=1) and back != net.densified()
+    with pytest.raises(ValueError, match="keeps its layers as operators and has no dense weights.*MiB of float64"):
+        net.weights
+    with pytest.raises(ValueError, match="keeps its readout as an operator"):
+        net.readout
+    with pytest.raises(MemoryError, match="needs 0 MiB of float64, above max_bytes = 0 MiB"):
+        net.densified(max_bytes=1000)
+    with pytest.raises(ValueError, match=r"layer 1 outputs \(18,\) \(18 values\) but layer 2 takes \(3, 3, 3\) \(27\)"):
+        L.ReLUNet.from_layers([Dense(np.ones((18, 3))), Conv2d(np.ones((1, 3, 2, 2)), None, (3, 3, 3))])
+    with pytest.raises(ValueError, match="layer 2 must be a Dense, ConvTranspose2d or Conv2d"):
+        L.ReLUNet.from_layers([Dense(np.ones((4, 3))), np.ones((2, 4))])
+    with pytest.raises(ValueError, match="has no matrix B; use Objective.residual_operator"):
+        L.Objective(net, np.zeros(100)).residual_map
+    assert L.ReLUNet.from_layers([Dense(np.eye(3), np.ones(3))]) == L.ReLUNet([np.eye(3)], [np.ones(3)])
+
+
+def test_the_descent_inverters_run_through_the_operators_and_the_compiled_engine_refuses_them():
+    from landscape.inversion import csgm, negation_check, projected_surf, regular_descent, surf
+
+    net = small_generator(seed=7)
+    dense = net.densified()
+    rng = np.random.default_rng(8)
+    X0, Y = rng.uniform(-1, 1, (4, 3)), net.forward(rng.uniform(-1, 1, (4, 3)))
+    flow = L.NetworkFlow([small_generator(seed=9), net])
+    twin = L.NetworkFlow([n.densified() for n in flow.snapshots])
+    for method, subject, other, options in (
+            (regular_descent, net, dense, {"x0": X0, "budget": 200}), (surf, flow, twin, {"x0": X0, "budget": 200}),
+            (csgm, net, dense, {"budget": 200, "rng": 1}), (negation_check, net, dense, {"x0": X0, "budget": 200}),
+            (projected_surf, flow, twin, {"x0": X0, "tau": 0.01})):
+        np.testing.assert_allclose(method(subject, Y, **options).x, method(other, Y, **options).x, atol=1e-9)
+    many = rng.uniform(-1, 1, (70, 3))
+    assert L.regular_descent(net, net.forward(many), x0=many, max_steps=3).x.shape == (70, 3)  # auto: NumPy
+    with pytest.raises(ValueError, match="engine 'jax' runs dense networks only"):
+        L.regular_descent(net, Y, x0=X0, engine="jax")
