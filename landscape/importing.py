@@ -1,7 +1,8 @@
 r"""Trained generators from elsewhere as exact :class:`~landscape.ReLUNet`\ s, with numpy only.
 
 A sequential generator (PyTorch's ``nn.Sequential`` layout, or this package's own training) is a list of
-layers — :class:`Linear`, :class:`ConvTranspose2d`, :class:`BatchNorm`, :class:`Unflatten`, :class:`ReLU` —
+layers — :class:`Linear`, :class:`ConvTranspose2d`, :class:`Conv2d`, :class:`BatchNorm`, :class:`Unflatten`,
+:class:`ReLU` —
 whose parameters sit in a state dict under PyTorch's key names (``NAME.weight``, ``NAME.bias``,
 ``NAME.running_mean``, ``NAME.running_var``). In eval mode every layer between two ReLUs is affine, so the
 composition is exactly
@@ -15,7 +16,12 @@ statistics, :math:`W' = \operatorname{diag}(\gamma/s) W`, :math:`b' = \gamma (b 
 
 Dense matrices grow fast: the 28×28 InfoGAN generator of the paper (FC 1024, FC 7·7·128, ConvT to
 14×14×64, ConvT to 28×28) is about 760 MB of float64 per network. :func:`from_state_dict` refuses a
-network above ``max_bytes`` (default 512 MiB), naming the estimate; raise the limit to allow it.
+network above ``max_bytes`` (default 512 MiB), naming the estimate; raise the limit to allow it, or import it with
+``structured=True``: each layer then stays an operator (:mod:`landscape.layers`, batch normalisation folded per
+channel into its kernel and bias) and nothing is densified.
+
+These classes describe a state dict's layers by their keys; the numeric operators they become are those of
+:mod:`landscape.layers`.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import layers as operators
+from . import validate
 from .network import ReLUNet
 
 DEFAULT_MAX_BYTES = 512 * 2**20
@@ -56,6 +64,16 @@ class ConvTranspose2d:
 
 
 @dataclass(frozen=True)
+class Conv2d:
+    """PyTorch's convolution on (C, H, W) inputs: ``NAME.weight`` of shape (C_out, C_in, kh, kw), optional
+    ``NAME.bias`` (C_out,), zero padding. Output size ``(H + 2 padding - kh) // stride + 1``."""
+
+    name: str
+    stride: int = 1
+    padding: int = 0
+
+
+@dataclass(frozen=True)
 class BatchNorm:
     """Batch normalisation in eval mode, per feature of a flat input (BatchNorm1d) or per channel of a
     (C, H, W) input (BatchNorm2d): ``NAME.weight`` γ, ``NAME.bias`` β, ``NAME.running_mean`` μ,
@@ -77,7 +95,7 @@ class ReLU:
     """σ(z) = max(z, 0): ends a hidden layer of the ReLUNet."""
 
 
-Layer = Linear | ConvTranspose2d | BatchNorm | Unflatten | ReLU
+Layer = Linear | ConvTranspose2d | Conv2d | BatchNorm | Unflatten | ReLU
 
 
 def conv_transpose_output_shape(layer: ConvTranspose2d, in_shape: tuple[int, int, int],
@@ -233,14 +251,15 @@ def _walk(layers: Sequence[Layer], state, k: int):
     """Yield (layer, in_shape, out_shape) through the layers, checking that every shape chains."""
     shape: tuple[int, ...] = (k,)
     for index, layer in enumerate(layers):
-        if isinstance(layer, (Linear, ConvTranspose2d)):
+        if isinstance(layer, (Linear, ConvTranspose2d, Conv2d)):
             weight = state.get(f"{layer.name}.weight")
             if weight is None:
                 raise ValueError(f"state holds no key {layer.name + '.weight'!r} (layer {index})")
         if isinstance(layer, Linear):
-            if len(shape) != 1 or np.ndim(weight) != 2 or np.shape(weight)[1] != shape[0]:
+            if np.ndim(weight) != 2 or np.shape(weight)[1] != int(np.prod(shape)):
                 raise ValueError(f"key {layer.name + '.weight'!r} has shape {np.shape(weight)}; layer {index} receives "
-                                 f"input of shape {shape}, so it must be (out, {int(np.prod(shape))}) on a flat input")
+                                 f"input of shape {shape}, so it must be (out, {int(np.prod(shape))}) on the flat input "
+                                 "(an image input is flattened in C order, as PyTorch's Flatten does)")
             out = (np.shape(weight)[0],)
         elif isinstance(layer, ConvTranspose2d):
             if len(shape) != 3 or np.ndim(weight) != 4 or np.shape(weight)[0] != shape[0]:
@@ -251,6 +270,17 @@ def _walk(layers: Sequence[Layer], state, k: int):
                 raise ValueError(f"layer {index} ({layer.name}): need stride >= 1, padding >= 0 and "
                                  f"0 <= output_padding < stride; got {layer}")
             out = conv_transpose_output_shape(layer, shape, np.shape(weight))
+        elif isinstance(layer, Conv2d):
+            if len(shape) != 3 or np.ndim(weight) != 4 or np.shape(weight)[1] != shape[0]:
+                raise ValueError(f"key {layer.name + '.weight'!r} has shape {np.shape(weight)}; layer {index} receives "
+                                 f"input of shape {shape}, so it must be (C_out, {shape[0] if len(shape) == 3 else 'C'}, "
+                                 "kh, kw) on a (C, H, W) input (add an Unflatten before it)")
+            kh, kw = np.shape(weight)[2:]
+            out = (np.shape(weight)[0], *((n + 2 * layer.padding - k) // max(layer.stride, 1) + 1
+                                          for n, k in zip(shape[1:], (kh, kw))))
+            if layer.stride < 1 or layer.padding < 0 or min(out[1:]) < 1:
+                raise ValueError(f"layer {index} ({layer.name}): need stride >= 1, padding >= 0 and a non-empty "
+                                 f"output; got {layer} on an input of shape {shape}")
         elif isinstance(layer, Unflatten):
             if int(np.prod(layer.shape)) != int(np.prod(shape)):
                 raise ValueError(f"layer {index}: Unflatten to {layer.shape} does not fit an input of shape {shape}")
@@ -258,7 +288,7 @@ def _walk(layers: Sequence[Layer], state, k: int):
         elif isinstance(layer, (BatchNorm, ReLU)):
             out = shape
         else:
-            raise ValueError(f"layer {index} is {layer!r}; supported layers are Linear, ConvTranspose2d, BatchNorm, "
+            raise ValueError(f"layer {index} is {layer!r}; supported layers are Linear, ConvTranspose2d, Conv2d, BatchNorm, "
                              "Unflatten and ReLU (a squashing output such as tanh is not piecewise linear: export the "
                              "network without it and invert the pre-activation target instead)")
         yield layer, shape, out
@@ -271,7 +301,7 @@ def dense_bytes(layers: Sequence[Layer], state, k: int) -> int:
     affine_started = False
     for layer, in_shape, out_shape in _walk(layers, state, k):
         size = int(np.prod(out_shape))
-        if isinstance(layer, (Linear, ConvTranspose2d)):
+        if isinstance(layer, (Linear, ConvTranspose2d, Conv2d)):
             affine_started = True
         if isinstance(layer, ReLU):
             total += 8 * (size * rows_in + size)
@@ -282,7 +312,8 @@ def dense_bytes(layers: Sequence[Layer], state, k: int) -> int:
 
 
 def from_state_dict(state: Mapping[str, np.ndarray] | str | os.PathLike, layers: Sequence[Layer] | None = None,
-                    input_dim: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> ReLUNet:
+                    input_dim: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                    structured: bool = False) -> ReLUNet:
     """The exact eval-mode ReLUNet of a sequential generator given as a PyTorch-style state dict.
 
     Parameters
@@ -296,7 +327,11 @@ def from_state_dict(state: Mapping[str, np.ndarray] | str | os.PathLike, layers:
     input_dim : int, optional
         k; read from the first layer's weight when omitted.
     max_bytes : int
-        Refuse a network whose dense float64 form would exceed this size.
+        Refuse a network whose dense float64 form would exceed this size (the dense form only).
+    structured : bool
+        Keep each layer as an operator (:mod:`landscape.layers`: a dense, transposed-convolution or convolution
+        layer with its batch normalisation folded per channel), never densified: one affine layer between two
+        ReLUs, as trained. False (default) multiplies the affine layers between ReLUs into dense matrices.
     """
     if isinstance(state, (str, os.PathLike)):
         state = read_state_dict(state)
@@ -309,7 +344,11 @@ def from_state_dict(state: Mapping[str, np.ndarray] | str | os.PathLike, layers:
     first = state.get(f"{layers[0].name}.weight")
     if first is None:
         raise ValueError(f"state holds no key {layers[0].name + '.weight'!r}")
-    k = np.shape(first)[1] if input_dim is None else int(input_dim)
+    k = np.shape(first)[1] if input_dim is None else validate.positive_int(input_dim, "input_dim")
+    if not isinstance(max_bytes, (int, np.integer)) or isinstance(max_bytes, bool) or max_bytes < 1:
+        raise ValueError(f"max_bytes must be an integer >= 1 (bytes); got {max_bytes!r}")
+    if validate.boolean(structured, "structured"):
+        return _structured(state, layers, k)
     size = dense_bytes(layers, state, k)
     if size > max_bytes:
         raise ValueError(f"the dense ReLUNet of these layers needs about {size / 2**20:.0f} MiB of float64, above "
@@ -353,8 +392,11 @@ def from_state_dict(state: Mapping[str, np.ndarray] | str | os.PathLike, layers:
         bias = np.zeros(out_shape[0]) if bias is None else bias
         if isinstance(layer, Linear):
             matrix, offset = weight, bias
-        else:
+        elif isinstance(layer, ConvTranspose2d):
             matrix = conv_transpose_matrix(weight, in_shape, layer.stride, layer.padding, layer.output_padding)
+            offset = np.repeat(bias, out_shape[1] * out_shape[2])
+        else:
+            matrix = operators.Conv2d(weight, None, in_shape, layer.stride, layer.padding).dense(max_bytes)
             offset = np.repeat(bias, out_shape[1] * out_shape[2])
         if W is None:
             W, b = matrix, offset
@@ -367,3 +409,57 @@ def from_state_dict(state: Mapping[str, np.ndarray] | str | os.PathLike, layers:
         raise ValueError("the layers hold no ReLU: a ReLUNet needs at least one hidden layer")
     weights, biases = [w for w, _ in hidden], [bb for _, bb in hidden]
     return ReLUNet(weights, biases, readout=W, readout_bias=b)
+
+
+def _batchnorm_parameters(state, layer: BatchNorm, channels: int, used: set) -> tuple:
+    gamma = _param(state, f"{layer.name}.weight", (channels,))
+    beta = _param(state, f"{layer.name}.bias", (channels,))
+    mean = _param(state, f"{layer.name}.running_mean", (channels,))
+    var = _param(state, f"{layer.name}.running_var", (channels,))
+    if np.any(var < 0):
+        raise ValueError(f"key {layer.name + '.running_var'!r} holds negative variances")
+    used.update(f"{layer.name}.{s}" for s in ("weight", "bias", "running_mean", "running_var"))
+    return gamma, beta, mean, var
+
+
+def _structured(state: dict, layers: list, k: int) -> ReLUNet:
+    """:func:`from_state_dict` with every layer kept as an operator: one affine layer (and its batch normalisation)
+    between two ReLUs."""
+    used: set[str] = set()
+    hidden, current = [], None
+    for index, (layer, in_shape, out_shape) in enumerate(_walk(layers, state, k)):
+        if isinstance(layer, Unflatten):
+            continue
+        if isinstance(layer, ReLU):
+            if current is None:
+                raise ValueError(f"layer {index}: a ReLU without an affine layer before it in its block")
+            hidden.append(current)
+            current = None
+            continue
+        if isinstance(layer, BatchNorm):
+            if current is None:
+                raise ValueError(f"layer {index} ({layer.name}): a batch normalisation before the affine layer of its "
+                                 "block cannot be kept as an operator; use structured=False")
+            current = operators.fold_batchnorm(current, *_batchnorm_parameters(state, layer, in_shape[0], used),
+                                               layer.eps)
+            continue
+        if current is not None:
+            raise ValueError(f"layer {index} ({layer.name}): two affine layers without a ReLU between them cannot be "
+                             "kept as one operator; use structured=False")
+        weight_key, bias_key = f"{layer.name}.weight", f"{layer.name}.bias"
+        weight, bias = _param(state, weight_key), _param(state, bias_key, required=False)
+        used.update({weight_key} | ({bias_key} if bias is not None else set()))
+        if bias is not None and bias.shape != (out_shape[0],):
+            raise ValueError(f"key {bias_key!r} has shape {bias.shape}; expected ({out_shape[0]},)")
+        if isinstance(layer, Linear):
+            current = operators.Dense(weight, bias, weight_key)
+        elif isinstance(layer, ConvTranspose2d):
+            current = operators.ConvTranspose2d(weight, bias, in_shape, layer.stride, layer.padding, layer.output_padding)
+        else:
+            current = operators.Conv2d(weight, bias, in_shape, layer.stride, layer.padding)
+    unused = sorted(key for key in state if key not in used and not key.endswith(_IGNORED_SUFFIXES))
+    if unused:
+        raise ValueError(f"state holds keys that no layer uses: {unused}")
+    if not hidden:
+        raise ValueError("the layers hold no ReLU: a ReLUNet needs at least one hidden layer")
+    return ReLUNet.from_layers(hidden, current)

@@ -91,6 +91,37 @@ def test_infogan_layout_imports_exactly():
     np.testing.assert_allclose(net.forward(X), expected, rtol=1e-12, atol=1e-12)
 
 
+def test_the_infogan_layout_imports_as_operators_equal_to_its_dense_import():
+    state, layers, (c1, base) = infogan_state(np.random.default_rng(0))
+    net = from_state_dict(state, layers, structured=True)
+    assert net.structured and net.widths == (3, 6, 16, 48) and net.output_dim == 64
+    X = np.random.default_rng(1).normal(size=(6, 3))
+    expected = np.array([infogan_forward(state, x, c1, base) for x in X])
+    np.testing.assert_allclose(net.forward(X), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(net.densified().forward(X), from_state_dict(state, layers).forward(X), rtol=1e-12,
+                               atol=1e-12)
+    with pytest.raises(ValueError, match="two affine layers without a ReLU between them"):
+        from_state_dict(state, [layer for layer in layers if not isinstance(layer, ReLU)][:3] + layers[2:],
+                        structured=True)
+
+
+def test_a_convolution_imports_in_both_forms():
+    from landscape.importing import Conv2d
+
+    rng = np.random.default_rng(5)
+    state = {"fc.weight": rng.normal(size=(2 * 4 * 4, 3)), "fc.bias": rng.normal(size=32),
+             "conv.weight": rng.normal(size=(3, 2, 3, 3)), "conv.bias": rng.normal(size=3),
+             "bn.weight": rng.uniform(0.5, 2, 3), "bn.bias": rng.normal(size=3), "bn.running_mean": rng.normal(size=3),
+             "bn.running_var": rng.uniform(0.5, 2, 3), "out.weight": rng.normal(size=(5, 3 * 4 * 4))}
+    layers = [Linear("fc"), ReLU(), Unflatten((2, 4, 4)), Conv2d("conv", 1, 1), BatchNorm("bn"), ReLU(), Linear("out")]
+    dense, operators = from_state_dict(state, layers), from_state_dict(state, layers, structured=True)
+    X = rng.normal(size=(4, 3))
+    np.testing.assert_allclose(operators.forward(X), dense.forward(X), rtol=1e-12, atol=1e-12)
+    assert dense.widths == operators.widths == (3, 32, 48)
+    with pytest.raises(ValueError, match=r"so it must be \(C_out, 2, kh, kw\)"):
+        from_state_dict(dict(state, **{"conv.weight": rng.normal(size=(3, 4, 3, 3))}), layers)
+
+
 def test_mlp_layers_are_inferred_and_files_are_read(tmp_path):
     from safetensors.numpy import save_file
 
