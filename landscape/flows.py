@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,45 @@ def _combine(nets: Sequence[ReLUNet], coefficients: Sequence[float]) -> ReLUNet:
     return ReLUNet(weights, biases, readout, readout_bias)
 
 
+class LazySnapshots(Sequence):
+    """Snapshots loaded on first access by ``load(t)``, at most ``keep`` of them held at once (the least recently used
+    is dropped): a flow of large networks holds a few in memory, not all of them. Slices are views sharing the
+    loader and the cache; every loaded snapshot must have the architecture of the first."""
+
+    def __init__(self, load: Callable[[int], ReLUNet], count: int, keep: int = 4, _shared=None, _indices=None):
+        self._shared = _shared if _shared is not None else {"load": load, "keep": validate.positive_int(keep, "keep"),
+                                                          "held": OrderedDict(), "architecture": None}
+        self._indices = tuple(range(count)) if _indices is None else tuple(_indices)
+
+    def __len__(self) -> int:
+        return len(self._indices)
+
+    def take(self, positions) -> LazySnapshots:
+        """A view of the snapshots at these positions (of this sequence), sharing the loader and the cache."""
+        return LazySnapshots(None, 0, _shared=self._shared, _indices=[self._indices[p] for p in positions])
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self.take(range(len(self))[index])
+        t = self._indices[index]
+        held = self._shared["held"]
+        if t in held:
+            held.move_to_end(t)
+            return held[t]
+        net = self._shared["load"](t)
+        if not isinstance(net, ReLUNet):
+            raise ValueError(f"snapshot {t} loaded as {type(net).__name__}, not a ReLUNet")
+        architecture = _architecture(net)
+        if self._shared["architecture"] is None:
+            self._shared["architecture"] = architecture
+        elif architecture != self._shared["architecture"]:
+            raise ValueError(f"snapshot {t} has architecture {architecture}; the flow's is {self._shared['architecture']}")
+        held[t] = net
+        while len(held) > self._shared["keep"]:
+            held.popitem(last=False)
+        return net
+
+
 class NetworkFlow:
     r"""Snapshots :math:`\theta_0, \ldots, \theta_T` (T >= 1) of one architecture at times :math:`s_0 < \cdots < s_T`.
 
@@ -61,6 +101,9 @@ class NetworkFlow:
     """
 
     def __init__(self, snapshots: Sequence[ReLUNet], times=None):
+        if isinstance(snapshots, LazySnapshots):
+            self._init_lazy(snapshots, times)
+            return
         snapshots = list(snapshots)
         if len(snapshots) < 2:
             raise ValueError(f"snapshots must hold at least 2 networks (T >= 1); got {len(snapshots)}")
@@ -78,6 +121,23 @@ class NetworkFlow:
         if np.any(np.diff(times) <= 0):
             raise ValueError(f"times must be strictly increasing; got {times}")
         self._times = validate.frozen(times)
+
+    def _init_lazy(self, snapshots: LazySnapshots, times) -> None:
+        if len(snapshots) < 2:
+            raise ValueError(f"snapshots must hold at least 2 networks (T >= 1); got {len(snapshots)}")
+        snapshots[0], snapshots[len(snapshots) - 1]  # the ends are checked now, the others as they load
+        self._snapshots = snapshots
+        times = np.arange(len(snapshots), dtype=float) if times is None else times
+        times = validate.vector(times, "times", len(snapshots))
+        if np.any(np.diff(times) <= 0):
+            raise ValueError(f"times must be strictly increasing; got {times}")
+        self._times = validate.frozen(times)
+
+    @classmethod
+    def lazy(cls, load: Callable[[int], ReLUNet], count: int, times=None, keep: int = 4) -> NetworkFlow:
+        """A flow of ``count`` snapshots loaded on access by ``load(t)``, at most ``keep`` held in memory
+        (:class:`LazySnapshots`)."""
+        return cls(LazySnapshots(load, validate.positive_int(count, "count"), keep), times)
 
     # ------------------------------------------------------------------ synthetic flows
     @classmethod
@@ -149,6 +209,8 @@ class NetworkFlow:
         kept = list(range(0, self.T + 1, step))
         if kept[-1] != self.T:
             kept.append(self.T)
+        if isinstance(self._snapshots, LazySnapshots):
+            return NetworkFlow(self._snapshots.take(kept), self._times[kept])
         return NetworkFlow([self._snapshots[t] for t in kept], self._times[kept])
 
     def weight_norms(self) -> np.ndarray:

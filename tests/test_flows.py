@@ -163,3 +163,28 @@ def test_weight_and_step_norms_by_definition():
         squares = sum(np.sum((x - y) ** 2) for x, y in zip(a.weights + a.biases + (a.readout, a.readout_bias),
                                                             b.weights + b.biases + (b.readout, b.readout_bias)))
         np.testing.assert_allclose(steps[t - 1], np.sqrt(squares), rtol=1e-12)
+
+
+def test_a_lazy_flow_loads_snapshots_on_access_and_holds_a_few():
+    nets = [ReLUNet.random([2, 6, 9], rng=s) for s in range(6)]
+    loads = []
+
+    def load(t):
+        loads.append(t)
+        return nets[t]
+
+    flow = NetworkFlow.lazy(load, 6, times=np.arange(6) * 10.0, keep=2)
+    assert loads == [0, 5] and flow.T == 5  # the ends, checked at once
+    assert flow[3] is nets[3] and flow[3] is nets[3] and loads.count(3) == 1
+    later = flow[2:]
+    assert later.T == 3 and later[0] is nets[2] and list(later.times) == [20.0, 30.0, 40.0, 50.0]
+    assert [n is m for n, m in zip(flow.every(2).snapshots, nets[::2])] == [True, True, True]
+    for _ in flow.snapshots:
+        pass
+    assert len(loads) > 6  # with keep = 2, a second pass loads again: never all six held
+    Y = nets[5].forward([[0.1, 0.2]])
+    np.testing.assert_array_equal(L.surf(flow, Y, budget=20, engine="numpy").x,
+                                  L.surf(NetworkFlow(nets, np.arange(6) * 10.0), Y, budget=20, engine="numpy").x)
+    odd = NetworkFlow.lazy(lambda t: ReLUNet.random([2, 6, 9 if t != 3 else 8], rng=t), 6)
+    with pytest.raises(ValueError, match="snapshot 3 has architecture"):
+        odd[3]

@@ -132,3 +132,20 @@ def test_cli_trains_and_reports_errors(tmp_path, capsys):
 def test_import_landscape_does_not_import_jax():
     code = "import sys, landscape; assert 'jax' not in sys.modules and 'sklearn' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_structured_run_stores_float32_state_and_loads_lazily_as_operators(tmp_path):
+    options = dict(k=2, T=2, every=2, layout="infogan", hidden=(6, 3, 2), batch=8, seed=4)
+    dense = train_flow("dcgan", tmp_path / "dense", structured=False, **options)
+    operators = train_flow("dcgan", tmp_path / "ops", structured=True, **options)
+    assert (tmp_path / "ops" / "flow").is_dir() and not (tmp_path / "ops" / "flow.npz").exists()
+    with np.load(tmp_path / "ops" / "flow" / "00002.npz") as stored:
+        assert {stored[key].dtype for key in stored.files} == {np.dtype(np.float32)}
+    z = np.random.default_rng(0).uniform(-1, 1, (5, 2))
+    for t in range(3):
+        assert operators.flow[t].structured
+        np.testing.assert_allclose(operators.flow[t].forward(z), dense.flow[t].forward(z), rtol=1e-9, atol=1e-9)
+    again = train_flow("dcgan", tmp_path / "ops", structured=True, **options)  # returned from disk, not retrained
+    assert again.record == operators.record and again.flow[2] == operators.flow[2]
+    with pytest.raises(ValueError, match="structured .True, False or 'auto'. must be True or False"):
+        train_flow("dcgan", tmp_path / "x", structured="yes", **options)

@@ -7,7 +7,10 @@ exact :class:`~landscape.ReLUNet`.
 
 A run writes into its output directory
 
-- ``flow.npz``: the :class:`~landscape.NetworkFlow` (compressed), times ``s_t = t * every`` updates;
+- ``flow.npz``: the :class:`~landscape.NetworkFlow` (compressed), times ``s_t = t * every`` updates; or, for a
+  generator whose dense form is large (``structured``), ``flow/`` — each snapshot's parameters and batch-normalisation
+  statistics as training produced them (float32, one ``.npz`` per snapshot; the layers are in ``training.json``):
+  the flow loads lazily, each snapshot folded in float64 into layer operators when first used;
 - ``training.json``: settings, seed, data fingerprint, the losses of every interval, timings, status;
 - ``samples.png``: 64 samples of :math:`G_{\theta_T}` drawn through the exported ReLUNet.
 
@@ -24,6 +27,7 @@ import os
 import shutil
 import sys
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +42,11 @@ from . import objectives
 from .models import GeneratorSpec
 
 DEFAULT_MAX_FLOW_BYTES = 4 * 2**30
-"""Default limit on the float64 size of a whole exported flow (T + 1 dense networks)."""
+"""Default limit on the size of a whole exported flow: T + 1 dense float64 networks, or T + 1 float32 state dicts."""
+STRUCTURED_ABOVE_BYTES = 64 * 2**20
+"""With ``structured="auto"``, a generator whose dense float64 form exceeds this keeps its layers as operators."""
+LAZY_SNAPSHOTS_HELD = 4
+"""Snapshots of a structured flow held in memory at once."""
 
 
 @dataclass(frozen=True)
@@ -50,10 +58,31 @@ class TrainedFlow:
     path: Path
 
 
-def export_snapshot(spec: GeneratorSpec, params: dict, state: dict) -> ReLUNet:
-    """The exact eval-mode ReLUNet of generator parameters and BN statistics (float64)."""
+def export_snapshot(spec: GeneratorSpec, params: dict, state: dict, structured: bool = False) -> ReLUNet:
+    """The exact eval-mode ReLUNet of generator parameters and BN statistics (float64); with ``structured``, every
+    layer kept as an operator (:mod:`landscape.layers`)."""
     arrays = {key: np.asarray(value, dtype=np.float64) for key, value in {**params, **state}.items()}
-    return importing.from_state_dict(arrays, spec.architecture().layers, spec.k, max_bytes=2**62)
+    return importing.from_state_dict(arrays, spec.architecture().layers, spec.k, max_bytes=2**62, structured=structured)
+
+
+def _state_arrays(params: dict, state: dict) -> dict[str, np.ndarray]:
+    """What training produced for one snapshot: parameters and BN statistics, in their own dtype (float32)."""
+    return {key: np.asarray(value) for key, value in {**params, **state}.items()}
+
+
+def _load_state_snapshot(path: Path, spec: GeneratorSpec) -> ReLUNet:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key].astype(np.float64) for key in data.files}
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"snapshot file {str(path)!r} is unreadable ({exc}); delete the run's directory to retrain") \
+            from None
+    return importing.from_state_dict(arrays, spec.architecture().layers, spec.k, structured=True)
+
+
+def load_structured_flow(directory: Path, spec: GeneratorSpec, times, keep: int = LAZY_SNAPSHOTS_HELD) -> NetworkFlow:
+    """The lazily loaded flow of a structured run: snapshot t from ``directory/{t:05d}.npz``."""
+    return NetworkFlow.lazy(lambda t: _load_state_snapshot(directory / f"{t:05d}.npz", spec), len(times), times, keep)
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -145,7 +174,7 @@ def _differences(old: dict, new: dict, prefix="") -> list[str]:
 
 def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layout: str = "infogan",
                hidden=None, dataset="digits", seed: int = 0, progress: bool = False,
-               max_flow_bytes: int = DEFAULT_MAX_FLOW_BYTES, **hyper) -> TrainedFlow:
+               max_flow_bytes: int = DEFAULT_MAX_FLOW_BYTES, structured: bool | str = "auto", **hyper) -> TrainedFlow:
     r"""Train ``model`` on ``dataset`` and record the snapshots θ_0 … θ_T every ``every`` generator updates.
 
     Parameters
@@ -167,7 +196,12 @@ def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layou
     progress : bool
         Show a progress bar with the losses on stderr.
     max_flow_bytes : int
-        Refuse, before training, a flow whose T + 1 dense float64 networks exceed this size.
+        Refuse, before training, a flow whose T + 1 snapshots exceed this size (dense float64 networks, or the
+        float32 state dicts of a structured flow).
+    structured : bool or "auto"
+        Keep the snapshots' layers as operators, stored as training produced them and loaded lazily (True), or
+        export dense networks (False); "auto": operators when one dense network would exceed
+        :data:`STRUCTURED_ABOVE_BYTES`.
     **hyper
         Hyper-parameters overriding the model's defaults (:func:`~landscape.training.objectives.hyperparameters`):
         lr, beta1, beta2, momentum, n_critic, clip, gp_weight, decoder_variance, prior, batch.
@@ -185,15 +219,22 @@ def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layou
     spec = GeneratorSpec(layout, k, data.image_shape, tuple(hidden or ()))
     arch = spec.architecture()
     shapes = arch.param_shapes() | dict(arch.state)
-    per_network = importing.dense_bytes(arch.layers, {key: np.broadcast_to(0.0, s) for key, s in shapes.items()}, k)
+    dense_per_network = importing.dense_bytes(arch.layers, {key: np.broadcast_to(0.0, s) for key, s in shapes.items()}, k)
+    if structured == "auto":
+        structured = dense_per_network > STRUCTURED_ABOVE_BYTES
+    structured = validate.boolean(structured, "structured (True, False or 'auto')")
+    per_network = 4 * sum(int(np.prod(s)) for s in shapes.values()) if structured else dense_per_network
+    what = "float32 state dicts" if structured else "dense networks"
     if per_network * (T + 1) > max_flow_bytes:
-        raise ValueError(f"the flow's T + 1 = {T + 1} dense networks need about {per_network * (T + 1) / 2**20:.0f} MiB "
+        raise ValueError(f"the flow's T + 1 = {T + 1} {what} need about {per_network * (T + 1) / 2**20:.0f} MiB "
                          f"({per_network / 2**20:.1f} MiB each), above max_flow_bytes = {max_flow_bytes / 2**20:.0f} MiB; "
                          "raise max_flow_bytes, or lower T or the generator's widths")
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     settings = _settings(spec, hyper, data, T, every, int(seed))
+    if structured:
+        settings["structured"] = True  # a dense run's settings stay as they were, so its cached flows still match
     record_path, checkpoint_path, snapshot_dir = out / "training.json", out / "checkpoint.npz", out / "snapshots"
     record = None
     if record_path.exists():
@@ -205,6 +246,9 @@ def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layou
         if differences:
             raise ValueError(f"out {str(out)!r} holds a run with other settings ({'; '.join(differences)}); "
                              "use another directory")
+        if record.get("status") == "complete" and structured and (out / "flow").is_dir():
+            return TrainedFlow(load_structured_flow(out / "flow", spec, np.arange(T + 1, dtype=float) * every), record,
+                               out)
         if record.get("status") == "complete" and (out / "flow.npz").exists():
             return TrainedFlow(NetworkFlow.load(out / "flow.npz"), record, out)
 
@@ -224,12 +268,16 @@ def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layou
     record["intervals"] = record["intervals"][:done]
     seconds = {"compile": 0.0, "train": 0.0, "export": 0.0, "checkpoint": 0.0, **record.get("seconds", {})}
 
-    snapshots = [ReLUNet.load(snapshot_dir / f"{t:05d}.npz") for t in range(done + 1)] if done else []
+    snapshots = [] if structured or not done else [ReLUNet.load(snapshot_dir / f"{t:05d}.npz") for t in range(done + 1)]
 
     def save_snapshot(t, carry):
         started = time.perf_counter()
-        snapshots.append(export_snapshot(spec, carry["g"], carry["g_state"]))
-        _atomic_write(snapshot_dir / f"{t:05d}.npz", lambda handle: np.savez(handle, **snapshots[-1].to_arrays()))
+        if structured:  # as training produced it; folded into operators when the flow is read
+            arrays = _state_arrays(carry["g"], carry["g_state"])
+        else:
+            snapshots.append(export_snapshot(spec, carry["g"], carry["g_state"]))
+            arrays = snapshots[-1].to_arrays()
+        _atomic_write(snapshot_dir / f"{t:05d}.npz", lambda handle: np.savez(handle, **arrays))
         seconds["export"] += time.perf_counter() - started
 
     if done == 0:
@@ -275,8 +323,14 @@ def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layou
         if bar is not None:
             bar.close()
 
-    flow = NetworkFlow(snapshots, np.arange(T + 1, dtype=float) * every)
-    _atomic_write(out / "flow.npz", lambda handle: flow.save(handle, compress=True))
+    times = np.arange(T + 1, dtype=float) * every
+    if structured:
+        shutil.rmtree(out / "flow", ignore_errors=True)
+        os.replace(snapshot_dir, out / "flow")
+        flow = load_structured_flow(out / "flow", spec, times)
+    else:
+        flow = NetworkFlow(snapshots, times)
+        _atomic_write(out / "flow.npz", lambda handle: flow.save(handle, compress=True))
     _sample_grid(flow[T], spec, hyper, out / "samples.png", int(seed))
     record.update(status="complete", seconds=seconds, snapshot_mib=per_network / 2**20)
     _write_json(record_path, record)
