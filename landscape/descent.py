@@ -139,14 +139,15 @@ def single_inversion(y, x0, x_star) -> bool:
 
 def paired_batch(k: int, n: int, y, x0) -> tuple[np.ndarray, np.ndarray]:
     """Targets and starting points as row-paired arrays (B, n) and (B, k)."""
-    y = np.asarray(y, dtype=float)
-    if y.ndim not in (1, 2) or y.shape[-1] != n:
-        raise ValueError(f"y must have shape ({n},) or (B, {n}); got {y.shape}")
+    Y, single = validate.points(y, "y", n)
+    if len(Y) == 0:
+        raise ValueError(f"y must hold at least one target, shape ({n},) or (B, {n}); got {np.shape(y)}")
     if x0 is None:
-        X0 = np.zeros((1 if y.ndim == 1 else len(y), k))  # the paper's x_{-1} = 0
+        X0 = np.zeros((len(Y), k))  # the paper's x_{-1} = 0
     else:
         X0, _ = validate.points(x0, "x0", k)
-    Y = np.atleast_2d(y)
+        if len(X0) == 0:
+            raise ValueError(f"x0 must hold at least one starting point; got shape {np.shape(x0)}")
     if len(Y) == 1 and len(X0) > 1:
         Y = np.repeat(Y, len(X0), axis=0)
     elif len(X0) == 1 and len(Y) > 1:

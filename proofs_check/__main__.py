@@ -55,6 +55,37 @@ def _describe(name: str) -> str:
             f"{FULL_RUN.get(name, '')}\n\nparameters of the full run (defaults):\n{parameters}\n")
 
 
+def _kind_mismatch(default, value) -> str | None:
+    """Why ``value`` (parsed from JSON) cannot stand where ``default`` does, judged by the default's kind: an integer
+    setting takes an integer, a number a number, a flag true or false, a list a list, a word a string; None where
+    it fits. Settings whose default is None are checked by the check itself."""
+    def kind(v):
+        if isinstance(v, bool):
+            return "true or false"
+        if isinstance(v, int):
+            return "an integer"
+        if isinstance(v, float):
+            return "a number"
+        if isinstance(v, (list, tuple)):
+            return "a list"
+        if isinstance(v, str):
+            return "a string"
+        if isinstance(v, dict):
+            return "a mapping"
+        return None
+
+    wanted = kind(default)
+    if default is None or value is None or wanted is None or default is inspect.Parameter.empty:
+        return None  # None (a rule turned off, say) is for the check itself to accept or refuse
+    if wanted == "a number" and kind(value) == "an integer":
+        return None
+    if wanted == "a list" and isinstance(value, list):
+        return None
+    if kind(value) != wanted:
+        return f"expected {wanted} (the default is {json.dumps(default)})"
+    return None
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     named = [ALIASES.get(a, a) for a in argv if ALIASES.get(a, a) in checks()]
@@ -78,6 +109,13 @@ def main(argv=None) -> int:
                              "--set 'widths=[[2, 7, 21]]' readout=50 trials=5")
     args = parser.parse_args(argv)
     name = ALIASES.get(args.check, args.check)
+    if args.seed < 0:
+        print(f"error: --seed must be an integer >= 0; got {args.seed}", file=sys.stderr)
+        return 2
+    for flag, path in (("--json", args.json), ("--journal", args.journal)):
+        if path is not None and path.is_dir():
+            print(f"error: {flag} {path} is a directory; give a file path", file=sys.stderr)
+            return 2
     if args.json is not None:
         folder = args.json.resolve().parent
         if not folder.is_dir() or not os.access(folder, os.W_OK):
@@ -101,6 +139,12 @@ def main(argv=None) -> int:
             f"{name}.run() takes {', '.join(sorted(accepted))}" if unknown else "--set changes the full run; drop --quick"),
               file=sys.stderr)
         return 2
+    defaults = {p.name: p.default for p in inspect.signature(module.run).parameters.values()}
+    for key, value in overrides.items():
+        problem = _kind_mismatch(defaults[key], value)
+        if problem:
+            print(f"error: --set {key}={json.dumps(value)}: {problem}", file=sys.stderr)
+            return 2
     journal = args.journal
     if journal is None:
         custom = f"-{zlib.crc32(json.dumps(overrides, sort_keys=True).encode()):08x}" if overrides else ""
@@ -109,7 +153,7 @@ def main(argv=None) -> int:
     try:
         result = run(seed=args.seed, workers=args.scheduler or args.workers, journal=journal, progress=not args.quick,
                      **overrides)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:  # a setting of the wrong kind (--set trials=abc) is bad input too
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # the runner has said where it stopped and that the same command resumes

@@ -57,7 +57,7 @@ def _read_journal(path: Path, header: dict) -> dict[int, dict]:
         try:
             entry = jsonsafe.loads(line)
             trial, record = entry["trial"], entry["record"]
-            if not isinstance(trial, int) or not isinstance(record, dict):
+            if not isinstance(trial, int) or not isinstance(record, dict) or not record:
                 raise TypeError
         except (json.JSONDecodeError, KeyError, TypeError):
             print(f"warning: journal {path}, line {number} is not a finished trial (cut short by a crash?); "

@@ -144,3 +144,18 @@ def test_obscure_errors_now_name_the_argument(tmp_path):
     (tmp_path / "cut.npz").write_bytes((tmp_path / "model").read_bytes()[:100])
     with pytest.raises(ValueError, match="cut.npz' is not a readable .npz network file"):
         ReLUNet.load(tmp_path / "cut.npz")
+
+
+def test_descent_refuses_targets_that_are_not_real_numbers():
+    from landscape import NetworkFlow, regular_descent, surf
+
+    flow = NetworkFlow.smooth_random([2, 4, 6], T=2, rng=3)
+    for method, subject in ((regular_descent, flow[2]), (surf, flow)):
+        with pytest.raises(ValueError, match="y must be an array of real numbers; got booleans"):
+            method(subject, np.ones(6) > 0)
+        with pytest.raises(ValueError, match="y must be real-valued; got a complex array"):
+            method(subject, np.ones(6) + 1j)
+        with pytest.raises(ValueError, match="y must hold at least one target"):
+            method(subject, np.ones((0, 6)))
+        with pytest.raises(ValueError, match="y must be finite"):
+            method(subject, np.full(6, np.nan))

@@ -619,3 +619,27 @@ def test_each_check_describes_itself(capsys):
         assert main([name, "--help"]) == 0
         text = capsys.readouterr().out
         assert text.startswith(f"python -m proofs_check {name}") and "parameters of the full run" in text
+
+
+def test_the_command_line_refuses_bad_paths_seeds_and_settings_with_exit_2(tmp_path, capsys):
+    assert main(["affine_form", "--json", str(tmp_path)]) == 2
+    assert "--json" in capsys.readouterr().err
+    assert main(["affine_form", "--journal", str(tmp_path)]) == 2
+    assert "--journal" in capsys.readouterr().err
+    assert main(["affine_form", "--seed", "-1"]) == 2
+    assert "--seed must be an integer >= 0" in capsys.readouterr().err
+    for bad in ("trials=abc", "trials=1.5", "trials=true", "trials=[1]"):
+        assert main(["affine_form", "--workers", "1", "--journal", str(tmp_path / "j.jsonl"), "--set", bad]) == 2
+        assert "expected an integer (the default is" in capsys.readouterr().err
+    assert main(["table1", "--set", "ks=[2.7]"]) == 2
+    assert "ks must be latent dimensions in 1..64 (integers)" in capsys.readouterr().err
+    assert main(["table1", "--set", "layout=cnn"]) == 2  # a string where a string belongs: the check refuses it
+    assert "layout must be 'infogan' or 'mlp'" in capsys.readouterr().err
+
+
+def test_a_journal_line_with_an_empty_record_runs_that_trial_again(tmp_path):
+    journal = tmp_path / "run.jsonl"
+    full = run_trials(_draw, 3, 1, {"scale": 1.0}, workers=1, journal=journal)
+    lines = journal.read_text().splitlines()
+    journal.write_text("\n".join(lines[:2] + ['{"trial": 1, "record": {}}']) + "\n")
+    assert run_trials(_draw, 3, 1, {"scale": 1.0}, workers=1, journal=journal) == full
