@@ -6,6 +6,9 @@ import numpy as np
 
 from . import validate
 
+MIN_BOX_WIDTH = 1e-9
+"""A box narrower than this (relative) has no interior the solvers can resolve: refused."""
+
 
 def as_box(bounds, k: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Validate ``bounds = (lo, hi)``: scalars (the same for every coordinate) or arrays of shape (k,)."""
@@ -13,10 +16,11 @@ def as_box(bounds, k: int) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
         raise ValueError(f"bounds must be a pair (lo, hi) or None; got {bounds!r}")
-    lo, hi = (np.full(k, float(b)) if np.ndim(b) == 0 else b for b in bounds)
-    lo, hi = validate.vector(lo, "bounds[0] (lo)", k), validate.vector(hi, "bounds[1] (hi)", k)
-    if np.any(lo >= hi):
-        raise ValueError(f"bounds must satisfy lo < hi in every coordinate; got lo={lo}, hi={hi}")
+    lo, hi = (validate.vector(np.full(k, b) if np.ndim(b) == 0 else b, name, k)
+              for b, name in zip(bounds, ("bounds[0] (lo)", "bounds[1] (hi)")))
+    if np.any(hi - lo <= MIN_BOX_WIDTH * (1 + np.maximum(np.abs(lo), np.abs(hi)))):
+        raise ValueError(f"bounds must satisfy lo < hi in every coordinate, by more than {MIN_BOX_WIDTH:g}·(1 + |bound|) "
+                         f"(a box with an interior); got lo={lo}, hi={hi}")
     return validate.frozen(lo), validate.frozen(hi)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,7 +169,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         raise ValueError(f"path {str(path)!r}: the IDX header declares {ndim} dimensions but the file ends "
                          f"after {len(raw)} bytes")
     shape = tuple(int(v) for v in np.frombuffer(raw, ">u4", count=ndim, offset=4))
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # exact: huge declared dimensions must not wrap around
     if len(raw) - header != expected:
         raise ValueError(f"path {str(path)!r}: the IDX header declares shape {shape} ({expected} data bytes) but "
                          f"the file holds {len(raw) - header} data bytes (truncated or trailing data)")
@@ -207,6 +208,8 @@ def load_mnist(path: str | os.PathLike, name: str = "mnist") -> ImageData:
         if images.ndim != 3 or images.dtype != np.uint8:
             raise ValueError(f"{image_file}: expected uint8 images of shape (N, h, w); got {images.dtype} "
                              f"{images.shape}")
+        if len(images) == 0:
+            raise ValueError(f"{image_file} holds no images; the {part} part needs at least one")
         if labels.ndim != 1 or len(labels) != len(images):
             raise ValueError(f"{label_file} holds labels of shape {labels.shape} but {image_file} holds "
                              f"{len(images)} images; the counts must match")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import validate
-from .network import ReLUNet
+from .network import ReLUNet, checked_network
 
 
 def _architecture(net: ReLUNet) -> tuple:
@@ -104,6 +104,8 @@ class NetworkFlow:
         if isinstance(snapshots, LazySnapshots):
             self._init_lazy(snapshots, times)
             return
+        if isinstance(snapshots, (ReLUNet, str, bytes)) or not isinstance(snapshots, Sequence):
+            raise ValueError(f"snapshots must be a sequence of at least 2 ReLUNets; got {type(snapshots).__name__}")
         snapshots = list(snapshots)
         if len(snapshots) < 2:
             raise ValueError(f"snapshots must hold at least 2 networks (T >= 1); got {len(snapshots)}")
@@ -144,6 +146,8 @@ class NetworkFlow:
     def linear(cls, start: ReLUNet, end: ReLUNet, T: int) -> NetworkFlow:
         r""":math:`\theta(s) = (1 - s)\,\theta_{\mathrm{start}} + s\,\theta_{\mathrm{end}}` sampled at :math:`s = t/T`."""
         T = validate.positive_int(T, "T")
+        for name, net in (("start", start), ("end", end)):
+            checked_network(net, name)
         if _architecture(start) != _architecture(end):
             raise ValueError(f"end has architecture {_architecture(end)}; start has {_architecture(start)}")
         s = np.arange(T + 1) / T
@@ -286,6 +290,11 @@ class NetworkFlow:
                 ]
         except (OSError, EOFError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{where} is not a readable .npz flow file: {exc}") from None
+        except ValueError as exc:
+            if "pickled" in str(exc) or "allow_pickle" in str(exc):
+                raise ValueError(f"{where} is not a readable .npz flow file (neither an .npz archive nor a numpy "
+                                 "array)") from None
+            raise
         return cls(snapshots, times)
 
     def __repr__(self) -> str:

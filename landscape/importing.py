@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,10 +78,13 @@ class Conv2d:
 class BatchNorm:
     """Batch normalisation in eval mode, per feature of a flat input (BatchNorm1d) or per channel of a
     (C, H, W) input (BatchNorm2d): ``NAME.weight`` γ, ``NAME.bias`` β, ``NAME.running_mean`` μ,
-    ``NAME.running_var`` var."""
+    ``NAME.running_var`` var; ``eps`` > 0."""
 
     name: str
     eps: float = 1e-5
+
+    def __post_init__(self):
+        validate.positive_scalar(self.eps, "eps", f"eps of BatchNorm({self.name!r})")
 
 
 @dataclass(frozen=True)
@@ -148,9 +152,12 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise FileNotFoundError(f"path {str(path)!r} is not an existing file")
     if path.suffix == ".npz":
         try:
-            with np.load(path, allow_pickle=False) as data:
+            data = np.load(path, allow_pickle=False)
+            if not hasattr(data, "files"):
+                raise ValueError("it holds a single array, not an .npz archive of named arrays")
+            with data:
                 return {key: np.asarray(data[key], dtype=np.float64) for key in data.files}
-        except (OSError, ValueError) as exc:
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
             raise ValueError(f"path {str(path)!r} is not a readable .npz file: {exc}") from None
     if path.suffix != ".safetensors":
         raise ValueError(f"path {str(path)!r} must end in .safetensors or .npz")
@@ -173,12 +180,23 @@ def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
         header = json.loads(raw[8:8 + size])
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{where} has a corrupt safetensors header: {exc}") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"{where} has a corrupt safetensors header: a JSON {type(header).__name__}, not an object "
+                         "mapping each tensor's name to its dtype, shape and data_offsets")
     data = memoryview(raw)[8 + size:]
     arrays = {}
     for key, entry in header.items():
         if key == "__metadata__":
             continue
-        dtype, shape, (begin, end) = entry["dtype"], tuple(entry["shape"]), entry["data_offsets"]
+        fields = entry if isinstance(entry, dict) else {}
+        shape, offsets = fields.get("shape"), fields.get("data_offsets")
+        if (not isinstance(fields.get("dtype"), str) or not isinstance(shape, list)
+                or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in shape)
+                or not isinstance(offsets, list) or len(offsets) != 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in offsets)):
+            raise ValueError(f"{where}: the header's entry for tensor {key!r} is {entry!r}; expected "
+                             "{\"dtype\": ..., \"shape\": [n, ...] (integers >= 0), \"data_offsets\": [begin, end]}")
+        dtype, shape, (begin, end) = fields["dtype"], tuple(shape), offsets
         count = int(np.prod(shape, dtype=np.int64))
         if dtype == "BF16":
             itemsize = 2

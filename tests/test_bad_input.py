@@ -159,3 +159,51 @@ def test_descent_refuses_targets_that_are_not_real_numbers():
             method(subject, np.ones((0, 6)))
         with pytest.raises(ValueError, match="y must be finite"):
             method(subject, np.full(6, np.nan))
+
+
+def test_corrupt_files_and_malformed_arguments_are_named(tmp_path):
+    import struct
+
+    from landscape import NetworkFlow, minimizer_path
+    from landscape.importing import BatchNorm, read_state_dict
+    from landscape.training.models import GeneratorSpec
+
+    with pytest.raises(ValueError, match="snapshots must be a sequence of at least 2 ReLUNets; got NoneType"):
+        NetworkFlow(None)
+    with pytest.raises(ValueError, match="got ReLUNet"):
+        NetworkFlow(NET)
+    with pytest.raises(ValueError, match="start must be a ReLUNet; got str"):
+        NetworkFlow.linear("a", NET, 3)
+    flow = NetworkFlow([NET, NET])
+    with pytest.raises(ValueError, match="bounds must satisfy lo < hi in every coordinate, by more than"):
+        minimizer_path(flow, np.zeros(NET.output_dim), bounds=(-1e-12, 1e-12))
+    with pytest.raises(ValueError, match="bounds\\[0\\] \\(lo\\) must be an array of real numbers; got strings"):
+        minimizer_path(flow, np.zeros(NET.output_dim), bounds=("a", "b"))
+    with pytest.raises(ValueError, match="eps must be a finite real number >= 0; got -1"):
+        BatchNorm("bn", eps=-1)
+    with pytest.raises(ValueError, match="hidden must be a tuple of hidden sizes"):
+        GeneratorSpec("mlp", 2, (8, 8), 5)
+    with pytest.raises(ValueError, match="hidden sizes must be integers >= 1"):
+        GeneratorSpec("mlp", 2, (8, 8), ("a",))
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="empty.npz' is not a readable .npz file"):
+        read_state_dict(empty)
+    single = tmp_path / "single.npz"
+    with open(single, "wb") as handle:
+        np.save(handle, np.ones(3))
+    with pytest.raises(ValueError, match="holds a single array, not an .npz archive"):
+        read_state_dict(single)
+    noise = tmp_path / "noise.npz"
+    noise.write_bytes(np.random.default_rng(0).bytes(300))
+    with pytest.raises(ValueError, match="noise.npz' is not a readable .npz flow file"):
+        NetworkFlow.load(noise)
+    tensors = tmp_path / "t.safetensors"
+    for header, message in ((b'[1, 2]', "a JSON list, not an object"),
+                            (b'{"a": {"shape": [2], "data_offsets": [0, 16]}}', "entry for tensor 'a'"),
+                            (b'{"a": {"dtype": "F64", "shape": [2], "data_offsets": [0]}}', "entry for tensor 'a'"),
+                            (b'{"a": "x"}', "entry for tensor 'a' is 'x'"),
+                            (b'{"a": {"dtype": "F64", "shape": [-2], "data_offsets": [0, 16]}}', "integers >= 0")):
+        tensors.write_bytes(struct.pack("<Q", len(header)) + header + bytes(16))
+        with pytest.raises(ValueError, match=message):
+            read_state_dict(tensors)

@@ -120,11 +120,13 @@ class GeneratorSpec:
             raise ValueError(f"layout must be 'mlp' or 'infogan'; got {self.layout!r}")
         if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or self.k < 1:
             raise ValueError(f"k must be an integer >= 1; got {self.k!r}")
+        if not isinstance(self.hidden, (tuple, list)):
+            raise ValueError(f"hidden must be a tuple of hidden sizes (integers >= 1); got {self.hidden!r}")
         if not self.hidden:
             object.__setattr__(self, "hidden", (64, 128, 64) if self.layout == "mlp" else (128, 32, 16))
+        if not all(isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h >= 1 for h in self.hidden):
+            raise ValueError(f"hidden sizes must be integers >= 1; got {self.hidden!r}")
         hidden = tuple(int(h) for h in self.hidden)
-        if any(h < 1 for h in hidden):
-            raise ValueError(f"hidden sizes must be >= 1; got {self.hidden}")
         object.__setattr__(self, "hidden", hidden)
         object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
         h, w = self.image_shape
