@@ -20,9 +20,9 @@ from .activation import (
 from .critical import GlobalMinimum, LocalMinimum, global_minimizer, local_minima
 from .enumeration import RegionSet, enumerate_regions
 from .errors import BoundaryPointError, EmptyRegionError, PolishingLimitError, TooManyRegionsError
+from .exact_path import MinimizerPath, minimizer_path
 from .flows import NetworkFlow
 from .importing import from_state_dict
-from .exact_path import MinimizerPath, minimizer_path
 from .network import ReLUNet
 from .objective import Objective, gaussian_measurements
 from .piece_search import pieces, region_of
