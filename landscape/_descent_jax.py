@@ -31,24 +31,84 @@ def ladder(n: int) -> int:
     return size
 
 
-def value_and_grad(weights, biases, B, Ay, X):
-    r""":math:`f` and :math:`\nabla f` per row, with the residual :math:`r = B x_d - A y` as in :class:`Objective`."""
+def layer_kind(layer) -> tuple:
+    """A layer's static description for the compiled loop: ``("dense",)``, or the convolution's kind, input shape,
+    stride and padding (and output padding)."""
+    name = type(layer).__name__
+    if name == "Dense":
+        return ("dense",)
+    if name == "ConvTranspose2d":
+        return ("conv_transpose", layer.in_shape, layer.stride, layer.padding, layer.output_padding)
+    if name == "Conv2d":
+        return ("conv", layer.in_shape, layer.stride, layer.padding)
+    raise ValueError(f"the compiled loop runs Dense, ConvTranspose2d and Conv2d layers; got {name}")
+
+
+def _linear(kind: tuple, parameter, x):
+    r""":math:`W x` for the rows of x, W a dense matrix or a convolution's kernel (PyTorch's layouts, as
+    :mod:`landscape.layers`)."""
+    if kind[0] == "dense":
+        return x @ parameter.T
+    images = x.reshape(x.shape[0], *kind[1])
+    numbers = ("NCHW", "OIHW", "NCHW")
+    if kind[0] == "conv":
+        _, _, stride, padding = kind
+        out = jax.lax.conv_general_dilated(images, parameter, (stride, stride), [(padding, padding)] * 2,
+                                           dimension_numbers=numbers)
+    else:  # a transposed convolution: the input dilated by the stride, the kernel flipped and its channels swapped
+        _, _, stride, padding, extra = kind
+        kh, kw = parameter.shape[2:]
+        rhs = jnp.flip(parameter, (2, 3)).transpose(1, 0, 2, 3)
+        out = jax.lax.conv_general_dilated(images, rhs, (1, 1), [(kh - 1 - padding, kh - 1 - padding + extra),
+                                                                  (kw - 1 - padding, kw - 1 - padding + extra)],
+                                           lhs_dilation=(stride, stride), dimension_numbers=numbers)
+    return out.reshape(x.shape[0], -1)
+
+
+def _transpose(kind: tuple, parameter, g, in_dim: int):
+    r""":math:`W^\top g` for the rows of g: the exact adjoint of :func:`_linear`."""
+    if kind[0] == "dense":
+        return g @ parameter
+    adjoint = jax.linear_transpose(lambda x: _linear(kind, parameter, x), jnp.zeros((g.shape[0], in_dim), g.dtype))
+    return adjoint(g)[0]
+
+
+def value_and_grad(weights, biases, B, Ay, X, kinds=None):
+    r""":math:`f` and :math:`\nabla f` per row, with the residual :math:`r = B x_d - A y` as in :class:`Objective`.
+
+    ``kinds`` None: dense weights and B a matrix (or None). Otherwise ``(layer kinds, readout kind)``
+    (:func:`layer_kind`), ``weights`` the layers' matrices or kernels and B the pair (the readout's matrix or kernel
+    or None, A or None)."""
+    if kinds is None:
+        outputs = [X]
+        for W, b in zip(weights, biases):
+            outputs.append(jnp.maximum(outputs[-1] @ W.T + b, 0.0))
+        r = (outputs[-1] if B is None else outputs[-1] @ B.T) - Ay
+        g = r if B is None else r @ B
+        for i in range(len(weights), 0, -1):
+            g = jnp.where(outputs[i] > 0, g, 0.0) @ weights[i - 1]
+        return 0.5 * jnp.sum(r * r, axis=1), g
+    layer_kinds, readout_kind = kinds
+    readout, A = B
     outputs = [X]
-    for W, b in zip(weights, biases):
-        outputs.append(jnp.maximum(outputs[-1] @ W.T + b, 0.0))
-    r = (outputs[-1] if B is None else outputs[-1] @ B.T) - Ay
-    g = r if B is None else r @ B
+    for kind, W, b in zip(layer_kinds, weights, biases):
+        outputs.append(jnp.maximum(_linear(kind, W, outputs[-1]) + b, 0.0))
+    measured = outputs[-1] if readout_kind is None else _linear(readout_kind, readout, outputs[-1])
+    r = (measured if A is None else measured @ A.T) - Ay
+    g = r if A is None else r @ A
+    if readout_kind is not None:
+        g = _transpose(readout_kind, readout, g, outputs[-1].shape[1])
     for i in range(len(weights), 0, -1):
-        g = jnp.where(outputs[i] > 0, g, 0.0) @ weights[i - 1]
+        g = _transpose(layer_kinds[i - 1], weights[i - 1], jnp.where(outputs[i] > 0, g, 0.0), outputs[i - 1].shape[1])
     return 0.5 * jnp.sum(r * r, axis=1), g
 
 
-def _loop(weights, biases, B, Ay, state, constants, adam: bool, fixed: bool, stall: bool, track: bool):
+def _loop(weights, biases, B, Ay, state, constants, adam: bool, fixed: bool, stall: bool, track: bool, kinds=None):
     """Iterations ``state["i"]`` … ``stop − 1`` (fewer once no row is active) of the descent."""
     lr, beta1, beta2, eps, tol, stall_tol, window, radius, stop = constants
 
     def evaluate(X):
-        return value_and_grad(weights, biases, B, Ay, X)
+        return value_and_grad(weights, biases, B, Ay, X, kinds)
 
     def body(s):
         values, g = evaluate(s["X"])
@@ -84,11 +144,12 @@ def _loop(weights, biases, B, Ay, state, constants, adam: bool, fixed: bool, sta
     return jax.lax.while_loop(lambda s: (s["i"] < stop) & jnp.any(s["active"]), body, state)
 
 
-@functools.partial(jax.jit, static_argnames=("adam", "fixed", "stall", "track"))
-def _chunk(weights, biases, B, Ay, state, constants, *, adam: bool, fixed: bool, stall: bool, track: bool):
+@functools.partial(jax.jit, static_argnames=("adam", "fixed", "stall", "track", "kinds"))
+def _chunk(weights, biases, B, Ay, state, constants, *, adam: bool, fixed: bool, stall: bool, track: bool, kinds=None):
     r"""One compiled chunk of iterations, and :math:`\|\nabla f\|` at every row's point after it."""
-    state = _loop(weights, biases, B, Ay, state, constants, adam, fixed, stall, track)
-    return state | {"gradient_norm": jnp.linalg.norm(value_and_grad(weights, biases, B, Ay, state["X"])[1], axis=1)}
+    state = _loop(weights, biases, B, Ay, state, constants, adam, fixed, stall, track, kinds)
+    gradient = value_and_grad(weights, biases, B, Ay, state["X"], kinds)[1]
+    return state | {"gradient_norm": jnp.linalg.norm(gradient, axis=1)}
 
 
 @functools.partial(jax.jit, static_argnames=("adam", "track", "reset"))
@@ -136,11 +197,31 @@ def parameters(net, B) -> tuple:
             None if B is None else jnp.asarray(B))
 
 
-def run(net, B, Ay, X, m, v, t, total, hit, x_star, optimizer: str, lr: float, betas, eps: float,
+def operator_parameters(objective) -> tuple:
+    """``(weights, biases, B, Ay, kinds)`` of an objective for :func:`value_and_grad`: dense matrices and B = A V
+    for a dense network (kinds None); for a network of operators the layers' matrices or kernels, B the pair
+    (readout's matrix or kernel, A) and their kinds."""
+    net = objective.net
+    if not net.structured:
+        B, Ay = objective.residual_map
+        return (*parameters(net, B), Ay, None)
+    readout = net.readout_layer
+    kinds = (tuple(layer_kind(layer) for layer in net.layers), None if readout is None else layer_kind(readout))
+
+    def parameter(layer):
+        return jnp.asarray(layer.W if layer_kind(layer) == ("dense",) else layer.kernel)
+
+    weights = tuple(parameter(layer) for layer in net.layers)
+    biases = tuple(jnp.asarray(b) for b in net.effective_biases)
+    B = (None if readout is None else parameter(readout), None if objective.A is None else jnp.asarray(objective.A))
+    return weights, biases, B, objective.residual_operator[2], kinds
+
+
+def run(objective, X, m, v, t, total, hit, x_star, optimizer: str, lr: float, betas, eps: float,
         steps: int | None, tol: float, max_steps: int, stall_window: int | None, stall_tol: float,
         radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r"""One run of :class:`landscape.descent.BatchedDescent` on one network, updating X, m, v, t, total and hit
-    in place; returns the steps each row took, whether it stopped by the stall rule, and
+    r"""One run of :class:`landscape.descent.BatchedDescent` on one objective's network, updating X, m, v, t, total
+    and hit in place; returns the steps each row took, whether it stopped by the stall rule, and
     :math:`\|\nabla f\|` at its final point."""
     limit = max_steps if steps is None else steps
     rows = len(X)
@@ -156,7 +237,8 @@ def run(net, B, Ay, X, m, v, t, total, hit, x_star, optimizer: str, lr: float, b
         arrays |= {"hit": hit}
     active, i, size = np.arange(rows), 0, rows
     with jax.enable_x64(True):
-        params = parameters(net, B)
+        *params, Ay, kinds = operator_parameters(objective)
+        Ay = np.broadcast_to(np.atleast_2d(Ay), (rows, np.shape(Ay)[-1]))
         while len(active) and i < limit:
             if len(active) <= size // 2:
                 size = ladder(len(active))
@@ -170,7 +252,7 @@ def run(net, B, Ay, X, m, v, t, total, hit, x_star, optimizer: str, lr: float, b
             if flags["track"]:
                 state["x_star"] = x_star_rows
             constants = (lr, betas[0], betas[1], eps, tol, stall_tol, stall_window or 1, radius, min(i + CHUNK, limit))
-            state = jax.device_get(_chunk(*params, Ay_rows, state, constants, **flags))
+            state = jax.device_get(_chunk(*params, Ay_rows, state, constants, **flags, kinds=kinds))
             for name, target in arrays.items():
                 target[active] = state[name][: len(active)]
             i = int(state["i"])

@@ -48,9 +48,8 @@ class BatchedDescent:
         if self.engine == "jax":
             from . import _descent_jax
 
-            B, Ay = Objective(net, Y, A).residual_map
             taken, stalled, gradient_norm = _descent_jax.run(
-                net, B, Ay, self.X, self.m, self.v, self.t, self.total, self.hit, self.x_star, self.optimizer,
+                Objective(net, Y, A), self.X, self.m, self.v, self.t, self.total, self.hit, self.x_star, self.optimizer,
                 self.lr, self.betas, self.eps, steps, tol, max_steps, stall_window, stall_tol, self.radius)
             return taken, gradient_norm <= tol, stalled
         limit = max_steps if steps is None else steps
@@ -90,7 +89,7 @@ class BatchedDescent:
     def run_schedule(self, nets, Y: np.ndarray, A, steps: np.ndarray, reset_moments: bool) -> np.ndarray:
         """Exactly ``steps[t]`` updates of every row on ``nets[t]``, t = 0, 1, ...; returns the iterates after
         each network, shape (len(nets), B, k)."""
-        if self.engine == "jax" and len(nets):
+        if self.engine == "jax" and len(nets) and not nets[0].structured:  # one compiled scan over stacked snapshots
             from . import _descent_jax
 
             A = None if A is None else Objective(nets[0], Y, A).A  # validated
@@ -98,10 +97,11 @@ class BatchedDescent:
                                              self.x_star, self.optimizer, self.lr, self.betas, self.eps, steps,
                                              reset_moments, self.radius)
         iterates = []
-        for net, n in zip(nets, steps):
+        for net, n in zip(nets, steps):  # one snapshot at a time (a lazy flow holds a few)
             if reset_moments:
                 self.reset_moments()
-            self.run(net, Y, A, int(n), 0.0, int(n))
+            if n:
+                self.run(net, Y, A, int(n), 0.0, int(n))
             iterates.append(self.X.copy())
         return np.array(iterates).reshape(len(nets), *self.X.shape)
 
@@ -163,18 +163,14 @@ JAX_MIN_BATCH = 64
 costs about a second per network shape, which smaller batches would not win back), smaller ones with NumPy."""
 
 
-def resolve_engine(engine: str, batch: int, net: ReLUNet | None = None) -> str:
+def resolve_engine(engine: str, batch: int) -> str:
     """Where a descent over ``batch`` rows runs: ``engine``, or for "auto" the compiled JAX loop from
     :data:`JAX_MIN_BATCH` rows on. A network whose layers are operators runs in NumPy (its layers have no compiled
     form yet): "auto" picks NumPy for it, and "jax" is refused."""
     if engine not in ("auto", "numpy", "jax"):
         raise ValueError(f"engine must be 'auto', 'numpy' or 'jax'; got {engine!r}")
-    structured = net is not None and net.structured
-    if engine == "jax" and structured:
-        raise ValueError("engine 'jax' runs dense networks only; this network keeps its layers as operators: use "
-                         "engine='numpy' or 'auto'")
     if engine == "auto":
-        return "jax" if batch >= JAX_MIN_BATCH and not structured else "numpy"
+        return "jax" if batch >= JAX_MIN_BATCH else "numpy"
     return engine
 
 

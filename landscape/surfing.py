@@ -163,7 +163,7 @@ def surf(flow: NetworkFlow, y, A=None, x0=None, optimizer: str = "adam", lr: flo
     net0 = flow[0]
     Y, X0 = paired_batch(net0.input_dim, net0.output_dim, y, x0)
     stall_window, stall_tol, x_star, radius = stopping_options(stall_window, stall_tol, x_star, radius, len(Y), net0.input_dim)
-    descent = BatchedDescent(X0, optimizer, lr, betas, eps, x_star, radius, resolve_engine(engine, len(Y), net0))
+    descent = BatchedDescent(X0, optimizer, lr, betas, eps, x_star, radius, resolve_engine(engine, len(Y)))
     iterates, counts = [], []
     if steps is not None:
         iterates = list(descent.run_schedule(flow.snapshots[:-1], Y, A, steps, reset_moments))
@@ -191,7 +191,7 @@ def regular_descent(net: ReLUNet, y, A=None, x0=None, optimizer: str = "adam", l
     single = single_inversion(y, x0, x_star)
     Y, X0 = paired_batch(net.input_dim, net.output_dim, y, x0)
     stall_window, stall_tol, x_star, radius = stopping_options(stall_window, stall_tol, x_star, radius, len(Y), net.input_dim)
-    descent = BatchedDescent(X0, optimizer, lr, betas, eps, x_star, radius, resolve_engine(engine, len(Y), net))
+    descent = BatchedDescent(X0, optimizer, lr, betas, eps, x_star, radius, resolve_engine(engine, len(Y)))
     taken, converged, stalled = descent.run(net, Y, A, None, tol, max_steps, stall_window, stall_tol)
     result = SurfResult(descent.X.copy(), descent.X.copy()[None], taken[None], converged, stalled, descent.hit)
     return result._one() if single else result

@@ -42,7 +42,13 @@ def negation_check(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=Non
         lr = 1.0 / curvature if curvature > 0 else 1.0
     lr = validate.positive_scalar(lr, "lr", "lr (the step size η)")
     f = Objective(net, Y, A)
-    if resolve_engine(engine, len(Y), net) == "jax":
+    compiled = resolve_engine(engine, len(Y)) == "jax"
+    if compiled and net.structured:
+        if engine == "jax":
+            raise ValueError("the negation check's compiled loop runs dense networks only; this network keeps its "
+                             "layers as operators: use engine='numpy' or 'auto'")
+        compiled = False
+    if compiled:
         start = time.perf_counter()
         X, steps, flips, active = _compiled_loop(net, f, X, lr, tol, budget)
         return _result(single, X, f, steps, active, flips, time.perf_counter() - start)
