@@ -1,7 +1,8 @@
 """python -m figures [--quick | --scale tiny|quick|full] [--seed S] [--out DIR] [--only NAME ...]
 
-Runs every figure module in this package (each defines ``make(out_dir, scale, rng)`` returning a
-FigureResult) in the paper's order, writes the figures to ``figures/out/``, a ``REPORT.md`` that
+Runs every figure module in this package in the paper's order — each measures (``measure(out_dir, scale, rng)``, a
+:class:`figures._report.Measured`: numbers only, no matplotlib) and then draws (``draw(measured, out_dir)``, the
+files) — writes the figures to ``figures/out/``, a ``REPORT.md`` that
 states, for each claim, the paper's statement, the settings run, the measured figures and a verdict
 (with a summary table first), and ``results.json`` with the same data for scripts. Each figure draws
 its randomness from (seed, its name). --quick takes about 5 minutes on 2 cores; the full scale hours;
@@ -21,9 +22,8 @@ from pathlib import Path
 import numpy as np
 
 import figures
-from figures._report import write_report
+from figures._report import figure_result, write_report
 from figures._scale import SCALES
-
 
 PAPER_ORDER = ("trained_landscapes", "theorem31", "theorem31_trained", "landscape_2d", "hand_voroninski", "surfing_2d",
                "tracking", "trained_flows", "table1", "table1_ablation", "compressed_sensing", "inversion",
@@ -57,7 +57,8 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         print(f"[figures] {name} ...", file=sys.stderr, flush=True)
         try:
-            results.append(module.make(args.out, args.scale, rng))
+            measured = module.measure(args.out, args.scale, rng)
+            results.append(figure_result(measured, module.draw(measured, args.out)))
         except KeyboardInterrupt:
             print(f"[figures] stopped during {name}; trained flows and full-scale journals under {args.out} are "
                   "kept, and the same command reuses them", file=sys.stderr)

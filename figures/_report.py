@@ -9,6 +9,21 @@ from landscape import jsonsafe
 
 
 @dataclass
+class Measured:
+    """What a figure module measures, before anything is drawn (no matplotlib needed): the report's fields, and in
+    ``data`` what the drawing needs beyond them (check results, arrays)."""
+
+    name: str
+    title: str
+    claim: str
+    settings: dict
+    measurements: dict
+    verdict: str
+    notes: list[str] = field(default_factory=list)
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
 class FigureResult:
     """One figure: its files, the paper's claim it illustrates, the settings run, what was
     measured, and a verdict in words. ``measurements`` values must be JSON-serialisable."""
@@ -21,6 +36,12 @@ class FigureResult:
     measurements: dict
     verdict: str
     notes: list[str] = field(default_factory=list)
+
+
+def figure_result(measured: Measured, files: list[Path]) -> FigureResult:
+    """A figure's report entry: its measurements and the files drawn from them."""
+    return FigureResult(measured.name, measured.title, list(files), measured.claim, measured.settings,
+                        measured.measurements, measured.verdict, list(measured.notes))
 
 
 def _flatten(mapping: dict, prefix: str = "") -> list[tuple[str, object]]:

@@ -12,9 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from figures._report import FigureResult
+from figures._report import Measured
 from figures.table1 import failure_measurements
 from proofs_check import compressed_sensing, rate_distortion
 
@@ -53,7 +52,7 @@ def _distortion(ax, rows: list[dict], records: list[dict], model: str) -> None:
     ax.legend(fontsize=8)
 
 
-def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
+def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     seeds = [int(s) for s in rng.integers(2**31, size=2)]
     flows_dir = out_dir / "flows"
     if scale == "tiny":  # the tiny Table 1 flow
@@ -71,13 +70,6 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
                                           journal=out_dir / f"rate_distortion-seed{seeds[1]}.jsonl")
     recovery, distortion = exact.statistics["per_setting"], approximate.statistics["per_setting"]
     models = list(dict.fromkeys(r["model"] for r in recovery))
-    fig = Figure(figsize=(11, 4.2 * len(models)), layout="constrained")
-    axes = fig.subplots(len(models), 2, squeeze=False)
-    for row, model in enumerate(models):
-        _recovery(axes[row, 0], recovery, model, exact.settings["k"])
-        _distortion(axes[row, 1], distortion, approximate.records, model)
-    file = out_dir / "compressed_sensing.png"
-    fig.savefig(file, dpi=110)
 
     measurements = {}
     for r in recovery:
@@ -98,10 +90,9 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
              f"{settings['trials_per_cell']} trials per m over {settings['matrices']} matrices A: enough to see the "
              "direction, not to estimate the curves"
              if scale != "full" else "full: DCGAN and WGAN, k = 20, T = 100 every 100, 3 training seeds × 200 trials per m")
-    return FigureResult(
+    return Measured(
         name="compressed_sensing",
-        title="Figures 3 and 4 on trained flows: compressed sensing, exact recovery and rate–distortion",
-        files=[file], claim=f"{compressed_sensing.CLAIM} {rate_distortion.CLAIM}",
+        title="Figures 3 and 4 on trained flows: compressed sensing, exact recovery and rate–distortion", claim=f"{compressed_sensing.CLAIM} {rate_distortion.CLAIM}",
         settings={"scale": scale_note, "data": "scikit-learn digits (8×8, n = 64), not Fashion-MNIST (28×28, n = 784)",
                   "generator": "infogan layout [k, 128, 128, 256] → 64 with BN",
                   "measurement matrices": "A with i.i.d. N(0, 1/m) entries, a fresh A per group of trials",
@@ -116,4 +107,24 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
                "Budget: as in Table 1, the 75th percentile of regular Adam's total steps to convergence in the cell (the "
                "paper's rule; before version 0.2 Figure 3 used its steps to the target instead).",
                "Failures (Figure 3): classified exactly as in Table 1, up to 50 per method and cell."],
+        data={"models": models, "recovery": recovery, "distortion": distortion, "exact": exact, "approximate": approximate},
     )
+
+
+def draw(measured: Measured, out_dir: Path) -> list[Path]:
+    from matplotlib.figure import Figure
+
+    models = measured.data["models"]
+    recovery = measured.data["recovery"]
+    distortion = measured.data["distortion"]
+    exact = measured.data["exact"]
+    approximate = measured.data["approximate"]
+    fig = Figure(figsize=(11, 4.2 * len(models)), layout="constrained")
+    axes = fig.subplots(len(models), 2, squeeze=False)
+    for row, model in enumerate(models):
+        _recovery(axes[row, 0], recovery, model, exact.settings["k"])
+        _distortion(axes[row, 1], distortion, approximate.records, model)
+    file = out_dir / "compressed_sensing.png"
+    fig.savefig(file, dpi=110)
+
+    return [file]

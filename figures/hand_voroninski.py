@@ -9,14 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from figures._report import FigureResult
+from figures._report import Measured
 from figures._scale import by_scale
 from proofs_check import hand_voroninski
 
 
-def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
+def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     seed = int(rng.integers(2**31))
     result = hand_voroninski.run(**by_scale(
         scale,
@@ -24,12 +23,36 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
         quick={"widths": ((2, 20, 40), (2, 50, 100), (2, 100, 200)), "m_values": (None, 40), "trials": 4},
         full={"widths": ((2, 20, 40), (2, 50, 100), (2, 100, 200), (2, 200, 400)), "m_values": (None, 40), "trials": 20}),
         seed=seed)
-    sweep = result.settings["sweep"]
+    sweep, summaries = result.settings["sweep"], result.statistics["per_setting"]
+    return Measured(
+        name="hand_voroninski",
+        title="Hand–Voroninski: local minima near x0 and −ρ_d·x0",
+        claim=result.claim,
+        settings={"sweep": [[w, "identity" if m is None else m] for w, m in sweep],
+                  "trials per setting": result.settings["trials_per_setting"], "seed": seed},
+        measurements={
+            f"{s['widths']} {'A=I' if s['m'] is None else 'm=' + str(s['m'])}: median / max distance, minima per trial":
+                [round(s["median_worst_distance"], 3), round(s["max_worst_distance"], 3),
+                 round(s["mean_minima_per_trial"], 2)]
+            for s in summaries
+        },
+        verdict=result.verdict,
+        notes=["Distances are from each trial's farthest local minimum to the nearer of x0 and −ρ_d·x0. Inside a "
+               "linear piece f is a convex quadratic, so interior critical points are exactly these minima; "
+               "critical points on kinks that are not minima are not searched here."],
+        data={"result": result},
+    )
+
+
+def draw(measured: Measured, out_dir: Path) -> list[Path]:
+    from matplotlib.figure import Figure
+
+    result = measured.data["result"]
+    sweep, summaries = result.settings["sweep"], result.statistics["per_setting"]
     widths = list(dict.fromkeys(tuple(w) for w, _ in sweep))
     ms = list(dict.fromkeys(m for _, m in sweep))
     fig = Figure(figsize=(3.6 * len(widths), 3.4 * len(ms)), layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(ms), len(widths), sharex=True, sharey=True))
-    summaries = result.statistics["per_setting"]
     for s, ((w, m), summary) in enumerate(zip(sweep, summaries)):
         ax = axes[ms.index(m), widths.index(tuple(w))]
         rho = summary["rho_d"]
@@ -57,21 +80,4 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
                  "x0 and −ρ_d x0; each panel's title gives its median over the panel's networks", fontsize=10)
     path = out_dir / "hand_voroninski.png"
     fig.savefig(path, dpi=110)
-    return FigureResult(
-        name="hand_voroninski",
-        title="Hand–Voroninski: local minima near x0 and −ρ_d·x0",
-        files=[path],
-        claim=result.claim,
-        settings={"sweep": [[w, "identity" if m is None else m] for w, m in sweep],
-                  "trials per setting": result.settings["trials_per_setting"], "seed": seed},
-        measurements={
-            f"{s['widths']} {'A=I' if s['m'] is None else 'm=' + str(s['m'])}: median / max distance, minima per trial":
-                [round(s["median_worst_distance"], 3), round(s["max_worst_distance"], 3),
-                 round(s["mean_minima_per_trial"], 2)]
-            for s in summaries
-        },
-        verdict=result.verdict,
-        notes=["Distances are from each trial's farthest local minimum to the nearer of x0 and −ρ_d·x0. Inside a "
-               "linear piece f is a convex quadratic, so interior critical points are exactly these minima; "
-               "critical points on kinks that are not minima are not searched here."],
-    )
+    return [path]

@@ -10,14 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from figures._report import FigureResult
+from figures._report import Measured
 from figures._scale import by_scale
 from proofs_check import inversion
 
 
-def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
+def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     seed = int(rng.integers(2**31))
     flows_dir = out_dir / "flows"
     result = by_scale(
@@ -32,6 +31,40 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     rows = [r for r in result.statistics["per_method"] if "basin_rate" in r]
     cells = list(dict.fromkeys((r["network"], r["targets"]) for r in rows))
     methods = list(dict.fromkeys(r["method"] for r in result.statistics["per_method"]))
+    measurements = {f"{r['network']}, {r['targets']}, {r['method']}": {
+        "ended in the global basin": r["basin_rate"], "95% CI": r["basin_ci95"], "returned x_g to 1e-6": r["success_rate"],
+        f"median cost ({r['unit']})": r["median_cost"], "ms per target": 1e3 * r["seconds_per_target"]}
+        | ({"learning the map: s, gradient evaluations": [round(r["training_seconds"], 2),
+                                                          r["training_gradient_evaluations"]]}
+           if "training_seconds" in r else {})
+        for r in rows}
+    for r in result.statistics["per_method"]:
+        if "not_applicable" in r:
+            measurements[f"{r['network']}, {r['targets']}, {r['method']}"] = {"not applicable": r["not_applicable"]}
+    return Measured(
+        name="inversion", title="Competing inverters against the exact global minimiser (k = 2)", claim=inversion.CLAIM,
+        settings={"scale": {"tiny": "tiny: one network per kind, 3 targets per cell, budget 300, 3 learning rounds",
+                            "quick": "quick: one network per kind, 8 targets per cell, 20 learning rounds",
+                            "full": "full: 10 networks per kind × 30 targets per cell"}[scale],
+                  "budget (gradient evaluations)": result.settings["budget"],
+                  "networks": "random [2, 20, 60] → 80; trained VAE decoder [2, 16, 32] → 64 (digits)"},
+        measurements=measurements, verdict=result.verdict,
+        notes=["Each method's cost is in its own unit (see landscape.inversion): gradient evaluations for the descent "
+               "methods, ADMM iterations (one is about two forward–backward passes; the budget caps them as it caps "
+               "gradient evaluations), one LP per layer for the layer-wise LP (no budget), and the QPs Algorithm 2 "
+               "(projected_surf, τ = 0.01, from the exact minimiser of f_θ0; no budget) solved.",
+               "Landscape learning's cost is per target, after the map is learned; learning it (per network "
+               "and kind of target, on other targets of that kind) is reported apart."],
+        data={"rows": rows, "cells": cells, "methods": methods},
+    )
+
+
+def draw(measured: Measured, out_dir: Path) -> list[Path]:
+    from matplotlib.figure import Figure
+
+    rows = measured.data["rows"]
+    cells = measured.data["cells"]
+    methods = measured.data["methods"]
     fig = Figure(figsize=(max(8.0, 2.3 * len(cells)), 4.6), layout="constrained")
     ax = fig.subplots()
     width = 0.8 / len(methods)
@@ -54,28 +87,5 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     ax.legend(fontsize=8, ncol=len(methods), loc="upper center", bbox_to_anchor=(0.5, -0.14))
     file = out_dir / "inversion.png"
     fig.savefig(file, dpi=110)
-    measurements = {f"{r['network']}, {r['targets']}, {r['method']}": {
-        "ended in the global basin": r["basin_rate"], "95% CI": r["basin_ci95"], "returned x_g to 1e-6": r["success_rate"],
-        f"median cost ({r['unit']})": r["median_cost"], "ms per target": 1e3 * r["seconds_per_target"]}
-        | ({"learning the map: s, gradient evaluations": [round(r["training_seconds"], 2),
-                                                          r["training_gradient_evaluations"]]}
-           if "training_seconds" in r else {})
-        for r in rows}
-    for r in result.statistics["per_method"]:
-        if "not_applicable" in r:
-            measurements[f"{r['network']}, {r['targets']}, {r['method']}"] = {"not applicable": r["not_applicable"]}
-    return FigureResult(
-        name="inversion", title="Competing inverters against the exact global minimiser (k = 2)",
-        files=[file], claim=inversion.CLAIM,
-        settings={"scale": {"tiny": "tiny: one network per kind, 3 targets per cell, budget 300, 3 learning rounds",
-                            "quick": "quick: one network per kind, 8 targets per cell, 20 learning rounds",
-                            "full": "full: 10 networks per kind × 30 targets per cell"}[scale],
-                  "budget (gradient evaluations)": result.settings["budget"],
-                  "networks": "random [2, 20, 60] → 80; trained VAE decoder [2, 16, 32] → 64 (digits)"},
-        measurements=measurements, verdict=result.verdict,
-        notes=["Each method's cost is in its own unit (see landscape.inversion): gradient evaluations for the descent "
-               "methods, ADMM iterations (one is about two forward–backward passes; the budget caps them as it caps "
-               "gradient evaluations), one LP per layer for the layer-wise LP (no budget), and the QPs Algorithm 2 "
-               "(projected_surf, τ = 0.01, from the exact minimiser of f_θ0; no budget) solved.",
-               "Landscape learning's cost is per target, after the map is learned; learning it (per network "
-               "and kind of target, on other targets of that kind) is reported apart."])
+
+    return [file]

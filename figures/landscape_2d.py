@@ -10,12 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.collections import PolyCollection
-from matplotlib.figure import Figure
-from matplotlib.patches import Circle
 
 import landscape as L
-from figures._report import FigureResult
+from figures._report import Measured
 from figures._scale import by_scale
 
 CLAIM = (
@@ -25,7 +22,7 @@ CLAIM = (
 )
 
 
-def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
+def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     widths, n, grid = by_scale(scale, tiny=([2, 20, 60], 80, 80), quick=([2, 50, 200], 250, 300),
                                full=([2, 200, 1000], 1200, 500))
     net = L.ReLUNet.random(widths, out_dim=n, rng=rng)
@@ -55,6 +52,57 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     minima_x = np.array([m.x for m in minima]).reshape(-1, 2)
     r_minima = float(np.linalg.norm(minima_x, axis=1).max()) if len(minima) else 0.0
 
+
+    fraction_ok = float(1.0 - violations.mean())
+    verdict = (
+        f"Every grid point farther than {r_violation / y_scale:.3f}·(1+‖y‖) from the origin has −x/‖x‖ as an exact "
+        f"descent direction ({100 * fraction_ok:.2f}% of the grid satisfies eq. (2)), and all {len(minima)} exact "
+        f"local minima of f_0 in the window lie within {r_minima / y_scale:.3f}·(1+‖y‖) of the origin. This is what "
+        "Theorem 3.1 predicts: the critical points are confined to a ball around 0 that is small relative to 1+‖y‖."
+        if max(r_violation, r_minima) < 0.25 * y_scale
+        else "Violations of eq. (2) or local minima reach the edge of the plotted window: the claim is not observed "
+        "at these settings."
+    )
+    return Measured(
+        name="landscape_2d",
+        title="Landscape of f_0 for a random expansive network (Theorem 3.1)",
+        claim=CLAIM,
+        settings={"widths": widths, "n": n, "A": "identity", "y": "N(0, I_n)",
+                  "window": "[-0.25(1+‖y‖), 0.25(1+‖y‖)]²", "grid points": int(X.shape[0])},
+        measurements={
+            "‖y‖": float(np.linalg.norm(y)),
+            "distinct linear pieces met by the grid": int(len(patterns.unique()[2])),
+            "fraction of grid points with D_{-x/‖x‖} f_0 < 0": fraction_ok,
+            "largest violating radius / (1+‖y‖)": r_violation / y_scale,
+            "global minimiser radius / (1+‖y‖)": float(np.linalg.norm(minima[0].x) / y_scale) if minima else None,
+            "linear pieces in the window (exact)": len(regions),
+            "exact local minima of f_0 in the window": len(minima),
+            "largest local-minimum radius / (1+‖y‖)": r_minima / y_scale,
+        },
+        verdict=verdict,
+        notes=["The descent-direction map is grid evidence: a violation between grid points could be missed. "
+               "The local minima are exact (every linear piece in the window, one certified QP each); the exact "
+               "region-wise search for the largest violating radius is in the Theorem 3.1 figure."],
+        data={"ticks": ticks, "values": values, "side": side, "regions": regions, "minima": minima, "minima_x": minima_x, "violations": violations, "r_violation": r_violation, "y_scale": y_scale, "widths": widths, "n": n},
+    )
+
+
+def draw(measured: Measured, out_dir: Path) -> list[Path]:
+    from matplotlib.collections import PolyCollection
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Circle
+
+    ticks = measured.data["ticks"]
+    values = measured.data["values"]
+    side = measured.data["side"]
+    regions = measured.data["regions"]
+    minima = measured.data["minima"]
+    minima_x = measured.data["minima_x"]
+    violations = measured.data["violations"]
+    r_violation = measured.data["r_violation"]
+    y_scale = measured.data["y_scale"]
+    widths = measured.data["widths"]
+    n = measured.data["n"]
     fig = Figure(figsize=(11, 5), layout="constrained")
     ax_f, ax_d = fig.subplots(1, 2)
     extent = (ticks[0], ticks[-1], ticks[0], ticks[-1])
@@ -84,35 +132,4 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     path = out_dir / "landscape_2d.png"
     fig.savefig(path, dpi=110)
 
-    fraction_ok = float(1.0 - violations.mean())
-    verdict = (
-        f"Every grid point farther than {r_violation / y_scale:.3f}·(1+‖y‖) from the origin has −x/‖x‖ as an exact "
-        f"descent direction ({100 * fraction_ok:.2f}% of the grid satisfies eq. (2)), and all {len(minima)} exact "
-        f"local minima of f_0 in the window lie within {r_minima / y_scale:.3f}·(1+‖y‖) of the origin. This is what "
-        "Theorem 3.1 predicts: the critical points are confined to a ball around 0 that is small relative to 1+‖y‖."
-        if max(r_violation, r_minima) < 0.25 * y_scale
-        else "Violations of eq. (2) or local minima reach the edge of the plotted window: the claim is not observed "
-        "at these settings."
-    )
-    return FigureResult(
-        name="landscape_2d",
-        title="Landscape of f_0 for a random expansive network (Theorem 3.1)",
-        files=[path],
-        claim=CLAIM,
-        settings={"widths": widths, "n": n, "A": "identity", "y": "N(0, I_n)",
-                  "window": "[-0.25(1+‖y‖), 0.25(1+‖y‖)]²", "grid points": int(X.shape[0])},
-        measurements={
-            "‖y‖": float(np.linalg.norm(y)),
-            "distinct linear pieces met by the grid": int(len(patterns.unique()[2])),
-            "fraction of grid points with D_{-x/‖x‖} f_0 < 0": fraction_ok,
-            "largest violating radius / (1+‖y‖)": r_violation / y_scale,
-            "global minimiser radius / (1+‖y‖)": float(np.linalg.norm(minima[0].x) / y_scale) if minima else None,
-            "linear pieces in the window (exact)": len(regions),
-            "exact local minima of f_0 in the window": len(minima),
-            "largest local-minimum radius / (1+‖y‖)": r_minima / y_scale,
-        },
-        verdict=verdict,
-        notes=["The descent-direction map is grid evidence: a violation between grid points could be missed. "
-               "The local minima are exact (every linear piece in the window, one certified QP each); the exact "
-               "region-wise search for the largest violating radius is in the Theorem 3.1 figure."],
-    )
+    return [path]

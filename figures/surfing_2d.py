@@ -12,11 +12,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 import landscape as L
-from figures._report import FigureResult
+from figures._report import Measured
 from figures._scale import by_scale
 from proofs_check import thm33
 
@@ -58,7 +56,7 @@ def _draw_path(ax, path: L.MinimizerPath, t: int) -> None:
         ax.plot(*path.minimizers[j], "D", color="white", mec="k", ms=6)
 
 
-def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
+def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     widths, out_dim, T, grid = by_scale(scale, tiny=([2, 8, 24], None, 5, 60), quick=([2, 12, 48], None, 12, 150),
                                         full=([2, 20, 80], 100, 40, 300))
     half = 2.5
@@ -83,6 +81,57 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     levels = np.linspace(min(s.min() for r in rows for s in r["surfaces"]),
                          max(s.max() for r in rows for s in r["surfaces"]), 31)
 
+
+    measurements, sentences = {}, []
+    for i, row in enumerate(rows):
+        path = row["path"]
+        x_star = path.minimizers[-1]
+        surf_error = float(np.linalg.norm(row["surfed"].x - x_star))
+        regular_error = float(np.linalg.norm(row["regular"].x - x_star))
+        tracking = float(np.linalg.norm(row["surfed"].iterates - path.minimizers, axis=1).max())
+        exact_error = float(np.linalg.norm(row["exact_surfing"].iterates - path.minimizers, axis=1).max())
+        measurements[f"target {i + 1}"] = {
+            "‖x̂_T − x*‖, surfing": surf_error, "‖x̂_T − x*‖, regular Adam": regular_error,
+            "max_t ‖x_t − x*(θ_t)‖, surfing": tracking, "max_t ‖x_t − x*(θ_t)‖, Algorithm 2": exact_error,
+            "‖x* − x∘‖ (x∘ generated y)": float(np.linalg.norm(x_star - row["x_generating"])),
+            "minimiser jumps (after t)": [int(t) for t in path.jumps], "L on this grid": path.L,
+            "Assumption 3.2 holds": row["facts"]["assumption_holds"],
+            "snapshots with the minimiser on the box face": int(path.on_box_face.sum()),
+        }
+        sentences.append(
+            f"Target {i + 1}: surfing ended {surf_error:.2g} from the exact global minimiser of f_θT "
+            f"({'success' if surf_error < TOLERANCE else 'failure'} at the paper's 0.01), regular Adam from 0 "
+            f"{regular_error:.2g}; over the snapshots surfing was at most {tracking:.2g} from the exact path, "
+            f"Algorithm 2 at most {exact_error:.2g}. "
+            + (f"The exact path jumps between basins after t = {', '.join(str(int(t)) for t in path.jumps)} "
+               "(Assumption 3.2 fails there)." if len(path.jumps)
+               else f"The exact path moves without jumps (L = {path.L:.3g} on this grid)."))
+    return Measured(
+        name="surfing_2d",
+        title="Surfing on a 2-D latent: f_θt, the surfing path and the exact minimiser path", claim=CLAIM,
+        settings={"widths": widths, "readout n": out_dim, "T": T, "optimizer": f"Adam, lr 0.01, {per_snapshot} steps on "
+                  "θ_0 … θ_(T−1), then to ‖∇f‖ ≤ 1e-7 (at most 10,000 steps)", "Algorithm 2 τ": tau, "box": [-half, half],
+                  "targets": "two of up to 8 draws x∘ ~ U[−1, 1]², preferring paths that satisfy Assumption 3.2 "
+                             "and stay off the box face"},
+        measurements=measurements,
+        verdict=" ".join(sentences),
+        data={"rows": rows, "shown": shown, "ticks": ticks, "levels": levels, "bounds": bounds, "T": T, "tau": tau, "widths": widths, "out_dim": out_dim},
+    )
+
+
+def draw(measured: Measured, out_dir: Path) -> list[Path]:
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    rows = measured.data["rows"]
+    shown = measured.data["shown"]
+    ticks = measured.data["ticks"]
+    levels = measured.data["levels"]
+    bounds = measured.data["bounds"]
+    T = measured.data["T"]
+    tau = measured.data["tau"]
+    widths = measured.data["widths"]
+    out_dim = measured.data["out_dim"]
     fig = Figure(figsize=(3.9 * len(shown) + 1.2, 3.8 * len(rows) + 1.0), layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(rows), len(shown), sharex=True, sharey=True))
     for i, row in enumerate(rows):
@@ -116,38 +165,4 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     file = out_dir / "surfing_2d.png"
     fig.savefig(file, dpi=100)
 
-    measurements, sentences = {}, []
-    for i, row in enumerate(rows):
-        path = row["path"]
-        x_star = path.minimizers[-1]
-        surf_error = float(np.linalg.norm(row["surfed"].x - x_star))
-        regular_error = float(np.linalg.norm(row["regular"].x - x_star))
-        tracking = float(np.linalg.norm(row["surfed"].iterates - path.minimizers, axis=1).max())
-        exact_error = float(np.linalg.norm(row["exact_surfing"].iterates - path.minimizers, axis=1).max())
-        measurements[f"target {i + 1}"] = {
-            "‖x̂_T − x*‖, surfing": surf_error, "‖x̂_T − x*‖, regular Adam": regular_error,
-            "max_t ‖x_t − x*(θ_t)‖, surfing": tracking, "max_t ‖x_t − x*(θ_t)‖, Algorithm 2": exact_error,
-            "‖x* − x∘‖ (x∘ generated y)": float(np.linalg.norm(x_star - row["x_generating"])),
-            "minimiser jumps (after t)": [int(t) for t in path.jumps], "L on this grid": path.L,
-            "Assumption 3.2 holds": row["facts"]["assumption_holds"],
-            "snapshots with the minimiser on the box face": int(path.on_box_face.sum()),
-        }
-        sentences.append(
-            f"Target {i + 1}: surfing ended {surf_error:.2g} from the exact global minimiser of f_θT "
-            f"({'success' if surf_error < TOLERANCE else 'failure'} at the paper's 0.01), regular Adam from 0 "
-            f"{regular_error:.2g}; over the snapshots surfing was at most {tracking:.2g} from the exact path, "
-            f"Algorithm 2 at most {exact_error:.2g}. "
-            + (f"The exact path jumps between basins after t = {', '.join(str(int(t)) for t in path.jumps)} "
-               "(Assumption 3.2 fails there)." if len(path.jumps)
-               else f"The exact path moves without jumps (L = {path.L:.3g} on this grid)."))
-    return FigureResult(
-        name="surfing_2d",
-        title="Surfing on a 2-D latent: f_θt, the surfing path and the exact minimiser path",
-        files=[file], claim=CLAIM,
-        settings={"widths": widths, "readout n": out_dim, "T": T, "optimizer": f"Adam, lr 0.01, {per_snapshot} steps on "
-                  "θ_0 … θ_(T−1), then to ‖∇f‖ ≤ 1e-7 (at most 10,000 steps)", "Algorithm 2 τ": tau, "box": [-half, half],
-                  "targets": "two of up to 8 draws x∘ ~ U[−1, 1]², preferring paths that satisfy Assumption 3.2 "
-                             "and stay off the box face"},
-        measurements=measurements,
-        verdict=" ".join(sentences),
-    )
+    return [file]

@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from figures._report import FigureResult
+from figures._report import Measured
 from figures._scale import by_scale
 from proofs_check import table1
+from proofs_check._stats import interval_text
 
 SURFING, REGULAR = "tab:red", "tab:blue"
 
@@ -52,7 +52,7 @@ def failure_measurements(failures: dict) -> dict:
     return out
 
 
-def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
+def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     seed = int(rng.integers(2**31))
     flows_dir = out_dir / "flows"
     result = by_scale(
@@ -64,45 +64,6 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
                                 progress=True))()
     rows = result.statistics["per_setting"]
 
-    fig = Figure(figsize=(max(12.0, 3.2 * len(rows)), 7.5), layout="constrained")
-    grid = fig.add_gridspec(2, len(rows), height_ratios=[1.0, 1.25])
-    table_ax = fig.add_subplot(grid[0, :])
-    table_ax.set_axis_off()
-    header = ["model, k", "regular Adam %\n(95 % CI)", "surfing %\n(95 % CI)", "McNemar p", "iterations (P75)\nregular → surfing",
-              "paper %\nregular → surfing", "paper iterations\nregular → surfing", "regular Adam's failures",
-              "surfing's failures"]
-    cells = []
-    for row in rows:
-        paper = row.get("paper")
-        cells.append([
-            f"{row['model']}, {row['k']}",
-            f"{100 * row['regular_rate']:.1f} ({100 * row['regular_ci95'][0]:.0f}–{100 * row['regular_ci95'][1]:.0f})",
-            f"{100 * row['surfing_rate']:.1f} ({100 * row['surfing_ci95'][0]:.0f}–{100 * row['surfing_ci95'][1]:.0f})",
-            f"{row['mcnemar_p']:.2g}",
-            f"{row['iterations_p75_regular']:.0f} → {row['iterations_p75_surfing']:.0f}",
-            "—" if paper is None else f"{paper['regular_percent']} → {paper['surfing_percent']}",
-            "—" if paper is None else f"{paper['regular_iterations']} → {paper['surfing_iterations']}",
-            _classes_text(row["failures"]["regular"]), _classes_text(row["failures"]["surfing"]),
-        ])
-    table = table_ax.table(cellText=cells, colLabels=header, loc="center", cellLoc="center")
-    table.auto_set_font_size(False)
-    table.set_fontsize(8)
-    table.scale(1.0, 2.0)
-    table_ax.set_title("Table 1 on trained flows (8×8 digits, infogan layout) beside the paper (Fashion-MNIST, 28×28)",
-                       fontsize=10)
-
-    edges = np.linspace(-8, 1.5, 40)
-    for column, row in enumerate(rows):
-        ax = fig.add_subplot(grid[1, column])
-        records = [r for r in result.records if r["model"] == row["model"] and r["k"] == row["k"]]
-        for name, colour, label in (("distance_regular", REGULAR, "regular Adam"), ("distance_surfing", SURFING, "surfing")):
-            values = np.log10(np.maximum(np.concatenate([r[name] for r in records]), 1e-8))
-            ax.hist(values, bins=edges, color=colour, alpha=0.55, label=label)
-        ax.axvline(np.log10(table1.SUCCESS_RADIUS), color="k", ls="--", lw=1, label="success: 0.01")
-        ax.set(xlabel="log10 ‖x̂_T − x*‖", ylabel="trials", title=f"Figure 2: {row['model']}, k = {row['k']}")
-        ax.legend(fontsize=7)
-    file = out_dir / "table1.png"
-    fig.savefig(file, dpi=110)
 
     measurements = {}
     for row in rows:
@@ -129,10 +90,9 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
                    "quick": "quick: 2 models, k = 5, 1 training seed, 60 trials, T = 25 (1,000 training updates): too small to "
              "estimate the paper's rates, enough to see the direction; `python -m figures` runs the full table",
                    "full": "full: 4 models × k = 5, 10, 20 × 3 training seeds × 300 trials, T = 100 every 40"}[scale])
-    return FigureResult(
+    return Measured(
         name="table1",
-        title="Table 1 and Figure 2 on trained flows: surfing against regular Adam",
-        files=[file], claim=table1.CLAIM,
+        title="Table 1 and Figure 2 on trained flows: surfing against regular Adam", claim=table1.CLAIM,
         settings={"scale": scale_note, "data": "scikit-learn digits (8×8), not Fashion-MNIST (28×28)",
                   "generator": "infogan layout [k, 128, 128, 256] → 64 with BN (the paper: FC 1024, FC 7·7·128, ConvT 64, ConvT 1)",
                   **{key: result.settings[key] for key in ("T", "every", "trials_per_cell")},
@@ -149,4 +109,53 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
                "Failures: every failed run of either method polished to a certified local minimum and classified — "
                "stopped short (polishing reaches x*), another global minimiser, a spurious minimum, wandered (surfing "
                "only: its iterate before θ_T already descends to another minimum on f_θT) or uncertified."],
+        data={"rows": rows, "result": result},
     )
+
+
+def draw(measured: Measured, out_dir: Path) -> list[Path]:
+    from matplotlib.figure import Figure
+
+    rows = measured.data["rows"]
+    result = measured.data["result"]
+    fig = Figure(figsize=(max(12.0, 3.2 * len(rows)), 7.5), layout="constrained")
+    grid = fig.add_gridspec(2, len(rows), height_ratios=[1.0, 1.25])
+    table_ax = fig.add_subplot(grid[0, :])
+    table_ax.set_axis_off()
+    header = ["model, k", "regular Adam %\n(95 % CI)", "surfing %\n(95 % CI)", "McNemar p", "iterations (P75)\nregular → surfing",
+              "paper %\nregular → surfing", "paper iterations\nregular → surfing", "regular Adam's failures",
+              "surfing's failures"]
+    cells = []
+    for row in rows:
+        paper = row.get("paper")
+        cells.append([
+            f"{row['model']}, {row['k']}",
+            f"{100 * row['regular_rate']:.1f}\n{interval_text(row['regular_ci95'])}",
+            f"{100 * row['surfing_rate']:.1f}\n{interval_text(row['surfing_ci95'])}",
+            f"{row['mcnemar_p']:.2g}",
+            f"{row['iterations_p75_regular']:.0f} → {row['iterations_p75_surfing']:.0f}",
+            "—" if paper is None else f"{paper['regular_percent']} → {paper['surfing_percent']}",
+            "—" if paper is None else f"{paper['regular_iterations']} → {paper['surfing_iterations']}",
+            _classes_text(row["failures"]["regular"]), _classes_text(row["failures"]["surfing"]),
+        ])
+    table = table_ax.table(cellText=cells, colLabels=header, loc="center", cellLoc="center")
+    table.auto_set_font_size(False)
+    table.set_fontsize(8)
+    table.scale(1.0, 2.0)
+    table_ax.set_title("Table 1 on trained flows (8×8 digits, infogan layout) beside the paper (Fashion-MNIST, 28×28)",
+                       fontsize=10)
+
+    edges = np.linspace(-8, 1.5, 40)
+    for column, row in enumerate(rows):
+        ax = fig.add_subplot(grid[1, column])
+        records = [r for r in result.records if r["model"] == row["model"] and r["k"] == row["k"]]
+        for name, colour, label in (("distance_regular", REGULAR, "regular Adam"), ("distance_surfing", SURFING, "surfing")):
+            values = np.log10(np.maximum(np.concatenate([r[name] for r in records]), 1e-8))
+            ax.hist(values, bins=edges, color=colour, alpha=0.55, label=label)
+        ax.axvline(np.log10(table1.SUCCESS_RADIUS), color="k", ls="--", lw=1, label="success: 0.01")
+        ax.set(xlabel="log10 ‖x̂_T − x*‖", ylabel="trials", title=f"Figure 2: {row['model']}, k = {row['k']}")
+        ax.legend(fontsize=7)
+    file = out_dir / "table1.png"
+    fig.savefig(file, dpi=110)
+
+    return [file]

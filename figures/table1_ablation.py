@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from figures._report import FigureResult
+from figures._report import Measured
 from figures._scale import by_scale
 from proofs_check import table1_ablation
 
@@ -38,7 +37,7 @@ def _panel(ax, rows: list[dict]) -> None:
     ax.grid(axis="x", alpha=0.3)
 
 
-def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
+def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     seed = int(rng.integers(2**31))
     flows_dir = out_dir / "flows"
     result = by_scale(
@@ -52,17 +51,6 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
                                          journal=out_dir / f"table1_ablation-seed{seed}.jsonl"))()
     rows = result.statistics["per_arm"]
     cells = list(dict.fromkeys((r["model"], r["k"]) for r in rows))
-    columns = min(4, len(cells))
-    lines = -(-len(cells) // columns)
-    fig = Figure(figsize=(4.2 * columns, 0.32 * len(rows) / len(cells) * lines + 2.2 * lines), layout="constrained")
-    axes = fig.subplots(lines, columns, squeeze=False)
-    for ax, (model, k) in zip(axes.flat, cells):
-        _panel(ax, [r for r in rows if (r["model"], r["k"]) == (model, k)])
-    for ax in list(axes.flat)[len(cells):]:
-        ax.set_axis_off()
-    axes.flat[0].legend(fontsize=7, loc="lower left")
-    file = out_dir / "table1_ablation.png"
-    fig.savefig(file, dpi=110)
 
     measurements = {}
     for r in rows:
@@ -85,12 +73,33 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
                   "quick": "quick: WGAN-GP, k = 5, one training seed, 60 trials, T = 25, four arms: the code paths "
                            "on a real flow; k = 20 needs the full run",
                   "full": "full: 4 models × k = 5, 20 × 3 training seeds × 300 trials, T = 100 every 40, 15 arms"}[scale]
-    return FigureResult(
-        name="table1_ablation", title="Why Table 1 differs at k = 20: the protocol ablated",
-        files=[file], claim=table1_ablation.CLAIM,
+    return Measured(
+        name="table1_ablation", title="Why Table 1 differs at k = 20: the protocol ablated", claim=table1_ablation.CLAIM,
         settings={"scale": scale_note, "arms": result.settings["arms"], "trials_per_cell": result.settings["trials_per_cell"]},
         measurements=measurements, verdict=result.verdict,
         notes=["Each arm changes one open choice of the protocol; x* and x_init are the same in every arm.",
                "An explanation is supported for a model when, at the largest k, surfing is significantly worse than "
                "regular Adam under the default protocol and one of its arms makes surfing significantly better than "
-               "the default's and no longer significantly worse than regular Adam (McNemar, Holm over every test)."])
+               "the default's and no longer significantly worse than regular Adam (McNemar, Holm over every test)."],
+        data={"rows": rows, "cells": cells},
+    )
+
+
+def draw(measured: Measured, out_dir: Path) -> list[Path]:
+    from matplotlib.figure import Figure
+
+    rows = measured.data["rows"]
+    cells = measured.data["cells"]
+    columns = min(4, len(cells))
+    lines = -(-len(cells) // columns)
+    fig = Figure(figsize=(4.2 * columns, 0.32 * len(rows) / len(cells) * lines + 2.2 * lines), layout="constrained")
+    axes = fig.subplots(lines, columns, squeeze=False)
+    for ax, (model, k) in zip(axes.flat, cells):
+        _panel(ax, [r for r in rows if (r["model"], r["k"]) == (model, k)])
+    for ax in list(axes.flat)[len(cells):]:
+        ax.set_axis_off()
+    axes.flat[0].legend(fontsize=7, loc="lower left")
+    file = out_dir / "table1_ablation.png"
+    fig.savefig(file, dpi=110)
+
+    return [file]

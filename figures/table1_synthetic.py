@@ -23,10 +23,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 import landscape as L
-from figures._report import FigureResult
+from figures._report import Measured
 from figures._scale import by_scale
 
 CLAIM = (
@@ -82,7 +81,7 @@ def _setting(k: int, widths: list[int], flows: int, targets: int, T: int, box: f
     }
 
 
-def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
+def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     # Narrow layers give f_θT spurious minima (regular Adam fails often); wide, expansive ones a benign
     # landscape (Theorem 3.1).
     sweep, flows, targets, T = by_scale(
@@ -94,6 +93,39 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     box = 6.0
     rows = [_setting(k, widths, flows, targets, T, box, rng) for k, widths in sweep]
 
+
+    better = sum(r["success_surfing"] > r["success_regular"] for r in rows)
+    worse = sum(r["success_surfing"] < r["success_regular"] for r in rows)
+    verdict = (
+        "Success rate, regular Adam → surfing: "
+        + "; ".join(f"k = {r['k']} {r['widths']}: {100 * r['success_regular']:.1f}% → {100 * r['success_surfing']:.1f}% "
+                    f"({r['mean_iterations_regular']:.0f} → {r['mean_iterations_surfing']:.0f} iterations)" for r in rows)
+        + f". Surfing is ahead in {better} of {len(rows)} settings and behind in {worse}"
+        + (", the direction of Table 1." if better > worse else
+           "; on these synthetic flows the paper's advantage is not reproduced (its flows come from real training).")
+    )
+    return Measured(
+        name="table1_synthetic",
+        title="Appendix: Table 1's shape on synthetic (untrained) flows", claim=CLAIM,
+        settings={"latent dims and widths": [[k, w] for k, w in sweep], "flows per k": flows,
+                  "targets per flow": targets, "T": T, "optimizer": "Adam, lr 0.02, tol ‖∇f‖ ≤ 1e-5, ≤ 8,000 steps",
+                  "surfing budget": "75th percentile of regular Adam's iterations, decreasing schedule",
+                  "exact check box (k = 2)": [-box, box]},
+        measurements={f"k = {r['k']} {r['widths']}": {key: (round(v, 4) if isinstance(v, float) else v)
+                                                      for key, v in r.items() if key not in ("k", "widths")}
+                      for r in rows},
+        verdict=verdict,
+        notes=["For k = 2 the target's global minimiser is computed exactly (every region in the box, one certified "
+               "QP each) and must equal x∘; for larger k, x∘ is a global minimiser because f(x∘) = 0, and runs that "
+               "reach f ≈ 0 elsewhere are counted under other_global_minimiser_reached."],
+        data={"rows": rows, "T": T, "flows": flows, "targets": targets},
+    )
+
+
+def draw(measured: Measured, out_dir: Path) -> list[Path]:
+    from matplotlib.figure import Figure
+
+    rows, T, flows, targets = (measured.data[name] for name in ("rows", "T", "flows", "targets"))
     fig = Figure(figsize=(11, 4.2), layout="constrained")
     ax_s, ax_i = fig.subplots(1, 2)
     position = np.arange(len(rows))
@@ -110,29 +142,4 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     file = out_dir / "table1_synthetic.png"
     fig.savefig(file, dpi=110)
 
-    better = sum(r["success_surfing"] > r["success_regular"] for r in rows)
-    worse = sum(r["success_surfing"] < r["success_regular"] for r in rows)
-    verdict = (
-        "Success rate, regular Adam → surfing: "
-        + "; ".join(f"k = {r['k']} {r['widths']}: {100 * r['success_regular']:.1f}% → {100 * r['success_surfing']:.1f}% "
-                    f"({r['mean_iterations_regular']:.0f} → {r['mean_iterations_surfing']:.0f} iterations)" for r in rows)
-        + f". Surfing is ahead in {better} of {len(rows)} settings and behind in {worse}"
-        + (", the direction of Table 1." if better > worse else
-           "; on these synthetic flows the paper's advantage is not reproduced (its flows come from real training).")
-    )
-    return FigureResult(
-        name="table1_synthetic",
-        title="Appendix: Table 1's shape on synthetic (untrained) flows",
-        files=[file], claim=CLAIM,
-        settings={"latent dims and widths": [[k, w] for k, w in sweep], "flows per k": flows,
-                  "targets per flow": targets, "T": T, "optimizer": "Adam, lr 0.02, tol ‖∇f‖ ≤ 1e-5, ≤ 8,000 steps",
-                  "surfing budget": "75th percentile of regular Adam's iterations, decreasing schedule",
-                  "exact check box (k = 2)": [-box, box]},
-        measurements={f"k = {r['k']} {r['widths']}": {key: (round(v, 4) if isinstance(v, float) else v)
-                                                      for key, v in r.items() if key not in ("k", "widths")}
-                      for r in rows},
-        verdict=verdict,
-        notes=["For k = 2 the target's global minimiser is computed exactly (every region in the box, one certified "
-               "QP each) and must equal x∘; for larger k, x∘ is a global minimiser because f(x∘) = 0, and runs that "
-               "reach f ≈ 0 elsewhere are counted under other_global_minimiser_reached."],
-    )
+    return [file]

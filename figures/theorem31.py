@@ -5,20 +5,51 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
 
-from figures._report import FigureResult
+from figures._report import Measured
 from figures._scale import by_scale
 from proofs_check import thm31
 
 
-def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
+def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     seed = int(rng.integers(2**31))
     result = by_scale(scale,
                       tiny=lambda: thm31.run(k=2, depths=(1,), expansions=(2, 4), m_values=(None,), y_kinds=("gaussian",),
                                              trials=2, directions=50, seed=seed, workers=1),
                       quick=lambda: thm31.quick(seed=seed), full=lambda: thm31.run(seed=seed))()
+    summaries = result.statistics["per_setting"]
+    return Measured(
+        name="theorem31",
+        title="Theorem 3.1: the critical-point ball shrinks with expansion",
+        claim=result.claim,
+        settings={"sweep": result.settings["sweep"], "trials per setting": result.settings["trials_per_setting"],
+                  "directions per shell": result.settings["directions"], "exact search box": result.settings["box"],
+                  "seed": seed},
+        measurements={
+            **{f"{s['widths']} n={s['n']} {'A=I' if s['m'] is None else 'm=' + str(s['m'])} y {s['y']}: "
+               "median r_critical, median exact-minimum radius, censored trials, ε allowed by the widths (C=1)":
+               [round(s["median_r_critical"], 4), round(s.get("median_r_minima", float("nan")), 4),
+                s["censored_trials"],
+                None if s["conditions"]["epsilon_from_widths"] is None else round(s["conditions"]["epsilon_from_widths"], 3)]
+               for s in summaries},
+            "least-squares slope of log r against log expansion (uncensored medians, 4 or more)":
+                {key: round(line["slope"], 3) for key, line in result.statistics["trend_slopes"].items()} or None,
+        },
+        verdict=result.verdict,
+        notes=["r_critical is the largest of: the farthest point found where eq. (2) fails (Monte Carlo shells, and "
+               "those points pushed onto first-layer kinks), the exact farthest such point inside the box "
+               "(k ≤ 2: closed-form over every region), and the farthest exact local minimum in the box (k ≤ 3).",
+               "The theorem's constants are not given in the paper; the ε its conditions allow is reported for C = 1, "
+               "and drawn (dashed) scaled to the first measured median, so only its shape is comparable."],
+        data={"result": result},
+    )
+
+
+def draw(measured: Measured, out_dir: Path) -> list[Path]:
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import NullLocator
+
+    result = measured.data["result"]
     summaries = result.statistics["per_setting"]
     groups: dict[tuple, list[dict]] = {}
     for s in summaries:
@@ -72,28 +103,4 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
                   f"Open triangles: lower bounds. {slopes.capitalize()}.", fontsize=8, wrap=True)
     path = out_dir / "theorem31.png"
     fig.savefig(path, dpi=110)
-    return FigureResult(
-        name="theorem31",
-        title="Theorem 3.1: the critical-point ball shrinks with expansion",
-        files=[path],
-        claim=result.claim,
-        settings={"sweep": result.settings["sweep"], "trials per setting": result.settings["trials_per_setting"],
-                  "directions per shell": result.settings["directions"], "exact search box": result.settings["box"],
-                  "seed": seed},
-        measurements={
-            **{f"{s['widths']} n={s['n']} {'A=I' if s['m'] is None else 'm=' + str(s['m'])} y {s['y']}: "
-               "median r_critical, median exact-minimum radius, censored trials, ε allowed by the widths (C=1)":
-               [round(s["median_r_critical"], 4), round(s.get("median_r_minima", float("nan")), 4),
-                s["censored_trials"],
-                None if s["conditions"]["epsilon_from_widths"] is None else round(s["conditions"]["epsilon_from_widths"], 3)]
-               for s in summaries},
-            "least-squares slope of log r against log expansion (uncensored medians, 4 or more)":
-                {key: round(line["slope"], 3) for key, line in result.statistics["trend_slopes"].items()} or None,
-        },
-        verdict=result.verdict,
-        notes=["r_critical is the largest of: the farthest point found where eq. (2) fails (Monte Carlo shells, and "
-               "those points pushed onto first-layer kinks), the exact farthest such point inside the box "
-               "(k ≤ 2: closed-form over every region), and the farthest exact local minimum in the box (k ≤ 3).",
-               "The theorem's constants are not given in the paper; the ε its conditions allow is reported for C = 1, "
-               "and drawn (dashed) scaled to the first measured median, so only its shape is comparable."],
-    )
+    return [path]

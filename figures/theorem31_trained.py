@@ -14,10 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 import landscape as L
-from figures._report import FigureResult
+from figures._report import Measured
 from figures._scale import by_scale
 from proofs_check import table1, thm31
 
@@ -57,7 +56,7 @@ def _exact_minima(net: L.ReLUNet, targets: np.ndarray, box: float) -> dict:
             "median largest local-minimum radius / (1+‖y‖)": float(np.median(radii))}
 
 
-def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
+def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     from landscape.training import train_flow
 
     held_out = L.datasets.load_digits().flat("test")
@@ -74,32 +73,20 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
                       k=2, T=T2, every=every2, layout="mlp", hidden=hidden, seed=0).flow
     flows[f"vae (MLP {list(hidden)}), k = 2"] = vae2
 
-    measurements = {}
-    fig = Figure(figsize=(11, 4.4), layout="constrained")
-    ax_bar, ax_cdf = fig.subplots(1, 2)
+    measurements, fractions_at_0 = {}, {}
     names = list(flows)
-    for i, name in enumerate(names):
+    for name in names:
         flow = flows[name]
         entry = {}
-        for t, label, colour in ((0, "θ_0", "tab:green"), (flow.T, "θ_T", "tab:purple")):
+        for t, label in ((0, "θ_0"), (flow.T, "θ_T")):
             measured = _measure(flow[t], targets, np.random.default_rng(rng.integers(2**31)), directions)
             fractions = measured.pop("_fractions")
-            ax_bar.bar(i + (-0.2 if t == 0 else 0.2), measured["fraction of points violating eq. (2)"], 0.38,
-                       color=colour, label=label if i == 0 else None)
             if flow[0].input_dim == 2:
                 measured |= _exact_minima(flow[t], targets, 0.5)
             entry[label] = measured
             if t == 0:
-                ax_cdf.plot(np.sort(fractions), np.linspace(0, 1, len(fractions)), drawstyle="steps-post", label=name)
+                fractions_at_0[name] = np.sort(fractions).tolist()
         measurements[name] = entry
-    ax_bar.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
-    ax_bar.set(ylabel="share of tested points where eq. (2) fails", title="eq. (2) D_{−x/‖x‖} f(x) < 0 tested on shells")
-    ax_bar.legend()
-    ax_cdf.set(xlabel="share of points violating eq. (2), per target", ylabel="cumulative share of targets",
-               title="at θ_0, per held-out target")
-    ax_cdf.legend(fontsize=7)
-    file = out_dir / "theorem31_trained.png"
-    fig.savefig(file, dpi=110)
 
     at_0 = {name: e["θ_0"]["fraction of points violating eq. (2)"] for name, e in measurements.items()}
     at_T = {name: e["θ_T"]["fraction of points violating eq. (2)"] for name, e in measurements.items()}
@@ -116,13 +103,37 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
            "At some initialisation eq. (2) held at every tested point.")
         + f" {len(targets)} held-out targets, {directions} directions × {len(thm31.RHO_GRID)} shells each (Monte Carlo: "
         "violations found are certain, their absence elsewhere is not).")
-    return FigureResult(
+    return Measured(
         name="theorem31_trained",
         title="Theorem 3.1 at the real initialisations of the trained flows, and at their end",
-        files=[file], claim=CLAIM,
+        claim=CLAIM,
         settings={"flows": names, "targets": f"{len(targets)} held-out digits", "directions": directions,
                   "shells": "ρ(1 + ‖y‖) for the 24 radii of proofs_check.thm31.RHO_GRID (0.005 … 1)",
                   "initialisation": "U(−1/√fan_in, 1/√fan_in) (PyTorch's default), BN folded at its initial statistics"},
         measurements=measurements,
         verdict=verdict,
+        data={"fractions_at_0": fractions_at_0},
     )
+
+
+def draw(measured: Measured, out_dir: Path) -> list[Path]:
+    from matplotlib.figure import Figure
+
+    names = list(measured.measurements)
+    fig = Figure(figsize=(11, 4.4), layout="constrained")
+    ax_bar, ax_cdf = fig.subplots(1, 2)
+    for i, name in enumerate(names):
+        for offset, label, colour in ((-0.2, "θ_0", "tab:green"), (0.2, "θ_T", "tab:purple")):
+            ax_bar.bar(i + offset, measured.measurements[name][label]["fraction of points violating eq. (2)"], 0.38,
+                       color=colour, label=label if i == 0 else None)
+        fractions = measured.data["fractions_at_0"][name]
+        ax_cdf.plot(fractions, np.linspace(0, 1, len(fractions)), drawstyle="steps-post", label=name)
+    ax_bar.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
+    ax_bar.set(ylabel="share of tested points where eq. (2) fails", title="eq. (2) D_{−x/‖x‖} f(x) < 0 tested on shells")
+    ax_bar.legend()
+    ax_cdf.set(xlabel="share of points violating eq. (2), per target", ylabel="cumulative share of targets",
+               title="at θ_0, per held-out target")
+    ax_cdf.legend(fontsize=7)
+    file = out_dir / "theorem31_trained.png"
+    fig.savefig(file, dpi=110)
+    return [file]

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from figures._report import FigureResult
+from figures._report import Measured
 from figures._scale import by_scale
 from landscape.touching import POINT_RTOL
 from proofs_check import thm33
@@ -16,7 +15,7 @@ TRACKED = POINT_RTOL
 """A run tracks when every iterate is within POINT_RTOL·(1 + ‖x*‖) of the exact minimiser; drawn at POINT_RTOL."""
 
 
-def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
+def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     seed = int(rng.integers(2**31))
     result = thm33.run(**by_scale(
         scale,
@@ -25,6 +24,37 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
         quick={"widths": ((1, 10, 40), (2, 8, 24)), "taus": (0.1,), "trials": 3, "T": 32, "start_distance": 0.05},
         full={}), seed=seed)
     settings = result.settings
+    summaries = result.statistics["per_setting"]
+    return Measured(
+        name="tracking",
+        title="Theorem 3.3: Algorithm 2 tracks the exact minimiser below δ*, and well above it", claim=result.claim,
+        settings={key: settings[key] for key in ("widths", "taus", "trials_per_setting", "T", "start_distance",
+                                                 "amplitude", "box")} | {"seed": seed},
+        measurements={
+            "runs with δ < δ* on flows satisfying Assumption 3.2": result.statistics["runs_below_bound"],
+            "of which lost the exact minimiser": result.statistics["violations"],
+            "flows where Assumption 3.2 fails": result.statistics["flows_outside_assumption"],
+            **{f"{s['widths']} τ={s['tau']:g}: median δ*, median largest tracking δ/δ*, runs above δ* tracking":
+               [None if s["median_delta_star"] is None else round(s["median_delta_star"], 4),
+                None if s["median_largest_tracking_over_delta_star"] is None
+                else round(s["median_largest_tracking_over_delta_star"], 2),
+                f"{s['tracking_above_bound']}/{s['runs_above_bound']}"]
+               for s in summaries},
+        },
+        verdict=result.verdict,
+        notes=["δ = stride/T for strides 1, 2, 4, …, T of one flow sampled at T + 1 points of s ∈ [0, 1]; every iterate "
+               "is compared with the exact global minimiser at its time (region enumeration and certified QPs).",
+               "L is measured on the finest grid; it bounds the minimiser's movement between the snapshots of every "
+               "coarser stride, which is all the theorem's proof uses."],
+        data={"result": result, "settings": settings},
+    )
+
+
+def draw(measured: Measured, out_dir: Path) -> list[Path]:
+    from matplotlib.figure import Figure
+
+    result = measured.data["result"]
+    settings = measured.data["settings"]
     fig = Figure(figsize=(12, 4.8), layout="constrained")
     ax_e, ax_c = fig.subplots(1, 2)
     markers = "osD^v<>p"
@@ -61,26 +91,5 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
              "(flows satisfying Assumption 3.2; the largest δ tried is 1)")
     file = out_dir / "tracking.png"
     fig.savefig(file, dpi=110)
-    return FigureResult(
-        name="tracking",
-        title="Theorem 3.3: Algorithm 2 tracks the exact minimiser below δ*, and well above it",
-        files=[file], claim=result.claim,
-        settings={key: settings[key] for key in ("widths", "taus", "trials_per_setting", "T", "start_distance",
-                                                 "amplitude", "box")} | {"seed": seed},
-        measurements={
-            "runs with δ < δ* on flows satisfying Assumption 3.2": result.statistics["runs_below_bound"],
-            "of which lost the exact minimiser": result.statistics["violations"],
-            "flows where Assumption 3.2 fails": result.statistics["flows_outside_assumption"],
-            **{f"{s['widths']} τ={s['tau']:g}: median δ*, median largest tracking δ/δ*, runs above δ* tracking":
-               [None if s["median_delta_star"] is None else round(s["median_delta_star"], 4),
-                None if s["median_largest_tracking_over_delta_star"] is None
-                else round(s["median_largest_tracking_over_delta_star"], 2),
-                f"{s['tracking_above_bound']}/{s['runs_above_bound']}"]
-               for s in summaries},
-        },
-        verdict=result.verdict,
-        notes=["δ = stride/T for strides 1, 2, 4, …, T of one flow sampled at T + 1 points of s ∈ [0, 1]; every iterate "
-               "is compared with the exact global minimiser at its time (region enumeration and certified QPs).",
-               "L is measured on the finest grid; it bounds the minimiser's movement between the snapshots of every "
-               "coarser stride, which is all the theorem's proof uses."],
-    )
+
+    return [file]

@@ -13,11 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.collections import PolyCollection
-from matplotlib.figure import Figure
 
 import landscape as L
-from figures._report import FigureResult
+from figures._report import Measured
 from figures._scale import by_scale
 
 CLAIM = (
@@ -31,6 +29,8 @@ REACHED = 1e-6
 
 
 def _panel(ax, net: L.ReLUNet, y: np.ndarray, regions: L.RegionSet, minima: list, grid: int) -> None:
+    from matplotlib.collections import PolyCollection
+
     axis = np.linspace(*BOX, grid)
     X = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)
     surface = -L.Objective(net, y).value(X).reshape(grid, grid)
@@ -44,7 +44,7 @@ def _panel(ax, net: L.ReLUNet, y: np.ndarray, regions: L.RegionSet, minima: list
     ax.set(xlim=BOX, ylim=BOX)
 
 
-def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
+def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     from landscape.training import train_flow
 
     hidden, T, every, grid, starts = by_scale(scale, tiny=((16, 32), 20, 20, 40, 3), quick=((16, 32), 20, 20, 150, 8),
@@ -58,18 +58,14 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
     axis = np.linspace(BOX[0] + 0.1, BOX[1] - 0.1, starts)
     x_init = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)
 
-    fig = Figure(figsize=(12.5, 13.0), layout="constrained")
-    grid_spec = fig.add_gridspec(3, 3, height_ratios=[1, 1, 0.8])
-    measurements = {}
+    measurements, panels, starts_reached = {}, {}, {}
     for row, index in enumerate(chosen):
         y = held_out[index]
         entry = {}
         for column, t in enumerate(levels):
             regions = L.enumerate_regions(flow[t], BOX, progress=scale == "full")
             minima = L.local_minima(L.Objective(flow[t], y), regions=regions, progress=scale == "full")
-            ax = fig.add_subplot(grid_spec[row, column])
-            _panel(ax, flow[t], y, regions, minima, grid)
-            ax.set_title(f"target {row + 1}, θ_{t}: {len(regions)} pieces, {len(minima)} local minima", fontsize=9)
+            panels[(row, t)] = (y, regions, minima)
             entry[f"θ_{t}"] = {"linear pieces in the box": len(regions), "exact local minima": len(minima),
                                "global minimum f*": minima[0].value,
                                "per-pixel error at x*": float(np.sqrt(2 * minima[0].value / len(y))),
@@ -86,25 +82,7 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
             entry[f"distinct certified minima reached: {name}"] = int(len(np.unique(np.round(ends, 6), axis=0)))
         entry["starts (grid)"] = len(x_init)
         measurements[f"target {row + 1}"] = entry
-        ax = fig.add_subplot(grid_spec[2, row])
-        both, neither = reached["regular Adam"] & reached["surfing"], ~(reached["regular Adam"] | reached["surfing"])
-        for mask, colour, label in ((both, "tab:green", "both"), (reached["regular Adam"] & ~both, "tab:blue", "regular Adam only"),
-                                    (reached["surfing"] & ~both, "tab:red", "surfing only"), (neither, "tab:gray", "neither")):
-            ax.plot(x_init[mask, 0], x_init[mask, 1], "s", color=colour, ms=5, label=f"{label} ({mask.sum()})")
-        ax.plot(*x_best, "*", color="k", ms=14, label="exact x*(θ_T)")
-        ax.set(xlim=BOX, ylim=BOX, xlabel="x₁ (start)", ylabel="x₂ (start)", aspect="equal")
-        ax.set_title(f"target {row + 1}: starts from which each method\nends in the basin of x*(θ_T)", fontsize=9)
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
-    images = fig.add_subplot(grid_spec[2, 2])
-    framed = np.full((8, 17), np.nan)
-    framed[:, :8], framed[:, 9:] = held_out[chosen[0]].reshape(8, 8), held_out[chosen[1]].reshape(8, 8)
-    images.imshow(framed, cmap="gray", vmin=-1, vmax=1)
-    images.set_axis_off()
-    images.set_title(f"targets 1 and 2: held-out images {chosen[0]} and {chosen[1]}", fontsize=9)
-    fig.suptitle(f"Figure 1 on a VAE trained here (8×8 digits, k = 2, MLP {list(hidden)}, BN; T = {T} every {every})\n"
-                 "−½‖G_θt(x) − y‖² on a grid; exact pieces (black), local minima (○), global minimum (★)", fontsize=10)
-    file = out_dir / "trained_landscapes.png"
-    fig.savefig(file, dpi=100)
+        starts_reached[row] = (reached, x_best)
 
     counts = {key: [entry[f"θ_{t}"]["exact local minima"] for t in levels] for key, entry in measurements.items()}
     grows = all(c[-1] > c[0] for c in counts.values())
@@ -122,10 +100,10 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
            " (surfing not better for every target).")
         + " Two targets on one small flow: an illustration, not a rate."
     )
-    return FigureResult(
+    return Measured(
         name="trained_landscapes",
         title="Figure 1 on a trained VAE: exact surfaces, pieces and local minima at three levels of training",
-        files=[file], claim=CLAIM,
+        claim=CLAIM,
         settings={"data": "scikit-learn digits, held-out part", "generator": f"VAE decoder, MLP {list(hidden)} with BN folded",
                   "k": 2, "T": T, "every": every, "levels t": list(levels), "box": list(BOX),
                   "starting grid": f"{starts} × {starts}",
@@ -139,4 +117,43 @@ def make(out_dir: Path, scale: str, rng: np.random.Generator) -> FigureResult:
                "(landscape.polish_to_local_minimum, exact QPs) to the local minimum whose basin it ended in.",
                "Held-out targets are not in G's range: f* > 0, and the per-pixel error at x* is the best any "
                "inverter can reach with this generator."],
+        data={"flow": flow, "levels": levels, "panels": panels, "starts_reached": starts_reached, "x_init": x_init,
+              "chosen": chosen, "held_out": held_out, "grid": grid, "hidden": hidden, "T": T, "every": every},
     )
+
+
+def draw(measured: Measured, out_dir: Path) -> list[Path]:
+    from matplotlib.figure import Figure
+
+    data = measured.data
+    flow, levels, x_init, chosen, held_out = (data[key] for key in ("flow", "levels", "x_init", "chosen", "held_out"))
+    fig = Figure(figsize=(12.5, 13.0), layout="constrained")
+    grid_spec = fig.add_gridspec(3, 3, height_ratios=[1, 1, 0.8])
+    for row in range(len(chosen)):
+        for column, t in enumerate(levels):
+            y, regions, minima = data["panels"][(row, t)]
+            ax = fig.add_subplot(grid_spec[row, column])
+            _panel(ax, flow[t], y, regions, minima, data["grid"])
+            ax.set_title(f"target {row + 1}, θ_{t}: {len(regions)} pieces, {len(minima)} local minima", fontsize=9)
+        reached, x_best = data["starts_reached"][row]
+        ax = fig.add_subplot(grid_spec[2, row])
+        both, neither = reached["regular Adam"] & reached["surfing"], ~(reached["regular Adam"] | reached["surfing"])
+        for mask, colour, label in ((both, "tab:green", "both"), (reached["regular Adam"] & ~both, "tab:blue", "regular Adam only"),
+                                    (reached["surfing"] & ~both, "tab:red", "surfing only"), (neither, "tab:gray", "neither")):
+            ax.plot(x_init[mask, 0], x_init[mask, 1], "s", color=colour, ms=5, label=f"{label} ({mask.sum()})")
+        ax.plot(*x_best, "*", color="k", ms=14, label="exact x*(θ_T)")
+        ax.set(xlim=BOX, ylim=BOX, xlabel="x₁ (start)", ylabel="x₂ (start)", aspect="equal")
+        ax.set_title(f"target {row + 1}: starts from which each method\nends in the basin of x*(θ_T)", fontsize=9)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
+    images = fig.add_subplot(grid_spec[2, 2])
+    framed = np.full((8, 17), np.nan)
+    framed[:, :8], framed[:, 9:] = held_out[chosen[0]].reshape(8, 8), held_out[chosen[1]].reshape(8, 8)
+    images.imshow(framed, cmap="gray", vmin=-1, vmax=1)
+    images.set_axis_off()
+    images.set_title(f"targets 1 and 2: held-out images {chosen[0]} and {chosen[1]}", fontsize=9)
+    fig.suptitle(f"Figure 1 on a VAE trained here (8×8 digits, k = 2, MLP {list(data['hidden'])}, BN; T = {data['T']} "
+                 f"every {data['every']})\n−½‖G_θt(x) − y‖² on a grid; exact pieces (black), local minima (○), global "
+                 "minimum (★)", fontsize=10)
+    file = out_dir / "trained_landscapes.png"
+    fig.savefig(file, dpi=100)
+    return [file]

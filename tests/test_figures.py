@@ -138,3 +138,16 @@ def test_the_ablation_figure_keeps_regular_adam_where_an_arm_changes_only_surfin
         assert measured[f"dcgan, k = 3, {arm}"]["surfing − default surfing"] == pytest.approx(
             measured[f"dcgan, k = 3, {arm}"]["surfing"] - default["surfing"])
     assert 0 <= default["restarts within surfing's steps"] - default["regular Adam"]  # restarts include the first run
+
+
+def test_the_figure_modules_measure_without_matplotlib():
+    import subprocess
+    import sys
+
+    code = ("import importlib, sys\nfrom figures.__main__ import figure_modules\n"
+            "modules = [importlib.import_module(f'figures.{name}') for name in figure_modules()]\n"
+            "assert all(callable(m.measure) and callable(m.draw) for m in modules)\n"
+            "print('matplotlib' in sys.modules)")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == "False"  # the modules import, and measure, with no matplotlib loaded
