@@ -126,11 +126,14 @@ def stop_reasons(result: L.SurfResult, max_steps: int) -> list[str]:
 
 
 def smallest_singular_values(net: L.ReLUNet, X, A=None) -> np.ndarray:
-    r""":math:`\sigma_{\min}(A J(x))` for every row x of X, J the Jacobian of G on x's piece: how well the
-    measurements identify x locally (0: a direction along which A G does not change to first order)."""
+    r""":math:`\sigma_{\min}(A J(x))` over all k directions, for every row x of X, J the Jacobian of G on x's piece:
+    how well the measurements identify x locally (0: a direction along which A G does not change to first order,
+    always the case with fewer measurements than latents)."""
     J, _ = L.local_affine(net, np.atleast_2d(X))
     if A is not None:
         J = np.asarray(A, dtype=float) @ J
+    if J.shape[1] < J.shape[2]:  # fewer measurements than latents: a null direction, σ_min = 0
+        return np.zeros(len(J))
     return np.linalg.svd(J, compute_uv=False)[:, -1]
 
 

@@ -215,7 +215,8 @@ def failure_summary(records: list[dict], successes: dict[str, np.ndarray]) -> di
     each tertile of σ_min(J(x*)) over the cell's trials."""
     sigma = np.concatenate([r["sigma_min"] for r in records])
     edges = np.quantile(sigma, [1 / 3, 2 / 3])
-    tertile = np.searchsorted(edges, sigma, side="right")
+    tertile = np.empty(len(sigma), dtype=np.int64)  # by rank, so ties (σ_min = 0 with m < k) still fill three thirds
+    tertile[np.argsort(sigma, kind="stable")] = np.arange(len(sigma)) * 3 // len(sigma)
     out = {"sigma_min_quartiles": [float(q) for q in np.percentile(sigma, [25, 50, 75])],
            "sigma_min_tertile_edges": [float(e) for e in edges]}
     for method, won in successes.items():

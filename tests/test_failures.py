@@ -149,3 +149,9 @@ def test_holm_and_the_interval_text():
     np.testing.assert_allclose(holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
     assert holm([0.5, 0.9]) == [1.0, 1.0] and holm([]) == []
     assert interval_text((0.99576, 1.0)) == "[99.6, 100.0]"
+
+
+def test_fewer_measurements_than_latents_leave_sigma_min_zero():
+    net = L.ReLUNet.random([3, 12, 20], out_dim=15, rng=1)
+    X = np.random.default_rng(2).normal(size=(4, 3))
+    np.testing.assert_array_equal(_failures.smallest_singular_values(net, X, np.ones((2, 15))), 0.0)

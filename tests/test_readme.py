@@ -24,4 +24,4 @@ def test_the_using_it_snippets_run_and_their_comments_hold(tmp_path, monkeypatch
                                             method="projected_gradient")
     np.testing.assert_allclose(literal.iterates, alg2.iterates, atol=1e-9)
     assert one.x.shape == (2,)
-    assert namespace["x_hat"].shape == (1, 2) and namespace["phi"].training["rounds"] == 20
+    assert namespace["found"].x.shape == (1, 2) and namespace["phi"].training["rounds"] == 20
