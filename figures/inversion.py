@@ -21,8 +21,9 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     flows_dir = out_dir / "flows"
     result = by_scale(
         scale,
-        tiny=lambda: inversion.run(networks=("random", "trained"), target_kinds=("range", "heldout"), repeats=1,
-                                   targets=3, budget=300, landscape_rounds=3, seed=seed, workers=1, flows_dir=flows_dir),
+        tiny=lambda: inversion.run(networks=("random",), target_kinds=("range", "compressed"), repeats=1, targets=3,
+                                   random_widths=(2, 6, 12), random_out=16, budget=300, landscape_rounds=3, seed=seed,
+                                   workers=1, flows_dir=flows_dir),
         quick=lambda: inversion.run(networks=("random", "trained"), target_kinds=("range", "heldout", "compressed"),
                                     repeats=1, targets=8, landscape_rounds=20, seed=seed, workers=1,
                                     flows_dir=flows_dir),
@@ -43,7 +44,8 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
             measurements[f"{r['network']}, {r['targets']}, {r['method']}"] = {"not applicable": r["not_applicable"]}
     return Measured(
         name="inversion", title="Competing inverters against the exact global minimiser (k = 2)", claim=inversion.CLAIM,
-        settings={"scale": {"tiny": "tiny: one network per kind, 3 targets per cell, budget 300, 3 learning rounds",
+        settings={"scale": {"tiny": "tiny: one random network [2, 6, 12] → 16, 3 targets per cell, budget 300, 3 learning "
+                                    "rounds",
                             "quick": "quick: one network per kind, 8 targets per cell, 20 learning rounds",
                             "full": "full: 10 networks per kind × 30 targets per cell"}[scale],
                   "budget (gradient evaluations)": result.settings["budget"],

@@ -48,7 +48,8 @@ VALUE_RTOL = 1e-9
 BASELINE = "regular_descent"
 
 
-def _network(kind: str, rng: np.random.Generator, flows_dir: str) -> tuple[L.NetworkFlow, L.ReLUNet]:
+def _network(kind: str, rng: np.random.Generator, flows_dir: str, widths=(2, 20, 60), out_dim: int = 80
+             ) -> tuple[L.NetworkFlow, L.ReLUNet]:
     if kind == "trained":
         from landscape.training import train_flow
 
@@ -56,7 +57,7 @@ def _network(kind: str, rng: np.random.Generator, flows_dir: str) -> tuple[L.Net
                           layout="mlp", hidden=(16, 32), seed=0).flow
         return flow, flow[flow.T]
     bias = kind == "random"
-    flow = L.NetworkFlow.smooth_random([2, 20, 60], T=20, out_dim=80, bias=bias, rng=rng)
+    flow = L.NetworkFlow.smooth_random(list(widths), T=20, out_dim=out_dim, bias=bias, rng=rng)
     return flow, flow[flow.T]
 
 
@@ -78,7 +79,7 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
 
     network_kind, target_kind = settings["cells"][index]
     rng = np.random.default_rng(seed)
-    flow, net = _network(network_kind, rng, settings["flows_dir"])
+    flow, net = _network(network_kind, rng, settings["flows_dir"], *settings["random_network"])
     B = settings["targets"]
     A = L.gaussian_measurements(20, net.output_dim, rng) if target_kind == "compressed" else None
     if target_kind == "heldout":
@@ -96,8 +97,10 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
         options = {"budget": settings["budget"], "rng": rng} if name in BUDGETED else {}
         if name in ("regular_descent", "surf", "negation_check", "admm"):
             options["x0"] = x0
-        if name == "projected_surf":
-            options["tau"] = settings["projected_tau"]
+        if name == "projected_surf":  # from x_0 = argmin f_θ0, θ_0's regions enumerated once for every target
+            first = L.enumerate_regions(flow[0])
+            options |= {"tau": settings["projected_tau"],
+                        "x0": [L.global_minimizer(L.Objective(flow[0], y, A), regions=first).x for y in Y]}
         if name == "landscape_learning":
             options |= {"training_targets": _training_targets(target_kind, net, rng),
                         "rounds": settings["landscape_rounds"]}
@@ -172,6 +175,7 @@ def _method_verdicts(rows: list[dict]) -> dict:
 
 
 def run(networks=NETWORKS, target_kinds=("range", "compressed"), repeats: int = 5, targets: int = 20,
+        random_widths=(2, 20, 60), random_out: int = 80,
         budget: int = 2000, landscape_rounds: int = 80, projected_tau: float = 0.01, flows_dir=None, seed: int = 0, workers: int | None = None,
         journal: Path | None = None, progress: bool = False) -> CheckResult:
     """``repeats`` networks × ``targets`` targets per (network kind, target kind); every method; same budget.
@@ -179,7 +183,8 @@ def run(networks=NETWORKS, target_kinds=("range", "compressed"), repeats: int = 
     Held-out targets apply to the trained network only (their n is the images'); other pairings are skipped.
     Landscape learning learns one map per network and kind of target (``landscape_rounds`` rounds, on fresh
     targets of that kind: G(x) for x ~ U[−1, 1]², or the digits' training images); its cost is reported apart.
-    Algorithm 2 runs with slack τ = ``projected_tau``.
+    Algorithm 2 runs with slack τ = ``projected_tau``, from the exact minimiser of f_θ0. The random networks (and the
+    Hand–Voroninski ones, without biases) have widths ``random_widths`` → ``random_out``.
     """
     networks, target_kinds = list(networks), list(target_kinds)
     for name, given, allowed in (("networks", networks, NETWORKS), ("target_kinds", target_kinds, TARGET_KINDS)):
@@ -194,7 +199,12 @@ def run(networks=NETWORKS, target_kinds=("range", "compressed"), repeats: int = 
         raise ValueError("held-out targets need the trained network: add 'trained' to networks")
     if flows_dir is None:
         flows_dir = Path(__file__).parent / "out" / "flows"
+    if (not isinstance(random_widths, (list, tuple)) or len(random_widths) < 2 or random_widths[0] != 2
+            or not all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in random_widths)):
+        raise ValueError(f"random_widths must be [2, n_1, ..., n_d] (k = 2), integers >= 1; got {random_widths!r}")
+    validate.positive_int(random_out, "random_out")
     settings = {"cells": [c for c in cells for _ in range(repeats)], "targets": int(targets), "budget": int(budget),
+                "random_network": [list(random_widths), int(random_out)],
                 "landscape_rounds": int(landscape_rounds),
                 "projected_tau": float(projected_tau), "flows_dir": str(flows_dir)}
     records = run_trials(_trial, len(settings["cells"]), seed, settings, workers, journal,

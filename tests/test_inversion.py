@@ -104,7 +104,8 @@ def test_projected_surf_returns_the_exact_minimiser_path_end():
 
 
 def test_one_target_in_gives_one_point_out_with_a_named_stop():
-    net, _, Y = _expansive()
+    net = L.ReLUNet.random([2, 6, 12], out_dim=16, rng=0)
+    Y = net.forward(np.random.default_rng(1).uniform(-1, 1, (2, 2)))
     flow = L.NetworkFlow([net, net])
     for name, method in METHODS.items():
         subject = flow if name in FLOW_METHODS else net
@@ -176,7 +177,7 @@ def test_the_harness_scores_every_method_against_the_exact_global_minimiser():
     from proofs_check import inversion
 
     result = inversion.run(networks=("random",), target_kinds=("range", "compressed"), repeats=1, targets=3,
-                           budget=300, landscape_rounds=2, workers=1)
+                           random_widths=(2, 8, 16), random_out=24, budget=300, landscape_rounds=2, workers=1)
     rows = result.statistics["per_method"]
     assert {r["method"] for r in rows} == set(METHODS)
     for row in rows:

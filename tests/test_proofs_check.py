@@ -61,8 +61,8 @@ def test_command_line_journals_and_resumes(tmp_path):
     assert main(args[:-2] + ["--json", str(tmp_path / "b.json")]) == 0
     assert len(journal.read_text().splitlines()) == 31
     assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
-    assert main(["hv", "--quick", "--workers", "1", "--json", str(tmp_path / "hv.json"),
-                 "--journal", str(tmp_path / "hv.jsonl")]) == 0  # a negative verdict is a result, not an error
+    assert main(["hv", "--workers", "1", "--json", str(tmp_path / "hv.json"), "--journal", str(tmp_path / "hv.jsonl"),
+                 "--set", "widths=[[2, 10, 20]]", "trials=2", "m_values=[null]"]) == 0  # whatever the verdict: exit 0
     assert json.loads((tmp_path / "hv.json").read_text())["check"] == "hand_voroninski"
 
 
@@ -261,8 +261,8 @@ def test_violation_search_finds_a_far_minimum_in_a_constructed_case():
 
 
 def test_thm31_radius_shrinks_with_expansion():
-    result = thm31.run(k=2, depths=(2,), expansions=(2, 8), m_values=(None,), y_kinds=("gaussian",), trials=3,
-                       directions=100, seed=1, workers=2)
+    result = thm31.run(k=2, depths=(1,), expansions=(2, 10), m_values=(None,), y_kinds=("gaussian",), trials=3,
+                       directions=100, seed=1, workers=1)
     narrow, wide = result.statistics["per_setting"]
     assert wide["median_r_critical"] < narrow["median_r_critical"]
     assert wide["median_r_critical"] < 0.5
