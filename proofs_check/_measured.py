@@ -29,7 +29,7 @@ from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
 from ._runner import run_trials
 from ._stats import wilson_interval
-from .table1 import METHODS, cells_of, classify_failures, failure_summary, paired, trained
+from .table1 import METHODS, cells_of, checked_hidden, classify_failures, failure_summary, paired, trained
 
 TARGETS = ("range", "heldout")
 
@@ -146,7 +146,7 @@ def _direction(gain: float, p_value: float, what: str) -> str:
 
 def run_cells(target: str, models, k: int, measurements, training_seeds, trials: int, matrices: int, T: int, every: int,
               layout: str, dataset: str, protocol: dict, classify: bool, polish_limit, flows_dir, seed: int, workers,
-              journal, progress: bool) -> tuple[dict, list[dict], list[dict]]:
+              journal, progress: bool, hidden=None) -> tuple[dict, list[dict], list[dict]]:
     """Validate, train (or read) the flows in this process, then run every cell through the runner.
 
     Returns the settings, the per-cell records and the per-(model, m) summaries."""
@@ -176,6 +176,11 @@ def run_cells(target: str, models, k: int, measurements, training_seeds, trials:
                 "k": k, "trials_per_cell": int(trials), "matrices": int(matrices), "T": int(T),
                 "every": int(every), "layout": layout, "dataset": str(dataset), "protocol": protocol,
                 "classify": classify and target == "range", "polish_limit": polish_limit, "flows_dir": str(flows_dir)}
+    if layout not in ("infogan", "mlp"):
+        raise ValueError(f"layout must be 'infogan' or 'mlp'; got {layout!r}")
+    hidden = checked_hidden(hidden)
+    if hidden is not None:  # only then: journals of the default generator keep their settings
+        settings["hidden"] = hidden
     for model in models:  # here, not in the workers: cells of one model share its flow
         for training_seed in training_seeds:
             trained(settings, model, k, training_seed, progress)
@@ -203,7 +208,7 @@ def check(target: str, name: str, claim: str, phrases: tuple[str, str], describe
 
     def run(models=("dcgan", "wgan"), k: int = 20, measurements=(10, 20, 30, 40, 50, 64), training_seeds=(0, 1, 2),
             trials: int = 200, matrices: int = 10, T: int = 100, every: int = 100, layout: str = "infogan",
-            dataset: str = "digits", lr: float = 0.01, tol: float = 1e-6, max_steps: int = 20_000,
+            dataset: str = "digits", hidden=None, lr: float = 0.01, tol: float = 1e-6, max_steps: int = 20_000,
             stall_window: int | None = 100, stall_tol: float = 1e-6, reset_moments: bool = False,
             budget_statistic: str = "p75_total", schedule: str = "harmonic", snapshot_every: int = 1,
             first_snapshot: int = 0, classify: bool = True, polish_limit: int | None = 50, flows_dir=None,
@@ -214,7 +219,7 @@ def check(target: str, name: str, claim: str, phrases: tuple[str, str], describe
                         snapshot_every=snapshot_every, first_snapshot=first_snapshot)
         settings, records, summaries = run_cells(
             target, models, k, measurements, training_seeds, trials, matrices, T, every, layout, dataset, protocol,
-            classify, polish_limit, flows_dir, seed, workers, journal, progress)
+            classify, polish_limit, flows_dir, seed, workers, journal, progress, hidden)
         scale = (f"{len(settings['cells']) // len(summaries)} training seed(s) × {trials} trials per setting, k = {k}; "
                  "8×8 digits, not Fashion-MNIST")
         holds, verdict = _verdict(summaries, scale, *phrases, describe)
@@ -227,7 +232,7 @@ def check(target: str, name: str, claim: str, phrases: tuple[str, str], describe
 
         Parameters
         ----------
-        models, k, T, every, layout, dataset, training_seeds
+        models, k, T, every, layout, dataset, hidden, training_seeds
             The generators (trained with :func:`landscape.training.train_flow`, cached in ``flows_dir``).
         measurements : sequence of int
             The numbers m of rows of A, each in 1..n.

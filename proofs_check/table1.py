@@ -75,9 +75,13 @@ MODELS = ("vae", "dcgan", "wgan", "wgangp")
 METHODS = ("regular", "surfing")
 
 
-def flow_directory(flows_dir, model: str, k: int, T: int, every: int, seed: int, layout: str = "infogan") -> Path:
-    """Where the cached flow of these settings lives."""
-    return Path(flows_dir) / f"{model}-{layout}-k{k}-T{T}-every{every}-seed{seed}"
+def flow_directory(flows_dir, model: str, k: int, T: int, every: int, seed: int, layout: str = "infogan",
+                   hidden=None, dataset: str = "digits") -> Path:
+    """Where the cached flow of these settings lives (the data set and the hidden sizes are named when they are not
+    the defaults, the digits and the layout's own)."""
+    extra = ("" if str(dataset) == "digits" else f"-{Path(str(dataset)).name}") + (
+        "" if not hidden else f"-h{'x'.join(str(h) for h in hidden)}")
+    return Path(flows_dir) / f"{model}-{layout}-k{k}-T{T}-every{every}-seed{seed}{extra}"
 
 
 def census(net: L.ReLUNet, x_star: np.ndarray, starts: np.ndarray, options: dict) -> dict:
@@ -115,10 +119,11 @@ def trained(settings: dict, model: str, k: int, training_seed: int, progress: bo
     """The cell's flow, trained with :func:`landscape.training.train_flow` or read from ``flows_dir``."""
     from landscape.training import train_flow
 
-    T, every, layout = settings["T"], settings["every"], settings["layout"]
-    return train_flow(model, flow_directory(settings["flows_dir"], model, k, T, every, training_seed, layout),
-                      k=k, T=T, every=every, layout=layout, dataset=settings["dataset"], seed=training_seed,
-                      progress=progress).flow
+    T, every, layout, hidden = settings["T"], settings["every"], settings["layout"], settings.get("hidden")
+    directory = flow_directory(settings["flows_dir"], model, k, T, every, training_seed, layout, hidden,
+                               settings["dataset"])
+    return train_flow(model, directory, k=k, T=T, every=every, layout=layout, hidden=hidden, dataset=settings["dataset"],
+                      seed=training_seed, progress=progress).flow
 
 
 def classify_failures(objectives, X, x_star, failed, limit, iterates=None) -> list[dict]:
@@ -298,6 +303,16 @@ def _setting_summary(model: str, k: int, records: list[dict]) -> dict:
     return summary
 
 
+def checked_hidden(hidden) -> list[int] | None:
+    """The generator's hidden sizes as a list of integers >= 1, or None for the layout's default."""
+    if hidden is None:
+        return None
+    if not isinstance(hidden, (list, tuple)) or not hidden or not all(
+            isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h >= 1 for h in hidden):
+        raise ValueError(f"hidden must be a list of hidden sizes (integers >= 1), or None; got {hidden!r}")
+    return [int(h) for h in hidden]
+
+
 def cells_of(models, ks, training_seeds) -> tuple[list, list, list]:
     """The validated lists of models, latent dimensions and training seeds."""
     from landscape.training import MODELS as TRAINABLE
@@ -315,7 +330,7 @@ def cells_of(models, ks, training_seeds) -> tuple[list, list, list]:
 
 
 def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 300, T: int = 100, every: int = 40,
-        layout: str = "infogan", dataset: str = "digits", lr: float = 0.01, tol: float = 1e-6, max_steps: int = 20_000,
+        layout: str = "infogan", dataset: str = "digits", hidden=None, lr: float = 0.01, tol: float = 1e-6, max_steps: int = 20_000,
         stall_window: int | None = 100, stall_tol: float = 1e-6, reset_moments: bool = False,
         budget_statistic: str = "p75_total", schedule: str = "harmonic", snapshot_every: int = 1,
         first_snapshot: int = 0, restarts: bool = False, converge_every_snapshot: bool = False, classify: bool = True,
@@ -327,8 +342,9 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
     ----------
     models, ks, training_seeds
         The cells: every combination is trained (or read from the cache) and inverted ``trials`` times.
-    T, every, layout, dataset
-        Passed to :func:`landscape.training.train_flow`.
+    T, every, layout, dataset, hidden
+        Passed to :func:`landscape.training.train_flow`: ``dataset="mnist5k"`` and ``hidden=[1024, 128, 64]`` give the
+        paper's 28×28 InfoGAN generator at its own widths (kept as operators, loaded lazily).
     lr, tol, max_steps, stall_window, stall_tol, reset_moments, budget_statistic, schedule, snapshot_every, first_snapshot
         The protocol's open choices (:mod:`proofs_check._protocol`); ``stall_window=None`` turns the stall rule off.
     restarts : bool
@@ -362,6 +378,7 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
                                    schedule=schedule, snapshot_every=snapshot_every, first_snapshot=first_snapshot)
     if layout not in ("infogan", "mlp"):
         raise ValueError(f"layout must be 'infogan' or 'mlp'; got {layout!r}")
+    hidden = checked_hidden(hidden)
     if flows_dir is None:
         flows_dir = Path(__file__).parent / "out" / "flows"
     cells = [[m, k, s] for m in models for k in ks for s in training_seeds]
@@ -369,6 +386,8 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
                 "dataset": str(dataset), "protocol": protocol, "restarts": restarts,
                 "converge_every_snapshot": converge_every_snapshot, "classify": classify, "polish_limit": polish_limit,
                 "census_targets": int(census_targets), "census_starts": int(census_starts), "flows_dir": str(flows_dir)}
+    if hidden is not None:  # only then: journals of the default generator keep their settings
+        settings["hidden"] = hidden
     records = run_trials(_trial, len(cells), seed, settings, workers, journal, "table1" if progress else None,
                          costs=[k for _, k, _ in cells])  # larger latents take longer to converge and to polish
     summaries = [_setting_summary(m, k, [r for r in records if r["model"] == m and r["k"] == k])

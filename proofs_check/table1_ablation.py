@@ -33,7 +33,7 @@ from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
 from ._runner import run_trials
 from ._stats import holm, interval_text
-from .table1 import MODELS, cells_of, classify_failures, failure_summary, invert, paired, rate, trained
+from .table1 import MODELS, cells_of, checked_hidden, classify_failures, failure_summary, invert, paired, rate, trained
 
 CLAIM = (
     "The paper's open protocol choices explain why Table 1's claim (surfing recovers x* at least as often as regular "
@@ -239,14 +239,14 @@ def _verdicts(rows: list[dict], arms: dict, models) -> list[dict]:
 
 
 def run(models=MODELS, ks=(5, 20), training_seeds=(0, 1, 2), trials: int = 300, T: int = 100, every: int = 40,
-        layout: str = "infogan", dataset: str = "digits", arms: dict | None = None, classify: bool = True,
+        layout: str = "infogan", dataset: str = "digits", hidden=None, arms: dict | None = None, classify: bool = True,
         polish_limit: int | None = None, flows_dir=None, seed: int = 0, workers: int | None = None,
         journal: Path | None = None, progress: bool = False) -> CheckResult:
     """The ablation: every (model, k, training seed) cell × every arm is one trial of the runner.
 
     Parameters
     ----------
-    models, ks, training_seeds, trials, T, every, layout, dataset
+    models, ks, training_seeds, trials, T, every, layout, dataset, hidden
         The cells, as :func:`proofs_check.table1.run` (flows cached in ``flows_dir`` and shared with it).
     arms : dict, optional
         Arm name → protocol settings changed from the default (:data:`ARMS` by default; the ``default`` arm is
@@ -269,6 +269,9 @@ def run(models=MODELS, ks=(5, 20), training_seeds=(0, 1, 2), trials: int = 300, 
     settings = {"cells": cells, "arms": arms, "trials_per_cell": int(trials), "T": int(T), "every": int(every),
                 "layout": layout, "dataset": str(dataset), "classify": classify, "polish_limit": polish_limit,
                 "draw_seed": int(seed), "flows_dir": str(flows_dir)}
+    hidden = checked_hidden(hidden)
+    if hidden is not None:  # only then: journals of the default generator keep their settings
+        settings["hidden"] = hidden
     for model, k, training_seed in cells:  # trained here, once, not by several workers at a time
         trained(settings, model, k, training_seed, progress)
     records = run_trials(_trial, len(cells) * len(arms), seed, settings, workers, journal,

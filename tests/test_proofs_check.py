@@ -643,3 +643,15 @@ def test_a_journal_line_with_an_empty_record_runs_that_trial_again(tmp_path):
     lines = journal.read_text().splitlines()
     journal.write_text("\n".join(lines[:2] + ['{"trial": 1, "record": {}}']) + "\n")
     assert run_trials(_draw, 3, 1, {"scale": 1.0}, workers=1, journal=journal) == full
+
+
+def test_table1_runs_on_the_28x28_digits_with_the_generator_widths_asked_for(tmp_path):
+    from proofs_check import table1
+
+    result = table1.run(models=("dcgan",), ks=(3,), training_seeds=(0,), trials=6, T=2, every=2, max_steps=200,
+                        dataset="mnist5k", hidden=[8, 4, 2], census_targets=0, flows_dir=tmp_path, workers=1)
+    assert (tmp_path / "dcgan-infogan-k3-T2-every2-seed0-mnist5k-h8x4x2" / "flow.npz").exists()
+    assert result.settings["hidden"] == [8, 4, 2] and result.records[0]["k"] == 3
+    assert len(result.records[0]["distance_regular"]) == 6
+    with pytest.raises(ValueError, match="hidden must be a list of hidden sizes"):
+        table1.run(hidden=[8, 0, 2], flows_dir=tmp_path)
