@@ -41,13 +41,30 @@ def test_export_equals_the_eval_mode_forward(spec):
     np.testing.assert_allclose(net.forward(z), expected, rtol=1e-10, atol=1e-10 * np.abs(expected).max())
 
 
-def test_dense_convolution_matches_lax():
+@pytest.mark.parametrize("dense_limit", [2**22, 0])  # the dense-matrix product, and the per-tap products
+def test_dense_convolution_matches_lax(dense_limit, monkeypatch):
+    monkeypatch.setattr(models, "DENSE_CONV_MAX_ENTRIES", dense_limit)
     with jax.enable_x64(True):
         rng = np.random.default_rng(2)
         x, w = jnp.asarray(rng.normal(size=(3, 2, 8, 8))), jnp.asarray(rng.normal(size=(5, 2, 4, 4)))
         layer = models.Conv2d("c", stride=2, padding=1)
         reference = jax.lax.conv_general_dilated(x, w, (2, 2), [(1, 1), (1, 1)], dimension_numbers=("NCHW", "OIHW", "NCHW"))
         np.testing.assert_allclose(np.asarray(models._conv(x, w, layer)), np.asarray(reference), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("stride, padding, output_padding", [(2, 1, 0), (1, 0, 0), (3, 2, 1)])
+def test_both_forms_of_the_transposed_convolution_are_pytorchs(stride, padding, output_padding, monkeypatch):
+    import naive
+
+    with jax.enable_x64(True):
+        rng = np.random.default_rng(3)
+        x, w = rng.normal(size=(2, 3, 4, 5)), rng.normal(size=(3, 2, 4, 3))
+        layer = models.ConvTranspose2d("d", stride=stride, padding=padding, output_padding=output_padding)
+        expected = np.stack([naive.conv_transpose(image, w, np.zeros(2), stride, padding, output_padding) for image in x])
+        for limit in (10**9, 0):  # the dilated convolution, and the per-tap products
+            monkeypatch.setattr(models, "TAPS_MIN_OUTPUTS", limit)
+            got = np.asarray(models._conv_transpose(jnp.asarray(x), jnp.asarray(w), layer))
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
 def arrays_of(flow):
