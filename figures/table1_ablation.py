@@ -72,7 +72,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     scale_note = {"tiny": "tiny: one model, k = 3, 10 trials, T = 5, three arms: tests the code paths only",
                   "quick": "quick: WGAN-GP, k = 5, one training seed, 60 trials, T = 25, four arms: the code paths "
                            "on a real flow; k = 20 needs the full run",
-                  "full": "full: 4 models × k = 5, 20 × 3 training seeds × 300 trials, T = 100 every 40, 15 arms"}[scale]
+                  "full": "full: 4 models × k = 20, 5 × 3 training seeds × 300 trials, T = 100 every 40, 15 arms"}[scale]
     return Measured(
         name="table1_ablation", title="Why Table 1 differs at k = 20: the protocol ablated", claim=table1_ablation.CLAIM,
         settings={"scale": scale_note, "arms": result.settings["arms"], "trials_per_cell": result.settings["trials_per_cell"]},
