@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _conv_jax
 from .objective import residual_map
 
 CHUNK = 512
@@ -50,18 +51,10 @@ def _linear(kind: tuple, parameter, x):
     if kind[0] == "dense":
         return x @ parameter.T
     images = x.reshape(x.shape[0], *kind[1])
-    numbers = ("NCHW", "OIHW", "NCHW")
     if kind[0] == "conv":
-        _, _, stride, padding = kind
-        out = jax.lax.conv_general_dilated(images, parameter, (stride, stride), [(padding, padding)] * 2,
-                                           dimension_numbers=numbers)
-    else:  # a transposed convolution: the input dilated by the stride, the kernel flipped and its channels swapped
-        _, _, stride, padding, extra = kind
-        kh, kw = parameter.shape[2:]
-        rhs = jnp.flip(parameter, (2, 3)).transpose(1, 0, 2, 3)
-        out = jax.lax.conv_general_dilated(images, rhs, (1, 1), [(kh - 1 - padding, kh - 1 - padding + extra),
-                                                                  (kw - 1 - padding, kw - 1 - padding + extra)],
-                                           lhs_dilation=(stride, stride), dimension_numbers=numbers)
+        out = _conv_jax.conv(images, parameter, kind[2], kind[3])
+    else:
+        out = _conv_jax.conv_transpose(images, parameter, kind[2], kind[3], kind[4])
     return out.reshape(x.shape[0], -1)
 
 

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _conv_jax
 from ..importing import BatchNorm, ConvTranspose2d, Linear, ReLU, Unflatten
 
 BN_MOMENTUM = 0.1
@@ -249,10 +250,7 @@ def _conv_indices(in_shape, kernel_shape, stride, padding):
 
 DENSE_CONV_MAX_ENTRIES = 2**22
 """A convolution whose dense matrix has at most this many entries runs as one product with that matrix (fast for the
-8×8 digits' small layers); a larger one as one product per kernel tap."""
-TAPS_MIN_OUTPUTS = 4096
-"""A transposed convolution with more outputs per image than this runs as one product per kernel tap (XLA's dilated
-convolution is ~4× slower at the 28×28 generator's 128 → 64 channels); a smaller one as the dilated convolution."""
+8×8 digits' small layers); a larger one as one product per kernel tap (:func:`landscape._conv_jax.conv`)."""
 
 
 def _conv(x, weight, layer: Conv2d):
@@ -262,44 +260,14 @@ def _conv(x, weight, layer: Conv2d):
     rows, cols, taps, shape, out_shape = _conv_indices(tuple(x.shape[1:]), tuple(weight.shape), layer.stride,
                                                        layer.padding)
     if shape[0] * shape[1] > DENSE_CONV_MAX_ENTRIES:
-        return _gather_taps(x, weight, layer.stride, layer.padding, out_shape[1:])
+        return _conv_jax.conv(x, weight, layer.stride, layer.padding)
     dense = jnp.zeros(shape, weight.dtype).at[rows, cols].set(weight.ravel()[taps])
     return (x.reshape(x.shape[0], -1) @ dense.T).reshape((x.shape[0],) + out_shape)
 
 
-def _gather_taps(x, weight, stride: int, padding: int, out_hw):
-    """Conv2d (kernel (C_out, C_in, kh, kw)) as one (C_in, C_out) product per kernel tap over the padded input."""
-    n, c, H, W = x.shape
-    kh, kw = weight.shape[2:]
-    Ho, Wo = out_hw
-    pixels = jnp.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))).transpose(0, 2, 3, 1)
-    out = jnp.zeros((n, Ho, Wo, weight.shape[0]), x.dtype)
-    for a in range(kh):
-        for b in range(kw):
-            out = out + pixels[:, a:a + (Ho - 1) * stride + 1:stride, b:b + (Wo - 1) * stride + 1:stride] @ weight[:, :, a, b].T
-    return out.transpose(0, 3, 1, 2)
-
-
 def _conv_transpose(x, weight, layer: ConvTranspose2d):
-    """PyTorch's ConvTranspose2d as a dilated convolution with the flipped, transposed kernel; above
-    :data:`TAPS_MIN_OUTPUTS` outputs per image, as one product per kernel tap scattered into the output."""
-    kh, kw = weight.shape[2:]
-    p, op = layer.padding, layer.output_padding
-    n, _, H, W = x.shape
-    Ho, Wo = (H - 1) * layer.stride - 2 * p + kh + op, (W - 1) * layer.stride - 2 * p + kw + op
-    if weight.shape[1] * Ho * Wo > TAPS_MIN_OUTPUTS:
-        s = layer.stride
-        rows, cols = max((H - 1) * s + kh, p + Ho), max((W - 1) * s + kw, p + Wo)
-        pixels = x.transpose(0, 2, 3, 1)
-        buffer = jnp.zeros((n, rows, cols, weight.shape[1]), x.dtype)
-        for a in range(kh):
-            for b in range(kw):
-                buffer = buffer.at[:, a:a + (H - 1) * s + 1:s, b:b + (W - 1) * s + 1:s].add(pixels @ weight[:, :, a, b])
-        return buffer[:, p:p + Ho, p:p + Wo].transpose(0, 3, 1, 2)
-    rhs = jnp.flip(weight, (2, 3)).transpose(1, 0, 2, 3)
-    return jax.lax.conv_general_dilated(
-        x, rhs, window_strides=(1, 1), padding=[(kh - 1 - p, kh - 1 - p + op), (kw - 1 - p, kw - 1 - p + op)],
-        lhs_dilation=(layer.stride, layer.stride), dimension_numbers=("NCHW", "OIHW", "NCHW"))
+    """PyTorch's ConvTranspose2d (:func:`landscape._conv_jax.conv_transpose`)."""
+    return _conv_jax.conv_transpose(x, weight, layer.stride, layer.padding, layer.output_padding)
 
 
 def apply(arch: Architecture, params: dict, state: dict, x, train: bool):
