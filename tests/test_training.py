@@ -61,7 +61,7 @@ def test_both_forms_of_the_transposed_convolution_are_pytorchs(stride, padding, 
         x, w = rng.normal(size=(2, 3, 4, 5)), rng.normal(size=(3, 2, 4, 3))
         layer = models.ConvTranspose2d("d", stride=stride, padding=padding, output_padding=output_padding)
         expected = np.stack([naive.conv_transpose(image, w, np.zeros(2), stride, padding, output_padding) for image in x])
-        for limit in (10**9, 0):  # the dilated convolution, and the per-tap products
+        for limit in (10**9, 0):  # the dilated convolution, and the per-tap products (not jitted here: no cache)
             monkeypatch.setattr("landscape._conv_jax.TAPS_MIN_OUTPUTS", limit)
             got = np.asarray(models._conv_transpose(jnp.asarray(x), jnp.asarray(w), layer))
             np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
