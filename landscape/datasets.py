@@ -52,6 +52,29 @@ class ImageData:
     train_labels: np.ndarray
     test_labels: np.ndarray
 
+    def __post_init__(self):
+        for part in ("train", "test"):
+            images, labels = getattr(self, part), getattr(self, f"{part}_labels")
+            try:
+                images = np.asarray(images, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"ImageData {part} must be a real array of images (N, h, w)") from None
+            if images.ndim != 3 or min(images.shape[1:], default=0) < 1:
+                raise ValueError(f"ImageData {part} must be an array of images of shape (N, h, w); got shape "
+                                 f"{images.shape}")
+            if not np.all(np.isfinite(images)):
+                bad = int(np.sum(~np.isfinite(images).all(axis=(1, 2))))
+                raise ValueError(f"ImageData {part} holds NaN or infinite pixels in {bad} of its {len(images)} images")
+            if np.shape(labels) != (len(images),):
+                raise ValueError(f"ImageData {part}_labels must have one label per image, shape ({len(images)},); got "
+                                 f"shape {np.shape(labels)}")
+            object.__setattr__(self, part, images)
+        if not len(self.train):
+            raise ValueError("ImageData train holds no images: a generator needs at least one training image")
+        if self.test.shape[1:] != self.train.shape[1:]:
+            raise ValueError(f"ImageData test images are {self.test.shape[1:]}, the training images "
+                             f"{self.train.shape[1:]}: both parts must have one image shape")
+
     @property
     def image_shape(self) -> tuple[int, int]:
         return tuple(self.train.shape[1:])

@@ -221,7 +221,9 @@ def infer_layers(state: Mapping[str, np.ndarray]) -> list[Layer]:
 
     A prefix with ``running_mean`` is a :class:`BatchNorm`, one with a 2-D ``weight`` a :class:`Linear`;
     a ReLU follows each batch normalisation, and each linear layer not followed by one, except the last
-    layer. Transposed convolutions cannot be told from convolutions by their shapes: a state dict with
+    layer. Every layer must sit in one container (``net.0``, ``net.2``, … or ``fc1``, ``bn1``, … at the top level): a
+    key outside it (a ``head.weight`` beside ``net.*``) is refused rather than read as one more layer. Transposed
+    convolutions cannot be told from convolutions by their shapes: a state dict with
     4-D weights needs its layers named.
     """
     prefixes = []
@@ -231,6 +233,12 @@ def infer_layers(state: Mapping[str, np.ndarray]) -> list[Layer]:
         prefix = key.rsplit(".", 1)[0] if "." in key else ""
         if prefix not in prefixes:
             prefixes.append(prefix)
+    containers = [prefix.rsplit(".", 1)[0] if "." in prefix else "" for prefix in prefixes]
+    outside = [prefix for prefix, container in zip(prefixes, containers) if container != containers[0]]
+    if outside:
+        raise ValueError(f"keys under {outside} lie outside {containers[0] or 'the top level'!r}, the container of the "
+                         "first layer: layers are inferred from one sequential container only; name the layers or "
+                         "drop those keys")
     layers: list[Layer] = []
     for prefix in prefixes:
         if f"{prefix}.running_mean" in state:

@@ -144,6 +144,10 @@ def test_mlp_layers_are_inferred_and_files_are_read(tmp_path):
     np.savez(tmp_path / "g.npz", **state)
     np.testing.assert_allclose(from_state_dict(tmp_path / "g.npz").forward(x), expected, **EXACT)
     assert set(read_state_dict(tmp_path / "g.npz")) == set(state)
+    nested = {f"net.{key}": value for key, value in state.items()}
+    assert infer_layers(nested)[0] == Linear("net.0")
+    with pytest.raises(ValueError, match=r"keys under \['head'\] lie outside 'net'"):
+        from_state_dict(nested | {"head.weight": rng.normal(size=(9, 9))})
 
 
 def test_bad_state_dicts_are_refused_naming_the_key(tmp_path):

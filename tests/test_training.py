@@ -132,6 +132,27 @@ def test_bad_settings_are_refused(tmp_path):
         train_flow("wgan", tmp_path, lr=float("nan"))
     with pytest.raises(FileNotFoundError, match="neither 'digits', 'mnist5k' nor an existing directory"):
         train_flow("vae", tmp_path, dataset=tmp_path / "missing")
+    for bad in (float("nan"), float("inf"), -3):
+        with pytest.raises(ValueError, match="max_flow_bytes must be a finite real number"):
+            train_flow("vae", tmp_path, max_flow_bytes=bad)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="out '.*file' is a file, not a directory"):
+        train_flow("vae", tmp_path / "file")
+    with pytest.raises(ValueError, match="out '.*sub' cannot be made a directory"):
+        train_flow("vae", tmp_path / "file" / "sub")
+    (tmp_path / "listed").mkdir()
+    (tmp_path / "listed" / "training.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="training.json is not a training record"):
+        train_flow("vae", tmp_path / "listed", **TINY)
+    digits = datasets.load_digits()
+    broken = digits.train.copy()
+    broken[3, 2, 2] = np.nan
+    with pytest.raises(ValueError, match="ImageData train holds NaN or infinite pixels in 1 of its 1500 images"):
+        datasets.ImageData("broken", broken, digits.test, digits.train_labels, digits.test_labels)
+    with pytest.raises(ValueError, match="ImageData train holds no images"):
+        datasets.ImageData("empty", broken[:0], digits.test, digits.train_labels[:0], digits.test_labels)
+    with pytest.raises(ValueError, match=r"ImageData test images are \(4, 4\), the training images \(8, 8\)"):
+        datasets.ImageData("mixed", digits.train, digits.test[:, :4, :4], digits.train_labels, digits.test_labels)
     train_flow("vae", tmp_path / "run", seed=1, **TINY)
     with pytest.raises(ValueError, match=r"holds a run with other settings \(seed: 1 there, 2 now\)"):
         train_flow("vae", tmp_path / "run", seed=2, **TINY)
@@ -144,6 +165,11 @@ def test_cli_trains_and_reports_errors(tmp_path, capsys):
     assert NetworkFlow.load(tmp_path / "cli" / "flow.npz").T == 2
     assert cli(["--model", "dcgan", "--out", str(tmp_path / "bad"), "--T", "0"]) == 2
     assert "T must be an integer >= 1" in capsys.readouterr().err
+    for bad in ("nan", "inf", "-3", "lots"):
+        with pytest.raises(SystemExit) as stopped:
+            cli(["--model", "vae", "--out", str(tmp_path / "bad"), "--max-flow-mb", bad])
+        assert stopped.value.code == 2
+        assert f"--max-flow-mb: expected a finite number of MiB > 0; got '{bad}'" in capsys.readouterr().err
 
 
 def test_import_landscape_does_not_import_jax():

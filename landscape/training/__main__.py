@@ -18,6 +18,16 @@ def _ints(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, e.g. 128,32,16; got {text!r}") from None
 
 
+def _megabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number of MiB > 0; got {text!r}")
+    return value
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m landscape.training",
@@ -38,7 +48,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batch", type=int, default=None, help="batch size (default 64)")
     parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's)")
     parser.add_argument("--n-critic", type=int, default=None, help="critic steps per generator update")
-    parser.add_argument("--max-flow-mb", type=float, default=None,
+    parser.add_argument("--max-flow-mb", type=_megabytes, default=None,
                         help="refuse flows whose dense export exceeds this many MiB (default 4096)")
     args = parser.parse_args(argv)
 

@@ -214,6 +214,10 @@ def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layou
     every = validate.positive_int(every, "every")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise ValueError(f"seed must be an integer in [0, 2**32); got {seed!r}")
+    max_flow_bytes = validate.positive_scalar(max_flow_bytes, "max_flow_bytes")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out {str(out)!r} is a file, not a directory: name a directory for the run")
     hyper = objectives.hyperparameters(model, **hyper)
     data = dataset if isinstance(dataset, datasets.ImageData) else datasets.load(dataset)
     spec = GeneratorSpec(layout, k, data.image_shape, tuple(hidden or ()))
@@ -230,8 +234,10 @@ def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layou
                          f"({per_network / 2**20:.1f} MiB each), above max_flow_bytes = {max_flow_bytes / 2**20:.0f} MiB; "
                          "raise max_flow_bytes, or lower T or the generator's widths")
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"out {str(out)!r} cannot be made a directory ({exc.strerror})") from None
     settings = _settings(spec, hyper, data, T, every, int(seed))
     if structured:
         settings["structured"] = True  # a dense run's settings stay as they were, so its cached flows still match
@@ -242,6 +248,9 @@ def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layou
             record = json.loads(record_path.read_text())
         except json.JSONDecodeError as exc:
             raise ValueError(f"{record_path} is not valid JSON ({exc}); delete the directory to retrain") from None
+        if not isinstance(record, dict) or not isinstance(record.get("settings", {}), dict):
+            raise ValueError(f"{record_path} is not a training record (a JSON object with its settings); delete the "
+                             "directory to retrain")
         differences = _differences(record.get("settings", {}), settings)
         if differences:
             raise ValueError(f"out {str(out)!r} holds a run with other settings ({'; '.join(differences)}); "
