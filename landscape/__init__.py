@@ -16,6 +16,7 @@ from .activation import (
     on_switching_hyperplanes,
     preactivation_maps,
     preactivations,
+    rounding_slack,
 )
 from .critical import GlobalMinimum, LocalMinimum, global_minimizer, local_minima
 from .enumeration import RegionSet, enumerate_regions
@@ -73,9 +74,10 @@ __all__ = [
     "polytope_qp",
     "preactivations",
     "projected_surf",
+    "rounding_slack",
     "region_of",
     "regular_descent",
     "surf",
 ]
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"

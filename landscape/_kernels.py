@@ -97,23 +97,6 @@ def gate_inplace(g, x):
 
 
 @_serial_or_parallel
-def rounding_slack(b, row_norms, x_norms, err_prev, rtol, slack, err_next):
-    """Per neuron, how far from 0 a computed pre-activation may be while the exact one is 0.
-
-    ``slack[p, j] = rtol * (|w_j| |x_{i-1}| + |b_j|) + |w_j| err_prev[p]``: rounding of this layer plus the
-    slack inherited from the previous one (ReLU is 1-Lipschitz); ``err_next[p] = |slack[p, :]|``.
-    """
-    n_points, width = slack.shape
-    for p in nb.prange(n_points):
-        total = 0.0
-        for j in range(width):
-            s = rtol * (row_norms[j] * x_norms[p] + abs(b[j])) + row_norms[j] * err_prev[p]
-            slack[p, j] = s
-            total += s * s
-        err_next[p] = np.sqrt(total)
-
-
-@_serial_or_parallel
 def one_sided_step(z, zdot, b, slack):
     """One layer of the forward pass along a ray ``x + t d``, ``t -> 0+``, in place.
 

@@ -220,25 +220,38 @@ def near_zero_mask(net: ReLUNet, X, tau) -> np.ndarray:
     return mask[0] if single else mask
 
 
+def rounding_slack(layer, bias: np.ndarray, X: np.ndarray, inherited: np.ndarray, rtol: float) -> np.ndarray:
+    r"""Per neuron of one layer, how far from 0 a computed pre-activation may be while the exact one is 0.
+
+    .. math:: s_i = |W_i|\,(\mathrm{rtol}\,|x_{i-1}| + s_{i-1}) + \mathrm{rtol}\,|b_i|,
+
+    entrywise, :math:`s_0 = 0`: the relative rounding of :math:`w_{ij}^\top x_{i-1} + b_{ij}`, bounded by
+    :math:`\mathrm{rtol}\,(|w_{ij}|^\top |x_{i-1}| + |b_{ij}|)`, plus what the previous layer's slack can move it
+    (ReLU is 1-Lipschitz entrywise, so :math:`|\delta x_{i-1}| \le s_{i-1}` and :math:`|w_{ij}^\top \delta| \le
+    |w_{ij}|^\top s_{i-1}`). Entrywise bounds do not grow with the width of a layer, nor, for a convolution, with the
+    pixels outside a neuron's kernel. ``X`` (N, in_dim) the layer's inputs, ``inherited`` (N, in_dim) their slack;
+    returns (N, out_dim).
+    """
+    return layer.absolute_linear(rtol * np.abs(X) + inherited) + rtol * np.abs(bias)
+
+
 def on_switching_hyperplanes(net: ReLUNet, X, rtol: float = DEFAULT_BOUNDARY_RTOL) -> np.ndarray:
     r"""Which neurons pass through x: pre-activations equal to 0 up to rounding.
 
-    Neuron (i, j) passes through x when :math:`|z_{ij}(x)| \le s_{ij}` with the slack
-    :math:`s_{ij} = \mathrm{rtol}\,(\|w_{ij}\|\,\|x_{i-1}\| + |b_{ij}|) + \|w_{ij}\|\, e_{i-1}`,
-    :math:`e_i = \|s_{i\cdot}\|`, :math:`e_0 = 0`: this layer's rounding plus what the previous layers'
-    slack can move it (ReLU is 1-Lipschitz). Boolean mask over the flat neuron order, ``(H,)`` or ``(N, H)``.
+    Neuron (i, j) passes through x when :math:`|z_{ij}(x)| \le s_{ij}`, the slack of :func:`rounding_slack`:
+    this layer's rounding plus what the previous layers' slack can move it. Boolean mask over the flat neuron
+    order, ``(H,)`` or ``(N, H)``.
     """
     checked_network(net)
     rtol = validate.nonnegative_scalar(rtol, "rtol")
     X, single = validate.points(X, "X", net.input_dim)
     mask = np.empty((X.shape[0], net.n_hidden), dtype=bool)
-    x, err, offset = X, np.zeros(X.shape[0]), 0
+    x, slack, offset = X, np.zeros_like(X), 0
     for layer, b in zip(net.layers, net.effective_biases):
-        slack, err_next = np.empty((X.shape[0], layer.out_dim)), np.empty(X.shape[0])
-        _kernels.rounding_slack(b, layer.row_norms(), np.sqrt(np.einsum("ij,ij->i", x, x)), err, rtol, slack, err_next)
+        slack = rounding_slack(layer, b, x, slack, rtol)
         z = layer.linear(x) + b
         mask[:, offset:offset + layer.out_dim] = np.abs(z) <= slack
-        x, err, offset = np.maximum(z, 0.0), err_next, offset + layer.out_dim
+        x, offset = np.maximum(z, 0.0), offset + layer.out_dim
     return mask[0] if single else mask
 
 

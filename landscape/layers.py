@@ -95,8 +95,9 @@ class Affine:
         r""":math:`W^\top g` for every row of G (N, out_dim)."""
         raise NotImplementedError
 
-    def row_norms(self) -> np.ndarray:
-        r""":math:`\|w_j\|` for every output neuron j, (out_dim,)."""
+    def absolute_linear(self, X: np.ndarray) -> np.ndarray:
+        r""":math:`|W| x` for every row of X (N, in_dim), |W| the entrywise absolute value: how far a perturbation
+        bounded entrywise by x can move each output (:func:`landscape.rounding_slack`)."""
         raise NotImplementedError
 
     def apply(self, X: np.ndarray) -> np.ndarray:
@@ -173,8 +174,8 @@ class Dense(Affine):
     def transpose(self, G):
         return G @ self.W
 
-    def row_norms(self):
-        return np.sqrt(np.einsum("ij,ij->i", self.W, self.W))
+    def absolute_linear(self, X):
+        return X @ np.abs(self.W).T
 
     def dense(self, max_bytes: int = DENSE_LIMIT_BYTES):
         return self.W
@@ -245,10 +246,10 @@ class ConvTranspose2d(Affine):
         images = G.reshape(len(G), *self.out_shape)
         return gather_taps(images, self.kernel, self.stride, self.padding, self.in_shape[1:]).reshape(len(G), -1)
 
-    def row_norms(self):
-        squared = scatter_taps(np.ones((1, *self.in_shape)), self.kernel**2, self.stride, self.padding,
-                               self.out_shape[1:])
-        return np.sqrt(squared.reshape(-1))
+    def absolute_linear(self, X):
+        images = X.reshape(len(X), *self.in_shape)
+        return scatter_taps(images, np.abs(self.kernel), self.stride, self.padding,
+                            self.out_shape[1:]).reshape(len(X), -1)
 
     def arrays(self):
         return {"kernel": self.kernel, "bias": self.channel_bias,
@@ -294,10 +295,10 @@ class Conv2d(Affine):
         images = G.reshape(len(G), *self.out_shape)
         return scatter_taps(images, self.kernel, self.stride, self.padding, self.in_shape[1:]).reshape(len(G), -1)
 
-    def row_norms(self):
-        squared = gather_taps(np.ones((1, *self.in_shape)), self.kernel**2, self.stride, self.padding,
-                              self.out_shape[1:])
-        return np.sqrt(squared.reshape(-1))
+    def absolute_linear(self, X):
+        images = X.reshape(len(X), *self.in_shape)
+        return gather_taps(images, np.abs(self.kernel), self.stride, self.padding,
+                           self.out_shape[1:]).reshape(len(X), -1)
 
     def arrays(self):
         return {"kernel": self.kernel, "bias": self.channel_bias, "settings": np.array([self.stride, self.padding])}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels, validate
-from .activation import DEFAULT_BOUNDARY_RTOL
+from .activation import DEFAULT_BOUNDARY_RTOL, rounding_slack
 from .layers import Dense
 from .network import ReLUNet
 
@@ -77,7 +77,6 @@ class Objective:
         self._B, self._Ay = residual_map(V, net.readout_bias, A, self._y)
         if self._readout_operator is not None:
             self._B = None if A is None else A  # the measurement part; V is applied as an operator
-        self._row_norms = tuple(layer.row_norms() for layer in net.layers)
 
     @property
     def net(self) -> ReLUNet:
@@ -217,13 +216,12 @@ class Objective:
         if D_checked.shape != X.shape:
             expected = X.shape[1:] if single else X.shape
             raise ValueError(f"D must have the same shape as X, {expected}; got {np.shape(D)}")
-        x, xdot, err = X, D_checked, np.zeros(X.shape[0])
-        for layer, b, norms in zip(self._net.layers, self._net.effective_biases, self._row_norms):
-            slack, err_next = np.empty((X.shape[0], layer.out_dim)), np.empty(X.shape[0])
-            _kernels.rounding_slack(b, norms, np.sqrt(np.einsum("ij,ij->i", x, x)), err, rtol, slack, err_next)
+        x, xdot, slack = X, D_checked, np.zeros_like(X)
+        for layer, b in zip(self._net.layers, self._net.effective_biases):
+            slack = np.ascontiguousarray(rounding_slack(layer, b, x, slack, rtol))
             z, zdot = np.ascontiguousarray(layer.linear(x)), np.ascontiguousarray(layer.linear(xdot))
             _kernels.one_sided_step(z, zdot, b, slack)
-            x, xdot, err = z, zdot, err_next
+            x, xdot = z, zdot
         r = self._residual(x)
         rdot = self._apply_B(xdot)
         slopes = np.einsum("ij,ij->i", r, rdot)

@@ -104,9 +104,9 @@ def main(argv=None) -> int:
                        "at ADDRESS (tcp://HOST:PORT); its workers must have this package installed")
     parser.add_argument("--journal", type=Path, help="trial journal to write and resume from "
                         "(default: proofs_check/out/NAME[-quick]-seedS.jsonl)")
-    parser.add_argument("--set", nargs="+", default=[], metavar="NAME=VALUE",
+    parser.add_argument("--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
                         help="a parameter of the check's run() (see its docstring), VALUE as JSON: e.g. "
-                             "--set 'widths=[[2, 7, 21]]' readout=50 trials=5")
+                             "--set 'widths=[[2, 7, 21]]' readout=50 trials=5 (repeating --set adds to the list)")
     args = parser.parse_args(argv)
     name = ALIASES.get(args.check, args.check)
     if args.seed < 0:
@@ -127,6 +127,9 @@ def main(argv=None) -> int:
         key, equals, value = item.partition("=")
         if not equals:
             print(f"error: --set {item!r}: expected NAME=VALUE", file=sys.stderr)
+            return 2
+        if key in overrides:
+            print(f"error: --set {key}: given twice", file=sys.stderr)
             return 2
         try:
             overrides[key] = json.loads(value)

@@ -241,6 +241,9 @@ def failure_summary(records: list[dict], successes: dict[str, np.ndarray]) -> di
             if wandered:
                 entry["median_distance_before_last"] = float(np.median([c["distance_before_last"] for c in wandered]))
                 entry["median_largest_norm"] = float(np.median([c["largest_norm"] for c in wandered]))
+                entry["before_last_polishes_to"] = {
+                    where: sum(c.get("before_last_polishes_to") == where for c in wandered)
+                    for where in ("x_star", "other_global", "spurious", "uncertified")}
         stop_key = f"stop_{method}"
         if all(stop_key in r for r in records):
             stops = np.concatenate([r[stop_key] for r in records])

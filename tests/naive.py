@@ -252,16 +252,17 @@ def polygon_minimum(residuals):
     return problem.value
 
 
-def rounding_slack(b, row_norms, x_norms, err_prev, rtol):
-    """Per point p and neuron j of one layer: rtol (‖w_j‖ ‖x_p‖ + |b_j|) + ‖w_j‖ err_p, and per point the norm of
-    that row, by loops over points and neurons."""
-    slack = np.zeros((len(x_norms), len(b)))
-    err_next = np.zeros(len(x_norms))
-    for p in range(len(x_norms)):
+def rounding_slack(W, b, X, inherited, rtol):
+    """Per point p and neuron j of one dense layer: sum over inputs l of |W[j, l]| (rtol |X[p, l]| + inherited[p, l]),
+    plus rtol |b_j|, by loops over points, neurons and inputs."""
+    slack = np.zeros((len(X), len(b)))
+    for p in range(len(X)):
         for j in range(len(b)):
-            slack[p, j] = rtol * (row_norms[j] * x_norms[p] + abs(b[j])) + row_norms[j] * err_prev[p]
-        err_next[p] = sum(s * s for s in slack[p]) ** 0.5
-    return slack, err_next
+            total = rtol * abs(b[j])
+            for l in range(W.shape[1]):
+                total += abs(W[j, l]) * (rtol * abs(X[p, l]) + inherited[p, l])
+            slack[p, j] = total
+    return slack
 
 
 def box_polygon(G, h, lo, hi, tol=1e-9):

@@ -13,7 +13,9 @@ from landscape import (
     local_affine,
     near_zero_mask,
     near_zero_set,
+    on_switching_hyperplanes,
     preactivations,
+    rounding_slack,
 )
 from strategies import networks, seeds
 from tolerances import EXACT
@@ -167,3 +169,16 @@ def test_local_affine_holds_on_the_closure(net, seed, data):
     xb, _, _ = drawn_boundary_point(data, net, x0)
     J, c = local_affine(net, x0)
     np.testing.assert_allclose(net.forward(xb), J @ xb + c, rtol=1e-9, atol=1e-9)
+
+
+@given(net=networks(), seed=seeds, data=st.data())
+def test_a_point_built_on_a_hyperplane_is_on_it_and_the_slack_is_the_entrywise_recursion(net, seed, data):
+    rng = np.random.default_rng(seed)
+    x0 = rng.normal(size=net.input_dim)
+    xb, layer, neuron = drawn_boundary_point(data, net, x0)
+    flat = sum(net.hidden_widths[:layer - 1]) + neuron
+    assert on_switching_hyperplanes(net, xb)[flat]
+    X, inherited = rng.normal(size=(3, net.input_dim)), rng.uniform(0, 1e-6, (3, net.input_dim))
+    first = net.layers[0]
+    np.testing.assert_allclose(rounding_slack(first, net.effective_biases[0], X, inherited, 1e-7),
+                               naive.rounding_slack(first.W, net.effective_biases[0], X, inherited, 1e-7), rtol=1e-12)

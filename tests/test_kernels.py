@@ -9,18 +9,6 @@ from landscape import _kernels
 from strategies import seeds
 
 
-@given(seeds, st.integers(1, 6), st.integers(1, 9), st.sampled_from([0.0, 1e-10, 1e-3]))
-def test_rounding_slack_is_the_per_neuron_recursion(seed, points, width, rtol):
-    rng = np.random.default_rng(seed)
-    b, row_norms = rng.normal(size=width), rng.uniform(0, 3, width)
-    x_norms, err_prev = rng.uniform(0, 5, points), rng.uniform(0, 1e-6, points)
-    slack, err_next = np.empty((points, width)), np.empty(points)
-    _kernels.rounding_slack(b, row_norms, x_norms, err_prev, rtol, slack, err_next)
-    expected_slack, expected_err = naive.rounding_slack(b, row_norms, x_norms, err_prev, rtol)
-    np.testing.assert_allclose(slack, expected_slack, rtol=1e-14, atol=0)
-    np.testing.assert_allclose(err_next, expected_err, rtol=1e-14, atol=0)
-
-
 def _area(vertices):
     x, y = vertices[:, 0], vertices[:, 1]
     return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))

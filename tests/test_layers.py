@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import naive
 from landscape.importing import conv_transpose_matrix
+from landscape import rounding_slack
 from landscape.layers import Conv2d, ConvTranspose2d, Dense, fold_batchnorm
 from strategies import seeds
 
@@ -47,7 +48,10 @@ def _check_operator(layer, rng, reference):
     assert M.shape == (layer.out_dim, layer.in_dim)
     np.testing.assert_allclose(X @ M.T + layer.bias, expected, **EXACT)
     np.testing.assert_allclose(G @ M, layer.transpose(G), **EXACT)
-    np.testing.assert_allclose(layer.row_norms(), np.linalg.norm(M, axis=1), **EXACT)
+    np.testing.assert_allclose(layer.absolute_linear(np.abs(X)), np.abs(X) @ np.abs(M).T, **EXACT)
+    inherited = rng.uniform(0, 1e-6, X.shape)
+    np.testing.assert_allclose(rounding_slack(layer, layer.bias, X, inherited, 1e-7),
+                               naive.rounding_slack(M, layer.bias, X, inherited, 1e-7), rtol=1e-12)
 
 
 @given(conv_transposes())

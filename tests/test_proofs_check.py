@@ -593,9 +593,12 @@ def test_cli_passes_user_settings_to_a_check(tmp_path, capsys):
 
     out = tmp_path / "r.json"
     assert main(["thm31", "--workers", "1", "--json", str(out), "--journal", str(tmp_path / "j.jsonl"), "--set",
-                 "widths=[[2, 7, 21]]", "readout=40", "m_values=[null]", "y_kinds=[\"gaussian\"]", "trials=1",
-                 "directions=10"]) == 0
-    assert json.loads(out.read_text())["settings"]["sweep"][0][:2] == [[2, 7, 21], 40]
+                 "widths=[[2, 7, 21]]", "readout=40", "m_values=[null]", "--set", "y_kinds=[\"gaussian\"]",
+                 "trials=1", "--set", "directions=10"]) == 0  # repeated --set adds up
+    result = json.loads(out.read_text())
+    assert result["settings"]["sweep"][0][:2] == [[2, 7, 21], 40] and result["settings"]["directions"] == 10
+    assert main(["thm31", "--set", "trials=1", "--set", "trials=2"]) == 2
+    assert "--set trials: given twice" in capsys.readouterr().err
     assert main(["thm31", "--set", "width=[[2, 4]]"]) == 2
     assert "thm31.run() takes" in capsys.readouterr().err
     assert main(["thm31", "--set", "readout=0"]) == 2
