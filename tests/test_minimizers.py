@@ -217,10 +217,12 @@ def test_a_minimiser_on_the_box_face_is_flagged_and_minimizer_path_warns():
 def test_polishing_gives_up_where_too_many_pieces_meet():
     from landscape import Objective, ReLUNet, TooManyRegionsError, polish_to_local_minimum
 
-    # Three neurons switching at the origin of R^3, independently: 2^3 = 8 regions meet there.
+    # Three neurons switching at the origin of R^3, independently: 2^3 = 8 regions meet there, and f(0) = 1/2
+    # is no minimum of x's own region's neighbours (f = ½(Σ relu(x_i) − 1)²).
     net = ReLUNet([np.eye(3)], biases=[np.zeros(3)], readout=np.ones((1, 3)))
-    f = Objective(net, np.array([0.0]))
-    assert polish_to_local_minimum(f, np.zeros(3), max_pieces=8).value == 0.0
+    f = Objective(net, np.array([1.0]))
+    found = polish_to_local_minimum(f, np.zeros(3), max_pieces=8)
+    assert found.value < 1e-20 and np.sum(np.maximum(found.x, 0)) == pytest.approx(1.0)
     with pytest.raises(TooManyRegionsError, match="more than 7 regions"):
         polish_to_local_minimum(f, np.zeros(3), max_pieces=7)
     with pytest.raises(ValueError, match="max_pieces must be an integer >= 1"):
@@ -238,3 +240,11 @@ def test_polishing_a_point_level_with_the_minimum_returns_the_exact_minimiser():
     np.testing.assert_allclose(found.x, x_generating, atol=1e-9)
     assert found.value < 1e-20 and found.moves == 1
     assert polish_to_local_minimum(f, found.x).moves == 0  # the exact minimiser is certified where it is
+    # f = 0 certifies a global minimum by itself: only the point's own region is solved, not the regions around it
+    # (the origin of a bias-free network, where every neuron switches at once, costs one QP).
+    homogeneous = ReLUNet.random([2, 12, 30], out_dim=40, bias=False, rng=0)
+    at_origin = polish_to_local_minimum(Objective(homogeneous, np.zeros(40)), np.zeros(2), max_pieces=1)
+    assert at_origin.value == 0.0 and at_origin.moves == 0 and len(at_origin.patterns) == 1
+    start = np.array([1e-3, 0.0])
+    found = polish_to_local_minimum(Objective(homogeneous, homogeneous.forward(np.zeros(2))), start, max_pieces=1)
+    assert found.value < 1e-20 and found.moves == 1
