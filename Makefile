@@ -23,8 +23,9 @@ install: $(BIN)/.installed
 reproduce: $(BIN)/.installed
 	$(BIN)/python -m figures --quick
 
+# Two test processes, one BLAS thread each (two cores; a module's shared fixture stays in one process).
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_kernels.py
