@@ -135,17 +135,31 @@ def classify_failures(objectives, X, x_star, failed, limit, iterates=None) -> li
             for i in chosen]
 
 
+def regular_run(final: L.ReLUNet, Y: np.ndarray, A, x_init: np.ndarray, x_star, protocol: dict) -> L.SurfResult:
+    """Regular Adam on θ_T from ``x_init`` under ``protocol`` (only its Adam and stopping settings matter)."""
+    options = _protocol.adam_options(protocol) | {"x_star": x_star, "radius": SUCCESS_RADIUS}
+    return L.regular_descent(final, Y, A, x0=x_init, **options)
+
+
+def surfing_run(flow: L.NetworkFlow, Y: np.ndarray, A, x_init: np.ndarray, x_star, protocol: dict,
+                regular: L.SurfResult) -> tuple[L.SurfResult, int]:
+    """Surfing under ``protocol`` with its budget from ``regular``'s runs (the protocol's budget statistic); returns
+    the result and the budget."""
+    budget = _protocol.surfing_budget(regular.total_steps, None if x_star is None else steps_to_target(regular),
+                                      protocol["budget_statistic"])
+    options = _protocol.adam_options(protocol) | {"x_star": x_star, "radius": SUCCESS_RADIUS}
+    surfed = L.surf(_protocol.surfed_flow(flow, protocol), Y, A, x0=x_init, budget=budget,
+                    schedule=protocol["schedule"], reset_moments=protocol["reset_moments"], **options)
+    return surfed, budget
+
+
 def invert(flow: L.NetworkFlow, Y: np.ndarray, A, x_init: np.ndarray, x_star, protocol: dict, restarts: bool = False,
            rng: np.random.Generator | None = None) -> dict:
     """Regular Adam and surfing (and, with ``restarts``, regular Adam restarted within surfing's steps) on the same
     targets and starts under ``protocol``; returns the results and the budget."""
     final = flow[flow.T]
-    options = _protocol.adam_options(protocol) | {"x_star": x_star, "radius": SUCCESS_RADIUS}
-    regular = L.regular_descent(final, Y, A, x0=x_init, **options)
-    budget = _protocol.surfing_budget(regular.total_steps, None if x_star is None else steps_to_target(regular),
-                                      protocol["budget_statistic"])
-    surfed = L.surf(_protocol.surfed_flow(flow, protocol), Y, A, x0=x_init, budget=budget,
-                    schedule=protocol["schedule"], reset_moments=protocol["reset_moments"], **options)
+    regular = regular_run(final, Y, A, x_init, x_star, protocol)
+    surfed, budget = surfing_run(flow, Y, A, x_init, x_star, protocol, regular)
     out = {"regular": regular, "surfing": surfed, "budget": budget}
     if restarts:
         out["restarts"] = _protocol.restarted(final, Y, A, regular, surfed.total_steps, rng, protocol)

@@ -15,8 +15,11 @@ significantly worse than regular Adam under the default protocol) whether one of
 surfing is significantly better than the default's and no longer significantly worse than the arm's regular Adam
 (Holm-adjusted, 0.05).
 
-One trial of the runner is one (cell, arm), journalled as it finishes, so an interrupted ablation resumes without
-losing a finished arm; a journal of other settings is refused, naming the settings that differ.
+One trial of the runner is one cell and one group of arms that leave regular Adam's settings alike (Adam's step size,
+tolerance and stopping rule, :func:`regular_groups`): regular Adam runs once for the group and surfing once per arm,
+so the nine arms that change only surfing cost one regular run, not nine. Each trial is journalled as it finishes,
+so an interrupted ablation resumes without losing a finished group; a journal of other settings is refused, naming
+the settings that differ.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
 from ._runner import run_trials
 from ._stats import holm, interval_text
-from .table1 import MODELS, cells_of, checked_hidden, classify_failures, failure_summary, invert, paired, rate, trained
+from .table1 import (MODELS, cells_of, checked_hidden, classify_failures, failure_summary, paired, rate,
+                     regular_run, surfing_run, trained)
 
 CLAIM = (
     "The paper's open protocol choices explain why Table 1's claim (surfing recovers x* at least as often as regular "
@@ -102,38 +106,61 @@ def _draws(settings: dict, cell: int, k: int) -> tuple[np.random.Generator, np.n
     return rng, rng.uniform(-1, 1, (n, k)), rng.uniform(-1, 1, (n, k))
 
 
+def regular_groups(arms: dict) -> list[list[str]]:
+    """The arms grouped by the settings regular Adam sees (:data:`CHANGES_REGULAR`), the default's group first: the
+    arms of one group share one run of regular Adam, as they share x* and x_init."""
+    groups: dict[tuple, list[str]] = {}
+    for name, overrides in arms.items():
+        key = tuple(sorted((setting, repr(value)) for setting, value in overrides.items() if setting in CHANGES_REGULAR))
+        groups.setdefault(key, []).append(name)
+    return list(groups.values())
+
+
 def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
-    cell, arm = divmod(index, len(settings["arms"]))
-    arm_name = list(settings["arms"])[arm]
+    """One cell and one group of arms: regular Adam once under the group's settings, then surfing for every arm of
+    the group (and, in the default's group, the restarts baseline and the classification of failures)."""
+    groups = regular_groups(settings["arms"])
+    cell, group = divmod(index, len(groups))
     model, k, training_seed = settings["cells"][cell]
     flow = trained(settings, model, k, training_seed)
     final = flow[flow.T]
-    protocol = _protocol.validated(flow.T, **settings["arms"][arm_name])
     rng, x_star, x_init = _draws(settings, cell, k)
     Y = final.forward(x_star)
-    baseline = arm_name == "default"
-    runs = invert(flow, Y, None, x_init, x_star, protocol, restarts=baseline, rng=rng)
-    record = {"model": model, "k": k, "training_seed": training_seed, "arm": arm_name, "budget": runs["budget"]}
-    for method in ("regular", "surfing"):
-        result = runs[method]
-        record |= {f"distance_{method}": np.linalg.norm(result.x - x_star, axis=1).tolist(),
-                   f"total_steps_{method}": result.total_steps.tolist(),
-                   f"iterations_{method}": steps_to_target(result).tolist(),
-                   f"stop_{method}": _failures.stop_reasons(result, protocol["max_steps"])}
-    if baseline:
-        X, spent, count = runs["restarts"]
-        record |= {"distance_restarts": np.linalg.norm(X - x_star, axis=1).tolist(),
-                   "total_steps_restarts": spent.tolist(), "runs_restarts": count.tolist()}
-        record["sigma_min"] = _failures.smallest_singular_values(final, x_star).tolist()
-        if settings["classify"]:
-            def objective(i):
-                return L.Objective(final, Y[i])
+    names = groups[group]
+    regular = regular_run(final, Y, None, x_init, x_star, _protocol.validated(flow.T, **settings["arms"][names[0]]))
+    out = {"model": model, "k": k, "training_seed": training_seed, "arms": {}}
+    for arm_name in names:
+        protocol = _protocol.validated(flow.T, **settings["arms"][arm_name])
+        surfed, budget = surfing_run(flow, Y, None, x_init, x_star, protocol, regular)
+        runs = {"regular": regular, "surfing": surfed}
+        record = {"budget": budget}
+        for method in ("regular", "surfing"):
+            result = runs[method]
+            record |= {f"distance_{method}": np.linalg.norm(result.x - x_star, axis=1).tolist(),
+                       f"total_steps_{method}": result.total_steps.tolist(),
+                       f"iterations_{method}": steps_to_target(result).tolist(),
+                       f"stop_{method}": _failures.stop_reasons(result, protocol["max_steps"])}
+        if arm_name == "default":
+            X, spent, count = _protocol.restarted(final, Y, None, regular, surfed.total_steps, rng, protocol)
+            record |= {"distance_restarts": np.linalg.norm(X - x_star, axis=1).tolist(),
+                       "total_steps_restarts": spent.tolist(), "runs_restarts": count.tolist()}
+            record["sigma_min"] = _failures.smallest_singular_values(final, x_star).tolist()
+            if settings["classify"]:
+                def objective(i):
+                    return L.Objective(final, Y[i])
 
-            for method, iterates in (("regular", None), ("surfing", runs["surfing"].iterates)):
-                failed = np.asarray(record[f"distance_{method}"]) >= SUCCESS_RADIUS
-                record[f"failures_{method}"] = classify_failures(objective, runs[method].x, x_star, failed,
-                                                                 settings["polish_limit"], iterates)
-    return record
+                for method, iterates in (("regular", None), ("surfing", surfed.iterates)):
+                    failed = np.asarray(record[f"distance_{method}"]) >= SUCCESS_RADIUS
+                    record[f"failures_{method}"] = classify_failures(objective, runs[method].x, x_star, failed,
+                                                                     settings["polish_limit"], iterates)
+        out["arms"][arm_name] = record
+    return out
+
+
+def per_arm(records: list[dict]) -> list[dict]:
+    """The journal's records (one per cell and group of arms) as one record per cell and arm, in arm order."""
+    return [{"model": r["model"], "k": r["k"], "training_seed": r["training_seed"], "arm": name} | record
+            for r in records for name, record in r["arms"].items()]
 
 
 def _successes(records: list[dict], method: str) -> np.ndarray:
@@ -242,7 +269,7 @@ def run(models=MODELS, ks=(20, 5), training_seeds=(0, 1, 2), trials: int = 300, 
         layout: str = "infogan", dataset: str = "digits", hidden=None, arms: dict | None = None, classify: bool = True,
         polish_limit: int | None = None, flows_dir=None, seed: int = 0, workers: int | None = None,
         journal: Path | None = None, progress: bool = False) -> CheckResult:
-    """The ablation: every (model, k, training seed) cell × every arm is one trial of the runner.
+    """The ablation: every (model, k, training seed) cell × every group of arms sharing regular Adam is one trial.
 
     Parameters
     ----------
@@ -275,9 +302,11 @@ def run(models=MODELS, ks=(20, 5), training_seeds=(0, 1, 2), trials: int = 300, 
         settings["hidden"] = hidden
     for model, k, training_seed in cells:  # trained here, once, not by several workers at a time
         trained(settings, model, k, training_seed, progress)
-    records = run_trials(_trial, len(cells) * len(arms), seed, settings, workers, journal,
-                         "table1_ablation" if progress else None,
-                         costs=[k * (3 if arm == "default" else 1) for _, k, _ in cells for arm in arms])
+    groups = regular_groups(arms)
+    records = per_arm(run_trials(_trial, len(cells) * len(groups), seed, settings, workers, journal,
+                                 "table1_ablation" if progress else None,
+                                 costs=[k * (1 + len(group) + 2 * ("default" in group)) for _, k, _ in cells
+                                        for group in groups]))
     rows, verdicts = summarise(records, arms, models, ks)
     k_high = max(ks)
     supported = sorted({v["explanation"] for v in verdicts[:-1]

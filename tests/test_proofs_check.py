@@ -487,6 +487,9 @@ def test_the_ablation_shares_draws_across_arms_and_refuses_other_settings(tmp_pa
     # x* and x_init are the cell's: an arm that changes only surfing leaves regular Adam's runs as they were
     assert by_arm["start at θ_2"]["distance_regular"] == by_arm["default"]["distance_regular"]
     assert by_arm["lr 0.001"]["distance_regular"] != by_arm["default"]["distance_regular"]
+    # one trial per group of arms sharing regular Adam: {default, start at θ_2} and {lr 0.001}
+    assert table1_ablation.regular_groups(arms) == [["default", "start at θ_2"], ["lr 0.001"]]
+    assert len((tmp_path / "a.jsonl").read_text().splitlines()) == 1 + 2
     rows = {r["arm"]: r for r in result.statistics["per_arm"]}
     assert "regular_against_default" in rows["lr 0.001"] and "regular_against_default" not in rows["start at θ_2"]
     assert "restarts" in rows["default"] and "failures" in rows["default"]
