@@ -61,8 +61,8 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
         exact = compressed_sensing.run(seed=seeds[0], polish_limit=2, **tiny)
         approximate = rate_distortion.run(seed=seeds[1], **tiny)
     elif scale == "quick":
-        exact = compressed_sensing.quick(seed=seeds[0], workers=1, flows_dir=flows_dir)
-        approximate = rate_distortion.quick(seed=seeds[1], workers=1, flows_dir=flows_dir)
+        exact = compressed_sensing.quick(seed=seeds[0], workers=None, flows_dir=flows_dir)
+        approximate = rate_distortion.quick(seed=seeds[1], workers=None, flows_dir=flows_dir)
     else:
         exact = compressed_sensing.run(seed=seeds[0], flows_dir=flows_dir, progress=True,
                                        journal=out_dir / f"compressed_sensing-seed{seeds[0]}.jsonl")

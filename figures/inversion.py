@@ -25,7 +25,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
                                    random_widths=(2, 6, 12), random_out=16, budget=300, landscape_rounds=3, seed=seed,
                                    workers=1, flows_dir=flows_dir),
         quick=lambda: inversion.run(networks=("random", "trained"), target_kinds=("range", "heldout", "compressed"),
-                                    repeats=1, targets=8, landscape_rounds=20, seed=seed, workers=1,
+                                    repeats=1, targets=8, landscape_rounds=20, seed=seed, workers=None,
                                     flows_dir=flows_dir),
         full=lambda: inversion.run(target_kinds=inversion.TARGET_KINDS, repeats=10, targets=30, seed=seed,
                                    flows_dir=flows_dir, progress=True, journal=out_dir / f"inversion-seed{seed}.jsonl"))()

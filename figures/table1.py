@@ -59,7 +59,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
         scale,
         tiny=lambda: table1.run(models=("dcgan",), ks=(3,), training_seeds=(0,), trials=10, T=5, census_targets=1,
                                 census_starts=10, seed=seed, workers=1, flows_dir=flows_dir),
-        quick=lambda: table1.quick(seed=seed, workers=1, flows_dir=flows_dir),
+        quick=lambda: table1.quick(seed=seed, workers=None, flows_dir=flows_dir),
         full=lambda: table1.run(seed=seed, flows_dir=flows_dir, journal=out_dir / f"table1-seed{seed}.jsonl",
                                 progress=True))()
     rows = result.statistics["per_setting"]

@@ -46,7 +46,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
                                          arms={"default": {}, "start at θ_2": {"first_snapshot": 2},
                                                "schedule uniform": {"schedule": "uniform"}},
                                          seed=seed, workers=1, flows_dir=flows_dir),
-        quick=lambda: table1_ablation.quick(seed=seed, workers=1, flows_dir=flows_dir),
+        quick=lambda: table1_ablation.quick(seed=seed, workers=None, flows_dir=flows_dir),
         full=lambda: table1_ablation.run(seed=seed, flows_dir=flows_dir, progress=True,
                                          journal=out_dir / f"table1_ablation-seed{seed}.jsonl"))()
     rows = result.statistics["per_arm"]
