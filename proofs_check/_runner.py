@@ -49,7 +49,7 @@ def _read_journal(path: Path, header: dict) -> dict[int, dict]:
     except json.JSONDecodeError as exc:
         raise ValueError(f"journal {path}, line 1 (the settings header) is not valid JSON ({exc.msg}); "
                          "delete the journal to start over") from None
-    if found != header:
+    if _comparable(found) != _comparable(header):
         raise ValueError(f"journal {path} belongs to different settings ({_differences(found, header)}). "
                          "Use another journal path or delete this one.")
     done = {}
@@ -68,6 +68,18 @@ def _read_journal(path: Path, header: dict) -> dict[int, dict]:
         with path.open("a") as handle:
             handle.write("\n")
     return done
+
+
+WHERE_SETTINGS = ("flows_dir",)
+"""Settings that say where inputs are cached, not what is computed: a journal resumes with them changed (a copied
+journal and its flows in another folder)."""
+
+
+def _comparable(header):
+    """The header without :data:`WHERE_SETTINGS`."""
+    if not isinstance(header, dict) or not isinstance(header.get("settings"), dict):
+        return header
+    return header | {"settings": {key: value for key, value in header["settings"].items() if key not in WHERE_SETTINGS}}
 
 
 def _differences(found, expected, where: str = "") -> str:

@@ -80,6 +80,10 @@ def test_runner_resumes_from_a_cut_journal_and_refuses_a_foreign_one(tmp_path):
     assert full == run_trials(_draw, 6, 3, {"scale": 2.0}, workers=2)
     with pytest.raises(ValueError, match="different settings .settings.scale: the journal has 2.0, this run 3.0"):
         run_trials(_draw, 6, 3, {"scale": 3.0}, workers=1, journal=journal)
+    # where the flows are cached is not what is computed: a journal moved with its flows resumes
+    moved = tmp_path / "moved.jsonl"
+    run_trials(_draw, 2, 3, {"scale": 2.0, "flows_dir": "/here"}, workers=1, journal=moved)
+    assert run_trials(_draw, 2, 3, {"scale": 2.0, "flows_dir": "/there"}, workers=1, journal=moved) == full[:2]
 
 
 def test_runner_handles_empty_cut_and_stray_journal_lines(tmp_path, capsys):
