@@ -8,7 +8,7 @@ from landscape.inversion import METHODS
 
 pytestmark = pytest.mark.xdist_group("figures")  # the module's shared fixture runs once, in one process
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: built once per test process even if other modules run in between
 def tiny_run(tmp_path_factory):
     """Every figure module at ``--scale tiny``: every code path in under a minute; the numbers mean nothing."""
     out = tmp_path_factory.mktemp("figures")
@@ -16,7 +16,7 @@ def tiny_run(tmp_path_factory):
     return out, json.loads((out / "results.json").read_text())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def quick_run(tmp_path_factory):
     """The main job itself (``python -m figures --quick``, about 4 minutes)."""
     out = tmp_path_factory.mktemp("figures-quick")
