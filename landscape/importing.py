@@ -393,14 +393,7 @@ def from_state_dict(state: Mapping[str, np.ndarray] | str | os.PathLike, layers:
         if isinstance(layer, Unflatten):
             continue
         if isinstance(layer, BatchNorm):
-            channels = in_shape[0]
-            gamma = _param(state, f"{layer.name}.weight", (channels,))
-            beta = _param(state, f"{layer.name}.bias", (channels,))
-            mean = _param(state, f"{layer.name}.running_mean", (channels,))
-            var = _param(state, f"{layer.name}.running_var", (channels,))
-            if np.any(var < 0):
-                raise ValueError(f"key {layer.name + '.running_var'!r} holds negative variances")
-            used.update(f"{layer.name}.{s}" for s in ("weight", "bias", "running_mean", "running_var"))
+            gamma, beta, mean, var = _batchnorm_parameters(state, layer, in_shape[0], used)
             repeat = int(np.prod(in_shape[1:]))
             scale = np.repeat(gamma / np.sqrt(var + layer.eps), repeat)
             shift = np.repeat(beta - gamma * mean / np.sqrt(var + layer.eps), repeat)

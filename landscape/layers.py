@@ -209,7 +209,32 @@ def _channel_bias(bias, channels: int, pixels: int, name: str) -> tuple[np.ndarr
     return validate.frozen(per_channel), validate.frozen(np.repeat(per_channel, pixels))
 
 
-class ConvTranspose2d(Affine):
+class _KernelLayer(Affine):
+    """What a convolution and a transposed convolution share: a kernel applied by taps (``_forward`` from the input
+    image to the output image, ``_adjoint`` back) and a per-channel bias."""
+
+    _forward = staticmethod(scatter_taps)
+    _adjoint = staticmethod(gather_taps)
+
+    @property
+    def bias(self):
+        return self._bias
+
+    def linear(self, X):
+        return self._by_taps(self._forward, self.kernel, X, self.in_shape, self.out_shape)
+
+    def transpose(self, G):
+        return self._by_taps(self._adjoint, self.kernel, G, self.out_shape, self.in_shape)
+
+    def absolute_linear(self, X):
+        return self._by_taps(self._forward, np.abs(self.kernel), X, self.in_shape, self.out_shape)
+
+    def _by_taps(self, taps, kernel, rows, from_shape, to_shape):
+        images = rows.reshape(len(rows), *from_shape)
+        return taps(images, kernel, self.stride, self.padding, to_shape[1:]).reshape(len(rows), -1)
+
+
+class ConvTranspose2d(_KernelLayer):
     """PyTorch's ``ConvTranspose2d`` on images of ``in_shape`` = (C_in, H, W): ``kernel`` (C_in, C_out, kh, kw), a
     per-channel ``bias`` (C_out,), ``stride``, ``padding`` and ``output_padding``."""
 
@@ -234,23 +259,6 @@ class ConvTranspose2d(Affine):
         self.channel_bias, self._bias = _channel_bias(bias, self.out_shape[0], out_hw[0] * out_hw[1],
                                                       "bias (one per output channel)")
 
-    @property
-    def bias(self):
-        return self._bias
-
-    def linear(self, X):
-        images = X.reshape(len(X), *self.in_shape)
-        return scatter_taps(images, self.kernel, self.stride, self.padding, self.out_shape[1:]).reshape(len(X), -1)
-
-    def transpose(self, G):
-        images = G.reshape(len(G), *self.out_shape)
-        return gather_taps(images, self.kernel, self.stride, self.padding, self.in_shape[1:]).reshape(len(G), -1)
-
-    def absolute_linear(self, X):
-        images = X.reshape(len(X), *self.in_shape)
-        return scatter_taps(images, np.abs(self.kernel), self.stride, self.padding,
-                            self.out_shape[1:]).reshape(len(X), -1)
-
     def arrays(self):
         return {"kernel": self.kernel, "bias": self.channel_bias,
                 "settings": np.array([self.stride, self.padding, self.output_padding])}
@@ -259,9 +267,12 @@ class ConvTranspose2d(Affine):
         return f"ConvTranspose2d({self.in_shape} → {self.out_shape}, stride {self.stride}, padding {self.padding})"
 
 
-class Conv2d(Affine):
+class Conv2d(_KernelLayer):
     """PyTorch's ``Conv2d`` on images of ``in_shape`` = (C_in, H, W): ``kernel`` (C_out, C_in, kh, kw), a per-channel
     ``bias`` (C_out,), ``stride`` and ``padding`` (zeros)."""
+
+    _forward = staticmethod(gather_taps)
+    _adjoint = staticmethod(scatter_taps)
 
     def __init__(self, kernel, bias, in_shape, stride: int = 1, padding: int = 0):
         self.kernel = _kernel(kernel, "kernel (Conv2d: C_out, C_in, kh, kw)")
@@ -282,23 +293,6 @@ class Conv2d(Affine):
         self.out_shape = (self.kernel.shape[0], *out_hw)
         self.channel_bias, self._bias = _channel_bias(bias, self.out_shape[0], out_hw[0] * out_hw[1],
                                                       "bias (one per output channel)")
-
-    @property
-    def bias(self):
-        return self._bias
-
-    def linear(self, X):
-        images = X.reshape(len(X), *self.in_shape)
-        return gather_taps(images, self.kernel, self.stride, self.padding, self.out_shape[1:]).reshape(len(X), -1)
-
-    def transpose(self, G):
-        images = G.reshape(len(G), *self.out_shape)
-        return scatter_taps(images, self.kernel, self.stride, self.padding, self.in_shape[1:]).reshape(len(G), -1)
-
-    def absolute_linear(self, X):
-        images = X.reshape(len(X), *self.in_shape)
-        return gather_taps(images, np.abs(self.kernel), self.stride, self.padding,
-                           self.out_shape[1:]).reshape(len(X), -1)
 
     def arrays(self):
         return {"kernel": self.kernel, "bias": self.channel_bias, "settings": np.array([self.stride, self.padding])}
