@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from landscape import ReLUNet
 from landscape.importing import (
     BatchNorm,
     ConvTranspose2d,
