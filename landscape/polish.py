@@ -97,9 +97,11 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
         own = Region(net, pattern, *sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates, net.hidden_widths),
                      box)
         solution = minimize_on_region(objective, own, f"polishing from {start}")
-        if solution.value <= zero and float(objective.value(solution.x)) <= zero:
-            return PolishedMinimum(solution.x, float(objective.value(solution.x)), start, start_value, moves + 1,
-                                   (activation_pattern(net, solution.x),))
+        if solution.value <= zero:  # confirmed by f itself, not by the QP's value on the region's affine map
+            at_solution = float(objective.value(solution.x))
+            if at_solution <= zero:
+                return PolishedMinimum(solution.x, at_solution, start, start_value, moves + 1,
+                                       (activation_pattern(net, solution.x),))
         around = pieces_by_flips(net, gates, neurons_through(net, x, gates), box, 1e-12, f"regions around {x}", max_pieces)
         if not around:
             raise ValueError(f"no region with an interior contains x = {x}")

@@ -135,10 +135,14 @@ def classify_failures(objectives, X, x_star, failed, limit, iterates=None) -> li
             for i in chosen]
 
 
+def _descent_options(protocol: dict, x_star) -> dict:
+    """The protocol's Adam and stopping settings, with x* and the success radius for counting steps to the target."""
+    return _protocol.adam_options(protocol) | {"x_star": x_star, "radius": SUCCESS_RADIUS}
+
+
 def regular_run(final: L.ReLUNet, Y: np.ndarray, A, x_init: np.ndarray, x_star, protocol: dict) -> L.SurfResult:
     """Regular Adam on θ_T from ``x_init`` under ``protocol`` (only its Adam and stopping settings matter)."""
-    options = _protocol.adam_options(protocol) | {"x_star": x_star, "radius": SUCCESS_RADIUS}
-    return L.regular_descent(final, Y, A, x0=x_init, **options)
+    return L.regular_descent(final, Y, A, x0=x_init, **_descent_options(protocol, x_star))
 
 
 def surfing_run(flow: L.NetworkFlow, Y: np.ndarray, A, x_init: np.ndarray, x_star, protocol: dict,
@@ -147,9 +151,9 @@ def surfing_run(flow: L.NetworkFlow, Y: np.ndarray, A, x_init: np.ndarray, x_sta
     the result and the budget."""
     budget = _protocol.surfing_budget(regular.total_steps, None if x_star is None else steps_to_target(regular),
                                       protocol["budget_statistic"])
-    options = _protocol.adam_options(protocol) | {"x_star": x_star, "radius": SUCCESS_RADIUS}
     surfed = L.surf(_protocol.surfed_flow(flow, protocol), Y, A, x0=x_init, budget=budget,
-                    schedule=protocol["schedule"], reset_moments=protocol["reset_moments"], **options)
+                    schedule=protocol["schedule"], reset_moments=protocol["reset_moments"],
+                    **_descent_options(protocol, x_star))
     return surfed, budget
 
 

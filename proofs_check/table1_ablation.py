@@ -17,7 +17,7 @@ surfing is significantly better than the default's and no longer significantly w
 
 One trial of the runner is one cell and one group of arms that leave regular Adam's settings alike (Adam's step size,
 tolerance and stopping rule, :func:`regular_groups`): regular Adam runs once for the group and surfing once per arm,
-so the nine arms that change only surfing cost one regular run, not nine. Each trial is journalled as it finishes,
+so the default and every arm that changes only surfing share one regular run. Each trial is journalled as it finishes,
 so an interrupted ablation resumes without losing a finished group; a journal of other settings is refused, naming
 the settings that differ.
 """
@@ -158,7 +158,7 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
 
 
 def per_arm(records: list[dict]) -> list[dict]:
-    """The journal's records (one per cell and group of arms) as one record per cell and arm, in arm order."""
+    """The journal's records (one per cell and group of arms) as one record per cell and arm, group by group."""
     return [{"model": r["model"], "k": r["k"], "training_seed": r["training_seed"], "arm": name} | record
             for r in records for name, record in r["arms"].items()]
 
