@@ -23,9 +23,9 @@ install: $(BIN)/.installed
 reproduce: $(BIN)/.installed
 	$(BIN)/python -m figures --quick
 
-# Two test processes, one BLAS thread each (two cores; a module's shared fixture stays in one process).
+# Two test processes, one BLAS thread each (two cores); a test file runs in one process, so its shared fixtures are built once.
 test: $(BIN)/.installed
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_kernels.py

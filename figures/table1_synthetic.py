@@ -50,7 +50,7 @@ def _setting(k: int, widths: list[int], flows: int, targets: int, T: int, box: f
         if k == 2:
             regions = L.enumerate_regions(flow[T], bounds=(-box, box))
             for i, y in enumerate(Y):
-                found = L.global_minimizer(L.Objective(flow[T], y), regions=regions)
+                found = L.global_minimizer(L.Objective(flow[T], y), regions=regions, runner_up=False)
                 if np.linalg.norm(found.x - x_true[i]) > 1e-6 or not found.unique:
                     exact_mismatch += 1
                     x_star[i] = found.x

@@ -33,6 +33,8 @@ FLAT_GUARD = 1e-6
 be flat: its minimiser is refuted from the estimates only once its exact M = AJ is seen to have full rank."""
 TOUCHING_SEARCH_MAX = 16
 """Neurons through a point above which the regions touching it are found by testing every region (see ``_touching``)."""
+LEAST_SQUARES_MARGIN = 1e-12
+"""A region's least-squares bound is lowered by LEAST_SQUARES_MARGIN times (1 + ½‖v‖²) to cover its rounding."""
 RESIDUAL_CHUNK = 16_384
 """Mesh vertices per forward pass when the planar path evaluates r at every vertex."""
 
@@ -66,20 +68,19 @@ class GlobalMinimum:
     region : int
         Index in ``regions`` of a region whose QP attains it.
     gap : float
-        Value of the best local minimum elsewhere minus :math:`f^*` (``inf`` if there is none). A gap of
-        about 0 means the minimiser is not unique, which Assumption 3.2 rules out; it is 0 when the
-        minimisers form a flat set (``flat_dimension`` > 0).
+        Value of the best local minimum elsewhere minus :math:`f^*` (``inf`` if there is none; a lower bound on it
+        from ``global_minimizer(..., runner_up=False)``). A gap of about 0 means the minimiser is not unique, which
+        Assumption 3.2 rules out; it is 0 when the minimisers form a flat set (``flat_dimension`` > 0).
     flat_dimension : int
         d > 0 when x is a point of a d-dimensional set of global minimisers inside its region (f flat there).
     runner_up : LocalMinimum or None
     local_minima : tuple of LocalMinimum
-        Every local minimum, sorted by value. From a planar region set (k = 2 with a box), the search stops once
-        the runner-up is certain: every local minimum up to the runner-up's value (:func:`local_minima` lists
-        them all).
+        The local minima found, sorted by value: every one up to the runner-up's value, since the search stops once
+        the runner-up is certain (:func:`local_minima` lists them all).
     regions : RegionSet
     qps : int
-        Certified QPs solved: one per region on the LP path; on the planar path only for the faces whose
-        estimated minimum could be the global minimum or the runner-up, or a local minimum below it.
+        Certified QPs solved: only for the regions whose lower bound could hold the global minimum or the runner-up,
+        or a local minimum below it, and the neighbours a certificate needs.
     """
 
     x: np.ndarray
@@ -124,6 +125,10 @@ class _RegionMinima:
     def solved(self) -> dict[int, QPSolution]:
         return self._solved
 
+    def prior_bound(self, a: int) -> float:
+        """The lower bound known before any QP (the candidates' sort key): -inf when there is none."""
+        return -np.inf if self._lower is None else float(self._lower[a])
+
     def lower_bound(self, a: int) -> float:
         if a in self._solved:
             return self._solved[a].value
@@ -134,11 +139,15 @@ class _RegionMinima:
         return self.lower_bound(a) >= threshold or self[a].value >= threshold
 
 
-def _regions_and_minima(objective: Objective, bounds, regions, max_regions,
-                        progress: bool) -> tuple[RegionSet, _RegionMinima, np.ndarray | None]:
-    """The regions, their minima, and the regions that may hold a local minimum in increasing order of a lower
-    bound on their minimum: from the planar mesh's estimates, with every other region's QP left unsolved; None
-    on the LP path, where every QP is solved here."""
+def _regions_and_minima(objective: Objective, bounds, regions, max_regions, progress: bool, ordered: bool = False
+                        ) -> tuple[RegionSet, _RegionMinima, np.ndarray | None, bool]:
+    """The regions, their minima, the regions that may hold a local minimum in increasing order of a lower bound on
+    their minimum, and whether that order came from the planar mesh.
+
+    On the planar path the bounds and candidates are the mesh's estimates, every other region's QP left unsolved.
+    On the LP path, with ``ordered``, every region is a candidate, ordered by its least-squares bound
+    (:func:`_least_squares_bounds`) with its QP solved on first use; without, candidates is None and every QP is
+    solved here."""
     if not isinstance(objective, Objective):
         raise ValueError(f"objective must be an Objective; got {type(objective).__name__}")
     if objective.y.ndim != 1:
@@ -152,13 +161,28 @@ def _regions_and_minima(objective: Objective, bounds, regions, max_regions,
     planar = _mesh_candidates(objective, regions)
     if planar is not None:
         lower, candidates = planar
-        return regions, _RegionMinima(objective, regions, lower), candidates
+        return regions, _RegionMinima(objective, regions, lower), candidates, True
+    if ordered:
+        lower = _least_squares_bounds(objective, regions)
+        return regions, _RegionMinima(objective, regions, lower), np.argsort(lower, kind="stable"), False
     minima = _RegionMinima(objective, regions)
     with progress_bar(progress, len(regions), "one QP per region", "QP") as bar:
         for a in range(len(regions)):
             minima[a]
             bar.update()
-    return regions, minima, None
+    return regions, minima, None, False
+
+
+def _least_squares_bounds(objective: Objective, regions: RegionSet) -> np.ndarray:
+    r"""Per region, :math:`\min_{x \in \mathbb R^k} \tfrac12\|Mx - v\|^2 = \tfrac12\|(I - MM^+)v\|^2` (its quadratic
+    without the region's constraints), less a rounding margin: a lower bound on f's minimum over the region."""
+    lower = np.empty(len(regions))
+    for a, region in enumerate(regions):
+        M, v = region_least_squares(objective, region)
+        z = np.linalg.lstsq(M, v, rcond=None)[0]
+        residual = M @ z - v
+        lower[a] = 0.5 * float(residual @ residual) - LEAST_SQUARES_MARGIN * (1.0 + 0.5 * float(v @ v))
+    return lower
 
 
 def _mesh_candidates(objective: Objective, regions: RegionSet) -> tuple[np.ndarray, np.ndarray] | None:
@@ -298,12 +322,12 @@ def local_minima(objective: Objective, bounds=None, regions: RegionSet | None = 
     (:mod:`landscape._face_minima`); a QP is solved only for the faces whose estimated minimiser no neighbour
     refutes, and for the neighbours a certificate needs. The answer is the same as with one QP per region.
     """
-    regions, minima, candidates = _regions_and_minima(objective, bounds, regions, max_regions, progress)
-    return _local_minima(objective, regions, minima, candidates, progress)[0]
+    regions, minima, candidates, planar = _regions_and_minima(objective, bounds, regions, max_regions, progress)
+    return _local_minima(objective, regions, minima, candidates, planar, progress)[0]
 
 
 def _local_minima(objective: Objective, regions: RegionSet, minima: _RegionMinima, candidates: np.ndarray | None,
-                  progress: bool, stop_at_runner_up: bool = False) -> tuple[list[LocalMinimum], int]:
+                  planar: bool, progress: bool, stop_at_runner_up: bool = False) -> tuple[list[LocalMinimum], int]:
     """The local-minimum test applied to the QP solution of every candidate region (every region when
     ``candidates`` is None), in their order. With ``stop_at_runner_up`` and candidates (sorted by lower bound) the
     search ends once two distinct local minima are known and the next candidate's lower bound exceeds the second's
@@ -314,32 +338,70 @@ def _local_minima(objective: Objective, regions: RegionSet, minima: _RegionMinim
     sources: list[int] = []
     tested: list[np.ndarray] = []  # points whose test has run: it is the point's, whichever region reached it
     order = range(len(regions)) if candidates is None else candidates
-    bar = SILENT if candidates is None else progress_bar(progress, len(order), "QPs for the candidate faces", "face")
+    bar = SILENT if candidates is None else progress_bar(progress, len(order), "QPs in order of their bound", "region")
     with bar:
         for a in order:
             a = int(a)
             if stop_at_runner_up and candidates is not None:
                 kept = sorted(_merge_flat_sets(found, sources), key=lambda m: m.value)
-                if len(kept) >= 2 and minima.lower_bound(a) > kept[1].value + VALUE_RTOL * (1 + abs(kept[1].value)):
+                # The sort key, not a QP value solved on the way: the candidates after a are bounded by it alone.
+                if len(kept) >= 2 and minima.prior_bound(a) > kept[1].value + VALUE_RTOL * (1 + abs(kept[1].value)):
                     break
             bar.update()
             solution = minima[a]
             x, value = solution.x, solution.value
             tolerance = VALUE_RTOL * (1 + abs(value))
-            if candidates is None and _refuted_across_active_facets(regions, minima, a, value - tolerance):
+            if not planar and _refuted_across_active_facets(regions, minima, a, value - tolerance):
                 continue
             if any(same_point(x, t) for t in tested):
                 continue
             tested.append(x)
-            touching = _touching(objective, regions, x)
-            if a not in touching:
-                touching.append(a)
+            touching = _regions_touching(objective, regions, minima, a)
             if all(minima.at_least(b, value - tolerance) for b in touching):
                 found.append(LocalMinimum(x, value, tuple(sorted(touching)), _on_box_face(x, regions.bounds),
                                           solution.flat_dimension))
                 sources.append(a)
     best = min(minima.solved, key=lambda b: minima.solved[b].value)
     return sorted(_merge_flat_sets(found, sources), key=lambda m: m.value), best
+
+
+def _regions_touching(objective: Objective, regions: RegionSet, minima: _RegionMinima, a: int) -> list[int]:
+    """The regions whose closure contains region a's QP minimiser, a included."""
+    touching = _touching(objective, regions, minima[a].x)
+    return touching if a in touching else [*touching, a]
+
+
+def _lowest_by_bound(objective: Objective, regions: RegionSet, minima: _RegionMinima, candidates: np.ndarray
+                     ) -> tuple[int, float]:
+    r"""Branch and bound for :math:`f^*` alone: solve the candidates' QPs in increasing order of their bound until the
+    next bound exceeds the lowest value by VALUE_RTOL. Returns the region attaining it and a lower bound on the gap
+    to any local minimum elsewhere.
+
+    f is convex on each region, so a local minimum in a region's closure attains that region's minimum: every local
+    minimum other than :math:`x^*` has the value of a solved region whose minimiser is another point, or of a
+    region not solved, whose bound exceeds the last one tested. A solved minimiser within VALUE_RTOL of
+    :math:`f^*` (a tie, or a point near :math:`x^*` on a neighbour's boundary) counts only once the local-minimum
+    test confirms it."""
+    best, untested = None, np.inf
+    for a in candidates:
+        a = int(a)
+        if best is not None:
+            level = minima[best].value
+            if minima.prior_bound(a) > level + VALUE_RTOL * (1 + abs(level)):
+                untested = minima.prior_bound(a)
+                break
+        if best is None or minima[a].value < minima[best].value:
+            best = a
+    x, value = minima[best].x, minima[best].value
+    tolerance = VALUE_RTOL * (1 + abs(value))
+    elsewhere = [untested]
+    for a, solution in list(minima.solved.items()):
+        if same_point(solution.x, x):
+            continue
+        if solution.value > value + tolerance or all(
+                minima.at_least(b, solution.value - tolerance) for b in _regions_touching(objective, regions, minima, a)):
+            elsewhere.append(solution.value)
+    return best, min(elsewhere) - value
 
 
 def _merge_flat_sets(found: list[LocalMinimum], sources: list[int]) -> list[LocalMinimum]:
@@ -356,13 +418,21 @@ def _merge_flat_sets(found: list[LocalMinimum], sources: list[int]) -> list[Loca
 
 @one_blas_thread
 def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | None = None,
-                     max_regions: int = 1_000_000, progress: bool = False) -> GlobalMinimum:
+                     max_regions: int = 1_000_000, progress: bool = False, runner_up: bool = True) -> GlobalMinimum:
     r"""The global minimiser :math:`x^* = \operatorname{argmin} f` (over a box, or all of :math:`\mathbb{R}^k`),
-    its value, and the gap to the best local minimum elsewhere. Parameters as :func:`local_minima`.
+    its value, and the gap to the best local minimum elsewhere. Parameters as :func:`local_minima`, and:
 
-    On a planar region set (k = 2 with a box) the candidate faces are solved in increasing order of their
-    estimated minimum, and the search stops once no face left can hold a local minimum below the runner-up:
-    ``qps`` says how many QPs that took.
+    runner_up : bool
+        True (default): find the runner-up, the best local minimum elsewhere, so that ``gap`` is exact. False:
+        branch and bound for :math:`f^*` alone, which stops as soon as no region left can hold a value within
+        VALUE_RTOL of it and runs no local-minimum test; ``runner_up`` is then None, ``local_minima`` empty, and
+        ``gap`` a lower bound on the gap (so ``unique`` is exact). Much faster where the runner-up is far above
+        :math:`f^*` or does not exist (every region must then be tested for it).
+
+    Regions are solved in increasing order of a lower bound on their minimum — on a planar region set (k = 2 with a
+    box) the mesh's estimate of each candidate face, elsewhere the minimum of the region's quadratic over all of
+    :math:`\mathbb R^k` — and the search stops once no region left can hold a local minimum below the runner-up
+    (or near :math:`f^*`): ``qps`` says how many QPs that took.
 
     Examples
     --------
@@ -372,12 +442,18 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
     >>> np.round(best.x, 6), best.value < 1e-20
     (array([ 0.4, -0.7]), True)
     """
-    regions, minima, candidates = _regions_and_minima(objective, bounds, regions, max_regions, progress)
-    local, best = _local_minima(objective, regions, minima, candidates, progress, stop_at_runner_up=True)
-    x, value = minima[best].x, minima[best].value
-    others = [m for m in local if not same_point(m.x, x)]
-    runner_up = others[0] if others else None
-    gap = runner_up.value - value if runner_up is not None else np.inf
-    flat = minima[best].flat_dimension
-    return GlobalMinimum(x, value, _on_box_face(x, regions.bounds), best, 0.0 if flat else gap, runner_up, tuple(local),
+    if not isinstance(runner_up, bool):
+        raise ValueError(f"runner_up must be True or False; got {runner_up!r}")
+    regions, minima, candidates, planar = _regions_and_minima(objective, bounds, regions, max_regions, progress,
+                                                              ordered=True)
+    if runner_up:
+        local, best = _local_minima(objective, regions, minima, candidates, planar, progress, stop_at_runner_up=True)
+        others = [m for m in local if not same_point(m.x, minima[best].x)]
+        second = others[0] if others else None
+        gap = second.value - minima[best].value if second is not None else np.inf
+    else:
+        best, gap = _lowest_by_bound(objective, regions, minima, candidates)
+        local, second = [], None
+    x, value, flat = minima[best].x, minima[best].value, minima[best].flat_dimension
+    return GlobalMinimum(x, value, _on_box_face(x, regions.bounds), best, 0.0 if flat else gap, second, tuple(local),
                          regions, flat, len(minima.solved))

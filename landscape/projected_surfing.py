@@ -103,7 +103,7 @@ def projected_surf(flow: NetworkFlow, y, tau, A=None, bounds=None, x0=None, meth
     max_steps = validate.positive_int(max_steps, "max_steps")
     y = validate.vector(y, "y", flow[0].output_dim)
     if x0 is None:
-        first = global_minimizer(Objective(flow[0], y, A), bounds=bounds, progress=progress)
+        first = global_minimizer(Objective(flow[0], y, A), bounds=bounds, progress=progress, runner_up=False)
         iterates, values = [first.x], [first.value]
     else:
         x0 = validate.point(x0, "x0", flow[0].input_dim)

@@ -89,7 +89,7 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
         Y = net.forward(rng.uniform(-1, 1, (B, 2)))
     x0 = rng.uniform(-1, 1, (B, 2))
     regions = L.enumerate_regions(net)
-    best = [L.global_minimizer(L.Objective(net, y, A), regions=regions) for y in Y]
+    best = [L.global_minimizer(L.Objective(net, y, A), regions=regions, runner_up=False) for y in Y]
     record = {"network": network_kind, "targets": target_kind, "regions": len(regions),
               "global_value": [g.value for g in best], "unique": [bool(g.unique) for g in best], "methods": {}}
     for name, method in METHODS.items():
@@ -100,7 +100,7 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
         if name == "projected_surf":  # from x_0 = argmin f_θ0, θ_0's regions enumerated once for every target
             first = L.enumerate_regions(flow[0])
             options |= {"tau": settings["projected_tau"],
-                        "x0": [L.global_minimizer(L.Objective(flow[0], y, A), regions=first).x for y in Y]}
+                        "x0": [L.global_minimizer(L.Objective(flow[0], y, A), regions=first, runner_up=False).x for y in Y]}
         if name == "landscape_learning":
             options |= {"training_targets": _training_targets(target_kind, net, rng),
                         "rounds": settings["landscape_rounds"]}

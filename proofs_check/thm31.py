@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import operator
 from pathlib import Path
 
 import numpy as np
@@ -134,23 +133,27 @@ def _stationary_points_on_quadric(p: np.ndarray, B: np.ndarray, H: np.ndarray, q
         return [p + t.real * B[:, 0] for t in np.roots(np.trim_zeros(coefficients, "f")) if abs(t.imag) < 1e-10]
     lam, Q = np.linalg.eigh(H_sub)
     bt, at = Q.T @ b, Q.T @ a
-    numerators = [np.poly1d([float(bt_i) / 2, -float(at_i)]) for bt_i, at_i in zip(bt, at)]
-    denominators = [np.poly1d([-float(l_i), 1.0]) for l_i in lam]
-    def squares(skip: int | None = None) -> np.poly1d:
-        return functools.reduce(operator.mul, (d * d for i, d in enumerate(denominators) if i != skip), np.poly1d([1.0]))
+    # Coefficient arrays in μ, highest power first: numerators n_i = b̃_i μ/2 − ã_i, denominators d_i = 1 − λ_i μ.
+    numerators = np.column_stack([bt / 2, -at])
+    squared = [np.array([lam_i**2, -2 * lam_i, 1.0]) for lam_i in lam]
 
-    # Python floats on the left: a NumPy scalar times a poly1d gives an array, not a polynomial.
-    total = float(c0) * squares()
-    for i, (n_i, d_i) in enumerate(zip(numerators, denominators)):
-        total = total + (float(lam[i]) * n_i * n_i + float(bt[i]) * n_i * d_i) * squares(skip=i)
+    def product_of_squares(skip: int | None = None) -> np.ndarray:
+        return functools.reduce(np.convolve, (s for i, s in enumerate(squared) if i != skip), np.ones(1))
+
+    total = c0 * product_of_squares()
+    for i, n_i in enumerate(numerators):
+        d_i = np.array([-lam[i], 1.0])
+        term = np.convolve(lam[i] * np.convolve(n_i, n_i) + bt[i] * np.convolve(n_i, d_i), product_of_squares(skip=i))
+        total = np.polyadd(total, term)
+    total = np.trim_zeros(total, "f")
     points = []
-    for mu in np.poly1d(total).roots if np.poly1d(total).order > 0 else []:
+    for mu in np.roots(total) if len(total) > 1 else []:
         if abs(mu.imag) > 1e-10:
             continue
         scale = 1.0 - mu.real * lam
         if np.any(np.abs(scale) < 1e-12):
             continue
-        w = np.array([n(mu.real) for n in numerators]) / scale
+        w = (numerators[:, 0] * mu.real + numerators[:, 1]) / scale
         points.append(p + B @ (Q @ w))
     return points
 
@@ -175,6 +178,25 @@ def _violating_extreme_points(region: L.Region, H: np.ndarray, q: np.ndarray) ->
     return candidates
 
 
+def _misses_region_or_record(H: np.ndarray, q: np.ndarray, eps: float, G: np.ndarray, h: np.ndarray,
+                             largest: float) -> bool:
+    r"""Whether :math:`C_\varepsilon = \{x : x^\top H x - q^\top x \le \varepsilon(1 + \|x\|^2)\}` provably misses the
+    polytope :math:`Gx \le h` or lies within radius ``largest``: a sufficient test, so False decides nothing.
+
+    With :math:`H_\varepsilon = H - \varepsilon I \succ 0` and :math:`c = H_\varepsilon^{-1} q / 2`, the set is the
+    ellipsoid :math:`(x - c)^\top H_\varepsilon (x - c) \le \varepsilon + q^\top c / 2`, inside the ball of centre c and
+    radius :math:`\rho = \sqrt{(\varepsilon + q^\top c/2) / \lambda_{\min}(H_\varepsilon)}`; the ball misses the polytope
+    when it lies beyond one of its half-spaces, :math:`g^\top c - \rho \|g\| > h`.
+    """
+    H_eps = H - eps * np.eye(len(H))
+    lam_min = np.linalg.eigvalsh(H_eps)[0]
+    if lam_min <= 1e-12 * max(1.0, float(np.abs(H).max())):
+        return False
+    c = np.linalg.solve(H_eps, q) / 2
+    rho = np.sqrt(max(eps + q @ c / 2, 0.0) / lam_min)
+    return bool(np.linalg.norm(c) + rho <= largest or np.any(G @ c - rho * np.linalg.norm(G, axis=1) > h))
+
+
 def exact_violation_radius(f: L.Objective, regions: L.RegionSet, tol: float = 1e-9) -> float:
     r"""The largest |x| at which eq. (2) fails, over every region of a bounded enumeration (k <= 3).
 
@@ -195,6 +217,8 @@ def exact_violation_radius(f: L.Objective, regions: L.RegionSet, tol: float = 1e
         H, q = M.T @ M, M.T @ v
         G, h = region.halfspaces()
         scale = 1.0 + float(np.abs(q).sum())
+        if _misses_region_or_record(H, q, tol * scale, G, h + tol * (1 + np.abs(h)), largest):
+            continue
         for x in _violating_extreme_points(region, H, q):
             if (np.all(G @ x <= h + tol * (1 + np.abs(h))) and x @ H @ x - q @ x <= tol * scale * (1 + x @ x)
                     and np.linalg.norm(x) > largest):

@@ -19,8 +19,6 @@ def _cluster(workers: int):
                                     dashboard_address=":0")
 
 
-pytestmark = pytest.mark.xdist_group("dask")  # the module's shared fixture runs once, in one process
-
 @pytest.fixture(scope="module")
 def two_workers():
     with _cluster(2) as cluster, distributed.Client(cluster) as client:

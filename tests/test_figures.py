@@ -6,8 +6,6 @@ from figures.__main__ import figure_modules, main
 from landscape.inversion import METHODS
 
 
-pytestmark = pytest.mark.xdist_group("figures")  # the module's shared fixture runs once, in one process
-
 @pytest.fixture(scope="session")  # session: built once per test process even if other modules run in between
 def tiny_run(tmp_path_factory):
     """Every figure module at ``--scale tiny``: every code path in under a minute; the numbers mean nothing."""

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 import naive
 from landscape import Objective, ReLUNet, enumerate_regions, gaussian_measurements, global_minimizer, local_minima
 from landscape import _face_minima
-from landscape.touching import same_point
+from landscape.critical import _mesh_candidates
+from landscape.touching import VALUE_RTOL, same_point
 from landscape import RegionSet
 from strategies import seeds
 from test_planar_mesh import DEGENERATE
@@ -22,23 +23,46 @@ def _without_mesh(regions: RegionSet) -> RegionSet:
     return RegionSet(regions.net, list(regions), regions.adjacency, regions.bounds)
 
 
+def _one_qp_per_region(f: Objective, regions: RegionSet):
+    """Every local minimum from one certified QP per region (no mesh, no order), the global one, and its gap."""
+    every = local_minima(f, regions=_without_mesh(regions))
+    best = every[0]
+    others = [m for m in every if not same_point(m.x, best.x)]
+    gap = 0.0 if best.flat_dimension else (others[0].value - best.value if others else np.inf)
+    return every, best, gap
+
+
 def _assert_same_answers(f: Objective, regions: RegionSet):
-    pruned, full = global_minimizer(f, regions=regions), global_minimizer(f, regions=_without_mesh(regions))
-    assert full.qps == len(regions) and pruned.qps <= len(regions)
-    assert same_point(pruned.x, full.x) or (not full.unique and pruned.value == pytest.approx(full.value, abs=1e-12))
-    assert pruned.value == pytest.approx(full.value, rel=1e-9, abs=1e-12)
-    assert pruned.unique == full.unique
-    if full.unique:  # with a tie either representative is right, one may stand for a flat set, the other not
-        assert pruned.flat_dimension == full.flat_dimension
-    assert f.value(pruned.x) == pytest.approx(full.value, rel=1e-9, abs=1e-12)
-    assert pruned.gap == pytest.approx(full.gap, rel=1e-9, abs=1e-12)
-    everywhere = local_minima(f, regions=regions)
-    assert [(m.value, m.flat_dimension) for m in everywhere] == \
-        [pytest.approx((m.value, m.flat_dimension), rel=1e-9, abs=1e-12) for m in full.local_minima]
-    assert all(same_point(a.x, b.x) or a.flat_dimension for a, b in zip(everywhere, full.local_minima))
-    below = [m for m in full.local_minima if full.runner_up is None or m.value <= full.runner_up.value]
-    assert len(pruned.local_minima) >= len(below)
-    return pruned
+    every, best, gap = _one_qp_per_region(f, regions)
+    unique = gap > VALUE_RTOL * (1 + abs(best.value))
+    searches = {"planar": global_minimizer(f, regions=regions),
+                "LP, ordered by bound": global_minimizer(f, regions=_without_mesh(regions))}
+    for name, searched in searches.items():
+        assert searched.qps <= len(regions), name
+        assert same_point(searched.x, best.x) or not unique, name  # a tie: the values agree, below
+        assert searched.value == pytest.approx(best.value, rel=1e-9, abs=VALUE_RTOL), name
+        assert searched.unique == unique, name
+        if unique:  # with a tie either representative is right, one may stand for a flat set, the other not
+            assert searched.flat_dimension == best.flat_dimension, name
+        assert f.value(searched.x) == pytest.approx(best.value, rel=1e-9, abs=VALUE_RTOL), name
+        if unique:
+            assert searched.gap == pytest.approx(gap, rel=1e-9, abs=VALUE_RTOL), name
+        else:  # tied minima: either may be reported, the gap between them is rounding
+            assert searched.gap <= VALUE_RTOL * (1 + abs(best.value)), name
+        below = [m for m in every if searched.runner_up is None or m.value <= searched.runner_up.value]
+        assert len(searched.local_minima) >= len(below), name
+    for mesh in (regions, _without_mesh(regions)):  # without the runner-up: the same minimum, a bound on the gap
+        first = global_minimizer(f, regions=mesh, runner_up=False)
+        assert first.runner_up is None and first.unique == unique
+        assert first.value == pytest.approx(best.value, rel=1e-9, abs=VALUE_RTOL)
+        assert same_point(first.x, best.x) or not unique
+        assert first.gap <= gap + 1e-9 * (1 + abs(gap)) if np.isfinite(gap) else True
+        assert first.qps <= searches["LP, ordered by bound"].qps or mesh is regions
+    planar = local_minima(f, regions=regions)
+    assert [(m.value, m.flat_dimension) for m in planar] == \
+        [pytest.approx((m.value, m.flat_dimension), rel=1e-9, abs=VALUE_RTOL) for m in every]
+    assert all(same_point(a.x, b.x) or a.flat_dimension for a, b in zip(planar, every))
+    return searches["planar"]
 
 
 def _objective(net: ReLUNet, seed: int, kind: str) -> Objective:
@@ -94,7 +118,7 @@ def test_a_rank_deficient_readout_falls_back_to_one_qp_per_region():
     net = ReLUNet.random([2, 8, 8], out_dim=5, rng=6)
     f = Objective(net, np.ones(5), A=np.ones((3, 5)))  # A V has rank 1: f is flat on every region
     regions = enumerate_regions(net, bounds=BOX)
-    assert global_minimizer(f, regions=regions).qps == len(regions)
+    assert _mesh_candidates(f, regions) is None
     _assert_same_answers(f, regions)
 
 

@@ -211,7 +211,7 @@ def test_progress_is_reported_while_enumerating():
 
 
 def test_progress_bars_draw_on_stderr_and_leave_every_answer_unchanged(capsys):
-    from landscape import NetworkFlow, Objective, global_minimizer, pieces, projected_surf
+    from landscape import NetworkFlow, Objective, global_minimizer, local_minima, pieces, projected_surf
 
     net = ReLUNet.random([2, 10, 20], rng=1)
     y = net.forward([0.3, -0.2])
@@ -222,6 +222,7 @@ def test_progress_bars_draw_on_stderr_and_leave_every_answer_unchanged(capsys):
     np.testing.assert_array_equal(global_minimizer(f, bounds=(-2, 2), progress=True).x,
                                   global_minimizer(f, bounds=(-2, 2)).x)
     np.testing.assert_array_equal(global_minimizer(f, progress=True).x, global_minimizer(f).x)  # the LP path
+    assert [m.value for m in local_minima(f, progress=True)] == [m.value for m in local_minima(f)]
     assert [r.pattern for r in pieces(net, [0.3, -0.2], 0.5, progress=True)] == \
         [r.pattern for r in pieces(net, [0.3, -0.2], 0.5)]
     flow = NetworkFlow.smooth_random([2, 6, 12], T=3, rng=2)
@@ -232,7 +233,7 @@ def test_progress_bars_draw_on_stderr_and_leave_every_answer_unchanged(capsys):
                                   projected_surf(flow, target, 0.05, bounds=(-2, 2)).iterates)
     captured = capsys.readouterr()
     assert captured.out == ""
-    for label in ("regions", "QPs for the candidate faces", "one QP per region", "pieces P(x, θ, τ)",
+    for label in ("regions", "QPs in order of their bound", "one QP per region", "pieces P(x, θ, τ)",
                   "exact minimiser path", "Algorithm 2"):
         assert label in captured.err
 
