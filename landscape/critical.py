@@ -425,9 +425,9 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
     runner_up : bool
         True (default): find the runner-up, the best local minimum elsewhere, so that ``gap`` is exact. False:
         branch and bound for :math:`f^*` alone, which stops as soon as no region left can hold a value within
-        VALUE_RTOL of it and runs no local-minimum test; ``runner_up`` is then None, ``local_minima`` empty, and
-        ``gap`` a lower bound on the gap (so ``unique`` is exact). Much faster where the runner-up is far above
-        :math:`f^*` or does not exist (every region must then be tested for it).
+        VALUE_RTOL of it and runs the local-minimum test only on ties; ``runner_up`` is then None, ``local_minima``
+        empty, and ``gap`` a lower bound on the gap (so ``unique`` is exact). Much faster where the runner-up is far
+        above :math:`f^*` or does not exist (every region must then be tested for it).
 
     Regions are solved in increasing order of a lower bound on their minimum — on a planar region set (k = 2 with a
     box) the mesh's estimate of each candidate face, elsewhere the minimum of the region's quadratic over all of

@@ -16,7 +16,7 @@ def tiny_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory):
-    """The main job itself (``python -m figures --quick``, about 4 minutes)."""
+    """The main job itself (``python -m figures --quick``, about 8 minutes)."""
     out = tmp_path_factory.mktemp("figures-quick")
     assert main(["--quick", "--out", str(out)]) == 0
     return out, json.loads((out / "results.json").read_text())

@@ -167,6 +167,8 @@ def test_reuses_an_enumeration_and_refuses_bad_input():
         local_minima(f, regions=list(regions))
     with pytest.raises(ValueError, match="lo < hi"):
         global_minimizer(f, bounds=(1.0, -1.0))
+    with pytest.raises(ValueError, match="runner_up must be True or False"):
+        global_minimizer(f, regions=regions, runner_up="no")
 
 
 def test_polishing_reaches_the_kink_minimum():
@@ -248,3 +250,22 @@ def test_polishing_a_point_level_with_the_minimum_returns_the_exact_minimiser():
     start = np.array([1e-3, 0.0])
     found = polish_to_local_minimum(Objective(homogeneous, homogeneous.forward(np.zeros(2))), start, max_pieces=1)
     assert found.value < 1e-20 and found.moves == 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])  # seed 1: a flat set of global minimisers
+def test_the_ordered_search_in_three_dimensions_gives_the_answers_of_one_qp_per_region(seed):
+    rng = np.random.default_rng(seed)
+    net = ReLUNet.random([3, 6, 8], out_dim=10, rng=rng)
+    f = L.Objective(net, rng.normal(size=10))
+    regions = enumerate_regions(net, bounds=(-2.0, 2.0))
+    every = local_minima(f, regions=regions)  # k = 3: the LP path, one certified QP per region
+    flat = every[0].flat_dimension > 0  # a set of minimisers: any of its points may stand for it
+    others = [m for m in every if not L.touching.same_point(m.x, every[0].x)]
+    gap = 0.0 if flat else others[0].value - every[0].value if others else np.inf
+    ordered, first = global_minimizer(f, regions=regions), global_minimizer(f, regions=regions, runner_up=False)
+    for found in (ordered, first):
+        assert L.touching.same_point(found.x, every[0].x) or flat
+        assert found.value == pytest.approx(every[0].value, rel=1e-9, abs=1e-12)
+        assert found.unique == (gap > 1e-9 * (1 + abs(every[0].value)))
+    assert ordered.gap == pytest.approx(gap, rel=1e-9) and first.gap <= ordered.gap * (1 + 1e-9)
+    assert first.qps <= ordered.qps <= len(regions)
