@@ -11,6 +11,7 @@ dies. With a Dask client or scheduler address as ``workers``, the trials run on 
 
 from __future__ import annotations
 
+import atexit
 import json
 import multiprocessing
 import os
@@ -19,7 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -115,17 +116,47 @@ def _bar(label: str, done: int, total: int, seconds: float, cost_done: float, co
     return f"[{label}] |{'#' * filled}{'-' * (width - filled)}| {done}/{total} trials{left}"
 
 
+_POOLS: dict[tuple[int, int], ProcessPoolExecutor] = {}
+"""Worker pools kept for the next call with as many workers (and threads each): a process that runs several checks
+(the main job) starts its workers, imports and Numba cache loads once, not once per check."""
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    key = (workers, worker_threads())
+    if key not in _POOLS:
+        # "spawn": forking a process whose Numba threading layer is already running can abort the child.
+        _POOLS[key] = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                          initializer=_start_worker, initargs=(os.getpid(),))
+    return _POOLS[key]
+
+
+def _discard(pool: ProcessPoolExecutor, terminate: bool = False) -> None:
+    """Forget a pool (it is broken or interrupted) and shut it down, its workers ended first with ``terminate``."""
+    for key in [key for key, kept in _POOLS.items() if kept is pool]:
+        del _POOLS[key]
+    if terminate:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@atexit.register
+def _close_pools() -> None:
+    for pool in list(_POOLS.values()):
+        _discard(pool)
+
+
 def _in_processes(trial, todo, children, settings, workers, finish, n_trials, done, journal) -> None:
-    """The pending trials on a pool of spawned worker processes; on Ctrl-C the pending ones are cancelled
-    and the running ones abandoned (their workers ended) before KeyboardInterrupt goes on."""
-    # "spawn": forking a process whose Numba threading layer is already running can abort the child.
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=(os.getpid(),))
+    """The pending trials on a pool of spawned worker processes (kept for the next call); on Ctrl-C the pending ones
+    are cancelled and the running ones abandoned (their workers ended) before KeyboardInterrupt goes on."""
+    pool = _pool(workers)
+    futures = {}
     try:
         futures = {pool.submit(trial, t, children[t], settings): t for t in todo}
         for future in as_completed(futures):
             finish(futures[future], future.result())
     except BrokenProcessPool:
+        _discard(pool)
         raise RuntimeError(
             f"a worker process died ({len(done)} of {n_trials} trials finished"
             + (f" and kept in {journal}; the same call resumes" if journal is not None else "") + "). "
@@ -133,14 +164,13 @@ def _in_processes(trial, todo, children, settings, workers, finish, n_trials, do
             "re-run the script that starts them), or pass workers=1. Otherwise a worker was killed, "
             "e.g. out of memory.") from None
     except KeyboardInterrupt:
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        _discard(pool, terminate=True)
         raise
     except BaseException:  # a trial raised: stop the others, keep what finished (journal), pass the error on
-        pool.shutdown(wait=True, cancel_futures=True)
+        for future in futures:
+            future.cancel()
+        wait(futures)
         raise
-    pool.shutdown(wait=True)
 
 
 def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_trials: int, seed: int, settings: dict,
