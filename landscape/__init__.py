@@ -31,6 +31,7 @@ from .polish import PolishedMinimum, polish_to_local_minimum
 from .projected_surfing import ProjectedSurfResult, projected_surf
 from .qp import QPSolution, QPSolveError, minimize_on_region, polytope_qp
 from .region import Region
+from .slices import SegmentProfile, Slice, minima_on_slice, plane_at, plane_through, segment
 from .surfing import SurfResult, budget_schedule, regular_descent, surf
 
 __all__ = [
@@ -51,6 +52,8 @@ __all__ = [
     "ReLUNet",
     "Region",
     "RegionSet",
+    "SegmentProfile",
+    "Slice",
     "SurfResult",
     "TooManyRegionsError",
     "activation_pattern",
@@ -63,6 +66,7 @@ __all__ = [
     "global_minimizer",
     "local_minima",
     "local_affine",
+    "minima_on_slice",
     "minimize_on_region",
     "minimizer_path",
     "near_zero_mask",
@@ -70,6 +74,8 @@ __all__ = [
     "on_switching_hyperplanes",
     "preactivation_maps",
     "pieces",
+    "plane_at",
+    "plane_through",
     "polish_to_local_minimum",
     "polytope_qp",
     "preactivations",
@@ -77,6 +83,7 @@ __all__ = [
     "rounding_slack",
     "region_of",
     "regular_descent",
+    "segment",
     "surf",
 ]
 
