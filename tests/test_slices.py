@@ -77,3 +77,17 @@ def test_degenerate_slices_are_refused():
         plane_at(L.ReLUNet.random([1, 4], rng=0), [0.0], [1.0], [1.0])
     with pytest.raises(ValueError, match="Slice"):
         minima_on_slice(L.Objective(net, np.zeros(15)), "plane", bounds=(-1, 1))
+
+
+def test_a_slice_keeps_convolutional_layers_as_operators():
+    from landscape.layers import Conv2d, ConvTranspose2d
+
+    rng = np.random.default_rng(6)
+    first = ConvTranspose2d(rng.normal(size=(5, 3, 4, 4)) / 3, rng.normal(size=3) * 0.3, (5, 1, 1))  # 5 → 3×4×4
+    second = Conv2d(rng.normal(size=(2, 3, 2, 2)) / 3, rng.normal(size=2) * 0.3, (3, 4, 4))  # → 2×3×3
+    net = L.ReLUNet.from_layers([first, second])
+    a, u, v = rng.normal(size=(3, 5))
+    plane = plane_at(net, a, u, v)
+    assert plane.net.structured and plane.net.layers[1] is second  # only the first layer is replaced
+    S = rng.uniform(-2, 2, (200, 2))
+    np.testing.assert_allclose(plane.net.forward(S), net.forward(plane.points(S)), rtol=1e-12, atol=1e-12)
