@@ -33,11 +33,12 @@ DEGENERATE_RTOL = 1e-10
 class Slice:
     """An affine slice x = origin + basis @ s of a network's latent space, and the network restricted to it.
 
-    ``net`` is G' with G'(s) = G(origin + basis s); ``basis`` (k, d) has orthonormal columns."""
+    ``net`` is G' with G'(s) = G(origin + basis s), ``source`` is G; ``basis`` (k, d) has orthonormal columns."""
 
     origin: np.ndarray
     basis: np.ndarray
     net: ReLUNet
+    source: ReLUNet
 
     @property
     def dimension(self) -> int:
@@ -54,9 +55,12 @@ class Slice:
         return (X - self.origin) @ self.basis
 
     def objective(self, objective: Objective) -> Objective:
-        """f restricted to the slice: the same target and measurements on G'."""
+        """f restricted to the slice: the same target and measurements on G' (f must be an objective of G)."""
         if not isinstance(objective, Objective):
             raise ValueError(f"objective must be an Objective; got {type(objective).__name__}")
+        if objective.net is not self.source and objective.net != self.source:
+            raise ValueError(f"objective is for another network ({objective.net!r}) than the one sliced "
+                             f"({self.source!r})")
         return Objective(self.net, objective.y, objective.A)
 
 
@@ -88,7 +92,7 @@ def plane_at(net: ReLUNet, x, u, v) -> Slice:
     x = validate.point(x, "x", k)
     directions = np.column_stack([validate.point(u, "u", k), validate.point(v, "v", k)])
     basis = _orthonormal(directions, "u and v")
-    return Slice(x, basis, _restricted(net, x, basis))
+    return Slice(x, basis, _restricted(net, x, basis), net)
 
 
 def plane_through(net: ReLUNet, a, b, c) -> Slice:
@@ -103,7 +107,7 @@ def plane_through(net: ReLUNet, a, b, c) -> Slice:
         basis = _orthonormal(np.column_stack([b - a, c - a]), "b − a and c − a")
     except ValueError as error:
         raise ValueError(f"a, b and c must not be collinear (or coincide): {error}") from None
-    return Slice(a, basis, _restricted(net, a, basis))
+    return Slice(a, basis, _restricted(net, a, basis), net)
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,7 @@ def segment(objective: Objective, a, b) -> SegmentProfile:
     if length <= DEGENERATE_RTOL * (1.0 + np.linalg.norm(a)):
         raise ValueError(f"the segment from a to b has length {length:g}: a and b must differ")
     basis = ((b - a) / length)[:, None]
-    line = Slice(a, basis, _restricted(net, a, basis))
+    line = Slice(a, basis, _restricted(net, a, basis), net)
     restricted = line.objective(objective)
     regions = enumerate_regions(line.net, bounds=(0.0, length))
     ends = sorted({float(t) for region in regions for t in region.vertices()[:, 0]} | {0.0, length})

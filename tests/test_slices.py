@@ -77,6 +77,8 @@ def test_degenerate_slices_are_refused():
         plane_at(L.ReLUNet.random([1, 4], rng=0), [0.0], [1.0], [1.0])
     with pytest.raises(ValueError, match="Slice"):
         minima_on_slice(L.Objective(net, np.zeros(15)), "plane", bounds=(-1, 1))
+    with pytest.raises(ValueError, match="another network"):
+        minima_on_slice(L.Objective(_net(6), np.zeros(15)), plane_at(net, a, e[0], e[1]), bounds=(-1, 1))
 
 
 def test_a_slice_keeps_convolutional_layers_as_operators():
