@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import _face_minima, _polytope
+from . import _face_minima, _polytope, validate
 from ._progress import SILENT, progress_bar
 from ._threads import one_blas_thread
 from .activation import activation_pattern
 from .enumeration import RegionSet, enumerate_regions
-from .objective import Objective
+from .objective import Objective, checked_objective
 from .piece_search import pieces_by_flips
 from .qp import QPSolution, minimize_on_region, region_least_squares
 from .touching import POINT_RTOL, VALUE_RTOL, distance_slack, neurons_through, same_point
@@ -148,8 +148,7 @@ def _regions_and_minima(objective: Objective, bounds, regions, max_regions, prog
     On the LP path, with ``ordered``, every region is a candidate, ordered by its least-squares bound
     (:func:`_least_squares_bounds`) with its QP solved on first use; without, candidates is None and every QP is
     solved here."""
-    if not isinstance(objective, Objective):
-        raise ValueError(f"objective must be an Objective; got {type(objective).__name__}")
+    checked_objective(objective)
     if objective.y.ndim != 1:
         raise ValueError(f"objective must hold one target y of shape (n,); got y of shape {objective.y.shape}")
     if regions is None:
@@ -442,8 +441,7 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
     >>> np.round(best.x, 6), best.value < 1e-20
     (array([ 0.4, -0.7]), True)
     """
-    if not isinstance(runner_up, bool):
-        raise ValueError(f"runner_up must be True or False; got {runner_up!r}")
+    validate.boolean(runner_up, "runner_up")
     regions, minima, candidates, planar = _regions_and_minima(objective, bounds, regions, max_regions, progress,
                                                               ordered=True)
     if runner_up:

@@ -229,3 +229,10 @@ class Objective:
 
     def __repr__(self) -> str:
         return f"Objective({self._net!r}, m={self.m}, A={'identity' if self._A is None else 'matrix'})"
+
+
+def checked_objective(value, name: str = "objective") -> Objective:
+    """``value`` if it is an :class:`Objective`, else a ValueError naming the argument."""
+    if not isinstance(value, Objective):
+        raise ValueError(f"{name} must be an Objective; got {type(value).__name__}")
+    return value

@@ -11,7 +11,7 @@ from . import validate
 from .activation import ActivationPattern, activation_pattern, preactivation_maps_of_gates
 from .box import inside_box
 from .errors import PolishingLimitError
-from .objective import Objective
+from .objective import Objective, checked_objective
 from .piece_search import pieces_by_flips
 from .qp import minimize_on_region
 from .region import Region, sign_halfspaces
@@ -76,8 +76,7 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
         independent and m ≤ k), and certifying a minimum on such a kink needs every one: at large k this
         bounds the cost.
     """
-    if not isinstance(objective, Objective):
-        raise ValueError(f"objective must be an Objective; got {type(objective).__name__}")
+    checked_objective(objective)
     net = objective.net
     start = validate.point(x, "x", net.input_dim)
     max_moves = validate.positive_int(max_moves, "max_moves")

@@ -21,7 +21,7 @@ from .critical import LocalMinimum, local_minima
 from .enumeration import enumerate_regions
 from .layers import Dense
 from .network import ReLUNet, checked_network
-from .objective import Objective
+from .objective import Objective, checked_objective
 from .polish import polish_to_local_minimum
 from .touching import VALUE_RTOL, same_point
 
@@ -56,8 +56,7 @@ class Slice:
 
     def objective(self, objective: Objective) -> Objective:
         """f restricted to the slice: the same target and measurements on G' (f must be an objective of G)."""
-        if not isinstance(objective, Objective):
-            raise ValueError(f"objective must be an Objective; got {type(objective).__name__}")
+        checked_objective(objective)
         if objective.net is not self.source and objective.net != self.source:
             raise ValueError(f"objective is for another network ({objective.net!r}) than the one sliced "
                              f"({self.source!r})")
@@ -100,9 +99,9 @@ def plane_through(net: ReLUNet, a, b, c) -> Slice:
     the first axis; refused when the points are collinear."""
     net = checked_network(net)
     k = net.input_dim
-    a, b, c = (validate.point(p, name, k) for p, name in ((a, "a"), (b, "b"), (c, "c")))
     if k < 2:
         raise ValueError(f"a plane needs a latent dimension k >= 2; the network has k = {k}")
+    a, b, c = (validate.point(p, name, k) for p, name in ((a, "a"), (b, "b"), (c, "c")))
     try:
         basis = _orthonormal(np.column_stack([b - a, c - a]), "b − a and c − a")
     except ValueError as error:
@@ -138,8 +137,7 @@ class SegmentProfile:
 
 def segment(objective: Objective, a, b) -> SegmentProfile:
     """The exact profile of f from a to b (see :class:`SegmentProfile`)."""
-    if not isinstance(objective, Objective):
-        raise ValueError(f"objective must be an Objective; got {type(objective).__name__}")
+    checked_objective(objective)
     net = objective.net
     k = net.input_dim
     a, b = validate.point(a, "a", k), validate.point(b, "b", k)
