@@ -1,9 +1,10 @@
 """Every inversion method's cost per gradient-evaluation equivalent against batched regular Adam, same run.
 
 Targets y = G(x*) with x* uniform on [−1, 1]^k, budget 300, on two random flows (T = 20): k = 2, [2, 20, 60] → 80,
-and k = 5, [5, 50, 200] → 300. Each method's cost (InversionResult.cost, in its unit) is what its budget counts (an Adam step, an ADMM
-iteration, a QP of Algorithm 2, an LP of the layer-wise inversion). Seconds per evaluation = wall time ÷ the
-evaluations spent, summed over the batch; the ratio divides it by regular Adam's, measured alternately with it
+and k = 5, [5, 50, 200] → 300. Each method's cost (InversionResult.cost, in its unit) is what its budget counts (an
+Adam step, an ADMM iteration, a QP of Algorithm 2, an LP of the layer-wise inversion, a forward pass of PLUGIn (its
+tolerance 1e-300, so that every target spends the budget), a gradient evaluation of PGD-GAN's outer steps and
+projections, a Langevin step). Seconds per evaluation = wall time ÷ the evaluations spent, summed over the batch; the ratio divides it by regular Adam's, measured alternately with it
 (median of 3 runs each). The descent-based methods run 100 targets in one batch; Algorithm 2 and the layer-wise LP
 run one target at a time (5 targets). Landscape learning's map is learned once before the timing (10 rounds).
 
@@ -58,7 +59,7 @@ def admm_against_forward_backward(net, Y, X0) -> tuple[float, float]:
         passes.append(time.perf_counter() - start)
     iterations = []
     for _ in range(REPEATS):
-        result = admm(net, Y, budget=BUDGET, x0=X0, tol=0.0)
+        result = admm(net, Y, budget=BUDGET, x0=X0, tol=1e-300)
         iterations.append(result.seconds / len(result.trace["primal_residual"]))
     return statistics.median(iterations), statistics.median(passes)
 
@@ -86,6 +87,9 @@ def main() -> None:
             "admm": ("iteration", BATCH, lambda: METHODS["admm"](net, Y, budget=BUDGET, x0=X0)),
             "landscape_learning": ("Adam step in z", BATCH,
                                    lambda: METHODS["landscape_learning"](net, Y, budget=BUDGET, rng=3, landscape=learned)),
+            "plugin": ("forward pass", BATCH, lambda: METHODS["plugin"](net, Y, budget=BUDGET, x0=X0, tol=1e-300)),
+            "pgd_gan": ("gradient evaluation", BATCH, lambda: METHODS["pgd_gan"](net, Y, budget=BUDGET, x0=X0)),
+            "langevin": ("Langevin step", BATCH, lambda: METHODS["langevin"](net, Y, budget=BUDGET, x0=X0, rng=3)),
             "projected_surf": ("QP", PER_TARGET_BATCH,
                                lambda: METHODS["projected_surf"](flow, Y[few], x0=X0[few], tau=0.002)),
             "layerwise_lp": ("LP", PER_TARGET_BATCH, lambda: METHODS["layerwise_lp"](net, Y[few])),

@@ -53,8 +53,11 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
         measurements=measurements, verdict=result.verdict,
         notes=["Each method's cost is in its own unit (see landscape.inversion): gradient evaluations for the descent "
                "methods, ADMM iterations (one is about two forward–backward passes; the budget caps them as it caps "
-               "gradient evaluations), one LP per layer for the layer-wise LP (no budget), and the QPs Algorithm 2 "
-               "(projected_surf, τ = 0.01, from the exact minimiser of f_θ0; no budget) solved.",
+               "gradient evaluations), PLUGIn's steps (one forward pass each, no backward pass), one LP per layer for the "
+               "layer-wise LP (no budget), and the QPs Algorithm 2 (projected_surf, τ = 0.01, from the exact minimiser "
+               "of f_θ0; no budget) solved. PGD-GAN counts its image-space steps and its projections' descent steps; "
+               "annealed Langevin (10 levels of σ from 1 to 1e-3, Gaussian prior) spends its whole budget and returns "
+               "its last sample, so only the basin score (after polishing) is fair to it.",
                "Landscape learning's cost is per target, after the map is learned; learning it (per network "
                "and kind of target, on other targets of that kind) is reported apart."],
         data={"rows": rows, "cells": cells, "methods": methods},
@@ -71,7 +74,7 @@ def draw(measured: Measured, out_dir: Path) -> list[Path]:
     ax = fig.subplots()
     width = 0.8 / len(methods)
     colours = dict(zip(methods, ("tab:blue", "tab:red", "darkred", "tab:green", "tab:purple", "tab:orange", "tab:brown",
-                                 "tab:olive")))
+                                 "tab:olive", "tab:cyan", "tab:pink", "tab:gray")))
     for j, method in enumerate(methods):
         for i, cell in enumerate(cells):
             row = next((r for r in rows if (r["network"], r["targets"]) == cell and r["method"] == method), None)

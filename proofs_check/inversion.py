@@ -39,7 +39,8 @@ from ._stats import holm, mcnemar_exact, wilson_interval
 CLAIM = (
     "§2 and seeds 002/004: gradient descent is not the only way to invert G — CSGM's restarts (Bora et al. 2017), "
     "the negation check (Huang et al. 2018), ADMM (Wong & Kolter), layer-wise LPs (Lei et al. 2019), landscape "
-    "learning (seed 004) and surfing (Algorithms 1 and 2) each claim to reach the solution more reliably or faster. "
+    "learning (seed 004), surfing (Algorithms 1 and 2), PLUGIn (Joshi et al. 2021), PGD-GAN (Shah & Hegde 2018) and "
+    "annealed Langevin posterior sampling (Jalal et al. 2021) each claim to reach the solution more reliably or faster. "
     "Scored here against the exact global minimiser."
 )
 NETWORKS = ("random", "hand_voroninski", "trained")
@@ -92,10 +93,11 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
     best = [L.global_minimizer(L.Objective(net, y, A), regions=regions, runner_up=False) for y in Y]
     record = {"network": network_kind, "targets": target_kind, "regions": len(regions),
               "global_value": [g.value for g in best], "unique": [bool(g.unique) for g in best], "methods": {}}
-    for name, method in METHODS.items():
+    for name in settings["methods"]:
+        method = METHODS[name]
         subject = flow if name in FLOW_METHODS else net
         options = {"budget": settings["budget"], "rng": rng} if name in BUDGETED else {}
-        if name in ("regular_descent", "surf", "negation_check", "admm"):
+        if name in ("regular_descent", "surf", "negation_check", "admm", "plugin", "pgd_gan", "langevin"):
             options["x0"] = x0
         if name == "projected_surf":  # from x_0 = argmin f_θ0, θ_0's regions enumerated once for every target
             first = L.enumerate_regions(flow[0])
@@ -177,8 +179,10 @@ def _method_verdicts(rows: list[dict]) -> dict:
 def run(networks=NETWORKS, target_kinds=("range", "compressed"), repeats: int = 5, targets: int = 20,
         random_widths=(2, 20, 60), random_out: int = 80,
         budget: int = 2000, landscape_rounds: int = 80, projected_tau: float = 0.01, flows_dir=None, seed: int = 0, workers: int | None = None,
-        journal: Path | None = None, progress: bool = False) -> CheckResult:
-    """``repeats`` networks × ``targets`` targets per (network kind, target kind); every method; same budget.
+        journal: Path | None = None, progress: bool = False, methods=None) -> CheckResult:
+    """``repeats`` networks × ``targets`` targets per (network kind, target kind); every method of ``methods`` (by
+    default all of :data:`~landscape.inversion.METHODS`; regular descent, the baseline of the comparisons, always
+    runs); same budget. The networks, targets and starts of a trial do not depend on the methods chosen.
 
     Held-out targets apply to the trained network only (their n is the images'); other pairings are skipped.
     Landscape learning learns one map per network and kind of target (``landscape_rounds`` rounds, on fresh
@@ -186,7 +190,13 @@ def run(networks=NETWORKS, target_kinds=("range", "compressed"), repeats: int = 
     Algorithm 2 runs with slack τ = ``projected_tau``, from the exact minimiser of f_θ0. The random networks (and the
     Hand–Voroninski ones, without biases) have widths ``random_widths`` → ``random_out``.
     """
+    from landscape.inversion import METHODS
+
     networks, target_kinds = list(networks), list(target_kinds)
+    chosen = list(METHODS) if methods is None else list(methods) if isinstance(methods, (list, tuple)) else None
+    if not chosen or any(m not in METHODS for m in chosen):
+        raise ValueError(f"methods must be a non-empty list from {', '.join(METHODS)}; got {methods!r}")
+    chosen = [m for m in METHODS if m == BASELINE or m in chosen]
     for name, given, allowed in (("networks", networks, NETWORKS), ("target_kinds", target_kinds, TARGET_KINDS)):
         if not given or any(g not in allowed for g in given):
             raise ValueError(f"{name} must be a non-empty list from {', '.join(allowed)}; got {given}")
@@ -204,6 +214,7 @@ def run(networks=NETWORKS, target_kinds=("range", "compressed"), repeats: int = 
         raise ValueError(f"random_widths must be [2, n_1, ..., n_d] (k = 2), integers >= 1; got {random_widths!r}")
     validate.positive_int(random_out, "random_out")
     settings = {"cells": [c for c in cells for _ in range(repeats)], "targets": int(targets), "budget": int(budget),
+                "methods": chosen,
                 "random_network": [list(random_widths), int(random_out)],
                 "landscape_rounds": int(landscape_rounds),
                 "projected_tau": float(projected_tau), "flows_dir": str(flows_dir)}

@@ -322,3 +322,23 @@ def conv(x, kernel, bias, stride, padding):
                 out[o, i, j] = bias[o] + sum(padded[c, i * stride + a, j * stride + b] * kernel[o, c, a, b]
                                              for c in range(C) for a in range(kh) for b in range(kw))
     return out
+
+
+def plugin_direction(net, y, A, x):
+    """PLUGIn's update direction W_1^T ... W_d^T V^T A^T (A G(x) - A y) for one point: the transposed weights
+    multiplied out one by one, every mask and bias left out."""
+    A = np.eye(len(y)) if A is None else np.asarray(A)
+    residual = A @ (forward(net, x)[0] - y)
+    direction = A.T @ residual
+    if net.readout is not None:
+        direction = net.readout.T @ direction
+    for w in reversed(net.weights):
+        direction = w.T @ direction
+    return direction
+
+
+def reflect_once_at_a_time(value: float) -> float:
+    """A coordinate reflected at the faces of [-1, 1], one reflection at a time, until inside."""
+    while not -1.0 <= value <= 1.0:
+        value = 2.0 - value if value > 1.0 else -2.0 - value
+    return value

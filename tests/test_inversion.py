@@ -201,3 +201,18 @@ def test_the_harness_scores_every_method_against_the_exact_global_minimiser():
         inversion.run(networks=("resnet",))
     with pytest.raises(ValueError, match="projected_tau must be > 0"):
         inversion.run(networks=("random",), projected_tau=0.0)
+    for bad in (["plugin", "simulated_annealing"], [], "plugin"):
+        with pytest.raises(ValueError, match="methods must be a non-empty list from regular_descent"):
+            inversion.run(networks=("random",), methods=bad)
+
+
+def test_the_harness_runs_a_subset_of_methods_on_the_same_targets_and_starts():
+    from proofs_check import inversion
+
+    options = {"networks": ("random",), "target_kinds": ("range",), "repeats": 1, "targets": 3,
+               "random_widths": (2, 8, 16), "random_out": 24, "budget": 300, "landscape_rounds": 2, "workers": 1}
+    every = inversion.run(**options).records[0]["methods"]
+    some = inversion.run(**options, methods=["plugin", "langevin"]).records[0]["methods"]
+    assert list(some) == ["regular_descent", "plugin", "langevin"]  # the baseline always runs
+    for name in ("regular_descent", "plugin"):  # deterministic from the shared starts
+        assert some[name]["gap"] == every[name]["gap"] and some[name]["basin"] == every[name]["basin"]

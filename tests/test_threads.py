@@ -5,7 +5,7 @@ from threadpoolctl import threadpool_info
 
 import landscape as L
 from landscape import _threads, critical, enumeration, piece_search, projected_surfing, surfing
-from landscape.inversion import admm, layerwise_lp, negation_check
+from landscape.inversion import admm, langevin, layerwise_lp, negation_check, pgd_gan, plugin
 
 
 def _blas_threads() -> list[int]:
@@ -30,7 +30,8 @@ def test_loops_run_blas_at_one_thread_and_restore_the_count(monkeypatch):
 
 def test_the_rule_covers_the_batched_numpy_loops():
     loops = [surfing.surf, surfing.regular_descent, projected_surfing.projected_surf, critical.local_minima,
-             critical.global_minimizer, piece_search.pieces, enumeration.enumerate_regions, admm, negation_check, layerwise_lp]
+             critical.global_minimizer, piece_search.pieces, enumeration.enumerate_regions, admm, negation_check, layerwise_lp,
+             plugin, pgd_gan, langevin]
     for loop in loops:
         assert getattr(loop, "__wrapped__", None) is not None, loop.__qualname__
     assert L.surf is surfing.surf and L.global_minimizer is critical.global_minimizer  # the public names are these

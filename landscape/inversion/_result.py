@@ -11,9 +11,10 @@ from ..flows import NetworkFlow
 from ..network import ReLUNet, checked_network
 from ..objective import Objective
 
-STOPS = ("converged", "stalled", "budget", "finished")
+STOPS = ("converged", "stalled", "budget", "finished", "diverged")
 """Why a method stopped on a target: its own test of success met (``converged``), the stall rule (``stalled``), the
-budget spent (``budget``), or a direct method done without meeting its test (``finished``)."""
+budget spent (``budget``), a direct method done without meeting its test (``finished``), or an iteration whose
+iterate left every bounded set (``diverged``; the last iterate inside is returned)."""
 
 
 @dataclass(frozen=True)
