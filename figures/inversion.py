@@ -89,7 +89,7 @@ def draw(measured: Measured, out_dir: Path) -> list[Path]:
     ax.set_xticks(range(len(cells)), [f"{n}\n{t}" for n, t in cells])
     ax.set(ylabel="share ending in the global minimum's basin", ylim=(0, 1.05),
            title="Inverters scored against the exact global minimiser (bars: basin; dots: returned it to 1e-6)")
-    ax.legend(fontsize=8, ncol=len(methods), loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    ax.legend(fontsize=8, ncol=min(len(methods), 6), loc="upper center", bbox_to_anchor=(0.5, -0.14))
     file = out_dir / "inversion.png"
     fig.savefig(file, dpi=110)
 

@@ -18,6 +18,7 @@ from .activation import (
     preactivations,
     rounding_slack,
 )
+from .branch_and_bound import CertifiedMinimum, branch_and_bound
 from .critical import GlobalMinimum, LocalMinimum, global_minimizer, local_minima
 from .enumeration import RegionSet, enumerate_regions
 from .errors import BoundaryPointError, EmptyRegionError, PolishingLimitError, TooManyRegionsError
@@ -38,6 +39,7 @@ __all__ = [
     "ActivationPattern",
     "ActivationPatterns",
     "BoundaryPointError",
+    "CertifiedMinimum",
     "EmptyRegionError",
     "GlobalMinimum",
     "LocalMinimum",
@@ -58,6 +60,7 @@ __all__ = [
     "TooManyRegionsError",
     "activation_pattern",
     "affine_map",
+    "branch_and_bound",
     "budget_schedule",
     "datasets",
     "enumerate_regions",
@@ -87,4 +90,4 @@ __all__ = [
     "surf",
 ]
 
-__version__ = "0.2.2"
+__version__ = "0.3.0"

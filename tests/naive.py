@@ -342,3 +342,26 @@ def reflect_once_at_a_time(value: float) -> float:
     while not -1.0 <= value <= 1.0:
         value = 2.0 - value if value > 1.0 else -2.0 - value
     return value
+
+
+def interval_propagation(net, lo, hi):
+    """Per hidden layer the interval of every pre-activation over the box [lo, hi], and the output's: each neuron's
+    lowest and highest value, term by term (a weight times the end of its input's interval that minimises or
+    maximises the product), then the ReLU applied to both ends."""
+    lows, highs, in_low, in_high = [], [], list(lo), list(hi)
+    for w, b in layer_params(net):
+        low, high = [], []
+        for j in range(w.shape[0]):
+            terms = [(w[j, l] * in_low[l], w[j, l] * in_high[l]) for l in range(w.shape[1])]
+            low.append(b[j] + sum(min(t) for t in terms))
+            high.append(b[j] + sum(max(t) for t in terms))
+        lows.append(np.array(low))
+        highs.append(np.array(high))
+        in_low, in_high = [max(v, 0.0) for v in low], [max(v, 0.0) for v in high]
+    V = np.eye(len(in_low)) if net.readout is None else net.readout
+    c = np.zeros(V.shape[0]) if net.readout_bias is None else net.readout_bias
+    out_low = np.array([c[i] + sum(min(V[i, l] * in_low[l], V[i, l] * in_high[l]) for l in range(V.shape[1]))
+                        for i in range(V.shape[0])])
+    out_high = np.array([c[i] + sum(max(V[i, l] * in_low[l], V[i, l] * in_high[l]) for l in range(V.shape[1]))
+                         for i in range(V.shape[0])])
+    return lows, highs, out_low, out_high

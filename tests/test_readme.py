@@ -12,7 +12,7 @@ def test_the_using_it_snippets_run_and_their_comments_hold(tmp_path, monkeypatch
     text = README.read_text()
     section = text[text.index("## Using it"):text.index("### Networks from elsewhere")]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
-    assert len(blocks) == 6
+    assert len(blocks) == 8
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     for block in blocks:
@@ -25,7 +25,12 @@ def test_the_using_it_snippets_run_and_their_comments_hold(tmp_path, monkeypatch
     np.testing.assert_allclose(literal.iterates, alg2.iterates, atol=1e-9)
     assert one.x.shape == (2,)
     assert namespace["found"].x.shape == (1, 2) and namespace["phi"].training["rounds"] == 20
+    for name, method in (("unmasked", "plugin"), ("projected", "pgd_gan"), ("sampled", "langevin")):
+        result = namespace[name]
+        assert result.method == method and result.x.shape == (len(namespace["Y"]), 2) and np.isfinite(result.value).all()
     at_x5 = [certified for m, certified in namespace["slice_minima"] if np.linalg.norm(m.x) < 1e-6 and m.value < 1e-20]
     assert at_x5 == [True]  # x5 is the minimum at s = (0, 0), certified in R^5
+    certificate = namespace["certificate"]
+    assert certificate.certified and certificate.value < 1e-20 and certificate.lower_bound <= certificate.value
     profile = namespace["profile"]
     assert profile.values[-1] < 1e-20 and profile.highest >= profile.values[0] and profile.barrier >= 0

@@ -94,7 +94,7 @@ def test_a_network_of_operators_saves_refuses_dense_access_and_checks_its_chain(
 
 
 def test_the_descent_inverters_run_through_the_operators_and_the_compiled_engine_refuses_them():
-    from landscape.inversion import csgm, negation_check, projected_surf, regular_descent, surf
+    from landscape.inversion import csgm, langevin, negation_check, pgd_gan, plugin, projected_surf, regular_descent, surf
 
     net = small_generator(seed=7)
     dense = net.densified()
@@ -105,7 +105,8 @@ def test_the_descent_inverters_run_through_the_operators_and_the_compiled_engine
     for method, subject, other, options in (
             (regular_descent, net, dense, {"x0": X0, "budget": 200}), (surf, flow, twin, {"x0": X0, "budget": 200}),
             (csgm, net, dense, {"budget": 200, "rng": 1}), (negation_check, net, dense, {"x0": X0, "budget": 200}),
-            (projected_surf, flow, twin, {"x0": X0, "tau": 0.01})):
+            (projected_surf, flow, twin, {"x0": X0, "tau": 0.01}), (plugin, net, dense, {"x0": X0, "budget": 200}),
+            (pgd_gan, net, dense, {"x0": X0, "budget": 200}), (langevin, net, dense, {"x0": X0, "budget": 200, "rng": 2})):
         np.testing.assert_allclose(method(subject, Y, **options).x, method(other, Y, **options).x, atol=1e-9)
     with pytest.raises(ValueError, match="compiled loop runs dense networks only"):
         negation_check(net, Y, x0=X0, engine="jax")

@@ -1,0 +1,9 @@
+r"""Certified global minimisers of the inversion objective without enumerating every linear region: branch and
+bound over boxes with interval or linear-relaxation (CROWN) bounds on G, exact solves at the leaves.
+
+:func:`branch_and_bound` is the search; :mod:`.bounds` bounds a network over a box."""
+
+from .bounds import BOUNDS, NetworkBounds, interval_bounds, linear_bounds
+from .search import CertifiedMinimum, branch_and_bound
+
+__all__ = ["BOUNDS", "CertifiedMinimum", "NetworkBounds", "branch_and_bound", "interval_bounds", "linear_bounds"]

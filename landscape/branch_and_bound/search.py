@@ -1,0 +1,355 @@
+r"""The certified global minimum of :math:`f(x) = \tfrac12\|A G(x) - A y\|^2` over a box, by branch and bound.
+
+Best-first over sub-boxes, as the neural-network verifiers search, with the library's exact machinery at the
+leaves:
+
+- *Upper bound* (the incumbent): the lowest f found, at the relaxed QPs' points and the leaves' minimisers; every
+  improvement is polished to a certified local minimum on the box (:func:`~landscape.polish_to_local_minimum`).
+- *Lower bound* of a sub-box, from bounds on G over it (:mod:`.bounds`): with linear bounds
+  :math:`Lx + a \le G(x) \le Ux + b`, the convex QP
+  :math:`\min \{\tfrac12\|A(g - y)\|^2 : Lx + a \le g \le Ux + b,\ lo \le x \le hi\}`; with interval bounds
+  :math:`l \le G \le u`, :math:`\min \{\tfrac12\|A(g - y)\|^2 : l \le g \le u\}` (closed form without A).
+- A sub-box whose lower bound is within the tolerance of the incumbent is discarded. One on which at most
+  ``exact_unstable`` neurons can change sign holds at most :math:`2^{\text{that}}` linear regions: it is a leaf,
+  solved exactly by :func:`~landscape.global_minimizer` on the sub-box (one certified QP per region it needs).
+  Otherwise it is split in two across its widest side (relative to the box).
+
+The search ends *certified* when no open sub-box can hold a value below incumbent − tol, tol =
+``rtol``·(1 + incumbent); at ``max_nodes`` or ``time_limit`` it returns the bounds reached, marked uncertified.
+The lower bounds are exact but for floating-point rounding and the interior-point solver's tolerance (about 1e-8
+relative), both below the default ``rtol``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import validate
+from .._progress import progress_bar
+from .._threads import one_blas_thread
+from ..box import as_box
+from ..critical import global_minimizer
+from ..errors import PolishingLimitError, TooManyRegionsError
+from ..objective import Objective, checked_objective
+from ..polish import polish_to_local_minimum
+from ..qp import polytope_qp
+from .bounds import BOUNDS, NetworkBounds
+
+POLISH_MAX_PIECES = 256
+"""Polishing an incumbent gives up (keeping the unpolished point) where more regions than this meet at it."""
+
+
+@dataclass(frozen=True)
+class CertifiedMinimum:
+    r"""The global minimum of f over a box, with the bounds that certify it.
+
+    Attributes
+    ----------
+    x, value : the best point found and :math:`f(x)` (an upper bound on :math:`f^*`).
+    lower_bound : float
+        No point of the box has f below it.
+    certified : bool
+        ``value − lower_bound`` ≤ ``tolerance``: x is a global minimiser on the box to within it. False when a node or
+        time limit stopped the search first (the bounds are still valid).
+    tolerance : float
+        rtol·(1 + value).
+    nodes : int
+        Sub-boxes bounded (the box itself included).
+    pruned : int
+        Sub-boxes discarded by their lower bound.
+    leaves : int
+        Sub-boxes solved exactly (few unstable neurons).
+    qps : int
+        Certified QPs of the leaves and of polishing (the relaxed QPs of the bounds not counted).
+    relaxations : int
+        Lower-bound QPs solved.
+    bound : str
+        ``"linear"`` or ``"interval"``.
+    seconds : float
+    stopped_by : str
+        ``"gap"`` (certified), ``"nodes"`` or ``"time"``.
+    """
+
+    x: np.ndarray
+    value: float
+    lower_bound: float
+    certified: bool
+    tolerance: float
+    nodes: int
+    pruned: int
+    leaves: int
+    qps: int
+    relaxations: int
+    bound: str
+    seconds: float
+    stopped_by: str
+
+    @property
+    def gap(self) -> float:
+        """``value − lower_bound`` (≥ 0)."""
+        return max(self.value - self.lower_bound, 0.0)
+
+
+class _LowerBound:
+    """The lower bound of f over a sub-box from G's bounds there: one parametrised QP per search (compiled once)."""
+
+    def __init__(self, objective: Objective, k: int):
+        self.A = objective.A
+        self.y = np.asarray(objective.y, dtype=float)
+        self.k, self.n = k, objective.net.output_dim
+        self._problem = None
+        self.solved = 0
+
+    def _compiled(self):
+        if self._problem is None:
+            import cvxpy as cp
+
+            x, g = cp.Variable(self.k), cp.Variable(self.n)
+            L, U = cp.Parameter((self.n, self.k)), cp.Parameter((self.n, self.k))
+            a, b = cp.Parameter(self.n), cp.Parameter(self.n)
+            lo, hi = cp.Parameter(self.k), cp.Parameter(self.k)
+            residual = g - self.y if self.A is None else self.A @ g - self.A @ self.y
+            problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(residual)),
+                                 [L @ x + a <= g, g <= U @ x + b, lo <= x, x <= hi])
+            self._problem = (problem, x, (L, a, U, b, lo, hi))
+        return self._problem
+
+    def interval(self, low: np.ndarray, high: np.ndarray) -> tuple[float, None]:
+        r""":math:`\min_{l \le g \le u} \tfrac12\|A(g - y)\|^2`."""
+        if self.A is None:
+            gap = np.maximum(low - self.y, 0.0) + np.maximum(self.y - high, 0.0)
+            return 0.5 * float(gap @ gap), None
+        from scipy.optimize import lsq_linear
+
+        self.solved += 1
+        fit = lsq_linear(self.A, self.A @ self.y, bounds=(low, high), method="bvls")
+        return 0.5 * float(np.sum(fit.fun**2)), None
+
+    def linear(self, bounds: NetworkBounds, lo: np.ndarray, hi: np.ndarray) -> tuple[float, np.ndarray]:
+        """A lower bound on the relaxed QP's value, and the x where it was reached."""
+        if self.A is None:
+            self.solved += 1
+            return relaxed_bound(*bounds.output_linear, self.y, lo, hi)
+        return self._linear_by_cvxpy(bounds, lo, hi)
+
+    def _linear_by_cvxpy(self, bounds: NetworkBounds, lo: np.ndarray, hi: np.ndarray) -> tuple[float, np.ndarray]:
+        """The relaxed QP's value (a lower bound, less the solver's tolerance) and its x, by cvxpy/CLARABEL."""
+        import cvxpy as cp
+
+        problem, x, parameters = self._compiled()
+        for parameter, value in zip(parameters, (*bounds.output_linear, lo, hi)):
+            parameter.value = value
+        self.solved += 1
+        try:
+            problem.solve(solver=cp.CLARABEL)
+        except cp.error.SolverError:
+            problem.status = None
+        if problem.status != cp.OPTIMAL:  # fall back on the interval bound, always valid
+            return self.interval(bounds.output_lower, bounds.output_upper)
+        value = float(problem.value)
+        return max(value - 1e-8 * (1.0 + abs(value)), 0.0), np.clip(np.asarray(x.value), lo, hi)
+
+
+def relaxed_bound(L: np.ndarray, a: np.ndarray, U: np.ndarray, b: np.ndarray, y: np.ndarray, lo: np.ndarray,
+                  hi: np.ndarray, iterations: int = 50) -> tuple[float, np.ndarray]:
+    r"""A lower bound on :math:`\min_{lo \le x \le hi} \varphi(x)`, :math:`\varphi(x) = \min \{\tfrac12\|g - y\|^2 :
+    Lx + a \le g \le Ux + b\} = \tfrac12 \sum_i \big((L_i x + a_i - y_i)_+ + (y_i - U_i x - b_i)_+\big)^2` (the
+    relaxed QP without A; the two parts cannot both be positive where Lx + a ≤ Ux + b, as on the box).
+
+    φ is convex and differentiable, so at any point x̂ of the box
+    :math:`\varphi \ge \varphi(\hat x) + \min_{x \in \text{box}} \nabla\varphi(\hat x)^\top (x - \hat x)` (the
+    Frank–Wolfe bound, exact where x̂ is the minimiser); x̂ comes from projected Newton steps with backtracking.
+    Returns (the bound, x̂)."""
+    def parts(x):
+        over = np.maximum(L @ x + a - y, 0.0)
+        under = np.maximum(y - U @ x - b, 0.0)
+        return over, under, 0.5 * float(over @ over + under @ under)
+
+    def frank_wolfe(x, gradient, value):
+        return value + float(np.sum(np.minimum(gradient * (lo - x), gradient * (hi - x))))
+
+    x = (lo + hi) / 2
+    over, under, value = parts(x)
+    best = -np.inf
+    for _ in range(iterations):
+        gradient = L.T @ over - U.T @ under
+        best = max(best, frank_wolfe(x, gradient, value))
+        if value - best <= 1e-13 * (1.0 + value):
+            break
+        H = L[over > 0].T @ L[over > 0] + U[under > 0].T @ U[under > 0]
+        free = ~(((x <= lo) & (gradient > 0)) | ((x >= hi) & (gradient < 0)))  # coordinates not held by the box
+        step = np.zeros_like(x)
+        if free.any():
+            sub = H[np.ix_(free, free)] + 1e-12 * (1.0 + np.trace(H)) * np.eye(int(free.sum()))
+            step[free] = -np.linalg.solve(sub, gradient[free])
+        moved = False
+        for length in 0.5 ** np.arange(30):
+            trial = np.clip(x + length * step, lo, hi)
+            trial_over, trial_under, trial_value = parts(trial)
+            if trial_value <= value - 1e-4 * length * abs(float(gradient @ (trial - x))):
+                x, over, under, value, moved = trial, trial_over, trial_under, trial_value, True
+                break
+        if not moved:
+            break
+    gradient = L.T @ over - U.T @ under
+    best = max(best, frank_wolfe(x, gradient, value))
+    return max(best, 0.0), x
+
+
+def _minimum_on_stable_box(f: Objective, net, found: NetworkBounds, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The minimiser of f over a box inside one region: the quadratic of G's affine map there, over the box."""
+    pattern = found.pattern()
+    J = np.eye(net.input_dim)
+    c = np.zeros(net.input_dim)
+    for layer, bias, active in zip(net.layers, net.effective_biases, pattern):
+        J = layer.linear(J.T).T * active[:, None]
+        c = (layer.linear(c[None])[0] + bias) * active
+    readout = net.readout_layer
+    if readout is not None:
+        J, c = readout.linear(J.T).T, readout.linear(c[None])[0]
+    if net.readout_bias is not None:
+        c = c + net.readout_bias
+    M, v = (J, f.y - c) if f.A is None else (f.A @ J, f.A @ (f.y - c))
+    k = net.input_dim
+    rows = np.vstack([np.eye(k), -np.eye(k)])
+    return polytope_qp(k, 2 * k).solve(M, v, rows, np.concatenate([hi, -lo]), what="a stable sub-box").x
+
+
+def _split(lo: np.ndarray, hi: np.ndarray, scale: np.ndarray):
+    axis = int(np.argmax((hi - lo) / scale))
+    middle = (lo[axis] + hi[axis]) / 2
+    left_hi, right_lo = hi.copy(), lo.copy()
+    left_hi[axis], right_lo[axis] = middle, middle
+    return (lo, left_hi), (right_lo, hi)
+
+
+@one_blas_thread
+def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: str = "linear",
+                     exact_unstable: int = 2, max_nodes: int = 100_000, time_limit: float | None = None,
+                     progress: bool = False) -> CertifiedMinimum:
+    r"""The global minimum of f over the box ``bounds = (lo, hi)``, certified to ``rtol``·(1 + f*) by branch and bound.
+
+    Parameters
+    ----------
+    objective : Objective
+    bounds : (lo, hi)
+        A bounded box with an interior (scalars or arrays of shape (k,)).
+    rtol : float
+        Relative tolerance of the certificate: stop when incumbent − lower bound ≤ rtol·(1 + incumbent).
+    bound : {"linear", "interval"}
+        How G is bounded over a sub-box (see :mod:`landscape.branch_and_bound.bounds`).
+    exact_unstable : int
+        A sub-box with at most this many neurons of unfixed sign is solved exactly (at most 2^that regions).
+    max_nodes, time_limit : int, float or None
+        Stop uncertified after this many sub-boxes or seconds.
+    progress : bool
+        A progress bar over nodes, with the gap as it closes.
+    """
+    f = checked_objective(objective)
+    net = f.net
+    k = net.input_dim
+    if bounds is None:
+        raise ValueError("bounds must be a bounded box (lo, hi): branch and bound searches a box, not all of R^k")
+    box = as_box(bounds, k)
+    rtol = validate.positive_scalar(rtol, "rtol", "rtol (the certificate's relative tolerance)")
+    if bound not in BOUNDS:
+        raise ValueError(f"bound must be one of {', '.join(BOUNDS)}; got {bound!r}")
+    if isinstance(exact_unstable, (bool, np.bool_)) or not isinstance(exact_unstable, (int, np.integer)) \
+            or exact_unstable < 0:
+        raise ValueError(f"exact_unstable must be an integer >= 0; got {exact_unstable!r}")
+    max_nodes = validate.positive_int(max_nodes, "max_nodes")
+    if time_limit is not None:
+        time_limit = validate.positive_scalar(time_limit, "time_limit", "time_limit (seconds)")
+    propagate = BOUNDS[bound]
+    lower_bound = _LowerBound(f, k)
+    lo0, hi0 = (np.asarray(b, dtype=float) for b in box)
+    scale = hi0 - lo0
+    start = time.perf_counter()
+    counts = {"nodes": 0, "pruned": 0, "leaves": 0, "qps": 0}
+    best = {"x": (lo0 + hi0) / 2}
+    best["value"] = float(f.value(best["x"]))
+
+    def offer(x: np.ndarray, value: float | None = None) -> None:
+        value = float(f.value(x)) if value is None else value
+        if value >= best["value"] - rtol * (1.0 + best["value"]):
+            if value < best["value"]:
+                best["x"], best["value"] = x, value
+            return
+        try:
+            polished = polish_to_local_minimum(f, x, bounds=(lo0, hi0), max_pieces=POLISH_MAX_PIECES)
+            counts["qps"] += len(polished.patterns) + polished.moves
+            x, value = polished.x, polished.value
+        except (TooManyRegionsError, PolishingLimitError):
+            pass
+        best["x"], best["value"] = x, value
+
+    def evaluate(lo: np.ndarray, hi: np.ndarray, known: NetworkBounds | None):
+        """(lower bound, bounds) of a sub-box; a leaf is solved here and returns None."""
+        counts["nodes"] += 1
+        found = propagate(net, lo, hi, known)
+        if found.stable:  # one region holds the box: G = Jx + c on it, one certified QP over the box
+            counts["leaves"] += 1
+            counts["qps"] += 1
+            offer(_minimum_on_stable_box(f, net, found, lo, hi))
+            return None
+        if found.unstable <= exact_unstable:
+            counts["leaves"] += 1
+            exact = global_minimizer(f, bounds=(lo, hi), runner_up=False)
+            counts["qps"] += exact.qps
+            offer(np.asarray(exact.x), float(f.value(exact.x)))
+            return None
+        if found.output_linear is None:
+            value, x = lower_bound.interval(found.output_lower, found.output_upper)
+        else:
+            value, x = lower_bound.linear(found, lo, hi)
+        offer((lo + hi) / 2 if x is None else x)
+        return value, found
+
+    heap: list = []
+    order = 0
+    root = evaluate(lo0, hi0, None)
+    if root is not None:
+        heap.append((root[0], order, lo0, hi0, root[1]))
+    stopped_by = "gap"
+    bar = progress_bar(progress, max_nodes, "branch and bound", "boxes")
+    with bar:
+        while heap:
+            tolerance = rtol * (1.0 + best["value"])
+            if heap[0][0] >= best["value"] - tolerance:
+                break
+            if counts["nodes"] >= max_nodes:
+                stopped_by = "nodes"
+                break
+            if time_limit is not None and time.perf_counter() - start > time_limit:
+                stopped_by = "time"
+                break
+            value, _, lo, hi, known = heapq.heappop(heap)
+            if value >= best["value"] - tolerance:
+                counts["pruned"] += 1
+                continue
+            for child_lo, child_hi in _split(lo, hi, scale):
+                child = evaluate(child_lo, child_hi, known)
+                bar.update(1)
+                if child is None:
+                    continue
+                if child[0] >= best["value"] - rtol * (1.0 + best["value"]):
+                    counts["pruned"] += 1
+                    continue
+                order += 1
+                heapq.heappush(heap, (max(child[0], value), order, child_lo, child_hi, child[1]))
+            if heap:
+                bar.set_postfix_str(f"gap {best['value'] - heap[0][0]:.3g}")
+    lowest = min(heap[0][0], best["value"]) if heap else best["value"]
+    tolerance = rtol * (1.0 + best["value"])
+    certified = best["value"] - lowest <= tolerance
+    return CertifiedMinimum(np.asarray(best["x"], dtype=float), best["value"], float(lowest), bool(certified),
+                            tolerance, counts["nodes"], counts["pruned"], counts["leaves"], counts["qps"],
+                            lower_bound.solved, bound, time.perf_counter() - start,
+                            "gap" if certified else stopped_by)
+
+
+__all__ = ["CertifiedMinimum", "POLISH_MAX_PIECES", "branch_and_bound", "relaxed_bound"]

@@ -1,0 +1,171 @@
+"""Branch and bound for the certified global minimum: the bounds it prunes with, and its answers against
+enumeration and polishing."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import landscape as L
+from landscape.branch_and_bound import branch_and_bound, interval_bounds, linear_bounds
+from landscape.branch_and_bound.search import relaxed_bound
+from naive import interval_propagation
+from strategies import networks, seeds
+
+
+def _box(k, seed):
+    rng = np.random.default_rng(seed)
+    centre, half = rng.uniform(-1, 1, k), rng.uniform(0.05, 1.0, k)
+    return centre - half, centre + half, rng
+
+
+@settings(max_examples=30, deadline=None)
+@given(networks(max_k=3, max_depth=3, max_width=10), seeds)
+def test_interval_bounds_are_the_neuron_by_neuron_intervals(net, seed):
+    lo, hi, _ = _box(net.input_dim, seed)
+    found = interval_bounds(net, lo, hi)
+    lows, highs, out_low, out_high = interval_propagation(net, lo, hi)
+    for mine, theirs in zip(found.lower + found.upper, lows + highs):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(found.output_lower, out_low, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(found.output_upper, out_high, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(networks(max_k=4, max_depth=3, max_width=12), seeds)
+def test_both_bounds_hold_at_every_point_of_the_box_and_the_linear_ones_are_tighter(net, seed):
+    lo, hi, rng = _box(net.input_dim, seed)
+    X = np.vstack([rng.uniform(lo, hi, (300, net.input_dim)), lo, hi])
+    G = net.forward(X)
+    interval, linear = interval_bounds(net, lo, hi), linear_bounds(net, lo, hi)
+    slack = 1e-9 * (1 + np.abs(G).max())
+    for bounds in (interval, linear):
+        assert (G >= bounds.output_lower - slack).all() and (G <= bounds.output_upper + slack).all()
+    Lm, a, U, b = linear.output_linear
+    assert (G >= X @ Lm.T + a - slack).all() and (G <= X @ U.T + b + slack).all()
+    for i, z in enumerate(L.preactivations(net, X)):
+        assert (linear.lower[i] >= interval.lower[i]).all() and (linear.upper[i] <= interval.upper[i]).all()
+        assert (z >= linear.lower[i] - slack).all() and (z <= linear.upper[i] + slack).all()
+    assert (linear.output_lower >= interval.output_lower).all() and (linear.output_upper <= interval.output_upper).all()
+
+
+def test_the_pre_activation_bounds_hold_at_every_point():
+    rng = np.random.default_rng(0)
+    net = L.ReLUNet.random([3, 15, 15, 10], out_dim=7, rng=1)
+    lo, hi = np.array([-0.4, 0.0, 0.2]), np.array([0.1, 0.3, 0.5])
+    X = rng.uniform(lo, hi, (2000, 3))
+    found = linear_bounds(net, lo, hi)
+    H = X
+    for i, (W, b) in enumerate(zip(net.weights, net.biases)):
+        Z = H @ W.T + b
+        assert (Z >= found.lower[i] - 1e-12).all() and (Z <= found.upper[i] + 1e-12).all()
+        H = np.maximum(Z, 0.0)
+    assert found.unstable < interval_bounds(net, lo, hi).unstable
+
+
+def test_on_a_box_inside_one_region_the_linear_bounds_are_g_itself():
+    net = L.ReLUNet.random([2, 8, 12], out_dim=6, rng=3)
+    x = np.array([0.3, -0.2])
+    region = L.region_of(net, x)
+    centre, radius = region.interior_point, min(region.inradius, 1.0)
+    lo, hi = centre - radius / 4, centre + radius / 4  # a box inside the region's inscribed ball
+    found = linear_bounds(net, lo, hi)
+    assert found.stable
+    J, c = L.local_affine(net, centre)
+    Lm, a, U, b = found.output_linear
+    for M, v in ((Lm, a), (U, b)):
+        np.testing.assert_allclose(M, J, atol=1e-12)
+        np.testing.assert_allclose(v, c, atol=1e-12)
+
+
+def test_the_relaxed_bound_is_the_relaxed_qps_value():
+    import cvxpy as cp
+
+    rng = np.random.default_rng(4)
+    for trial in range(8):
+        k, n = 3, 20  # U ≥ L entrywise, b ≥ a and x ≥ 0: Lx + a ≤ Ux + b on the box, as for bounds of a network
+        L_ = rng.normal(size=(n, k))
+        U_ = L_ + np.abs(rng.normal(size=(n, k))) * 0.1
+        a = rng.normal(size=n)
+        b = a + np.abs(rng.normal(size=n))
+        lo, hi = np.zeros(k), np.ones(k) * rng.uniform(0.2, 2)
+        y = rng.normal(size=n) * 3
+        bound, x_hat = relaxed_bound(L_, a, U_, b, y, lo, hi)
+        x, g = cp.Variable(k), cp.Variable(n)
+        problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(g - y)), [L_ @ x + a <= g, g <= U_ @ x + b, lo <= x, x <= hi])
+        problem.solve(solver=cp.CLARABEL)
+        assert bound <= problem.value + 1e-9 * (1 + problem.value)
+        assert bound == pytest.approx(problem.value, rel=1e-6, abs=1e-9)
+        assert (x_hat >= lo).all() and (x_hat <= hi).all()
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(4, 16), st.booleans(), seeds)
+def test_branch_and_bound_finds_the_enumerated_global_minimum_at_k_2(width, bias, seed):
+    rng = np.random.default_rng(seed)
+    net = L.ReLUNet.random([2, width, 2 * width], out_dim=3 * width, bias=bias, rng=seed)
+    y = net.forward(rng.uniform(-1, 1, 2)) + rng.normal(size=3 * width) * rng.choice([0.0, 0.3])
+    f = L.Objective(net, y)
+    exact = L.global_minimizer(f, bounds=(-2, 2), runner_up=False)
+    found = branch_and_bound(f, (-2, 2))
+    assert found.certified and found.stopped_by == "gap"
+    assert found.lower_bound <= found.value <= exact.value + found.tolerance
+    assert found.value - exact.value >= -1e-9 * (1 + exact.value)  # never below the true minimum
+
+
+def test_branch_and_bound_matches_enumeration_with_either_bound_and_with_measurements():
+    rng = np.random.default_rng(5)
+    cases = [(L.ReLUNet.random([3, 6, 12], out_dim=20, rng=6), None, ("linear",)),
+             (L.ReLUNet.random([2, 6, 12], out_dim=20, rng=6), None, ("linear", "interval")),
+             (L.ReLUNet.random([2, 6, 12], out_dim=20, rng=6), L.gaussian_measurements(12, 20, rng=7),
+              ("linear", "interval"))]
+    for net, A, kinds in cases:
+        y = net.forward(rng.uniform(-1, 1, net.input_dim)) + 0.2 * rng.normal(size=20)
+        f = L.Objective(net, y, A)
+        exact = L.global_minimizer(f, bounds=(-1.5, 1.5), runner_up=False)
+        for bound in kinds:
+            found = branch_and_bound(f, (-1.5, 1.5), bound=bound)
+            assert found.certified and found.bound == bound
+            assert abs(found.value - exact.value) <= found.tolerance
+            if exact.unique:
+                np.testing.assert_allclose(found.x, exact.x, atol=1e-5)
+
+
+def test_the_certified_value_is_never_above_the_best_polished_local_minimum():
+    rng = np.random.default_rng(8)
+    net = L.ReLUNet.random([4, 8, 12], out_dim=16, rng=9)
+    f = L.Objective(net, rng.normal(size=16))
+    found = branch_and_bound(f, (-1, 1))
+    polished = [L.polish_to_local_minimum(f, x, bounds=(-1, 1)) for x in rng.uniform(-1, 1, (10, 4))]
+    assert found.certified
+    assert found.value <= min(p.value for p in polished) + found.tolerance
+    assert found.lower_bound <= found.value
+
+
+def test_a_node_limit_returns_valid_bounds_marked_uncertified():
+    rng = np.random.default_rng(10)
+    net = L.ReLUNet.random([3, 8, 16], out_dim=20, rng=11)
+    f = L.Objective(net, rng.normal(size=20))
+    stopped = branch_and_bound(f, (-2, 2), max_nodes=3)
+    full = branch_and_bound(f, (-2, 2))
+    assert not stopped.certified and stopped.stopped_by == "nodes" and stopped.nodes <= 4
+    assert stopped.lower_bound <= full.value + full.tolerance and stopped.value >= full.value - full.tolerance
+    timed = branch_and_bound(f, (-2, 2), time_limit=1e-9)
+    assert not timed.certified and timed.stopped_by == "time"
+
+
+def test_branch_and_bound_refuses_bad_input():
+    net = L.ReLUNet.random([2, 6, 8], rng=12)
+    f = L.Objective(net, np.zeros(8))
+    for bad, message in ((None, "bounds must be a bounded box"), ((1.0, -1.0), "lo < hi"),
+                         ((-np.inf, 1.0), "finite"), ((np.nan, 1.0), "finite"), ((0.0, 0.0), "lo < hi")):
+        with pytest.raises(ValueError, match=message):
+            branch_and_bound(f, bad)
+    for option, message in (({"rtol": 0.0}, "rtol"), ({"bound": "crown"}, "bound must be one of interval, linear"),
+                            ({"exact_unstable": -1}, "exact_unstable must be an integer >= 0"),
+                            ({"max_nodes": 0}, "max_nodes must be an integer >= 1"),
+                            ({"time_limit": -1.0}, "time_limit")):
+        with pytest.raises(ValueError, match=message):
+            branch_and_bound(f, (-1, 1), **option)
+    with pytest.raises(ValueError, match="objective must be an Objective"):
+        branch_and_bound(net, (-1, 1))
