@@ -140,6 +140,9 @@ def test_the_certified_value_is_never_above_the_best_polished_local_minimum():
     assert found.certified
     assert found.value <= min(p.value for p in polished) + found.tolerance
     assert found.lower_bound <= found.value
+    best = min(polished, key=lambda p: p.value)
+    warm = branch_and_bound(f, (-1, 1), x0=best.x)  # started from the best polished point: the same certificate
+    assert warm.certified and abs(warm.value - found.value) <= found.tolerance and warm.nodes <= found.nodes
 
 
 def test_a_node_limit_returns_valid_bounds_marked_uncertified():
@@ -167,5 +170,9 @@ def test_branch_and_bound_refuses_bad_input():
                             ({"time_limit": -1.0}, "time_limit")):
         with pytest.raises(ValueError, match=message):
             branch_and_bound(f, (-1, 1), **option)
+    with pytest.raises(ValueError, match="x0 must lie in the box"):
+        branch_and_bound(f, (-1, 1), x0=[2.0, 0.0])
+    with pytest.raises(ValueError, match="x0 must"):
+        branch_and_bound(f, (-1, 1), x0=[0.0])
     with pytest.raises(ValueError, match="objective must be an Objective"):
         branch_and_bound(net, (-1, 1))

@@ -138,18 +138,22 @@ def _concretise(coefficients, constant, centre, radius, upper_side: bool) -> np.
 
 
 def linear_bounds(net: ReLUNet, lo: np.ndarray, hi: np.ndarray, known: NetworkBounds | None = None) -> NetworkBounds:
-    """CROWN over the box [lo, hi]: every layer's bounds by back-substitution to the input, intersected with the
-    interval bounds and with ``known`` (bounds on a box containing this one); the output's affine bounds in x."""
+    """CROWN over the box [lo, hi]: the bounds of every neuron whose sign the interval bounds leave open by
+    back-substitution to the input, intersected with the interval bounds and with ``known`` (bounds on a box
+    containing this one); the output's affine bounds in x."""
     centre, radius = (lo + hi) / 2, (hi - lo) / 2
     interval = interval_bounds(net, lo, hi, known)
     lowers, uppers = [interval.lower[0]], [interval.upper[0]]  # z_1 is affine in x: its interval bounds are exact
     for i in range(1, net.depth):
-        rows = net.layers[i].dense()
-        bias = net.effective_biases[i]
-        low_coef, low_const = _back_substitute(net, rows, bias, i - 1, lowers, uppers, upper_side=False)
-        high_coef, high_const = _back_substitute(net, rows, bias, i - 1, lowers, uppers, upper_side=True)
-        low = np.maximum(_concretise(low_coef, low_const, centre, radius, False), interval.lower[i])
-        high = np.minimum(_concretise(high_coef, high_const, centre, radius, True), interval.upper[i])
+        low, high = interval.lower[i].copy(), interval.upper[i].copy()
+        undecided = (low < 0) & (high > 0)  # a neuron of fixed sign has an exact relaxation whatever its bounds
+        if undecided.any():
+            rows = net.layers[i].dense()[undecided]
+            bias = net.effective_biases[i][undecided]
+            low_coef, low_const = _back_substitute(net, rows, bias, i - 1, lowers, uppers, upper_side=False)
+            high_coef, high_const = _back_substitute(net, rows, bias, i - 1, lowers, uppers, upper_side=True)
+            low[undecided] = np.maximum(_concretise(low_coef, low_const, centre, radius, False), low[undecided])
+            high[undecided] = np.minimum(_concretise(high_coef, high_const, centre, radius, True), high[undecided])
         lowers.append(low)
         uppers.append(high)
     readout = net.readout_layer

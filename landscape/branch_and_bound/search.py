@@ -230,7 +230,7 @@ def _split(lo: np.ndarray, hi: np.ndarray, scale: np.ndarray):
 @one_blas_thread
 def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: str = "linear",
                      exact_unstable: int = 2, max_nodes: int = 100_000, time_limit: float | None = None,
-                     progress: bool = False) -> CertifiedMinimum:
+                     x0=None, progress: bool = False) -> CertifiedMinimum:
     r"""The global minimum of f over the box ``bounds = (lo, hi)``, certified to ``rtol``·(1 + f*) by branch and bound.
 
     Parameters
@@ -246,6 +246,9 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         A sub-box with at most this many neurons of unfixed sign is solved exactly (at most 2^that regions).
     max_nodes, time_limit : int, float or None
         Stop uncertified after this many sub-boxes or seconds.
+    x0 : array_like (k,), optional
+        A point of the box to start the incumbent from (polished first): e.g. the previous snapshot's minimiser
+        along a flow, or a descent's end point. Without it the incumbent starts at the box's centre.
     progress : bool
         A progress bar over nodes, with the gap as it closes.
     """
@@ -272,10 +275,15 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
     counts = {"nodes": 0, "pruned": 0, "leaves": 0, "qps": 0}
     best = {"x": (lo0 + hi0) / 2}
     best["value"] = float(f.value(best["x"]))
+    start_point = None if x0 is None else validate.point(x0, "x0", k)
+    if start_point is not None and not (np.all(start_point >= lo0) and np.all(start_point <= hi0)):
+        raise ValueError(f"x0 must lie in the box [{lo0}, {hi0}]; got {start_point}")
 
-    def offer(x: np.ndarray, value: float | None = None) -> None:
+    def offer(x: np.ndarray, value: float | None = None, polish: bool = False) -> None:
+        """Make x the incumbent if f(x) is lower, polished when it is lower by more than the tolerance (or
+        ``polish``)."""
         value = float(f.value(x)) if value is None else value
-        if value >= best["value"] - rtol * (1.0 + best["value"]):
+        if not polish and value >= best["value"] - rtol * (1.0 + best["value"]):
             if value < best["value"]:
                 best["x"], best["value"] = x, value
             return
@@ -285,7 +293,8 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
             x, value = polished.x, polished.value
         except (TooManyRegionsError, PolishingLimitError):
             pass
-        best["x"], best["value"] = x, value
+        if value < best["value"]:
+            best["x"], best["value"] = x, value
 
     def evaluate(lo: np.ndarray, hi: np.ndarray, known: NetworkBounds | None):
         """(lower bound, bounds) of a sub-box; a leaf is solved here and returns None."""
@@ -309,6 +318,8 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         offer((lo + hi) / 2 if x is None else x)
         return value, found
 
+    if start_point is not None:
+        offer(start_point, polish=True)
     heap: list = []
     order = 0
     root = evaluate(lo0, hi0, None)
