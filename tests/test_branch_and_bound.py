@@ -133,10 +133,10 @@ def test_branch_and_bound_matches_enumeration_with_either_bound_and_with_measure
 
 def test_the_certified_value_is_never_above_the_best_polished_local_minimum():
     rng = np.random.default_rng(8)
-    net = L.ReLUNet.random([4, 8, 12], out_dim=16, rng=9)
-    f = L.Objective(net, rng.normal(size=16))
+    net = L.ReLUNet.random([3, 6, 10], out_dim=12, rng=9)
+    f = L.Objective(net, rng.normal(size=12))
     found = branch_and_bound(f, (-1, 1))
-    polished = [L.polish_to_local_minimum(f, x, bounds=(-1, 1)) for x in rng.uniform(-1, 1, (10, 4))]
+    polished = [L.polish_to_local_minimum(f, x, bounds=(-1, 1)) for x in rng.uniform(-1, 1, (10, 3))]
     assert found.certified
     assert found.value <= min(p.value for p in polished) + found.tolerance
     assert found.lower_bound <= found.value

@@ -276,8 +276,11 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
     best = {"x": (lo0 + hi0) / 2}
     best["value"] = float(f.value(best["x"]))
     start_point = None if x0 is None else validate.point(x0, "x0", k)
-    if start_point is not None and not (np.all(start_point >= lo0) and np.all(start_point <= hi0)):
-        raise ValueError(f"x0 must lie in the box [{lo0}, {hi0}]; got {start_point}")
+    if start_point is not None:
+        slack = 1e-9 * (1.0 + np.maximum(np.abs(lo0), np.abs(hi0)))  # a solver's point on a face, up to rounding
+        if not (np.all(start_point >= lo0 - slack) and np.all(start_point <= hi0 + slack)):
+            raise ValueError(f"x0 must lie in the box [{lo0}, {hi0}]; got {start_point}")
+        start_point = np.clip(start_point, lo0, hi0)
 
     def offer(x: np.ndarray, value: float | None = None, polish: bool = False) -> None:
         """Make x the incumbent if f(x) is lower, polished when it is lower by more than the tolerance (or
@@ -339,9 +342,6 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
                 stopped_by = "time"
                 break
             value, _, lo, hi, known = heapq.heappop(heap)
-            if value >= best["value"] - tolerance:
-                counts["pruned"] += 1
-                continue
             for child_lo, child_hi in _split(lo, hi, scale):
                 child = evaluate(child_lo, child_hi, known)
                 bar.update(1)

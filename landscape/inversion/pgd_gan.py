@@ -51,7 +51,7 @@ def range_projection(net: ReLUNet, W, x0, steps: int = 50, tol: float = 1e-6) ->
     tol = validate.positive_scalar(tol, "tol", "tol (the gradient tolerance)")
     J, _ = local_affine(net, Z)
     curvature = np.linalg.norm(J, 2, axis=(1, 2)) ** 2
-    step = np.where(curvature > 0, 1.0 / np.where(curvature > 0, curvature, 1.0), 1.0)
+    step = 1.0 / np.where(curvature > 0, curvature, 1.0)
     Z = Z.copy()
     taken = np.zeros(len(Z), dtype=np.int64)
     distance = Objective(net, W)
@@ -88,7 +88,7 @@ def pgd_gan(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, step
         active = active[cost[active] < budget]
         if len(active) == 0:
             break
-        _, gradient = Objective(net, Y[active], A).value_and_grad(X[active])
+        gradient = Objective(net, Y[active], A).grad(X[active])
         cost[active] += 1
         done = np.linalg.norm(gradient, axis=1) <= tol
         stop[active[done]] = "converged"
