@@ -119,9 +119,10 @@ def test_runner_workers_run_one_thread_each():
 
 
 def _slow_draw(index, seed, settings):
+    import os
     import time
 
-    time.sleep(0.3)
+    time.sleep(float(os.environ.get("SLOW_DRAW_SECONDS", "0.3")))
     return _draw(index, seed, settings)
 
 
@@ -141,7 +142,9 @@ def test_one_ctrl_c_stops_cleanly_and_the_same_call_resumes(tmp_path):
                       f"        run_trials(t._slow_draw, 40, 5, {{'scale': 1.0}}, workers=2, journal={str(journal)!r})\n"
                       "    except KeyboardInterrupt:\n"
                       "        sys.exit(130)\n")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    # 2 s per trial in the interrupted run: on a busy machine its main process can be starved for seconds, and
+    # 0.3 s trials would then all finish in one burst, before the Ctrl-C lands (the resumed run keeps 0.3 s)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent), "SLOW_DRAW_SECONDS": "2"}
     process = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE, text=True, env=env,
                                start_new_session=True)
     deadline = time.monotonic() + 300  # generous: worker start-up on a loaded machine takes tens of seconds
