@@ -145,8 +145,11 @@ def test_one_ctrl_c_stops_cleanly_and_the_same_call_resumes(tmp_path):
     # 2 s per trial in the interrupted run: on a busy machine its main process can be starved for seconds, and
     # 0.3 s trials would then all finish in one burst, before the Ctrl-C lands (the resumed run keeps 0.3 s)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent), "SLOW_DRAW_SECONDS": "2"}
+    # The sweep starts as from a terminal, with Ctrl-C's default action: a disposition "ignored" would be inherited
+    # from the test process (under pytest-xdist, one worker was seen with SIGINT ignored).
     process = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE, text=True, env=env,
-                               start_new_session=True)
+                               start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300  # generous: worker start-up on a loaded machine takes tens of seconds
     while (not journal.exists() or len(journal.read_text().splitlines()) < 4) and time.monotonic() < deadline:
         time.sleep(0.05)
