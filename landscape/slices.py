@@ -63,10 +63,19 @@ class Slice:
         return Objective(self.net, objective.y, objective.A)
 
 
-def _restricted(net: ReLUNet, origin: np.ndarray, basis: np.ndarray) -> ReLUNet:
+def _slice(net: ReLUNet, origin: np.ndarray, basis: np.ndarray) -> Slice:
+    """The slice x = origin + basis s of ``net``: its first layer applied to the basis and the origin."""
     first, *rest = net.layers
     layer = Dense(first.linear(basis.T).T, first.apply(origin[None])[0], "W1 U")
-    return ReLUNet.from_layers([layer, *rest], net.readout_layer)
+    return Slice(origin, basis, ReLUNet.from_layers([layer, *rest], net.readout_layer), net)
+
+
+def _planar_latent(net) -> int:
+    """k of a network that a plane can cut (k >= 2)."""
+    k = checked_network(net).input_dim
+    if k < 2:
+        raise ValueError(f"a plane needs a latent dimension k >= 2; the network has k = {k}")
+    return k
 
 
 def _orthonormal(directions: np.ndarray, name: str) -> np.ndarray:
@@ -84,29 +93,22 @@ def _orthonormal(directions: np.ndarray, name: str) -> np.ndarray:
 
 def plane_at(net: ReLUNet, x, u, v) -> Slice:
     r"""The plane through x spanned by the directions u and v (orthonormalised: s = (0, 0) is x, s₁ runs along u)."""
-    net = checked_network(net)
-    k = net.input_dim
-    if k < 2:
-        raise ValueError(f"a plane needs a latent dimension k >= 2; the network has k = {k}")
+    k = _planar_latent(net)
     x = validate.point(x, "x", k)
     directions = np.column_stack([validate.point(u, "u", k), validate.point(v, "v", k)])
-    basis = _orthonormal(directions, "u and v")
-    return Slice(x, basis, _restricted(net, x, basis), net)
+    return _slice(net, x, _orthonormal(directions, "u and v"))
 
 
 def plane_through(net: ReLUNet, a, b, c) -> Slice:
     """The plane through three latent points (say x*, regular Adam's end point and surfing's): a at s = (0, 0), b on
     the first axis; refused when the points are collinear."""
-    net = checked_network(net)
-    k = net.input_dim
-    if k < 2:
-        raise ValueError(f"a plane needs a latent dimension k >= 2; the network has k = {k}")
+    k = _planar_latent(net)
     a, b, c = (validate.point(p, name, k) for p, name in ((a, "a"), (b, "b"), (c, "c")))
     try:
         basis = _orthonormal(np.column_stack([b - a, c - a]), "b − a and c − a")
     except ValueError as error:
         raise ValueError(f"a, b and c must not be collinear (or coincide): {error}") from None
-    return Slice(a, basis, _restricted(net, a, basis), net)
+    return _slice(net, a, basis)
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,7 @@ def segment(objective: Objective, a, b) -> SegmentProfile:
     length = float(np.linalg.norm(b - a))
     if length <= DEGENERATE_RTOL * (1.0 + np.linalg.norm(a)):
         raise ValueError(f"the segment from a to b has length {length:g}: a and b must differ")
-    basis = ((b - a) / length)[:, None]
-    line = Slice(a, basis, _restricted(net, a, basis), net)
+    line = _slice(net, a, ((b - a) / length)[:, None])
     restricted = line.objective(objective)
     regions = enumerate_regions(line.net, bounds=(0.0, length))
     ends = sorted({float(t) for region in regions for t in region.vertices()[:, 0]} | {0.0, length})

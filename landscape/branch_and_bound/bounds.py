@@ -57,10 +57,6 @@ class NetworkBounds:
         """Every neuron's sign fixed on the box: G is affine there (one linear region holds the whole box)."""
         return self.unstable == 0
 
-    def pattern(self) -> list[np.ndarray]:
-        """Per layer, which neurons are active (:math:`l > 0`, or :math:`l \\ge 0` with u > 0) on a stable box."""
-        return [(l >= 0) & (u > 0) for l, u in zip(self.lower, self.upper)]
-
 
 def _interval_layer(layer, bias, centre, radius) -> tuple[np.ndarray, np.ndarray]:
     middle = layer.linear(centre[None])[0] + bias
@@ -111,14 +107,14 @@ def _relaxation(lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return slope, intercept, alpha
 
 
-def _back_substitute(net: ReLUNet, coefficients: np.ndarray, constant: np.ndarray, layer: int, lowers, uppers,
+def _back_substitute(net: ReLUNet, coefficients: np.ndarray, constant: np.ndarray, relaxations: list,
                      upper_side: bool) -> tuple[np.ndarray, np.ndarray]:
-    r"""An affine bound in x of :math:`\Lambda \sigma(z_{layer}) + \text{constant}` (an upper bound if ``upper_side``,
-    else a lower one), from the relaxations of layers ``layer``, ``layer − 1``, …, 1: ``(coefficients on x,
-    constant)``."""
+    r"""An affine bound in x of :math:`\Lambda \sigma(z_j) + \text{constant}`, j the last layer of ``relaxations``
+    (an upper bound if ``upper_side``, else a lower one), from the relaxations of layers j, j − 1, …, 1:
+    ``(coefficients on x, constant)``."""
     Lam, const = coefficients, constant.copy()
-    for i in range(layer, -1, -1):
-        slope, intercept, alpha = _relaxation(lowers[i], uppers[i])
+    for i in range(len(relaxations) - 1, -1, -1):
+        slope, intercept, alpha = relaxations[i]
         positive, negative = np.maximum(Lam, 0.0), np.minimum(Lam, 0.0)
         if upper_side:
             Lam = positive * slope + negative * alpha
@@ -144,23 +140,25 @@ def linear_bounds(net: ReLUNet, lo: np.ndarray, hi: np.ndarray, known: NetworkBo
     centre, radius = (lo + hi) / 2, (hi - lo) / 2
     interval = interval_bounds(net, lo, hi, known)
     lowers, uppers = [interval.lower[0]], [interval.upper[0]]  # z_1 is affine in x: its interval bounds are exact
+    relaxations = [_relaxation(lowers[0], uppers[0])]
     for i in range(1, net.depth):
         low, high = interval.lower[i].copy(), interval.upper[i].copy()
         undecided = (low < 0) & (high > 0)  # a neuron of fixed sign has an exact relaxation whatever its bounds
         if undecided.any():
             rows = net.layers[i].dense()[undecided]
             bias = net.effective_biases[i][undecided]
-            low_coef, low_const = _back_substitute(net, rows, bias, i - 1, lowers, uppers, upper_side=False)
-            high_coef, high_const = _back_substitute(net, rows, bias, i - 1, lowers, uppers, upper_side=True)
+            low_coef, low_const = _back_substitute(net, rows, bias, relaxations, upper_side=False)
+            high_coef, high_const = _back_substitute(net, rows, bias, relaxations, upper_side=True)
             low[undecided] = np.maximum(_concretise(low_coef, low_const, centre, radius, False), low[undecided])
             high[undecided] = np.minimum(_concretise(high_coef, high_const, centre, radius, True), high[undecided])
         lowers.append(low)
         uppers.append(high)
+        relaxations.append(_relaxation(low, high))
     readout = net.readout_layer
     rows = np.eye(net.widths[-1]) if readout is None else readout.dense()
     shift = np.zeros(len(rows)) if net.readout_bias is None else np.asarray(net.readout_bias, dtype=float)
-    L, a = _back_substitute(net, rows, shift, net.depth - 1, lowers, uppers, upper_side=False)
-    U, b = _back_substitute(net, rows, shift, net.depth - 1, lowers, uppers, upper_side=True)
+    L, a = _back_substitute(net, rows, shift, relaxations, upper_side=False)
+    U, b = _back_substitute(net, rows, shift, relaxations, upper_side=True)
     out_low = np.maximum(_concretise(L, a, centre, radius, False), interval.output_lower)
     out_high = np.minimum(_concretise(U, b, centre, radius, True), interval.output_upper)
     return NetworkBounds(tuple(lowers), tuple(uppers), out_low, out_high, (L, a, U, b))

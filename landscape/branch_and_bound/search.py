@@ -31,6 +31,7 @@ import numpy as np
 from .. import validate
 from .._progress import progress_bar
 from .._threads import one_blas_thread
+from ..activation import local_affine
 from ..box import as_box
 from ..critical import global_minimizer
 from ..errors import PolishingLimitError, TooManyRegionsError
@@ -200,21 +201,12 @@ def relaxed_bound(L: np.ndarray, a: np.ndarray, U: np.ndarray, b: np.ndarray, y:
     return max(best, 0.0), x
 
 
-def _minimum_on_stable_box(f: Objective, net, found: NetworkBounds, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """The minimiser of f over a box inside one region: the quadratic of G's affine map there, over the box."""
-    pattern = found.pattern()
-    J = np.eye(net.input_dim)
-    c = np.zeros(net.input_dim)
-    for layer, bias, active in zip(net.layers, net.effective_biases, pattern):
-        J = layer.linear(J.T).T * active[:, None]
-        c = (layer.linear(c[None])[0] + bias) * active
-    readout = net.readout_layer
-    if readout is not None:
-        J, c = readout.linear(J.T).T, readout.linear(c[None])[0]
-    if net.readout_bias is not None:
-        c = c + net.readout_bias
+def _minimum_on_stable_box(f: Objective, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The minimiser of f over a box inside one region: G = Jx + c there (the affine map at the box's centre), so
+    one certified QP of the quadratic over the box."""
+    J, c = local_affine(f.net, (lo + hi) / 2)
     M, v = (J, f.y - c) if f.A is None else (f.A @ J, f.A @ (f.y - c))
-    k = net.input_dim
+    k = len(lo)
     rows = np.vstack([np.eye(k), -np.eye(k)])
     return polytope_qp(k, 2 * k).solve(M, v, rows, np.concatenate([hi, -lo]), what="a stable sub-box").x
 
@@ -306,7 +298,7 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         if found.stable:  # one region holds the box: G = Jx + c on it, one certified QP over the box
             counts["leaves"] += 1
             counts["qps"] += 1
-            offer(_minimum_on_stable_box(f, net, found, lo, hi))
+            offer(_minimum_on_stable_box(f, lo, hi))
             return None
         if found.unstable <= exact_unstable:
             counts["leaves"] += 1

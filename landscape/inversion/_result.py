@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .. import validate
+from ..activation import local_affine
 from ..flows import NetworkFlow
 from ..network import ReLUNet, checked_network
 from ..objective import Objective
@@ -121,6 +122,18 @@ def starts(k: int, B: int, x0, rng, name: str = "x0") -> np.ndarray:
     if len(X0) != B:
         raise ValueError(f"{name} must hold one start or one per target ({B}); got {len(X0)}")
     return X0
+
+
+def curvatures(net: ReLUNet, X: np.ndarray, A=None) -> np.ndarray:
+    r"""Per row x of X, :math:`\|A J(x)\|_2^2`: the largest curvature of f's quadratic piece at x (J from one batched
+    pass; A None is the identity)."""
+    J, _ = local_affine(net, X)
+    return np.linalg.norm(J if A is None else A @ J, 2, axis=(1, 2)) ** 2
+
+
+def inverse_step(curvature: float) -> float:
+    """1 / curvature, or 1 where f is flat (curvature 0)."""
+    return 1.0 / curvature if curvature > 0 else 1.0
 
 
 def budget_of(budget) -> int:

@@ -30,10 +30,9 @@ import numpy as np
 
 from .. import validate
 from .._threads import one_blas_thread
-from ..activation import local_affine
 from ..network import ReLUNet
 from ..objective import Objective
-from ._result import InversionResult, budget_of, result, starts, targets, values
+from ._result import InversionResult, budget_of, curvatures, inverse_step, result, starts, targets, values
 
 PRIORS = ("gaussian", "uniform", "flat")
 DEFAULT_SIGMAS = tuple(np.geomspace(1.0, 1e-3, 10).tolist())
@@ -79,10 +78,8 @@ def langevin(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=None, sig
         raise ValueError(f"prior must be one of {', '.join(PRIORS)}; got {prior!r}")
     average = validate.boolean(average, "average")
     if lr is None:
-        J, _ = local_affine(net, X)
-        curvature = float(np.max(np.linalg.norm(J if A is None else A @ J, 2, axis=(1, 2)))) ** 2
-        curvature += levels[0] ** 2 if prior == "gaussian" else 0.0
-        lr = 1.0 / curvature if curvature > 0 else 1.0
+        pull = levels[0] ** 2 if prior == "gaussian" else 0.0
+        lr = inverse_step(float(np.max(curvatures(net, X, A))) + pull)
     lr = validate.positive_scalar(lr, "lr", "lr (the gradient step on f)")
     if prior == "uniform":
         X = reflect_into_box(X)

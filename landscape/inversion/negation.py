@@ -18,11 +18,10 @@ import numpy as np
 
 from .. import validate
 from .._threads import one_blas_thread
-from ..activation import local_affine
 from ..descent import resolve_engine
 from ..network import ReLUNet
 from ..objective import Objective
-from ._result import InversionResult, budget_of, result, starts, targets
+from ._result import InversionResult, budget_of, curvatures, inverse_step, result, starts, targets
 
 
 @one_blas_thread
@@ -37,9 +36,7 @@ def negation_check(net: ReLUNet, y, A=None, budget: int = 2000, rng=None, x0=Non
     tol = validate.positive_scalar(tol, "tol", "tol (the gradient tolerance)")
     budget = budget_of(budget)
     if lr is None:
-        J, _ = local_affine(net, X)  # (B, n, k): one batched pass
-        curvature = float(np.max(np.linalg.norm(J if A is None else A @ J, 2, axis=(1, 2)))) ** 2
-        lr = 1.0 / curvature if curvature > 0 else 1.0
+        lr = inverse_step(float(np.max(curvatures(net, X, A))))
     lr = validate.positive_scalar(lr, "lr", "lr (the step size η)")
     f = Objective(net, Y, A)
     compiled = resolve_engine(engine, len(Y)) == "jax"

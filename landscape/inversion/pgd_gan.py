@@ -27,10 +27,9 @@ import numpy as np
 
 from .. import validate
 from .._threads import one_blas_thread
-from ..activation import local_affine
 from ..network import ReLUNet, checked_network
 from ..objective import Objective
-from ._result import InversionResult, budget_of, result, starts, targets, values
+from ._result import InversionResult, budget_of, curvatures, result, starts, targets, values
 
 
 def range_projection(net: ReLUNet, W, x0, steps: int = 50, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
@@ -49,8 +48,7 @@ def range_projection(net: ReLUNet, W, x0, steps: int = 50, tol: float = 1e-6) ->
         raise ValueError(f"x0 must hold one start per image ({len(W)}); got {len(Z)}")
     steps = validate.positive_int(steps, "steps")
     tol = validate.positive_scalar(tol, "tol", "tol (the gradient tolerance)")
-    J, _ = local_affine(net, Z)
-    curvature = np.linalg.norm(J, 2, axis=(1, 2)) ** 2
+    curvature = curvatures(net, Z)
     step = 1.0 / np.where(curvature > 0, curvature, 1.0)
     Z = Z.copy()
     taken = np.zeros(len(Z), dtype=np.int64)
