@@ -106,6 +106,8 @@ class _LowerBound:
         self.solved = 0
 
     def _compiled(self):
+        """The relaxed QP with measurements A, parametrised by the bounds and the box (without A,
+        :func:`relaxed_bound` answers in closed form)."""
         if self._problem is None:
             import cvxpy as cp
 
@@ -113,8 +115,7 @@ class _LowerBound:
             L, U = cp.Parameter((self.n, self.k)), cp.Parameter((self.n, self.k))
             a, b = cp.Parameter(self.n), cp.Parameter(self.n)
             lo, hi = cp.Parameter(self.k), cp.Parameter(self.k)
-            residual = g - self.y if self.A is None else self.A @ g - self.A @ self.y
-            problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(residual)),
+            problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(self.A @ g - self.A @ self.y)),
                                  [L @ x + a <= g, g <= U @ x + b, lo <= x, x <= hi])
             self._problem = (problem, x, (L, a, U, b, lo, hi))
         return self._problem
