@@ -41,6 +41,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_minima2d.py
 	$(BIN)/python benchmarks/bench_slices.py
 	$(BIN)/python benchmarks/bench_branch_and_bound.py
+	$(BIN)/python benchmarks/bench_ccnn.py
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_regions2d.py
 

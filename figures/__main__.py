@@ -26,7 +26,7 @@ from figures._report import figure_result, write_report
 from figures._scale import SCALES
 
 PAPER_ORDER = ("trained_landscapes", "theorem31", "theorem31_trained", "landscape_2d", "hand_voroninski", "surfing_2d",
-               "tracking", "trained_flows", "table1", "table1_ablation", "compressed_sensing", "inversion",
+               "tracking", "trained_flows", "table1", "failure_slices", "table1_ablation", "compressed_sensing", "inversion",
                "table1_synthetic")
 """The figures in the order of the paper: Figure 1, §2–3 (Theorem 3.1, Hand–Voroninski, Algorithms 1–2,
 Theorem 3.3), §4 (trained flows, Table 1 and Figure 2, Figures 3–4), then the appendix."""
@@ -37,7 +37,8 @@ def figure_modules() -> list[str]:
     return [name for name in PAPER_ORDER if name in found] + sorted(found - set(PAPER_ORDER))
 
 
-def main(argv=None) -> int:
+def arguments(argv=None) -> argparse.Namespace:
+    """The command line, parsed (``--scale full`` unless told otherwise)."""
     parser = argparse.ArgumentParser(prog="python -m figures", description=__doc__.split("\n", 2)[2],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_const", const="quick", dest="scale",
@@ -45,10 +46,15 @@ def main(argv=None) -> int:
     parser.add_argument("--scale", choices=SCALES, default="full",
                         help="tiny: every code path in about a minute, for tests; quick: a first look; full: the "
                              "paper's sizes (default)")
+    parser.set_defaults(scale="full")  # --quick shares the destination and would otherwise leave it None
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path(figures.__file__).parent / "out")
     parser.add_argument("--only", nargs="+", choices=figure_modules(), help="run only these figure modules")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = arguments(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results = []
     for name in args.only or figure_modules():

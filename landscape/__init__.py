@@ -28,7 +28,7 @@ from .importing import from_state_dict
 from .network import ReLUNet
 from .objective import Objective, gaussian_measurements
 from .piece_search import pieces, region_of
-from .polish import PolishedMinimum, polish_to_local_minimum
+from .polish import PolishedMinimum, is_local_minimum, polish_to_local_minimum
 from .projected_surfing import ProjectedSurfResult, projected_surf
 from .qp import QPSolution, QPSolveError, minimize_on_region, polytope_qp
 from .region import Region
@@ -67,6 +67,7 @@ __all__ = [
     "from_state_dict",
     "gaussian_measurements",
     "global_minimizer",
+    "is_local_minimum",
     "local_minima",
     "local_affine",
     "minima_on_slice",
@@ -90,4 +91,4 @@ __all__ = [
     "surf",
 ]
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

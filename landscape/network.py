@@ -94,7 +94,8 @@ class ReLUNet:
         self._effective_biases = self._biases if self._biases is not None else tuple(zero)
         self._layers = tuple(Dense.wrap(w, b) for w, b in zip(self._weights, self._effective_biases))
         self._readout_layer = None if self._readout is None else Dense.wrap(
-            self._readout, validate.frozen(np.zeros(self._readout.shape[0])))
+            self._readout, self._readout_bias if self._readout_bias is not None
+            else validate.frozen(np.zeros(self._readout.shape[0])))
 
     @classmethod
     def from_layers(cls, hidden: Sequence[Affine], readout: Affine | None = None) -> ReLUNet:

@@ -8,7 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validate
-from .activation import ActivationPattern, activation_pattern, preactivation_maps_of_gates
+from .activation import (
+    ActivationPattern,
+    activation_pattern,
+    preactivation_maps_of_gates,
+)
 from .box import inside_box
 from .errors import PolishingLimitError
 from .objective import Objective, checked_objective
@@ -101,10 +105,7 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
             if at_solution <= zero:
                 return PolishedMinimum(solution.x, at_solution, start, start_value, moves + 1,
                                        (activation_pattern(net, solution.x),))
-        around = pieces_by_flips(net, gates, neurons_through(net, x, gates), box, 1e-12, f"regions around {x}", max_pieces)
-        if not around:
-            raise ValueError(f"no region with an interior contains x = {x}")
-        solutions = [minimize_on_region(objective, region, f"polishing from {start}") for region in around]
+        around, solutions = _minima_around(objective, x, gates, box, max_pieces, f"polishing from {start}")
         best = min(range(len(solutions)), key=lambda i: solutions[i].value)
         lower = solutions[best].value < value - VALUE_RTOL * (1 + abs(value))
         if not lower and (settled or solutions[best].value >= value):
@@ -115,3 +116,36 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
         x, value = solutions[best].x, solutions[best].value
     raise PolishingLimitError(f"polishing from {start} did not reach a local minimum within max_moves = {max_moves} "
                               "moves")
+
+
+def _minima_around(objective: Objective, x: np.ndarray, gates: np.ndarray, box, max_pieces, context: str):
+    """Every region whose closure contains x (within ``box``) and the minimum of f over each (one QP each)."""
+    net = objective.net
+    around = pieces_by_flips(net, gates, neurons_through(net, x, gates), box, 1e-12, f"regions around {x}", max_pieces)
+    if not around:
+        raise ValueError(f"no region with an interior contains x = {x}")
+    return around, [minimize_on_region(objective, region, context) for region in around]
+
+
+def is_local_minimum(objective: Objective, x, bounds=None, max_pieces: int | None = None) -> bool:
+    r"""Whether x is a local minimum of f (on the box ``bounds``, if given), exactly.
+
+    x is a local minimum iff it minimises f over every region whose closure contains it: one QP per such region,
+    :math:`\min_{R \ni x} f \ge f(x) - \epsilon`, with ε = VALUE_RTOL·(1 + |f(x)|) (:mod:`landscape.touching`).
+    This is :func:`polish_to_local_minimum`'s certificate without its descent: a point that is not a minimum is
+    answered after the same QPs, however far its basin's minimum lies. ``max_pieces`` as there.
+    """
+    checked_objective(objective)
+    net = objective.net
+    x = validate.point(x, "x", net.input_dim)
+    if max_pieces is not None:
+        max_pieces = validate.positive_int(max_pieces, "max_pieces")
+    box = inside_box(x, bounds, net.input_dim)
+    if box is not None:
+        x = np.clip(x, box[0], box[1])
+    value = float(objective.value(x))
+    if value <= ZERO_RTOL * (1.0 + 0.5 * float(np.sum(np.square(objective.residual_operator[2])))):
+        return True
+    _, solutions = _minima_around(objective, x, activation_pattern(net, x).unpack(), box, max_pieces,
+                                  f"testing x = {x} for a local minimum")
+    return min(s.value for s in solutions) >= value - VALUE_RTOL * (1 + abs(value))

@@ -22,8 +22,7 @@ from .enumeration import enumerate_regions
 from .layers import Dense
 from .network import ReLUNet, checked_network
 from .objective import Objective, checked_objective
-from .polish import polish_to_local_minimum
-from .touching import VALUE_RTOL, same_point
+from .polish import is_local_minimum
 
 DEGENERATE_RTOL = 1e-10
 """Directions whose orthogonalised length falls below DEGENERATE_RTOL times their own length span no new dimension."""
@@ -67,7 +66,11 @@ def _slice(net: ReLUNet, origin: np.ndarray, basis: np.ndarray) -> Slice:
     """The slice x = origin + basis s of ``net``: its first layer applied to the basis and the origin."""
     first, *rest = net.layers
     layer = Dense(first.linear(basis.T).T, first.apply(origin[None])[0], "W1 U")
-    return Slice(origin, basis, ReLUNet.from_layers([layer, *rest], net.readout_layer), net)
+    if net.structured:
+        return Slice(origin, basis, ReLUNet.from_layers([layer, *rest], net.readout_layer), net)
+    # dense: kept as a plain ReLUNet, so that a readout bias without a readout matrix is kept too
+    return Slice(origin, basis, ReLUNet([layer.W, *net.weights[1:]], [layer.bias, *net.effective_biases[1:]],
+                                        net.readout, net.readout_bias), net)
 
 
 def _planar_latent(net) -> int:
@@ -158,14 +161,9 @@ def segment(objective: Objective, a, b) -> SegmentProfile:
 
 def minima_on_slice(objective: Objective, plane: Slice, bounds) -> list[tuple[LocalMinimum, bool]]:
     """Every local minimum of f restricted to the slice within ``bounds`` (in slice coordinates), each with whether
-    it is also a local minimum of f in R^k: exact descent from its point (:func:`polish_to_local_minimum`) does
-    not move it and ends no lower."""
+    it is also a local minimum of f in R^k (:func:`~landscape.polish.is_local_minimum`: it minimises f over every
+    region of R^k whose closure contains it)."""
     if not isinstance(plane, Slice):
         raise ValueError(f"plane must be a Slice (plane_at, plane_through); got {type(plane).__name__}")
     restricted = plane.objective(objective)
-    out = []
-    for m in local_minima(restricted, bounds=bounds):
-        x = plane.points(m.x)
-        polished = polish_to_local_minimum(objective, x)
-        out.append((m, bool(same_point(polished.x, x) and polished.value >= m.value - VALUE_RTOL * (1 + m.value))))
-    return out
+    return [(m, is_local_minimum(objective, plane.points(m.x))) for m in local_minima(restricted, bounds=bounds)]

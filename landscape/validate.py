@@ -39,6 +39,13 @@ def _require_finite(array: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} must be finite; it holds {bad} NaN or inf value(s)")
 
 
+def real_array(value, name: str) -> np.ndarray:
+    """A finite float64 array of any shape (a copy)."""
+    array = _as_float_array(value, name)
+    _require_finite(array, name)
+    return array
+
+
 def matrix(value, name: str, shape: tuple[int | None, int | None] = (None, None)) -> np.ndarray:
     """A finite 2-D float64 array, optionally of a fixed number of rows and/or columns."""
     array = _as_float_array(value, name)

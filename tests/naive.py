@@ -365,3 +365,28 @@ def interval_propagation(net, lo, hi):
     out_high = np.array([c[i] + sum(max(V[i, l] * in_low[l], V[i, l] * in_high[l]) for l in range(V.shape[1]))
                          for i in range(V.shape[0])])
     return lows, highs, out_low, out_high
+
+
+def image_patches(images, size, stride):
+    """Every size × size patch of every image (n, C, H, W) at stride steps, row by row, flattened channel, row,
+    column: one loop per index."""
+    n, C, H, W = images.shape
+    out = []
+    for i in range(n):
+        rows = []
+        for r in range(0, H - size + 1, stride):
+            for c in range(0, W - size + 1, stride):
+                rows.append([images[i, ch, r + a, c + b] for ch in range(C) for a in range(size) for b in range(size)])
+        out.append(rows)
+    return np.array(out)
+
+
+def ccnn_loss(A, Z, y):
+    """The CCNN layer's mean multinomial logistic loss, image by image and class by class."""
+    n, P, m = Z.shape
+    K = A.shape[2]
+    total = 0.0
+    for i in range(n):
+        H = [sum(Z[i, p, j] * A[j, p, k] for p in range(P) for j in range(m)) for k in range(K)]
+        total += np.log(sum(np.exp(h) for h in H)) - H[y[i]]
+    return total / n

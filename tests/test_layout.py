@@ -117,9 +117,13 @@ def test_no_private_name_is_used_outside_its_module():
             elif _private(name):
                 problems.append(f"{module}:{line} imports the private name {name} from {target}")
         for node in ast.walk(tree):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if isinstance(node, ast.Import):
                 for alias in node.names:
                     modules_bound[alias.asname or alias.name.split(".")[0]] = alias.name
+            elif isinstance(node, ast.ImportFrom):  # from .. import validate: a module of this package
+                source = top if node.level else (node.module or "")
+                for alias in node.names:
+                    modules_bound[alias.asname or alias.name] = f"{source}.{alias.name}"
         here = _defined_here(tree)
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and _private(node.attr) and node.attr not in here:

@@ -269,3 +269,32 @@ def test_the_ordered_search_in_three_dimensions_gives_the_answers_of_one_qp_per_
         assert found.unique == (gap > 1e-9 * (1 + abs(every[0].value)))
     assert ordered.gap == pytest.approx(gap, rel=1e-9) and first.gap <= ordered.gap * (1 + 1e-9)
     assert first.qps <= ordered.qps <= len(regions)
+
+
+def test_is_local_minimum_at_a_kink_and_beside_it():
+    net = ReLUNet([np.array([[1.0], [-1.0]])], biases=[np.zeros(2)], readout=np.array([[1.0, 1.0]]),
+                  readout_bias=np.array([1.0]))
+    f = Objective(net, [0.0])  # f = ½(|x| + 1)²: its only minimum is the kink at 0
+    assert L.is_local_minimum(f, [0.0]) and not L.is_local_minimum(f, [0.7]) and not L.is_local_minimum(f, [-1e-3])
+    assert L.is_local_minimum(f, [0.7], bounds=(0.7, 2.0))  # on the box, 0.7 is its face's minimum
+    with pytest.raises(ValueError, match="max_pieces must be an integer >= 1"):
+        L.is_local_minimum(f, [0.0], max_pieces=0)
+    with pytest.raises(ValueError, match="x"):
+        L.is_local_minimum(f, [np.nan])
+
+
+@given(net=networks(max_k=3, max_depth=2, max_width=7), seed=seeds, measured=st.booleans())
+def test_is_local_minimum_agrees_with_descent_and_with_the_neighbourhood(net, seed, measured):
+    f = objective_for(net, seed, measured)
+    rng = np.random.default_rng(seed)
+    start = rng.uniform(-2.0, 2.0, net.input_dim)
+    polished = L.polish_to_local_minimum(f, start)
+    assert L.is_local_minimum(f, polished.x)
+    # A point the exact test refutes has a lower point next to it, which descent finds; a point it accepts has none
+    # on a fine sphere around it.
+    if L.is_local_minimum(f, start):
+        around = start + 1e-7 * rng.normal(size=(2000, net.input_dim))
+        value = f.value(start)
+        assert f.value(around).min() >= value - 1e-9 * (1 + abs(value))
+    else:
+        assert polished.value < f.value(start)

@@ -9,7 +9,7 @@ from landscape.slices import minima_on_slice, plane_at, plane_through, segment
 
 
 def _net(seed: int, k: int = 5) -> L.ReLUNet:
-    return L.ReLUNet.random([k, 12, 20], out_dim=15, rng=seed)
+    return L.ReLUNet.random([k, 12, 20], out_dim=15, rng=seed, readout_bias=True)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -26,6 +26,9 @@ def test_a_slice_is_the_network_on_the_plane(seed):
     np.testing.assert_allclose(plane.net.forward(S), net.forward(X), rtol=1e-12, atol=1e-12)
     # the same sign pattern at every point: the slice's regions are G's, cut by the plane
     np.testing.assert_array_equal(L.activation_pattern(plane.net, S).unpack(), L.activation_pattern(net, X).unpack())
+    no_readout = L.ReLUNet(list(net.weights), list(net.biases), readout_bias=rng.normal(size=20))
+    np.testing.assert_allclose(plane_through(no_readout, a, b, c).net.forward(S), no_readout.forward(X), rtol=1e-12,
+                               atol=1e-12)
     u, v = rng.normal(size=(2, 5))
     at = plane_at(net, a, u, v)
     np.testing.assert_allclose(at.basis[:, 0], u / np.linalg.norm(u), atol=1e-12)
