@@ -22,7 +22,7 @@ import landscape as L
 from figures._report import Measured
 from figures._scale import by_scale
 from proofs_check import table1
-from proofs_check._failures import classify, polish
+from proofs_check._failures import classified
 from proofs_check._protocol import SUCCESS_RADIUS, validated
 
 CLAIM = (
@@ -115,8 +115,7 @@ def _trial(flow: L.NetworkFlow, x_star, x_init, runs: dict, index: int, failed: 
             continue
         end = runs[method].x[index]
         iterates = runs[method].iterates[:, index] if method == "surfing" else None
-        classes[method] = classify(objective, end, x_star, SUCCESS_RADIUS, iterates)
-        polished, _ = polish(objective, end)
+        classes[method], polished = classified(objective, end, x_star, SUCCESS_RADIUS, iterates)
         ends[method] = end if polished is None else polished.x
     marked = ends | {"start": x_init}
     plane, spanning = _plane(final, x_star, marked)

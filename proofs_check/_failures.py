@@ -67,6 +67,12 @@ def _where(objective: L.Objective, x: np.ndarray, x_star: np.ndarray, f_star: fl
 
 
 def classify(objective: L.Objective, x_end, x_star, radius: float, iterates=None) -> dict:
+    """The record of :func:`classified` alone."""
+    return classified(objective, x_end, x_star, radius, iterates)[0]
+
+
+def classified(objective: L.Objective, x_end, x_star, radius: float, iterates=None
+               ) -> tuple[dict, L.PolishedMinimum | None]:
     r"""The class of one failed run (see the module notes) and the numbers behind it.
 
     Parameters
@@ -88,6 +94,8 @@ def classify(objective: L.Objective, x_end, x_star, radius: float, iterates=None
     dict
         ``class``; ``f_end`` (f at the end point); ``end_distance``; and, where polishing certified a minimum,
         ``f`` (its value), ``distance`` (to x*) and ``moved`` (from the end point); ``reason`` where it did not.
+    PolishedMinimum or None
+        The certified minimum the end point polishes to (None where polishing gave up).
     """
     x_end, x_star = np.asarray(x_end, dtype=float), np.asarray(x_star, dtype=float)
     f_star = float(objective.value(x_star))
@@ -101,18 +109,18 @@ def classify(objective: L.Objective, x_end, x_star, radius: float, iterates=None
         record |= {"distance_before_last": float(np.linalg.norm(iterates[-2] - x_star)),
                    "largest_norm": float(np.linalg.norm(iterates, axis=1).max())}
     if where == "uncertified":
-        return {"class": "uncertified", "reason": reason} | record
+        return {"class": "uncertified", "reason": reason} | record, found
     if where == "x_star":
-        return {"class": "stopped_short"} | record
+        return {"class": "stopped_short"} | record, found
     if where == "other_global":
-        return {"class": "other_global_minimum"} | record
+        return {"class": "other_global_minimum"} | record, found
     if iterates is None:
-        return {"class": "spurious_minimum"} | record
+        return {"class": "spurious_minimum"} | record, found
     before, _, before_reason = _where(objective, iterates[-2], x_star, f_star, radius)
     record["before_last_polishes_to"] = before
     if before_reason is not None:
         record["before_last_reason"] = before_reason
-    return {"class": "wandered" if before in ("spurious", "other_global") else "spurious_minimum"} | record
+    return {"class": "wandered" if before in ("spurious", "other_global") else "spurious_minimum"} | record, found
 
 
 def stop_reasons(result: L.SurfResult, max_steps: int) -> list[str]:

@@ -19,38 +19,13 @@ problem: every start reaches the same optimum, certified by a duality gap.
 """
 
 from .cnn import TrainedCNN, train_cnn
-from .convex import (
-                     ConvexFit,
-                     fit_cvxpy,
-                     fit_projected_gradient,
-                     logits,
-                     loss_and_gradient,
-                     nuclear_gap,
-                     project_nuclear_ball,
-)
+from .convex import (ConvexFit, class_labels, fit_cvxpy, fit_projected_gradient, logits, loss_and_gradient,
+                     nuclear_gap, project_nuclear_ball)
 from .features import RandomFourierFeatures
-from .model import CCNN, LayerSpec, TrainedLayer
+from .model import CCNN, LayerSpec, TrainedLayer, layer_specs
 from .patches import average_pool, image_batch, patch_grid, patches
 from .variants import VARIANTS, variant
 
-__all__ = [
-                     "CCNN",
-                     "VARIANTS",
-                     "ConvexFit",
-                     "LayerSpec",
-                     "RandomFourierFeatures",
-                     "TrainedCNN",
-                     "TrainedLayer",
-                     "average_pool",
-                     "fit_cvxpy",
-                     "fit_projected_gradient",
-                     "image_batch",
-                     "logits",
-                     "loss_and_gradient",
-                     "nuclear_gap",
-                     "patch_grid",
-                     "patches",
-                     "project_nuclear_ball",
-                     "train_cnn",
-                     "variant",
-]
+__all__ = ["CCNN", "VARIANTS", "ConvexFit", "LayerSpec", "RandomFourierFeatures", "TrainedCNN", "TrainedLayer",
+           "average_pool", "class_labels", "fit_cvxpy", "fit_projected_gradient", "image_batch", "layer_specs", "logits",
+           "loss_and_gradient", "nuclear_gap", "patch_grid", "patches", "project_nuclear_ball", "train_cnn", "variant"]

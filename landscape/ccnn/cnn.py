@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validate
-from .model import DEFAULT_LAYERS, LayerSpec
+from .convex import class_labels
+from .model import DEFAULT_LAYERS, LayerSpec, layer_specs
 from .patches import image_batch, patch_grid
 
 
@@ -107,16 +108,11 @@ def train_cnn(images, labels, layers=DEFAULT_LAYERS, classes: int | None = None,
     import jax.numpy as jnp
 
     X = image_batch(images).astype(np.float32)
-    y = np.asarray(labels)
-    if y.shape != (len(X),) or y.dtype.kind not in "iu":
-        raise ValueError(f"labels must hold one integer label per image, shape ({len(X)},); got {y.shape} {y.dtype}")
-    K = int(y.max()) + 1 if classes is None else validate.positive_int(classes, "classes")
-    if isinstance(layers, LayerSpec) or not layers or not all(isinstance(s, LayerSpec) for s in layers):
-        raise ValueError("layers must be a non-empty sequence of LayerSpec")
+    y, K = class_labels(labels, len(X), classes, "labels")
+    specs = layer_specs(layers)
     epochs, batch_size = validate.positive_int(epochs, "epochs"), validate.positive_int(batch_size, "batch_size")
     lr = validate.positive_scalar(lr, "lr")
     rng = validate.rng(rng)
-    specs = tuple(layers)
     params = _init(specs, X.shape[1:], K, jax.random.PRNGKey(int(rng.integers(2**31))))
     optimizer, step, loss = _compiled(specs, lr)
     opt_state = optimizer.init(params)

@@ -24,9 +24,6 @@ import numpy as np
 from .. import validate
 from .._threads import one_blas_thread
 
-SVD_RANK_TOL = 0.0
-
-
 @dataclass(frozen=True)
 class ConvexFit:
     """A solution of the problem above: A (m, P, K), L(A), its duality gap g(A) ≥ L(A) − L*, the iterations (or
@@ -48,20 +45,26 @@ def _flat(A: np.ndarray) -> np.ndarray:
     return A.reshape(A.shape[0], -1)
 
 
+def class_labels(y, n: int, classes: int | None = None, name: str = "y") -> tuple[np.ndarray, int]:
+    """One integer label 0 … K − 1 per image (n of them) as int64, and K (``classes``, or the largest label + 1;
+    at least 2)."""
+    labels = np.asarray(y)
+    if labels.shape != (n,):
+        raise ValueError(f"{name} must hold one label per image, shape ({n},); got shape {labels.shape}")
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integer class labels; got dtype {labels.dtype}")
+    K = int(labels.max()) + 1 if classes is None else validate.positive_int(classes, "classes")
+    if labels.min() < 0 or labels.max() >= K or K < 2:
+        raise ValueError(f"{name} must hold labels 0 … {K - 1} with at least 2 classes; got labels from "
+                         f"{labels.min()} to {labels.max()}")
+    return labels.astype(np.int64), K
+
+
 def _problem(Z, y, classes) -> tuple[np.ndarray, np.ndarray, int]:
     Z = validate.real_array(Z, "Z")
     if Z.ndim != 3 or 0 in Z.shape:
         raise ValueError(f"Z must have shape (n, P, m), the features of each image's patches; got {Z.shape}")
-    labels = np.asarray(y)
-    if labels.shape != (Z.shape[0],):
-        raise ValueError(f"y must hold one label per image, shape ({Z.shape[0]},); got shape {labels.shape}")
-    if labels.dtype.kind not in "iu":
-        raise ValueError(f"y must hold integer class labels; got dtype {labels.dtype}")
-    K = int(labels.max()) + 1 if classes is None else validate.positive_int(classes, "classes")
-    if labels.min() < 0 or labels.max() >= K or K < 2:
-        raise ValueError(f"y must hold labels 0 … {K - 1} with at least 2 classes; got labels from {labels.min()} to "
-                         f"{labels.max()}")
-    return Z, labels.astype(np.int64), K
+    return Z, *class_labels(y, Z.shape[0], classes)
 
 
 def logits(A: np.ndarray, Z: np.ndarray) -> np.ndarray:

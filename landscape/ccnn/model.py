@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import validate
 from .._threads import one_blas_thread
-from .convex import ConvexFit, fit_projected_gradient, logits
+from .convex import ConvexFit, class_labels, fit_projected_gradient, logits
 from .features import RandomFourierFeatures
 from .patches import average_pool, image_batch, patch_grid, patches
 
@@ -42,6 +42,13 @@ class LayerSpec:
         validate.positive_scalar(self.radius, "radius")
         if self.gamma is not None:
             validate.positive_scalar(self.gamma, "gamma")
+
+
+def layer_specs(layers) -> tuple[LayerSpec, ...]:
+    """``layers`` checked: a non-empty sequence of LayerSpec, bottom first."""
+    if isinstance(layers, LayerSpec) or not layers or not all(isinstance(s, LayerSpec) for s in layers):
+        raise ValueError("layers must be a non-empty sequence of LayerSpec")
+    return tuple(layers)
 
 
 DEFAULT_LAYERS = (LayerSpec(),)
@@ -99,14 +106,11 @@ class CCNN:
         :func:`~landscape.ccnn.fit_projected_gradient` for every layer; ``rng`` draws the random features (and the
         mini-batches)."""
         X = image_batch(images)
-        labels = np.asarray(labels)
-        if labels.shape != (len(X),):
-            raise ValueError(f"labels must hold one label per image, shape ({len(X)},); got shape {labels.shape}")
-        if isinstance(layers, LayerSpec) or not layers or not all(isinstance(s, LayerSpec) for s in layers):
-            raise ValueError("layers must be a non-empty sequence of LayerSpec")
+        specs = layer_specs(layers)
+        labels, classes = class_labels(labels, len(X), classes, "labels")
         rng = validate.rng(rng)
         trained = []
-        for depth, spec in enumerate(layers):
+        for depth, spec in enumerate(specs):
             sample = patches(X[: min(len(X), 200)], spec.patch, spec.stride)
             gamma = spec.gamma if spec.gamma is not None else _median_gamma(sample, rng)
             features = RandomFourierFeatures.draw(sample.shape[-1], spec.features, gamma, rng)
@@ -116,7 +120,7 @@ class CCNN:
             U, _, _ = np.linalg.svd(fit.A.reshape(fit.A.shape[0], -1), full_matrices=False)
             filters = U[:, : spec.rank]
             trained.append(TrainedLayer(spec, features, fit, filters))
-            if depth < len(layers) - 1:
+            if depth < len(specs) - 1:
                 X = _pooled(X, spec, features, filters)
         return cls(tuple(trained), trained[-1].fit.A.shape[2])
 
