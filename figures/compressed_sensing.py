@@ -58,7 +58,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     if scale == "tiny":  # the tiny Table 1 flow
         tiny = {"models": ("dcgan",), "k": 3, "measurements": (3, 10), "training_seeds": (0,), "trials": 6,
                 "matrices": 2, "T": 5, "every": 40, "max_steps": 400, "workers": 1, "flows_dir": flows_dir}
-        exact = compressed_sensing.run(seed=seeds[0], polish_limit=2, **tiny)
+        exact = compressed_sensing.run(seed=seeds[0], polish_limit=1, **tiny)
         approximate = rate_distortion.run(seed=seeds[1], **tiny)
     elif scale == "quick":
         exact = compressed_sensing.quick(seed=seeds[0], workers=None, flows_dir=flows_dir)

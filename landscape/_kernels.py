@@ -176,8 +176,8 @@ def clip_box_polygon(G, h, lo, hi, tol):
                 new_owners[m] = owners[i]
                 m += 1
         count = m
-        verts[:count] = new_verts[:count]
-        owners[:count] = new_owners[:count]
+        for i in range(count):  # element loops: slice assignment costs Numba seconds of compilation
+            verts[i, 0], verts[i, 1], owners[i] = new_verts[i, 0], new_verts[i, 1], new_owners[i]
         if count < 3:
             return verts, owners, 0
     return verts, owners, count

@@ -36,8 +36,12 @@ EDGE_KEY = 1 << 31
 
 @nb.njit(cache=True)
 def _grown(array, rows):
-    bigger = np.empty((max(rows, 2 * array.shape[0]),) + array.shape[1:], dtype=array.dtype)
-    bigger[: array.shape[0]] = array
+    """A copy of the 2-D ``array`` with at least ``rows`` rows (twice as many when that is more), the new rows
+    uninitialised. Element loops instead of slice assignment: Numba compiles these much faster."""
+    bigger = np.empty((max(rows, 2 * array.shape[0]), array.shape[1]), dtype=array.dtype)
+    for i in range(array.shape[0]):
+        for j in range(array.shape[1]):
+            bigger[i, j] = array[i, j]
     return bigger
 
 
@@ -79,7 +83,8 @@ def _cut(VX, VZ, n_vertices, cycles, labels, starts, n_faces, bits, column, neur
             for i in range(s, e):
                 out_cycles[m], out_labels[m] = cycles[i], labels[i]
                 m += 1
-            out_bits[nf] = bits[f]
+            for j in range(bits.shape[1]):
+                out_bits[nf, j] = bits[f, j]
             if positive:
                 out_bits[nf, byte] |= bit
             nf += 1
@@ -116,7 +121,8 @@ def _cut(VX, VZ, n_vertices, cycles, labels, starts, n_faces, bits, column, neur
                     out_cycles[m] = ring[i]
                     out_labels[m] = ring_labels[i] if ring_signs[following] * side >= 0 else neuron
                     m += 1
-            out_bits[nf] = bits[f]
+            for j in range(bits.shape[1]):
+                out_bits[nf, j] = bits[f, j]
             if side > 0:
                 out_bits[nf, byte] |= bit
             nf += 1

@@ -147,8 +147,8 @@ def test_the_certified_value_is_never_above_the_best_polished_local_minimum():
 
 def test_a_node_limit_returns_valid_bounds_marked_uncertified():
     rng = np.random.default_rng(10)
-    net = L.ReLUNet.random([3, 8, 16], out_dim=20, rng=11)
-    f = L.Objective(net, rng.normal(size=20))
+    net = L.ReLUNet.random([3, 6, 10], out_dim=12, rng=11)
+    f = L.Objective(net, rng.normal(size=12))
     stopped = branch_and_bound(f, (-2, 2), max_nodes=3)
     full = branch_and_bound(f, (-2, 2))
     assert not stopped.certified and stopped.stopped_by == "nodes" and stopped.nodes <= 4

@@ -24,7 +24,7 @@ def test_the_using_it_snippets_run_and_their_comments_hold(tmp_path, monkeypatch
                                             method="projected_gradient")
     np.testing.assert_allclose(literal.iterates, alg2.iterates, atol=1e-9)
     assert one.x.shape == (2,)
-    assert namespace["found"].x.shape == (1, 2) and namespace["phi"].training["rounds"] == 20
+    assert namespace["found"].x.shape == (1, 2) and namespace["phi"].training["rounds"] == 10
     for name, method in (("unmasked", "plugin"), ("projected", "pgd_gan"), ("sampled", "langevin")):
         result = namespace[name]
         assert result.method == method and result.x.shape == (len(namespace["Y"]), 2) and np.isfinite(result.value).all()

@@ -223,8 +223,8 @@ def test_progress_bars_draw_on_stderr_and_leave_every_answer_unchanged(capsys):
                                   global_minimizer(f, bounds=(-2, 2)).x)
     np.testing.assert_array_equal(global_minimizer(f, progress=True).x, global_minimizer(f).x)  # the LP path
     assert [m.value for m in local_minima(f, progress=True)] == [m.value for m in local_minima(f)]
-    assert [r.pattern for r in pieces(net, [0.3, -0.2], 0.5, progress=True)] == \
-        [r.pattern for r in pieces(net, [0.3, -0.2], 0.5)]
+    assert [r.pattern for r in pieces(net, [0.3, -0.2], 0.2, progress=True)] == \
+        [r.pattern for r in pieces(net, [0.3, -0.2], 0.2)]
     flow = NetworkFlow.smooth_random([2, 6, 12], T=3, rng=2)
     target = flow[3].forward([0.2, 0.1])
     np.testing.assert_array_equal(L.minimizer_path(flow, target, bounds=(-2, 2), progress=True).minimizers,

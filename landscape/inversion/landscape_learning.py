@@ -115,6 +115,38 @@ def _descend_compiled():
     return jax.jit(_descend, static_argnames=("steps", "keep_every"))
 
 
+def _fit_map(projection, trainable, state, points, goals, map_lr, steps: int):
+    r"""``steps`` Adam steps on ω for :math:`\frac{1}{|J|}\sum_j \frac{1}{|t|}\sum_t \|\varphi_\omega(z^j_t) - \bar x_j\|^2`
+    (points of shape (P, rows, k'), goals (rows, k)), as one compiled loop: ω, Adam's state and the last loss."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    optimizer = optax.adam(map_lr)
+    latent_dim, k = projection.shape
+
+    def loss(trainable):
+        images = _phi((projection, trainable), points.reshape(-1, latent_dim), jnp.tanh).reshape(*points.shape[:2], k)
+        return jnp.mean(jnp.sum((images - goals[None]) ** 2, axis=2))
+
+    def step(carry, _):
+        trainable, state = carry
+        value, g = jax.value_and_grad(loss)(trainable)
+        changes, state = optimizer.update(g, state, trainable)
+        return (optax.apply_updates(trainable, changes), state), value
+
+    (trainable, state), losses = jax.lax.scan(step, (trainable, state), None, length=steps)
+    return trainable, state, losses[-1]
+
+
+@functools.cache
+def _fit_map_compiled():
+    """:func:`_fit_map` jitted, built on first use."""
+    import jax
+
+    return jax.jit(_fit_map, static_argnames=("steps",))
+
+
 def _generator(net: ReLUNet, A, Y: np.ndarray):
     from .._descent_jax import parameters
 
@@ -180,20 +212,8 @@ def learn_landscape(net: ReLUNet, training_targets, A=None, latent_dim: int | No
     with jax.enable_x64(True):
         generator, Ay_all = _generator(net, A, Y)
         params = (jnp.asarray(projection), tuple((jnp.asarray(W), jnp.asarray(b)) for W, b in layers))
-        optimizer = optax.adam(map_lr)
         trainable = params[1]
-        state = optimizer.init(trainable)
-
-        def loss(trainable, points, goals):
-            images = _phi((params[0], trainable), points.reshape(-1, latent_dim), jnp.tanh).reshape(*points.shape[:2], k)
-            return jnp.mean(jnp.sum((images - goals[None]) ** 2, axis=2))
-
-        @jax.jit
-        def update(trainable, state, points, goals):
-            value, g = jax.value_and_grad(loss)(trainable, points, goals)
-            changes, state = optimizer.update(g, state, trainable)
-            return optax.apply_updates(trainable, changes), state, value
-
+        state = optax.adam(map_lr).init(trainable)
         for _ in range(rounds):
             chosen = rng.choice(len(Y), size=min(batch, len(Y)), replace=False)
             Z0 = rng.uniform(-1.0, 1.0, (len(chosen), latent_dim))
@@ -201,8 +221,8 @@ def learn_landscape(net: ReLUNet, training_targets, A=None, latent_dim: int | No
                                                jnp.asarray(Z0), steps=trajectory_steps, lr=lr, tol=tol,
                                                keep_every=keep_every)
             goals = jax.lax.stop_gradient(_phi((params[0], trainable), Z, jnp.tanh))
-            for _ in range(update_steps):
-                trainable, state, value = update(trainable, state, kept, goals)
+            trainable, state, value = _fit_map_compiled()(params[0], trainable, state, kept, goals, map_lr,
+                                                          steps=update_steps)
             taken = np.asarray(taken)
             evaluations += int(taken.sum())
             mean_steps.append(float(taken.mean()))
