@@ -54,6 +54,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(".cache", "jax"))
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")  # small programs too (see the Makefile)
     from .train import DEFAULT_MAX_FLOW_BYTES, train_flow
 
     limit = DEFAULT_MAX_FLOW_BYTES if args.max_flow_mb is None else int(args.max_flow_mb * 2**20)
