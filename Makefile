@@ -8,8 +8,8 @@ BIN := $(VENV)/bin
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 # JAX keeps compiled training steps on disk too, so a second process does not compile them again.
 export JAX_COMPILATION_CACHE_DIR := $(CURDIR)/.cache/jax
-# Every compiled program, however small: a random-number draw or a layer's initialisation compiles in about a second
-# on CPU, and the tests' processes would otherwise each compile the same ones again.
+# Every compiled program, however small: a random draw for one parameter shape compiles in about 0.7 s on CPU, and
+# later processes (a figure's workers, a resumed run, the next command) would otherwise compile it again.
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS := 0
 export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES := 0
 export MPLBACKEND := Agg
