@@ -86,10 +86,10 @@ def _window(coordinates: np.ndarray, max_side: float | None) -> tuple[np.ndarray
     return centre - side / 2, centre + side / 2
 
 
-def _slice_at(flow: L.NetworkFlow, t: int, y: np.ndarray, plane_points: dict, x_star, window) -> dict:
-    """The exact pieces and minima of f_θt on the plane through the trial's points."""
+def _slice_at(flow: L.NetworkFlow, t: int, y: np.ndarray, spanning: list[np.ndarray], x_star, window) -> dict:
+    """The exact pieces and minima of f_θt on the plane through x* and the two ``spanning`` points."""
     net = flow[t]
-    plane, _ = _plane(net, x_star, plane_points)
+    plane = L.plane_through(net, x_star, *spanning)
     objective = L.Objective(net, y)
     regions = L.enumerate_regions(plane.net, bounds=window)
     on_plane = L.local_minima(plane.objective(objective), regions=regions)
@@ -120,7 +120,7 @@ def _trial(flow: L.NetworkFlow, x_star, x_init, runs: dict, index: int, failed: 
     marked = ends | {"start": x_init}
     plane, spanning = _plane(final, x_star, marked)
     window = _window(plane.coordinates(np.array([x_star, *marked.values()])), max_side)
-    slices = [_slice_at(flow, t, y, {name: marked[name] for name in spanning}, x_star, window)
+    slices = [_slice_at(flow, t, y, [marked[name] for name in spanning], x_star, window)
               for t in (0, T // 2, T)]
     profiles = {method: _profile(objective, end, x_star) for method, end in ends.items()}
     return {"index": index, "k": len(x_star), "x_star": x_star, "marked": marked, "spanning": spanning,

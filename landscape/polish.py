@@ -8,11 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validate
-from .activation import (
-    ActivationPattern,
-    activation_pattern,
-    preactivation_maps_of_gates,
-)
+from .activation import ActivationPattern, activation_pattern, preactivation_maps_of_gates
 from .box import inside_box
 from .errors import PolishingLimitError
 from .objective import Objective, checked_objective
@@ -90,7 +86,7 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
     if box is not None:
         start = np.clip(start, box[0], box[1])
     x, value = start.copy(), float(objective.value(start))
-    zero = ZERO_RTOL * (1.0 + 0.5 * float(np.sum(np.square(objective.residual_operator[2]))))
+    zero = _zero_level(objective)
     start_value, settled = value, False
     for moves in range(max_moves + 1):
         gates = activation_pattern(net, x).unpack()
@@ -116,6 +112,11 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
         x, value = solutions[best].x, solutions[best].value
     raise PolishingLimitError(f"polishing from {start} did not reach a local minimum within max_moves = {max_moves} "
                               "moves")
+
+
+def _zero_level(objective: Objective) -> float:
+    """The value at or below which f counts as 0: ZERO_RTOL·(1 + ½‖b‖²)."""
+    return ZERO_RTOL * (1.0 + 0.5 * float(np.sum(np.square(objective.residual_operator[2]))))
 
 
 def _minima_around(objective: Objective, x: np.ndarray, gates: np.ndarray, box, max_pieces, context: str):
@@ -144,7 +145,7 @@ def is_local_minimum(objective: Objective, x, bounds=None, max_pieces: int | Non
     if box is not None:
         x = np.clip(x, box[0], box[1])
     value = float(objective.value(x))
-    if value <= ZERO_RTOL * (1.0 + 0.5 * float(np.sum(np.square(objective.residual_operator[2])))):
+    if value <= _zero_level(objective):
         return True
     _, solutions = _minima_around(objective, x, activation_pattern(net, x).unpack(), box, max_pieces,
                                   f"testing x = {x} for a local minimum")

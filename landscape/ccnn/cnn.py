@@ -16,7 +16,7 @@ import numpy as np
 from .. import validate
 from .convex import class_labels
 from .model import DEFAULT_LAYERS, LayerSpec, layer_specs
-from .patches import image_batch, patch_grid
+from .patches import image_batch, patch_grid, pooled_grid
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,7 @@ def _init(specs, in_shape, classes, key):
         fan_in = C * spec.patch * spec.patch
         params.append((jax.random.normal(sub, (spec.rank, C, spec.patch, spec.patch)) * jnp.sqrt(2.0 / fan_in),
                        jnp.zeros(spec.rank)))
-        rows, columns = patch_grid(H, W, spec.patch, spec.stride)
-        C, H, W = spec.rank, -(-rows // spec.pool), -(-columns // spec.pool)
+        C, (H, W) = spec.rank, pooled_grid(patch_grid(H, W, spec.patch, spec.stride), spec.pool)
     key, sub = jax.random.split(key)
     flat = C * H * W
     params.append((jax.random.normal(sub, (flat, classes)) * jnp.sqrt(1.0 / flat), jnp.zeros(classes)))

@@ -18,7 +18,7 @@ from .. import validate
 from .._threads import one_blas_thread
 from .convex import ConvexFit, class_labels, fit_projected_gradient, logits
 from .features import RandomFourierFeatures
-from .patches import average_pool, image_batch, patch_grid, patches
+from .patches import average_pool, image_batch, patch_grid, patches, pooled_grid
 
 
 @dataclass(frozen=True)
@@ -78,18 +78,24 @@ CHUNK = 128
 @one_blas_thread
 def _pooled(layer_input: np.ndarray, spec: LayerSpec, features: RandomFourierFeatures, filters=None):
     """The pooled features (n, P′, m) of every image, or with ``filters`` (m, r) the next layer's input
-    uᵀφ(z_p) pooled, (n, r, rows′, columns′); computed CHUNK images at a time."""
+    uᵀφ(z_p) pooled (:func:`_next_input`); computed CHUNK images at a time."""
     _, _, H, W = layer_input.shape
     grid = patch_grid(H, W, spec.patch, spec.stride)
     out = []
     for start in range(0, len(layer_input), CHUNK):
-        Phi = features(patches(layer_input[start:start + CHUNK], spec.patch, spec.stride))
-        out.append(average_pool(Phi if filters is None else Phi @ filters, grid, spec.pool))
+        pooled = average_pool(features(patches(layer_input[start:start + CHUNK], spec.patch, spec.stride)), grid,
+                              spec.pool)
+        out.append(pooled if filters is None else pooled @ filters)
     pooled = np.concatenate(out)
-    if filters is None:
-        return pooled
-    rows, columns = -(-grid[0] // spec.pool), -(-grid[1] // spec.pool)
-    return np.ascontiguousarray(pooled.transpose(0, 2, 1).reshape(len(pooled), filters.shape[1], rows, columns))
+    return pooled if filters is None else _next_input(pooled, grid, spec.pool)
+
+
+def _next_input(projected: np.ndarray, grid: tuple[int, int], pool: int) -> np.ndarray:
+    """The pooled filter outputs (n, P′, r) as the next layer's images (n, r, rows′, columns′). Pooling is linear,
+    so projecting the pooled features equals pooling the projected ones."""
+    rows, columns = pooled_grid(grid, pool)
+    return np.ascontiguousarray(projected.transpose(0, 2, 1).reshape(len(projected), projected.shape[2], rows,
+                                                                     columns))
 
 
 @dataclass(frozen=True)
@@ -120,8 +126,8 @@ class CCNN:
             U, _, _ = np.linalg.svd(fit.A.reshape(fit.A.shape[0], -1), full_matrices=False)
             filters = U[:, : spec.rank]
             trained.append(TrainedLayer(spec, features, fit, filters))
-            if depth < len(specs) - 1:
-                X = _pooled(X, spec, features, filters)
+            if depth < len(specs) - 1:  # the pooled features Z are at hand: no second pass over the patches
+                X = _next_input(Z @ filters, patch_grid(X.shape[2], X.shape[3], spec.patch, spec.stride), spec.pool)
         return cls(tuple(trained), trained[-1].fit.A.shape[2])
 
     def representation(self, images) -> np.ndarray:

@@ -32,6 +32,11 @@ def patch_grid(height: int, width: int, size: int, stride: int = 1) -> tuple[int
     return (height - size) // stride + 1, (width - size) // stride + 1
 
 
+def pooled_grid(grid: tuple[int, int], window: int) -> tuple[int, int]:
+    """The grid left after :func:`average_pool` over window × window blocks: (⌈rows/w⌉, ⌈columns/w⌉)."""
+    return -(-grid[0] // window), -(-grid[1] // window)
+
+
 def patches(images, size: int, stride: int = 1) -> np.ndarray:
     r"""The patch vectors of every image: an array (n, P, C·q²), patches in row-major order of the grid.
 
