@@ -165,8 +165,8 @@ costs about a second per network shape, which smaller batches would not win back
 
 def resolve_engine(engine: str, batch: int) -> str:
     """Where a descent over ``batch`` rows runs: ``engine``, or for "auto" the compiled JAX loop from
-    :data:`JAX_MIN_BATCH` rows on. A network whose layers are operators runs in NumPy (its layers have no compiled
-    form yet): "auto" picks NumPy for it, and "jax" is refused."""
+    :data:`JAX_MIN_BATCH` rows on. A network whose layers are operators runs in the compiled loop as well (its
+    convolutions as XLA convolutions); only surfing's schedule over such snapshots goes one snapshot at a time."""
     if engine not in ("auto", "numpy", "jax"):
         raise ValueError(f"engine must be 'auto', 'numpy' or 'jax'; got {engine!r}")
     if engine == "auto":

@@ -527,9 +527,13 @@ def test_compressed_sensing_on_a_tiny_flow_is_reproducible_at_any_worker_count(t
 
     options = dict(models=("dcgan",), k=3, measurements=(1, 64), training_seeds=(0,), trials=12, matrices=3, T=4,
                    every=5, max_steps=400, flows_dir=tmp_path / "flows")
-    one = compressed_sensing.run(seed=2, workers=1, **options)
-    two = compressed_sensing.run(seed=2, workers=2, **options)
+    one = compressed_sensing.run(seed=2, workers=1, engine="numpy", **options)
+    two = compressed_sensing.run(seed=2, workers=2, engine="numpy", **options)
     assert one.to_json() == two.to_json()
+    assert "engine" not in one.settings  # journals written before the setting existed resume with engine="numpy"
+    compiled = compressed_sensing.run(seed=2, workers=1, **options | {"measurements": (1,)})
+    assert compiled.settings["engine"] == "jax"
+    np.testing.assert_allclose(compiled.records[0]["distance_surfing"], one.records[0]["distance_surfing"], atol=1e-6)
     under, full = one.statistics["per_setting"]
     # One measurement of a 3-dimensional latent leaves a 2-dimensional set of zeros of f: x* is not identified.
     assert under["m"] == 1 and under["regular_rate"] == 0.0 and under["surfing_rate"] == 0.0
@@ -551,6 +555,8 @@ def test_compressed_sensing_on_a_tiny_flow_is_reproducible_at_any_worker_count(t
         compressed_sensing.run(trials=12, matrices=13, flows_dir=tmp_path)
     with pytest.raises(ValueError, match="models must be a non-empty list"):
         compressed_sensing.run(models=(), flows_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"engine must be one of \('jax', 'numpy'\); got 'gpu'"):
+        compressed_sensing.run(engine="gpu", flows_dir=tmp_path)
 
 
 def test_rate_distortion_measures_held_out_images(tmp_path):
