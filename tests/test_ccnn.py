@@ -144,6 +144,23 @@ def test_a_two_layer_ccnn_trains_layer_by_layer_and_classifies_new_images_consis
     np.testing.assert_array_equal(again.predict(X_test), model.predict(X_test))
 
 
+def test_a_ccnn_from_random_starts_reaches_the_same_certified_optimum():
+    X, y, X_test, _ = _digits()
+    spec = ccnn.LayerSpec(patch=3, pool=2, features=40, radius=5.0, rank=4)
+    zero = ccnn.CCNN.fit(X, y, layers=(spec,), rng=0, tol=1e-9)
+    fits = [zero.layers[0].fit] + [ccnn.CCNN.fit(X, y, layers=(spec,), rng=0, tol=1e-9, start=s).layers[0].fit
+                                   for s in (1, 2)]
+    assert all(fit.converged for fit in fits)
+    # L(Â) − L* ≤ gap for each, so any two losses differ by at most the larger gap
+    losses = np.array([fit.loss for fit in fits])
+    assert losses.max() - losses.min() <= max(fit.gap for fit in fits)
+    # the starts were far apart: on the ball's boundary, not at 0
+    started = np.random.default_rng(1).normal(size=fits[1].A.shape)
+    assert np.linalg.norm(ccnn.project_nuclear_ball(started, 5.0) - fits[1].A) > 0.1
+    with pytest.raises(ValueError, match="start"):
+        ccnn.CCNN.fit(X, y, layers=(spec,), start="abc")
+
+
 def test_the_cnn_baseline_learns_and_is_reproducible():
     X, y, X_test, _ = _digits()
     spec = ccnn.LayerSpec(patch=3, pool=2, rank=4)

@@ -107,21 +107,25 @@ class CCNN:
 
     @classmethod
     def fit(cls, images, labels, layers=DEFAULT_LAYERS, classes: int | None = None, batch_size: int | None = None,
-            epochs: int = 20, tol: float = 1e-7, max_iterations: int = 2_000, rng=None) -> CCNN:
+            epochs: int = 20, tol: float = 1e-7, max_iterations: int = 2_000, rng=None, start=None) -> CCNN:
         """Train layer by layer (module notes). ``batch_size``, ``epochs``, ``tol`` and ``max_iterations`` go to
         :func:`~landscape.ccnn.fit_projected_gradient` for every layer; ``rng`` draws the random features (and the
-        mini-batches)."""
+        mini-batches). ``start`` is where each layer's convex problem starts: None at A = 0; a seed or Generator at
+        a random A (i.i.d. Gaussian entries projected onto the nuclear-norm ball, so on its boundary), drawn apart
+        from ``rng``, so that the same ``rng`` with other starts poses the same problems."""
         X = image_batch(images)
         specs = layer_specs(layers)
         labels, classes = class_labels(labels, len(X), classes, "labels")
         rng = validate.rng(rng)
+        start = None if start is None else validate.rng(start, "start")
         trained = []
         for depth, spec in enumerate(specs):
             sample = patches(X[: min(len(X), 200)], spec.patch, spec.stride)
             gamma = spec.gamma if spec.gamma is not None else _median_gamma(sample, rng)
             features = RandomFourierFeatures.draw(sample.shape[-1], spec.features, gamma, rng)
             Z = _pooled(X, spec, features)
-            fit = fit_projected_gradient(Z, labels, spec.radius, classes=classes, tol=tol,
+            A0 = None if start is None else start.normal(size=(Z.shape[2], Z.shape[1], classes))
+            fit = fit_projected_gradient(Z, labels, spec.radius, classes=classes, A0=A0, tol=tol,
                                          max_iterations=max_iterations, batch_size=batch_size, epochs=epochs, rng=rng)
             U, _, _ = np.linalg.svd(fit.A.reshape(fit.A.shape[0], -1), full_matrices=False)
             filters = U[:, : spec.rank]

@@ -1,0 +1,71 @@
+"""The CCNN study (proofs_check ccnn) on a tiny configuration: every table entry, comparison and contrast is
+recomputed here from the trial records, and bad settings are refused by name."""
+
+import numpy as np
+import pytest
+
+from proofs_check import ccnn
+from proofs_check._stats import holm, mcnemar_exact, wilson_interval
+
+TINY = dict(variants=("basic", "rot"), starts=3, ccnn_starts=2, train=60, radii=(2.0, 50.0), cnn_epochs=2,
+            cnn_batch=20, ccnn_max_iterations=30,
+            layers=({"patch": 5, "pool": 4, "features": 12, "rank": 3}, {"patch": 3, "pool": 2, "features": 10, "rank": 2}))
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return ccnn.run(workers=1, **TINY)
+
+
+def test_the_study_runs_every_cell_and_its_statistics_follow_from_the_records(tiny):
+    records = tiny.records
+    assert len(records) == 2 * 4 + 2 + 1  # every (variant, model) at start 0, 2 more CNN-1 starts, 1 more CCNN-1
+    first = {(r["variant"], r["model"]): r for r in records if r["start"] == 0}
+    for row in tiny.statistics["table"]:
+        r = first[row["variant"], row["model"]]
+        assert r["test_digits"] == 1000 and row["test_error"] == len(r["wrong"]) / 1000
+        assert row["ci95"] == list(wilson_interval(len(r["wrong"]), 1000))
+        assert row["notes"] == ccnn.NOTES[row["model"]][row["variant"]]
+    comparisons = tiny.statistics["comparisons"]
+    assert [(c["variant"], c["depth"]) for c in comparisons] == [("basic", 1), ("basic", 2), ("rot", 1), ("rot", 2)]
+    for c in comparisons:
+        cnn, convex = (set(first[c["variant"], f"{m}{c['depth']}"]["wrong"]) for m in ("cnn", "ccnn"))
+        assert c["mcnemar_p"] == mcnemar_exact(len(cnn - convex), len(convex - cnn))
+    assert [c["holm_p"] for c in comparisons] == holm([c["mcnemar_p"] for c in comparisons])
+    for r in records:  # the radius with the lowest validation error, or the first of a tie
+        if r["model"].startswith("ccnn"):
+            assert r["radius"] == TINY["radii"][int(np.argmin(r["validation_errors"]))]
+
+
+def test_the_contrast_compares_cnn_starts_with_ccnn_starts_on_one_problem(tiny):
+    contrast = tiny.statistics["contrast"]
+    cnn = [r for r in tiny.records if r["model"] == "cnn1" and r["variant"] == "basic"]
+    assert contrast["cnn1"]["train_losses"] == [r["train_loss"] for r in sorted(cnn, key=lambda r: r["start"])]
+    assert len(set(contrast["cnn1"]["train_losses"])) == 3  # other initialisations, other losses
+    convex = sorted((r for r in tiny.records if r["model"] == "ccnn1" and r["variant"] == "basic"),
+                    key=lambda r: r["start"])
+    assert [r["start"] for r in convex] == [0, 1] and convex[0]["radius"] == convex[1]["radius"]
+    losses = [r["train_loss"] for r in convex]
+    assert contrast["ccnn1"]["loss_spread"] == max(losses) - min(losses)
+    assert contrast["ccnn1"]["within_gaps"] == (max(losses) - min(losses) <= max(r["gaps"][-1] for r in convex))
+    assert "CCNN-1 from 2 starts" in tiny.verdict
+
+
+def test_the_study_refuses_bad_settings_by_name():
+    for settings, message in [
+        ({"variants": ("basic", "noise")}, "variants must be a non-empty list"),
+        ({"models": ()}, "models must be a non-empty list"),
+        ({"contrast_variant": "img"}, "contrast_variant must be one of the variants"),
+        ({"train": 5000}, "train must be 10 … 4000"),
+        ({"radii": (0.0,)}, "radii"),
+        ({"radii": "100"}, "radii must be a non-empty list"),
+        ({"starts": 0}, "starts must be an integer >= 1"),
+        ({"feature_seed": -1}, "feature_seed must be an integer >= 0"),
+        ({"layers": ({"patch": 29}, {})}, r"layers\[0\] \(layer 1\): patch must be at most the images' 28 pixels"),
+        ({"layers": ({"patch": 5, "pool": 4}, {"patch": 7})}, r"layers\[1\] \(layer 2\): patch must be at most layer 1's "
+                                                             "pooled grid 6 × 6; got 7"),
+        ({"layers": ({"patch": 5, "radius": 3.0}, {})}, "must not set radius"),
+        ({"layers": ({"pool": 0}, {})}, r"layers\[0\] \(layer 1\): pool must be an integer >= 1"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            ccnn.run(variants=settings.pop("variants", ("basic",)), workers=1, **settings)
