@@ -57,7 +57,8 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     flows_dir = out_dir / "flows"
     if scale == "tiny":  # the tiny Table 1 flow
         tiny = {"models": ("dcgan",), "k": 3, "measurements": (3, 10), "training_seeds": (0,), "trials": 6,
-                "matrices": 2, "T": 5, "every": 40, "max_steps": 400, "workers": 1, "flows_dir": flows_dir}
+                "matrices": 2, "T": 5, "every": 40, "max_steps": 400, "workers": 1, "flows_dir": flows_dir,
+                "engine": "numpy"}  # a few hundred steps: compiling would not pay
         exact = compressed_sensing.run(seed=seeds[0], polish_limit=1, **tiny)
         approximate = rate_distortion.run(seed=seeds[1], **tiny)
     elif scale == "quick":

@@ -25,7 +25,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
                                    random_widths=(2, 6, 12), random_out=16, budget=300, landscape_rounds=3, seed=seed,
                                    workers=1, flows_dir=flows_dir),
         quick=lambda: inversion.run(networks=("random", "trained"), target_kinds=("range", "heldout", "compressed"),
-                                    repeats=1, targets=8, landscape_rounds=20, seed=seed, workers=None,
+                                    repeats=1, targets=8, landscape_rounds=8, seed=seed, workers=None,
                                     flows_dir=flows_dir),
         full=lambda: inversion.run(target_kinds=inversion.TARGET_KINDS, repeats=10, targets=30, seed=seed,
                                    flows_dir=flows_dir, progress=True, journal=out_dir / f"inversion-seed{seed}.jsonl"))()
@@ -46,7 +46,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
         name="inversion", title="Competing inverters against the exact global minimiser (k = 2)", claim=inversion.CLAIM,
         settings={"scale": {"tiny": "tiny: one random network [2, 6, 12] → 16, 3 targets per cell, budget 300, 3 learning "
                                     "rounds",
-                            "quick": "quick: one network per kind, 8 targets per cell, 20 learning rounds",
+                            "quick": "quick: one network per kind, 8 targets per cell, 8 learning rounds",
                             "full": "full: 10 networks per kind × 30 targets per cell"}[scale],
                   "budget (gradient evaluations)": result.settings["budget"],
                   "networks": "random [2, 20, 60] → 80; trained VAE decoder [2, 16, 32] → 64 (digits)"},

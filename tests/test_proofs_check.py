@@ -563,7 +563,8 @@ def test_rate_distortion_measures_held_out_images(tmp_path):
     from proofs_check import rate_distortion
 
     result = rate_distortion.run(models=("dcgan",), k=3, measurements=(64,), training_seeds=(0,), trials=10,
-                                 matrices=2, T=4, every=5, max_steps=400, flows_dir=tmp_path / "flows", workers=1)
+                                 matrices=2, T=4, every=5, max_steps=400, flows_dir=tmp_path / "flows", workers=1,
+                                 engine="numpy")
     (record,) = result.records
     held_out = L.datasets.load_digits().test
     assert all(0 <= i < len(held_out) for i in record["images"]) and "distance_regular" not in record
