@@ -282,7 +282,7 @@ def _refuted_across_active_facets(regions: RegionSet, minima: _RegionMinima, a: 
     return False
 
 
-def _on_box_face(x: np.ndarray, bounds) -> bool:
+def on_box_face(x: np.ndarray, bounds) -> bool:
     """Whether x lies on a face of the box ``bounds`` (None: there is none), to rounding."""
     if bounds is None:
         return False
@@ -357,7 +357,7 @@ def _local_minima(objective: Objective, regions: RegionSet, minima: _RegionMinim
             tested.append(x)
             touching = _regions_touching(objective, regions, minima, a)
             if all(minima.at_least(b, value - tolerance) for b in touching):
-                found.append(LocalMinimum(x, value, tuple(sorted(touching)), _on_box_face(x, regions.bounds),
+                found.append(LocalMinimum(x, value, tuple(sorted(touching)), on_box_face(x, regions.bounds),
                                           solution.flat_dimension))
                 sources.append(a)
     best = min(minima.solved, key=lambda b: minima.solved[b].value)
@@ -453,5 +453,5 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
         best, gap = _lowest_by_bound(objective, regions, minima, candidates)
         local, second = [], None
     x, value, flat = minima[best].x, minima[best].value, minima[best].flat_dimension
-    return GlobalMinimum(x, value, _on_box_face(x, regions.bounds), best, 0.0 if flat else gap, second, tuple(local),
+    return GlobalMinimum(x, value, on_box_face(x, regions.bounds), best, 0.0 if flat else gap, second, tuple(local),
                          regions, flat, len(minima.solved))

@@ -175,8 +175,8 @@ def _rate(record: dict) -> dict:
 def summarise(settings: dict, records: list[dict]) -> dict:
     """The error table (start 0), the paired comparisons CCNN-l against CNN-l, and the landscape contrast."""
     first = {(r["variant"], r["model"]): r for r in records if r["start"] == 0}
-    table = [{"variant": v, "model": m, **_rate(first[v, m]), "notes": NOTES[m][v], "train_loss": first[v, m]["train_loss"]}
-             for v in settings["variants"] for m in settings["models"]]
+    table = [{"variant": v, "model": m, **_rate(first[v, m]), "notes": NOTES[m][v],
+              "train_loss": first[v, m]["train_loss"]} for v in settings["variants"] for m in settings["models"]]
     comparisons = []
     for v in settings["variants"]:
         for depth in (1, 2):

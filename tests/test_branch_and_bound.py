@@ -131,6 +131,37 @@ def test_branch_and_bound_matches_enumeration_with_either_bound_and_with_measure
                 np.testing.assert_allclose(found.x, exact.x, atol=1e-5)
 
 
+def test_the_minimiser_path_by_branch_and_bound_is_the_enumerated_one():
+    # the two-tents flow: the global minimum jumps from x = 1 to x = -3 between snapshots 4 and 5
+    from test_flows import two_tents
+
+    flow = L.NetworkFlow([two_tents(h) for h in np.linspace(0.55, 1.55, 11)])
+    paths = [L.minimizer_path(flow, [2.0], bounds=(-6.0, 6.0), method=method)
+             for method in ("enumeration", "branch_and_bound")]
+    exact, searched = paths
+    assert searched.method == "branch_and_bound" and searched.certified.all() and searched.unique is None
+    np.testing.assert_allclose(searched.minimizers, exact.minimizers, atol=1e-6)
+    assert np.all(np.abs(searched.values - exact.values) <= 1e-6 * (1 + exact.values))
+    assert np.all(searched.lower_bounds <= searched.values) and np.isnan(searched.gaps).all()
+    assert list(searched.jumps) == list(exact.jumps) == [4]
+    # k = 3: a smooth random flow, every snapshot certified and equal to its enumerated minimum
+    rng = np.random.default_rng(2)
+    smooth = L.NetworkFlow.smooth_random([3, 6, 12], T=3, out_dim=16, rng=3)
+    y = smooth[3].forward(rng.uniform(-1, 1, 3))
+    with pytest.warns(UserWarning, match="face of bounds"):  # this f keeps decreasing beyond the box at one snapshot
+        exact = L.minimizer_path(smooth, y, bounds=(-1.5, 1.5))
+    with pytest.warns(UserWarning, match="face of bounds"):
+        searched = L.minimizer_path(smooth, y, bounds=(-1.5, 1.5), method="branch_and_bound")
+    assert searched.certified.all() and np.array_equal(searched.on_box_face, exact.on_box_face)
+    assert np.all(np.abs(searched.values - exact.values) <= 1e-6 * (1 + exact.values))
+    for call, message in [(lambda: L.minimizer_path(flow, [2.0], method="branch_and_bound"), "needs bounds"),
+                          (lambda: L.minimizer_path(flow, [2.0], bounds=(-6, 6), method="bnb"), "method must be one of"),
+                          (lambda: L.minimizer_path(flow, [2.0], bounds=(-6, 6), rtol=0.0), "rtol"),
+                          (lambda: L.minimizer_path(flow, [2.0], bounds=(-6, 6), time_limit=-1), "time_limit")]:
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
 def test_the_certified_value_is_never_above_the_best_polished_local_minimum():
     rng = np.random.default_rng(8)
     net = L.ReLUNet.random([3, 6, 10], out_dim=12, rng=9)
