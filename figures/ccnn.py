@@ -24,6 +24,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
         scale,
         tiny=lambda: ccnn.run(variants=("basic",), models=("cnn1", "ccnn1"), starts=2, ccnn_starts=2, train=40,
                               radii=(2.0, 50.0), cnn_epochs=1, cnn_batch=20, ccnn_max_iterations=10,
+                              validation_iterations=5,
                               layers=({"patch": 5, "pool": 4, "features": 8, "rank": 2},
                                       {"patch": 3, "pool": 2, "features": 8, "rank": 2}), seed=seed, workers=1),
         quick=lambda: ccnn.quick(seed=seed, workers=None),

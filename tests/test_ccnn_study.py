@@ -8,7 +8,7 @@ from proofs_check import ccnn
 from proofs_check._stats import holm, mcnemar_exact, wilson_interval
 
 TINY = dict(variants=("basic", "rot"), starts=3, ccnn_starts=2, train=60, radii=(2.0, 50.0), cnn_epochs=2,
-            cnn_batch=20, ccnn_max_iterations=30,
+            cnn_batch=20, ccnn_max_iterations=30, validation_iterations=10,
             layers=({"patch": 5, "pool": 4, "features": 12, "rank": 3}, {"patch": 3, "pool": 2, "features": 10, "rank": 2}))
 
 
@@ -60,6 +60,7 @@ def test_the_study_refuses_bad_settings_by_name():
         ({"radii": (0.0,)}, "radii"),
         ({"radii": "100"}, "radii must be a non-empty list"),
         ({"starts": 0}, "starts must be an integer >= 1"),
+        ({"validation_iterations": 0}, "validation_iterations must be an integer >= 1"),
         ({"feature_seed": -1}, "feature_seed must be an integer >= 0"),
         ({"layers": ({"patch": 29}, {})}, r"layers\[0\] \(layer 1\): patch must be at most the images' 28 pixels"),
         ({"layers": ({"patch": 5, "pool": 4}, {"patch": 7})}, r"layers\[1\] \(layer 2\): patch must be at most layer 1's "
