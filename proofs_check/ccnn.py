@@ -21,8 +21,8 @@ optimum (:math:`L(\hat A) - L^* \le g(\hat A)`), so their spread is at most the 
 
 Data: :func:`landscape.datasets.load_mnist5k` (4,000 training and 1,000 test digits, real MNIST; the first ``train``
 training digits used), pixels p/255; each variation is :func:`landscape.ccnn.variant` of the images with a seed fixed
-by ``variant_seed``, the same in every trial. The original study trained on 12,000 digits (10,000 for the
-variations) and tested on 50,000.
+by ``variant_seed``, the same in every trial. The original benchmark (Larochelle et al. 2007) has 12,000 training
+digits (10,000 and 2,000 for validation) and 50,000 test digits in every variation.
 
 Statistics: each test error with its 95 % Wilson interval over the test digits; CCNN-l against CNN-l (start 0 of
 each) on the same test digits by McNemar's exact test, Holm-adjusted over the family of comparisons.
