@@ -251,7 +251,7 @@ def run(variants=C.VARIANTS, models=MODELS, starts: int = 20, ccnn_starts: int =
     starts, ccnn_starts
         CNN-1's initialisations and CCNN-1's starts on ``contrast_variant`` (one of ``variants``).
     train
-        Training digits used, 1 … 4,000 (the test set is always the 1,000 held-out digits).
+        Training digits used, 10 … 4,000 (the test set is always the 1,000 held-out digits).
     layers
         The two layers' :class:`landscape.ccnn.LayerSpec` settings (:data:`LAYERS`) but the radius; one-layer models
         use the first.

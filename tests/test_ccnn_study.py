@@ -32,6 +32,8 @@ def test_the_study_runs_every_cell_and_its_statistics_follow_from_the_records(ti
         cnn, convex = (set(first[c["variant"], f"{m}{c['depth']}"]["wrong"]) for m in ("cnn", "ccnn"))
         assert c["mcnemar_p"] == mcnemar_exact(len(cnn - convex), len(convex - cnn))
     assert [c["holm_p"] for c in comparisons] == holm([c["mcnemar_p"] for c in comparisons])
+    table = ccnn.table_text(tiny.statistics).splitlines()
+    assert len(table) == 2 + 2 and table[2].startswith("| basic | ") and "| 3.37 % |" in table[2]
     for r in records:  # the radius with the lowest validation error, or the first of a tie
         if r["model"].startswith("ccnn"):
             assert r["radius"] == TINY["radii"][int(np.argmin(r["validation_errors"]))]
