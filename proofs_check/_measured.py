@@ -29,7 +29,8 @@ from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
 from ._runner import run_trials
 from ._stats import wilson_interval
-from .table1 import METHODS, cells_of, checked_hidden, classify_failures, failure_summary, paired, trained
+from .table1 import (METHODS, cells_of, checked_hidden, classify_failures, data_description, failure_summary, paired,
+                     trained)
 
 TARGETS = ("range", "heldout")
 ENGINES = ("jax", "numpy")
@@ -228,7 +229,7 @@ def check(target: str, name: str, claim: str, phrases: tuple[str, str], describe
             target, models, k, measurements, training_seeds, trials, matrices, T, every, layout, dataset, protocol,
             classify, polish_limit, flows_dir, seed, workers, journal, progress, hidden, engine)
         scale = (f"{len(settings['cells']) // len(summaries)} training seed(s) × {trials} trials per setting, k = {k}; "
-                 "8×8 digits, not Fashion-MNIST")
+                 f"{data_description(dataset)}")
         holds, verdict = _verdict(summaries, scale, *phrases, describe)
         return CheckResult(check=name, claim=claim, settings=settings, seed=seed,
                            statistics={"per_setting": summaries}, holds=holds, verdict=verdict, records=records)

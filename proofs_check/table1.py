@@ -75,6 +75,16 @@ MODELS = ("vae", "dcgan", "wgan", "wgangp")
 METHODS = ("regular", "surfing")
 
 
+def data_description(dataset) -> str:
+    """The data a verdict was measured on, in words: ``"8×8 digits, not Fashion-MNIST"`` and the like."""
+    data = L.datasets.load(dataset)
+    height, width = data.image_shape
+    if data.name.lower().startswith("fashion"):
+        return f"{height}×{width} {data.name} images, as the paper"
+    what = {"digits": "digits", "mnist5k": "MNIST digits"}.get(str(dataset), f"{data.name} images")
+    return f"{height}×{width} {what}, not Fashion-MNIST"
+
+
 def flow_directory(flows_dir, model: str, k: int, T: int, every: int, seed: int, layout: str = "infogan",
                    hidden=None, dataset: str = "digits") -> Path:
     """Where the cached flow of these settings lives (the data set and the hidden sizes are named when they are not
@@ -426,7 +436,7 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
     verdict = (
         f"Surfing was significantly better than regular Adam in {len(better)} of {n_cells} settings, regular Adam "
         f"significantly better in {len(worse)}, no significant difference in {n_cells - len(better) - len(worse)} "
-        f"({len(training_seeds)} training seed(s) × {trials} trials per setting; 8×8 digits, not Fashion-MNIST): "
+        f"({len(training_seeds)} training seed(s) × {trials} trials per setting; {data_description(dataset)}): "
         f"{lines}. "
         + ("The paper's qualitative claim (surfing at least as good, often better) reproduces here."
            if holds else "The paper's qualitative claim does not reproduce in every setting here.")

@@ -36,7 +36,7 @@ from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
 from ._runner import run_trials
 from ._stats import holm, interval_text
-from .table1 import (MODELS, cells_of, checked_hidden, classify_failures, failure_summary, paired, rate,
+from .table1 import (MODELS, cells_of, checked_hidden, classify_failures, data_description, failure_summary, paired, rate,
                      regular_run, surfing_run, trained)
 
 CLAIM = (
@@ -320,7 +320,7 @@ def run(models=MODELS, ks=(20, 5), training_seeds=(0, 1, 2), trials: int = 300, 
                f"{', '.join(deficits) or 'no model'}. "
                + (f"Explanations supported (an arm removes the deficit, Holm-adjusted): {'; '.join(supported)}. "
                   if supported else "No arm removes the deficit: none of the protocol explanations is supported. ")
-               + f"{len(training_seeds)} training seed(s) × {trials} trials per cell; 8×8 digits. {lines}.")
+               + f"{len(training_seeds)} training seed(s) × {trials} trials per cell; {data_description(dataset)}. {lines}.")
     return CheckResult(check="table1_ablation", claim=CLAIM, settings=settings, seed=seed,
                        statistics={"per_arm": rows, "verdicts": verdicts}, holds=bool(supported), verdict=verdict,
                        records=records)

@@ -677,5 +677,6 @@ def test_table1_runs_on_the_28x28_digits_with_the_generator_widths_asked_for(tmp
     assert (tmp_path / "dcgan-infogan-k3-T2-every2-seed0-mnist5k-h8x4x2" / "flow.npz").exists()
     assert result.settings["hidden"] == [8, 4, 2] and result.records[0]["k"] == 3
     assert len(result.records[0]["distance_regular"]) == 6
+    assert "28×28 MNIST digits, not Fashion-MNIST" in result.verdict and "8×8" not in result.verdict
     with pytest.raises(ValueError, match="hidden must be a list of hidden sizes"):
         table1.run(hidden=[8, 0, 2], flows_dir=tmp_path)
