@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import jax
 import jax.numpy as jnp
@@ -75,7 +76,7 @@ def test_same_seed_is_bit_identical_and_an_interrupted_run_resumes_to_the_same_f
     first = train_flow("wgangp", tmp_path / "a", seed=3, **TINY)
     assert first.record["status"] == "complete" and first.flow.T == 3
     np.testing.assert_array_equal(first.flow.times, [0, 2, 4, 6])
-    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["flow.npz", "samples.png", "training.json"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [".lock", "flow.npz", "samples.png", "training.json"]
 
     real_save, calls = train._save_tree, []
 
@@ -100,6 +101,17 @@ def test_same_seed_is_bit_identical_and_an_interrupted_run_resumes_to_the_same_f
     assert not np.array_equal(other.flow[3].weights[0], first.flow[3].weights[0])
     loaded = NetworkFlow.load(tmp_path / "a" / "flow.npz")
     assert all(np.array_equal(a, b) for a, b in zip(arrays_of(first.flow), arrays_of(loaded)))
+
+
+def test_two_callers_asking_for_the_same_run_train_it_once(tmp_path, monkeypatch):
+    # flock locks belong to an open file, so two threads of one process exclude each other as two processes do.
+    real_compiled, compiled = train._compiled, []
+    monkeypatch.setattr(train, "_compiled", lambda *args: compiled.append(1) or real_compiled(*args))
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda _: train_flow("wgangp", tmp_path, seed=3, **TINY), range(2)))
+    assert len(compiled) == 1  # the second caller waited and read the finished flow back
+    assert all(np.array_equal(a, b) for a, b in zip(arrays_of(runs[0].flow), arrays_of(runs[1].flow)))
+    assert runs[0].record == runs[1].record
 
 
 @pytest.mark.parametrize("model", MODELS)

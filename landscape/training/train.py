@@ -13,6 +13,8 @@ A run writes into its output directory
   the flow loads lazily, each snapshot folded in float64 into layer operators when first used;
 - ``training.json``: settings, seed, data fingerprint, the losses of every interval, timings, status;
 - ``samples.png``: 64 samples of :math:`G_{\theta_T}` drawn through the exported ReLUNet.
+- ``.lock``: held by the process training or reading the run; a second process asking for the same run (figures
+  run side by side, a sweep's workers) waits for it and then reads the finished flow instead of training it again.
 
 While it runs, ``checkpoint.npz`` (the training state after the last finished snapshot) and
 ``snapshots/`` (one ``.npz`` per finished snapshot) are kept; running the same call again resumes from
@@ -22,6 +24,7 @@ complete; calling again then returns the finished flow without training.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -83,6 +86,24 @@ def _load_state_snapshot(path: Path, spec: GeneratorSpec) -> ReLUNet:
 def load_structured_flow(directory: Path, spec: GeneratorSpec, times, keep: int = LAZY_SNAPSHOTS_HELD) -> NetworkFlow:
     """The lazily loaded flow of a structured run: snapshot t from ``directory/{t:05d}.npz``."""
     return NetworkFlow.lazy(lambda t: _load_state_snapshot(directory / f"{t:05d}.npz", spec), len(times), times, keep)
+
+
+@contextlib.contextmanager
+def _one_process_at_a_time(out: Path):
+    """Hold an exclusive lock on the run directory ``out`` (``out/.lock``, released when the process ends): two
+    processes asking for the same flow (figures run side by side, a sweep's workers) train it once — the second
+    waits and then finds it complete or resumes from its checkpoint."""
+    try:
+        import fcntl
+    except ImportError:  # no POSIX locks (Windows): runs into the same directory are the caller's to avoid
+        yield
+        return
+    with open(out / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -238,111 +259,112 @@ def train_flow(model: str, out, k: int = 5, T: int = 100, every: int = 40, layou
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ValueError(f"out {str(out)!r} cannot be made a directory ({exc.strerror})") from None
-    settings = _settings(spec, hyper, data, T, every, int(seed))
-    if structured:
-        settings["structured"] = True  # a dense run's settings stay as they were, so its cached flows still match
-    record_path, checkpoint_path, snapshot_dir = out / "training.json", out / "checkpoint.npz", out / "snapshots"
-    record = None
-    if record_path.exists():
-        try:
-            record = json.loads(record_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{record_path} is not valid JSON ({exc}); delete the directory to retrain") from None
-        if not isinstance(record, dict) or not isinstance(record.get("settings", {}), dict):
-            raise ValueError(f"{record_path} is not a training record (a JSON object with its settings); delete the "
-                             "directory to retrain")
-        differences = _differences(record.get("settings", {}), settings)
-        if differences:
-            raise ValueError(f"out {str(out)!r} holds a run with other settings ({'; '.join(differences)}); "
-                             "use another directory")
-        if record.get("status") == "complete" and structured and (out / "flow").is_dir():
-            return TrainedFlow(load_structured_flow(out / "flow", spec, np.arange(T + 1, dtype=float) * every), record,
-                               out)
-        if record.get("status") == "complete" and (out / "flow.npz").exists():
-            return TrainedFlow(NetworkFlow.load(out / "flow.npz"), record, out)
+    with _one_process_at_a_time(out):  # a second process asking for the same run waits, then reads it back
+        settings = _settings(spec, hyper, data, T, every, int(seed))
+        if structured:
+            settings["structured"] = True  # a dense run's settings stay as they were, so its cached flows still match
+        record_path, checkpoint_path, snapshot_dir = out / "training.json", out / "checkpoint.npz", out / "snapshots"
+        record = None
+        if record_path.exists():
+            try:
+                record = json.loads(record_path.read_text())
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{record_path} is not valid JSON ({exc}); delete the directory to retrain") from None
+            if not isinstance(record, dict) or not isinstance(record.get("settings", {}), dict):
+                raise ValueError(f"{record_path} is not a training record (a JSON object with its settings); delete the "
+                                 "directory to retrain")
+            differences = _differences(record.get("settings", {}), settings)
+            if differences:
+                raise ValueError(f"out {str(out)!r} holds a run with other settings ({'; '.join(differences)}); "
+                                 "use another directory")
+            if record.get("status") == "complete" and structured and (out / "flow").is_dir():
+                return TrainedFlow(load_structured_flow(out / "flow", spec, np.arange(T + 1, dtype=float) * every), record,
+                                   out)
+            if record.get("status") == "complete" and (out / "flow.npz").exists():
+                return TrainedFlow(NetworkFlow.load(out / "flow.npz"), record, out)
 
-    partner = objectives.partner_architecture(hyper, spec)
-    key = jax.random.PRNGKey(int(seed))
-    carry = objectives.init_carry(hyper, arch, partner, jax.random.fold_in(key, 0))
-    train_key = jax.random.fold_in(key, 1)
-    done = 0
-    if record is not None and checkpoint_path.exists():
-        resumed, extra = _load_tree(checkpoint_path, carry)
-        if all((snapshot_dir / f"{t:05d}.npz").exists() for t in range(int(extra["snapshots_done"]) + 1)):
-            carry, done = resumed, int(extra["snapshots_done"])
-    if done == 0:
-        record = {"settings": settings, "status": "running", "intervals": [], "seconds": {}}
-        shutil.rmtree(snapshot_dir, ignore_errors=True)
-    snapshot_dir.mkdir(exist_ok=True)
-    record["intervals"] = record["intervals"][:done]
-    seconds = {"compile": 0.0, "train": 0.0, "export": 0.0, "checkpoint": 0.0, **record.get("seconds", {})}
+        partner = objectives.partner_architecture(hyper, spec)
+        key = jax.random.PRNGKey(int(seed))
+        carry = objectives.init_carry(hyper, arch, partner, jax.random.fold_in(key, 0))
+        train_key = jax.random.fold_in(key, 1)
+        done = 0
+        if record is not None and checkpoint_path.exists():
+            resumed, extra = _load_tree(checkpoint_path, carry)
+            if all((snapshot_dir / f"{t:05d}.npz").exists() for t in range(int(extra["snapshots_done"]) + 1)):
+                carry, done = resumed, int(extra["snapshots_done"])
+        if done == 0:
+            record = {"settings": settings, "status": "running", "intervals": [], "seconds": {}}
+            shutil.rmtree(snapshot_dir, ignore_errors=True)
+        snapshot_dir.mkdir(exist_ok=True)
+        record["intervals"] = record["intervals"][:done]
+        seconds = {"compile": 0.0, "train": 0.0, "export": 0.0, "checkpoint": 0.0, **record.get("seconds", {})}
 
-    snapshots = [] if structured or not done else [ReLUNet.load(snapshot_dir / f"{t:05d}.npz") for t in range(done + 1)]
+        snapshots = [] if structured or not done else [ReLUNet.load(snapshot_dir / f"{t:05d}.npz") for t in range(done + 1)]
 
-    def save_snapshot(t, carry):
+        def save_snapshot(t, carry):
+            started = time.perf_counter()
+            if structured:  # as training produced it; folded into operators when the flow is read
+                arrays = _state_arrays(carry["g"], carry["g_state"])
+            else:
+                snapshots.append(export_snapshot(spec, carry["g"], carry["g_state"]))
+                arrays = snapshots[-1].to_arrays()
+            _atomic_write(snapshot_dir / f"{t:05d}.npz", lambda handle: np.savez(handle, **arrays))
+            seconds["export"] += time.perf_counter() - started
+
+        if done == 0:
+            save_snapshot(0, carry)
+        train_images = jnp.asarray(data.flat("train"), jnp.float32)
         started = time.perf_counter()
-        if structured:  # as training produced it; folded into operators when the flow is read
-            arrays = _state_arrays(carry["g"], carry["g_state"])
-        else:
-            snapshots.append(export_snapshot(spec, carry["g"], carry["g_state"]))
-            arrays = snapshots[-1].to_arrays()
-        _atomic_write(snapshot_dir / f"{t:05d}.npz", lambda handle: np.savez(handle, **arrays))
-        seconds["export"] += time.perf_counter() - started
+        run = _compiled(hyper, arch, partner, every, carry, train_images, train_key)
+        seconds["compile"] += time.perf_counter() - started
 
-    if done == 0:
-        save_snapshot(0, carry)
-    train_images = jnp.asarray(data.flat("train"), jnp.float32)
-    started = time.perf_counter()
-    run = _compiled(hyper, arch, partner, every, carry, train_images, train_key)
-    seconds["compile"] += time.perf_counter() - started
+        bar = None
+        if progress:
+            from tqdm import tqdm
 
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=T, initial=done, desc=f"{model} k={k}", unit="snapshot", file=sys.stderr, dynamic_ncols=True)
-    names = objectives.LOSS_NAMES[hyper.model]
-    try:
-        # JAX dispatches asynchronously: while interval t + 1 computes, snapshot t is exported and saved.
-        pending = run(carry, train_images, train_key, done * every) if done < T else None
-        for t in range(done + 1, T + 1):
-            started = time.perf_counter()
-            carry, losses = pending
-            losses = np.asarray(jax.block_until_ready(losses), dtype=np.float64)
-            seconds["train"] += time.perf_counter() - started
-            if not np.all(np.isfinite(losses)):
-                raise FloatingPointError(f"training diverged in the updates before snapshot {t} (losses {losses[-1]}); "
-                                         "lower the learning rate")
-            if t < T:
-                pending = run(carry, train_images, train_key, t * every)
-            save_snapshot(t, carry)
-            started = time.perf_counter()
-            record["intervals"].append({"t": t, "updates": t * every,
-                                        **{name: float(losses[:, i].mean()) for i, name in enumerate(names)}})
-            record["seconds"] = seconds
-            # The record first, then the checkpoint: a run killed in between resumes from snapshot t - 1 and
-            # truncates the record's intervals to match.
-            _write_json(record_path, record)
-            _save_tree(checkpoint_path, carry, {"snapshots_done": t})
-            seconds["checkpoint"] += time.perf_counter() - started
+            bar = tqdm(total=T, initial=done, desc=f"{model} k={k}", unit="snapshot", file=sys.stderr, dynamic_ncols=True)
+        names = objectives.LOSS_NAMES[hyper.model]
+        try:
+            # JAX dispatches asynchronously: while interval t + 1 computes, snapshot t is exported and saved.
+            pending = run(carry, train_images, train_key, done * every) if done < T else None
+            for t in range(done + 1, T + 1):
+                started = time.perf_counter()
+                carry, losses = pending
+                losses = np.asarray(jax.block_until_ready(losses), dtype=np.float64)
+                seconds["train"] += time.perf_counter() - started
+                if not np.all(np.isfinite(losses)):
+                    raise FloatingPointError(f"training diverged in the updates before snapshot {t} (losses {losses[-1]}); "
+                                             "lower the learning rate")
+                if t < T:
+                    pending = run(carry, train_images, train_key, t * every)
+                save_snapshot(t, carry)
+                started = time.perf_counter()
+                record["intervals"].append({"t": t, "updates": t * every,
+                                            **{name: float(losses[:, i].mean()) for i, name in enumerate(names)}})
+                record["seconds"] = seconds
+                # The record first, then the checkpoint: a run killed in between resumes from snapshot t - 1 and
+                # truncates the record's intervals to match.
+                _write_json(record_path, record)
+                _save_tree(checkpoint_path, carry, {"snapshots_done": t})
+                seconds["checkpoint"] += time.perf_counter() - started
+                if bar is not None:
+                    bar.set_postfix({name: f"{losses[:, i].mean():.3g}" for i, name in enumerate(names)})
+                    bar.update(1)
+        finally:
             if bar is not None:
-                bar.set_postfix({name: f"{losses[:, i].mean():.3g}" for i, name in enumerate(names)})
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
+                bar.close()
 
-    times = np.arange(T + 1, dtype=float) * every
-    if structured:
-        shutil.rmtree(out / "flow", ignore_errors=True)
-        os.replace(snapshot_dir, out / "flow")
-        flow = load_structured_flow(out / "flow", spec, times)
-    else:
-        flow = NetworkFlow(snapshots, times)
-        _atomic_write(out / "flow.npz", lambda handle: flow.save(handle, compress=True))
-    _sample_grid(flow[T], spec, hyper, out / "samples.png", int(seed))
-    record.update(status="complete", seconds=seconds, snapshot_mib=per_network / 2**20)
-    _write_json(record_path, record)
-    checkpoint_path.unlink(missing_ok=True)
-    shutil.rmtree(snapshot_dir, ignore_errors=True)
-    return TrainedFlow(flow, record, out)
+        times = np.arange(T + 1, dtype=float) * every
+        if structured:
+            shutil.rmtree(out / "flow", ignore_errors=True)
+            os.replace(snapshot_dir, out / "flow")
+            flow = load_structured_flow(out / "flow", spec, times)
+        else:
+            flow = NetworkFlow(snapshots, times)
+            _atomic_write(out / "flow.npz", lambda handle: flow.save(handle, compress=True))
+        _sample_grid(flow[T], spec, hyper, out / "samples.png", int(seed))
+        record.update(status="complete", seconds=seconds, snapshot_mib=per_network / 2**20)
+        _write_json(record_path, record)
+        checkpoint_path.unlink(missing_ok=True)
+        shutil.rmtree(snapshot_dir, ignore_errors=True)
+        return TrainedFlow(flow, record, out)
