@@ -10,13 +10,19 @@ k = 2, 3, 4, 5; targets: held-out digits (the first three of the held-out split)
 2. Pruning, k = 2 and 3: the same search with interval bounds and with linear bounds, each until certified or
    20,000 boxes: boxes bounded, and their ratio (target: the linear bounds need ≥ 10× fewer).
 3. k = 3, 4, 5: the linear search with a 60 s limit per target: certified or not, the gap reached, boxes.
+4. The path of global minimisers along a k = 2 flow of Table 1's length (T = 100 snapshots every 40 updates):
+   `minimizer_path(..., method="branch_and_bound")` (each snapshot's search starting from the previous minimiser)
+   against `method="enumeration"` on two runs of 11 consecutive snapshots (θ_0 … θ_10, the start of training,
+   and θ_90 … θ_100, its end), first held-out target; seconds of each, the estimate for all 101 snapshots and
+   whether every f* agrees (target: the whole path in under 10 s).
 
-Run: .venv/bin/python benchmarks/bench_branch_and_bound.py
+Run: .venv/bin/python benchmarks/bench_branch_and_bound.py [--path-only]  (--path-only: part 4 alone)
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -80,8 +86,40 @@ def main() -> None:
             run = L.branch_and_bound(L.Objective(net, y), BOX, time_limit=TIME_LIMIT, max_nodes=10**7)
             print(f"| {k}, held-out {index} | {run.certified} | {run.value:.6g} | {run.lower_bound:.6g} "
                   f"| {run.gap / (1 + run.value):.2e} | {run.nodes} | {run.leaves} | {run.seconds:.1f} |", flush=True)
+    path_runs(targets)
+
+
+def path_runs(targets) -> None:
+    import landscape as L
+    from landscape.training import train_flow
+
+    flow = train_flow("dcgan", OUT / "flows" / "dcgan-infogan-k2-T100-every40-seed0", k=2, T=100, every=40,
+                      layout="infogan", seed=0).flow
+    print("\n| k = 2 path, snapshots | enumeration s | branch and bound s | ratio | same f* at every snapshot |"
+          "\n|---|---:|---:|---:|---|", flush=True)
+    seconds = {"enumeration": 0.0, "branch_and_bound": 0.0}
+    for first in (0, 90):
+        part = L.NetworkFlow(flow.snapshots[first:first + 11], flow.times[first:first + 11])
+        paths = {}
+        for method in seconds:
+            start = time.perf_counter()
+            paths[method] = L.minimizer_path(part, targets[0], bounds=BOX, method=method)
+            seconds[method] += (spent := time.perf_counter() - start)
+            paths[method + " s"] = spent
+        exact, searched = paths["enumeration"], paths["branch_and_bound"]
+        same = bool(np.all(searched.certified) and np.all(np.abs(searched.values - exact.values)
+                                                          <= 1e-6 * (1 + np.abs(exact.values))))
+        print(f"| θ_{first} … θ_{first + 10} | {paths['enumeration s']:.1f} | {paths['branch_and_bound s']:.1f} "
+              f"| {paths['enumeration s'] / paths['branch_and_bound s']:.2f} | {same} |", flush=True)
+    print(f"| all 101 snapshots (estimate from these 22) | {seconds['enumeration'] * 101 / 22:.0f} "
+          f"| {seconds['branch_and_bound'] * 101 / 22:.0f} | | |", flush=True)
 
 
 if __name__ == "__main__":
     describe(__doc__)
-    main()
+    if sys.argv[1:] == ["--path-only"]:
+        import landscape as L
+
+        path_runs(L.datasets.load_digits().flat("test")[:1])
+    else:
+        main()
