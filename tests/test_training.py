@@ -3,6 +3,7 @@
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -112,6 +113,14 @@ def test_two_callers_asking_for_the_same_run_train_it_once(tmp_path, monkeypatch
     assert len(compiled) == 1  # the second caller waited and read the finished flow back
     assert all(np.array_equal(a, b) for a, b in zip(arrays_of(runs[0].flow), arrays_of(runs[1].flow)))
     assert runs[0].record == runs[1].record
+
+    def read_only(path, *args, **kwargs):  # as root the test cannot make the directory itself read-only
+        if Path(path).name == ".lock":
+            raise PermissionError(13, "Read-only file system", str(path))
+        return open(path, *args, **kwargs)
+
+    monkeypatch.setattr(train, "open", read_only, raising=False)
+    assert train_flow("wgangp", tmp_path, seed=3, **TINY).record == runs[0].record  # a finished run is still read
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -13,8 +13,8 @@ A run writes into its output directory
   the flow loads lazily, each snapshot folded in float64 into layer operators when first used;
 - ``training.json``: settings, seed, data fingerprint, the losses of every interval, timings, status;
 - ``samples.png``: 64 samples of :math:`G_{\theta_T}` drawn through the exported ReLUNet.
-- ``.lock``: held by the process training or reading the run; a second process asking for the same run (figures
-  run side by side, a sweep's workers) waits for it and then reads the finished flow instead of training it again.
+- ``.lock``: held by the process training or reading the run; a second process asking for the same run (a
+  sweep's workers, two scripts) waits for it and then reads the finished flow instead of training it again.
 
 While it runs, ``checkpoint.npz`` (the training state after the last finished snapshot) and
 ``snapshots/`` (one ``.npz`` per finished snapshot) are kept; running the same call again resumes from
@@ -90,15 +90,18 @@ def load_structured_flow(directory: Path, spec: GeneratorSpec, times, keep: int 
 
 @contextlib.contextmanager
 def _one_process_at_a_time(out: Path):
-    """Hold an exclusive lock on the run directory ``out`` (``out/.lock``, released when the process ends): two
-    processes asking for the same flow (figures run side by side, a sweep's workers) train it once — the second
-    waits and then finds it complete or resumes from its checkpoint."""
+    """Hold an exclusive lock on the run directory ``out`` (``out/.lock``, released at the latest when the process
+    ends): two processes asking for the same flow (a sweep's workers, two scripts) train it once — the second waits
+    and then finds it complete or resumes from its checkpoint. Without POSIX locks (Windows) or where the directory
+    is read-only (a finished flow shipped with results: nothing can be trained there), no lock is taken."""
     try:
         import fcntl
-    except ImportError:  # no POSIX locks (Windows): runs into the same directory are the caller's to avoid
+
+        handle = open(out / ".lock", "a")
+    except (ImportError, OSError):
         yield
         return
-    with open(out / ".lock", "a") as handle:
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
