@@ -21,13 +21,12 @@ Run: .venv/bin/python benchmarks/bench_branch_and_bound.py [--path-only]  (--pat
 
 from __future__ import annotations
 
+import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from _timing import describe
 
 OUT = Path(__file__).parent / "out"
 BOX = (-1.0, 1.0)
@@ -116,8 +115,9 @@ def path_runs(targets) -> None:
 
 
 if __name__ == "__main__":
-    describe(__doc__)
-    if sys.argv[1:] == ["--path-only"]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--path-only", action="store_true", help="run part 4 (the k = 2 path) alone")
+    if parser.parse_args().path_only:
         import landscape as L
 
         path_runs(L.datasets.load_digits().flat("test")[:1])

@@ -31,7 +31,7 @@ CLAIM = (
 def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     from landscape.training import train_flow
 
-    models, hidden, T, every = by_scale(scale, tiny=(("vae",), (8, 16), 5, 10), quick=(("vae", "wgangp"), (16, 32), 20, 20),
+    models, hidden, T, every = by_scale(scale, tiny=(("vae",), (16, 32), 5, 20), quick=(("vae", "wgangp"), (16, 32), 20, 20),
                                         full=(("vae", "gan", "dcgan", "wgan", "wgangp"), (32, 64), 100, 40))
     bounds = (-2.0, 2.0)
     x_generating = rng.uniform(-1.0, 1.0, 2)
