@@ -15,8 +15,12 @@ k = 2, 3, 4, 5; targets: held-out digits (the first three of the held-out split)
    against `method="enumeration"` on two runs of 11 consecutive snapshots (θ_0 … θ_10, the start of training,
    and θ_90 … θ_100, its end), first held-out target; seconds of each, the estimate for all 101 snapshots and
    whether every f* agrees (target: the whole path in under 10 s).
+5. The runner-up (uniqueness), k = 2 and 3: `branch_and_bound(f, (−1, 1))` for f* alone, with
+   `runner_up=True, runner_up_within=1e-6` (enough to decide uniqueness) and with `runner_up=True` (the exact
+   runner-up); at k = 2 against `global_minimizer(f, bounds=(−1, 1))`, which meshes the box and finds the runner-up;
+   seconds, boxes, the separation and whether it equals the enumerated gap.
 
-Run: .venv/bin/python benchmarks/bench_branch_and_bound.py [--path-only]  (--path-only: part 4 alone)
+Run: .venv/bin/python benchmarks/bench_branch_and_bound.py [--path-only | --runner-up-only]  (one part alone)
 """
 
 from __future__ import annotations
@@ -86,6 +90,32 @@ def main() -> None:
             print(f"| {k}, held-out {index} | {run.certified} | {run.value:.6g} | {run.lower_bound:.6g} "
                   f"| {run.gap / (1 + run.value):.2e} | {run.nodes} | {run.leaves} | {run.seconds:.1f} |", flush=True)
     path_runs(targets)
+    runner_up_runs(targets)
+
+
+def runner_up_runs(targets) -> None:
+    import landscape as L
+
+    print("\n| k, target | f* alone: s (boxes) | uniqueness (within 1e-6): s (boxes) | runner-up: s (boxes) "
+          "| enumeration s | separation | enumerated gap | unique |\n|---|---:|---:|---:|---:|---:|---:|---|", flush=True)
+    for k in (2, 3):
+        net = generator(k)
+        for index, y in enumerate(targets[:3] if k == 2 else targets[:2]):
+            f = L.Objective(net, y)
+            runs, seconds = {}, {}
+            for name, options in (("alone", {}), ("within", {"runner_up": True, "runner_up_within": 1e-6}),
+                                  ("exact", {"runner_up": True})):
+                start = time.perf_counter()
+                runs[name] = L.branch_and_bound(f, BOX, **options)
+                seconds[name] = time.perf_counter() - start
+            enumerated, gap = "—", "—"
+            if k == 2:
+                start = time.perf_counter()
+                gap = f"{L.global_minimizer(f, bounds=BOX).gap:.6g}"
+                enumerated = f"{time.perf_counter() - start:.1f}"
+            cells = [f"{seconds[name]:.1f} ({runs[name].nodes})" for name in runs]
+            print(f"| {k}, held-out {index} | {' | '.join(cells)} | {enumerated} | {runs['exact'].separation:.6g} "
+                  f"| {gap} | {runs['exact'].unique} |", flush=True)
 
 
 def path_runs(targets) -> None:
@@ -116,10 +146,17 @@ def path_runs(targets) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--path-only", action="store_true", help="run part 4 (the k = 2 path) alone")
-    if parser.parse_args().path_only:
+    parts = parser.add_mutually_exclusive_group()
+    parts.add_argument("--path-only", action="store_true", help="run part 4 (the k = 2 path) alone")
+    parts.add_argument("--runner-up-only", action="store_true", help="run part 5 (the runner-up) alone")
+    arguments = parser.parse_args()
+    if arguments.path_only or arguments.runner_up_only:
         import landscape as L
 
-        path_runs(L.datasets.load_digits().flat("test")[:1])
+        held_out = L.datasets.load_digits().flat("test")
+        if arguments.path_only:
+            path_runs(held_out[:1])
+        else:
+            runner_up_runs(held_out[:3])
     else:
         main()

@@ -33,9 +33,12 @@ class MinimizerPath:
     values : ndarray (T + 1,)
     gaps : ndarray (T + 1,)
         Value of the best other local minimum minus the global one; about 0 where the minimiser is not unique.
-        NaN with ``method="branch_and_bound"``, which certifies f* but does not look for the runner-up.
+        With ``method="branch_and_bound"``: NaN without ``runner_up``; with it, the certified separation
+        (:attr:`CertifiedMinimum.separation <landscape.CertifiedMinimum>`: a lower bound where the runner-up was not
+        reached).
     unique : ndarray of bool (T + 1,) or None
-        None with ``method="branch_and_bound"`` (not decided).
+        With ``method="branch_and_bound"``: None without ``runner_up``; with it, True where uniqueness is certified
+        (False where a tie is, or where a time limit left it undecided, with a warning).
     speeds : ndarray (T,)
         :math:`\|x_*(s_{t+1}) - x_*(s_t)\| / (s_{t+1} - s_t)`.
     L : float
@@ -77,7 +80,8 @@ METHODS = ("enumeration", "branch_and_bound")
 
 
 def minimizer_path(flow: NetworkFlow, y, A=None, bounds=None, progress: bool = False, method: str = "enumeration",
-                   rtol: float = 1e-6, time_limit: float | None = None) -> MinimizerPath:
+                   rtol: float = 1e-6, time_limit: float | None = None, runner_up: bool = False,
+                   runner_up_within: float | None = None) -> MinimizerPath:
     r"""Exact global minimisers of :math:`f(x, \theta_t) = \tfrac12\|AG(x, \theta_t) - Ay\|^2` at every
     snapshot, with Assumption 3.2's L and the basin jumps (exact descent from each minimiser on the next snapshot).
     ``progress=True`` draws a bar over the snapshots on standard error.
@@ -89,10 +93,10 @@ def minimizer_path(flow: NetworkFlow, y, A=None, bounds=None, progress: bool = F
         k = 2 and ``bounds``, the planar mesh and its pruned QPs): the minimiser, its uniqueness and the gap to the
         runner-up. ``"branch_and_bound"`` (needs ``bounds``): :func:`~landscape.branch_and_bound` per snapshot, the
         previous snapshot's minimiser its first incumbent: f* certified to ``rtol``·(1 + f*) without enumerating the
-        regions, for any small k; no runner-up, so ``gaps`` are NaN and ``unique`` None.
-    rtol, time_limit
-        Branch and bound only: the certificate's tolerance and a time limit per snapshot (a snapshot stopped by it
-        is marked uncertified, with a warning).
+        regions, for any small k; ``gaps`` and ``unique`` only with ``runner_up``.
+    rtol, time_limit, runner_up, runner_up_within
+        Branch and bound only: the certificate's tolerance, a time limit per snapshot (a snapshot stopped by it
+        is marked uncertified, with a warning), and the runner-up search (:func:`~landscape.branch_and_bound`).
     """
     if not isinstance(flow, NetworkFlow):
         raise ValueError(f"flow must be a NetworkFlow; got {type(flow).__name__}")
@@ -103,6 +107,10 @@ def minimizer_path(flow: NetworkFlow, y, A=None, bounds=None, progress: bool = F
     rtol = validate.positive_scalar(rtol, "rtol", "rtol (the certificate's relative tolerance)")
     if time_limit is not None:
         time_limit = validate.positive_scalar(time_limit, "time_limit", "time_limit (seconds per snapshot)")
+    validate.boolean(runner_up, "runner_up")
+    if method == "enumeration" and (runner_up or runner_up_within is not None):
+        raise ValueError("runner_up and runner_up_within are options of method='branch_and_bound' (enumeration "
+                         "always finds the runner-up)")
     found, jumps = [], []
     with progress_bar(progress, len(flow.snapshots), "exact minimiser path", "snapshot") as bar:
         for t, net in enumerate(flow.snapshots):
@@ -111,9 +119,13 @@ def minimizer_path(flow: NetworkFlow, y, A=None, bounds=None, progress: bool = F
                 found.append(global_minimizer(objective, bounds=bounds))
             else:
                 found.append(branch_and_bound(objective, bounds, rtol=rtol, time_limit=time_limit,
-                                              x0=None if t == 0 else found[t - 1].x))
+                                              x0=None if t == 0 else found[t - 1].x, runner_up=runner_up,
+                                              runner_up_within=runner_up_within))
             if t > 0:
-                reached = polish_to_local_minimum(objective, found[t - 1].x, bounds=bounds)
+                # branch and bound polished from x_*(s_{t-1}) already, as its first incumbent
+                reached = found[t].x0_minimum if method == "branch_and_bound" else None
+                if reached is None:
+                    reached = polish_to_local_minimum(objective, found[t - 1].x, bounds=bounds)
                 if reached.value > found[t].value + VALUE_RTOL * (1.0 + abs(found[t].value)):
                     jumps.append(t - 1)
             bar.update()
@@ -130,6 +142,14 @@ def minimizer_path(flow: NetworkFlow, y, A=None, bounds=None, progress: bool = F
         on_face = np.array([on_box_face(g.x, box) for g in found])
         gaps, unique, qp_fractions = np.full(len(found), np.nan), None, np.full(len(found), np.nan)
         lower_bounds, certified = np.array([g.lower_bound for g in found]), np.array([g.certified for g in found])
+        if runner_up:
+            gaps = np.array([g.separation for g in found])
+            decided = np.array([g.unique is not None for g in found])
+            unique = np.array([g.unique is True for g in found])
+            if not decided.all():
+                warnings.warn(f"branch and bound stopped at its time limit before deciding uniqueness at "
+                              f"{int((~decided).sum())} of {len(found)} snapshots (first t = {int(np.argmin(decided))}): "
+                              "unique is False there, gaps the separation reached", stacklevel=2)
         if not certified.all():
             warnings.warn(f"branch and bound stopped at its time limit before certifying {int((~certified).sum())} of "
                           f"{len(found)} snapshots (first t = {int(np.argmin(certified))}): their minimisers are the "

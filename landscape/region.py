@@ -61,7 +61,12 @@ def with_box(G, h, box):
 
 
 def interior_ball(G, h, interior_tol: float, what: str):
-    """The Chebyshev ball, with radius inf when arbitrarily large balls fit; None for an empty interior."""
+    """The Chebyshev ball, with radius inf when arbitrarily large balls fit; None for an empty interior.
+
+    The LP's radius is checked against the centre's own distances to the rows, :math:`\min_i (h_i - G_i c)/\|G_i\|`:
+    the solver meets the constraints to its feasibility tolerance (1e-7) only, so in a region thinner than that its
+    centre may lie just outside a row. The smaller of the two is the radius, and a region whose checked radius is
+    not above ``interior_tol``·(1 + ‖c‖) has no interior."""
     ball = _polytope.chebyshev_ball(G, h, 1.0, what)
     if ball is None:
         return None
@@ -71,6 +76,9 @@ def interior_ball(G, h, interior_tol: float, what: str):
             radius = np.inf
         else:
             center, radius = _polytope.chebyshev_ball(G, h, None, what)
+    rows = _polytope.nonzero_rows(G)
+    if np.isfinite(radius) and rows.any():
+        radius = min(radius, float(np.min((h[rows] - G[rows] @ center) / np.linalg.norm(G[rows], axis=1))))
     if radius <= interior_tol * (1.0 + np.linalg.norm(center)):
         return None
     return center, radius

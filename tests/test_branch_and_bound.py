@@ -131,6 +131,58 @@ def test_branch_and_bound_matches_enumeration_with_either_bound_and_with_measure
                 np.testing.assert_allclose(found.x, exact.x, atol=1e-5)
 
 
+@settings(max_examples=6, deadline=None)
+@given(st.integers(4, 8), st.booleans(), seeds)
+def test_the_runner_up_is_never_above_the_enumerated_one_and_is_a_local_minimum(width, bias, seed):
+    rng = np.random.default_rng(seed)
+    net = L.ReLUNet.random([2, width, 2 * width], out_dim=3 * width, bias=bias, rng=seed)
+    y = net.forward(rng.uniform(-1, 1, 2)) + rng.normal(size=3 * width) * rng.choice([0.0, 0.3])
+    f = L.Objective(net, y)
+    exact = L.global_minimizer(f, bounds=(-2, 2))
+    found = branch_and_bound(f, (-2, 2), runner_up=True, runner_up_within=0.01)
+    assert found.certified and abs(found.value - exact.value) <= 1e-9 * (1 + exact.value)
+    level = 0.01 * (1 + exact.value)
+    # every local minimum the enumeration lists is one on the box, so the search finds it or a lower one ...
+    assert found.separation <= min(exact.gap, level) + 1e-7 * (1 + exact.value)
+    if found.runner_up is not None:  # ... and what it reports is a local minimum at another point
+        assert L.is_local_minimum(f, found.runner_up.x, bounds=(-2, 2))
+        assert found.runner_up.value == pytest.approx(float(f.value(found.runner_up.x)), rel=1e-12, abs=1e-15)
+        assert np.linalg.norm(found.runner_up.x - found.x) > 1e-6
+        if found.flat_dimension == 0:  # a flat set of global minimisers has separation 0
+            assert found.separation == pytest.approx(found.runner_up.value - found.value, abs=1e-15)
+    else:
+        assert found.separation >= level - 1e-12 or found.flat_dimension > 0
+    if exact.runner_up is not None and exact.gap < level and found.separation >= exact.gap - 1e-9:
+        assert found.unique == exact.unique
+
+
+def test_a_tie_within_1e_9_is_reported_as_a_tie_and_a_wider_one_as_unique():
+    # G(x) = (|x_1|, δ relu(−x_1), x_2), y = (1, 0, 0.3): minima at x_1 = 1 (f = 0) and x_1 = −1/(1 + δ²)
+    # (f = δ²/(2(1 + δ²))), both at x_2 = 0.3
+    def tie(separation):
+        delta = np.sqrt(2 * separation / (1 - 2 * separation))
+        W1 = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+        W2 = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, delta, 0.0, 0.0], [0.0, 0.0, 1.0, -1.0]])
+        net = L.ReLUNet([W1, W2], [np.zeros(4), np.zeros(3)])
+        return L.Objective(net, np.array([1.0, 0.0, 0.3]))
+
+    for separation, unique in ((5e-10, False), (1e-6, True)):
+        f = tie(separation)
+        exact = L.global_minimizer(f, bounds=(-2, 2))
+        for found in (branch_and_bound(f, (-2, 2), runner_up=True),
+                      branch_and_bound(f, (-2, 2), runner_up=True, runner_up_within=1e-8)):
+            assert found.certified and found.value <= 1e-20
+            np.testing.assert_allclose(found.x, [1.0, 0.3], atol=1e-9)
+            assert found.unique is unique and exact.unique is unique
+            if found.runner_up is not None:
+                np.testing.assert_allclose(found.runner_up.x, exact.runner_up.x, atol=1e-9)
+                assert found.separation == pytest.approx(separation, rel=1e-6)
+        assert found.runner_up is None or not unique  # within 1e-8, the 1e-6 runner-up is not looked for
+    stopped = branch_and_bound(tie(5e-10), (-2, 2), runner_up=True, max_nodes=1, x0=[0.9, 0.3])
+    assert stopped.unique is None and stopped.runner_up is None and stopped.separation <= 5e-10 + 1e-15
+    assert stopped.certified and stopped.stopped_by == "nodes"  # f* = 0 is certain, the runner-up is not
+
+
 def test_the_minimiser_path_by_branch_and_bound_is_the_enumerated_one():
     # the two-tents flow: the global minimum jumps from x = 1 to x = -3 between snapshots 4 and 5
     from test_flows import two_tents
@@ -144,6 +196,10 @@ def test_the_minimiser_path_by_branch_and_bound_is_the_enumerated_one():
     assert np.all(np.abs(searched.values - exact.values) <= 1e-6 * (1 + exact.values))
     assert np.all(searched.lower_bounds <= searched.values) and np.isnan(searched.gaps).all()
     assert list(searched.jumps) == list(exact.jumps) == [4]
+    # with the runner-up: the enumerated gaps (both tents' minima are local minima at every snapshot) and uniqueness
+    ranked = L.minimizer_path(flow, [2.0], bounds=(-6.0, 6.0), method="branch_and_bound", runner_up=True)
+    np.testing.assert_allclose(ranked.gaps, exact.gaps, rtol=1e-6, atol=1e-9)
+    assert np.array_equal(ranked.unique, exact.unique) and list(ranked.jumps) == [4]
     # k = 3: a smooth random flow, every snapshot certified and equal to its enumerated minimum
     rng = np.random.default_rng(2)
     smooth = L.NetworkFlow.smooth_random([3, 6, 12], T=3, out_dim=16, rng=3)
@@ -157,7 +213,11 @@ def test_the_minimiser_path_by_branch_and_bound_is_the_enumerated_one():
     for call, message in [(lambda: L.minimizer_path(flow, [2.0], method="branch_and_bound"), "needs bounds"),
                           (lambda: L.minimizer_path(flow, [2.0], bounds=(-6, 6), method="bnb"), "method must be one of"),
                           (lambda: L.minimizer_path(flow, [2.0], bounds=(-6, 6), rtol=0.0), "rtol"),
-                          (lambda: L.minimizer_path(flow, [2.0], bounds=(-6, 6), time_limit=-1), "time_limit")]:
+                          (lambda: L.minimizer_path(flow, [2.0], bounds=(-6, 6), time_limit=-1), "time_limit"),
+                          (lambda: L.minimizer_path(flow, [2.0], bounds=(-6, 6), runner_up=True),
+                           "options of method='branch_and_bound'"),
+                          (lambda: L.minimizer_path(flow, [2.0], bounds=(-6, 6), method="branch_and_bound",
+                                                    runner_up=1), "runner_up must be True or False")]:
         with pytest.raises(ValueError, match=message):
             call()
 
@@ -207,3 +267,9 @@ def test_branch_and_bound_refuses_bad_input():
         branch_and_bound(f, (-1, 1), x0=[0.0])
     with pytest.raises(ValueError, match="objective must be an Objective"):
         branch_and_bound(net, (-1, 1))
+    for option, message in (({"runner_up": "yes"}, "runner_up must be True or False"),
+                            ({"runner_up_within": 0.1}, "runner_up_within needs runner_up=True"),
+                            ({"runner_up": True, "runner_up_within": 0.0}, "runner_up_within"),
+                            ({"runner_up": True, "runner_up_within": np.nan}, "runner_up_within")):
+        with pytest.raises(ValueError, match=message):
+            branch_and_bound(f, (-1, 1), **option)

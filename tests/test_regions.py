@@ -310,3 +310,23 @@ def test_pieces_warns_when_the_near_zero_set_is_large():
                                               r"up to about 4,096 pieces"):
             pieces(net, x, 0.05)
         assert len(pieces(net, x, 0.002)) >= 1  # a small S: no warning
+
+
+def test_a_region_thinner_than_the_lp_tolerance_gets_a_centre_inside_it_or_none():
+    # Rows of one region of a trained 8×8 DCGAN generator (k = 3) in a box of side 2e-6 where branch and bound's
+    # runner-up search enumerates: HiGHS's Chebyshev LP says radius 4.8e-8 for a centre 4.9e-9 outside one row
+    # (its feasibility tolerance is 1e-7), which used to end the enumeration with "center is not an interior point".
+    from pathlib import Path
+
+    from landscape import _polytope
+    from landscape.region import interior_ball
+
+    data = np.load(Path(__file__).parent / "data" / "thin_region.npz")
+    G, h = data["G"], data["h"]
+    ball = interior_ball(G, h, 1e-9, "the thin region")
+    if ball is not None:
+        centre, radius = ball
+        rows = _polytope.nonzero_rows(G)
+        distances = (h[rows] - G[rows] @ centre) / np.linalg.norm(G[rows], axis=1)
+        assert radius <= distances.min() and distances.min() > 0
+        _polytope.facets_and_boundedness(G, h, centre, "the thin region")  # needs a strictly interior centre

@@ -11,20 +11,31 @@ leaves:
   :math:`l \le G \le u`, :math:`\min \{\tfrac12\|A(g - y)\|^2 : l \le g \le u\}` (closed form without A).
 - A sub-box whose lower bound is within the tolerance of the incumbent is discarded. One on which at most
   ``exact_unstable`` neurons can change sign holds at most :math:`2^{\text{that}}` linear regions: it is a leaf,
-  solved exactly by :func:`~landscape.global_minimizer` on the sub-box (one certified QP per region it needs).
-  Otherwise it is split in two across its widest side (relative to the box).
+  solved exactly by :func:`~landscape.global_minimizer` on the sub-box (one certified QP per region it needs); so is
+  a sub-box narrower than :data:`LEAF_WIDTH` of the box, whose few regions are enumerated. Otherwise it is split in
+  two across its widest side (relative to the box).
 
 The search ends *certified* when no open sub-box can hold a value below incumbent − tol, tol =
 ``rtol``·(1 + incumbent); at ``max_nodes`` or ``time_limit`` it returns the bounds reached, marked uncertified.
 The lower bounds are exact but for floating-point rounding and the interior-point solver's tolerance (about 1e-8
 relative), both below the default ``rtol``.
+
+*The runner-up* (``runner_up=True``): the best local minimum of f on the box at another point than the global
+minimiser, as :func:`~landscape.global_minimizer` reports it. Every leaf then lists its local minima exactly
+(:func:`~landscape.local_minima` on the sub-box; one QP where the sub-box lies in one region), and a minimum on a
+face the splitting made (not one of the box's) is kept only where :func:`~landscape.is_local_minimum` confirms it on
+the whole box. A sub-box is discarded only when its lower bound exceeds the second-lowest distinct minimum found
+(by :data:`SEPARATION_SLACK`, which covers the bounds' rounding): so every local minimum below the runner-up lies
+in a sub-box that is resolved into leaves, where it is found. ``runner_up_within`` = s caps that level at
+f* + s·(1 + |f*|): enough to decide uniqueness at about the cost of f* itself, where the exact runner-up may need
+every sub-box below its value.
 """
 
 from __future__ import annotations
 
 import heapq
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,15 +44,23 @@ from .._progress import progress_bar
 from .._threads import one_blas_thread
 from ..activation import local_affine
 from ..box import as_box
-from ..critical import global_minimizer
+from ..critical import RANK_RTOL, LocalMinimum, global_minimizer, local_minima, on_box_face
 from ..errors import PolishingLimitError, TooManyRegionsError
 from ..objective import Objective, checked_objective
-from ..polish import polish_to_local_minimum
+from ..polish import is_local_minimum, polish_to_local_minimum
 from ..qp import polytope_qp
+from ..touching import VALUE_RTOL, distance_slack, same_point
 from .bounds import BOUNDS, NetworkBounds
 
 POLISH_MAX_PIECES = 256
-"""Polishing an incumbent gives up (keeping the unpolished point) where more regions than this meet at it."""
+"""Polishing an incumbent gives up (keeping the unpolished point) where more regions than this meet at it; so does
+the local-minimum test of a leaf's minimum on a face the splitting made (the point then counts as undecided)."""
+LEAF_WIDTH = 2.0**-20
+"""A sub-box narrower than this fraction of the box on every side is a leaf whatever its unstable neurons (its few
+regions are enumerated): around a minimiser on a kink of several neurons no box is ever free of them."""
+SEPARATION_SLACK = 1e-7
+"""In the runner-up search a sub-box is discarded when its lower bound exceeds the runner-up level θ by
+SEPARATION_SLACK·(1 + |θ|): the relaxed QP's lower bounds are exact to the solver's tolerance (1e-8 relative)."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +91,21 @@ class CertifiedMinimum:
         ``"linear"`` or ``"interval"``.
     seconds : float
     stopped_by : str
-        ``"gap"`` (certified), ``"nodes"`` or ``"time"``.
+        ``"gap"`` where the search completed (certified; with ``runner_up``, the runner-up settled as well), else the
+        limit that stopped it: ``"nodes"`` or ``"time"``.
+    runner_up : LocalMinimum or None
+        With ``runner_up=True``: the best local minimum of f on the box at another point than x (``regions`` empty:
+        no region set is built), where the search proved that none lies lower; None where there is none below the
+        level searched, or a limit stopped the search before it was certain.
+    separation : float
+        With ``runner_up=True``: a lower bound on f(runner-up) − f*, equal to it where ``runner_up`` is given (inf
+        where f has no other local minimum on the box); 0 where x stands for a flat set of minimisers. NaN without
+        ``runner_up``. The counterpart of :attr:`GlobalMinimum.gap <landscape.GlobalMinimum>`.
+    flat_dimension : int
+        d > 0 where x is found as a point of a d-dimensional set of global minimisers (with ``runner_up=True``).
+    x0_minimum : LocalMinimum or None
+        Where ``x0`` was given: the certified local minimum of f on the box that exact descent from it reached (the
+        first incumbent; ``regions`` empty); None without ``x0`` or where polishing gave up.
     """
 
     x: np.ndarray
@@ -88,11 +121,53 @@ class CertifiedMinimum:
     bound: str
     seconds: float
     stopped_by: str
+    runner_up: LocalMinimum | None = None
+    separation: float = np.nan
+    flat_dimension: int = 0
+    x0_minimum: LocalMinimum | None = None
 
     @property
     def gap(self) -> float:
         """``value − lower_bound`` (≥ 0)."""
         return max(self.value - self.lower_bound, 0.0)
+
+    @property
+    def unique(self) -> bool | None:
+        """True where no other local minimum comes within VALUE_RTOL·(1 + |f*|) of f* (``separation`` above it),
+        False where one does (a certified tie, or a flat set of minimisers), None where the runner-up was not asked
+        for or a limit stopped the search before deciding."""
+        tolerance = VALUE_RTOL * (1.0 + abs(self.value))
+        if np.isnan(self.separation):
+            return None
+        if self.separation > tolerance:
+            return True
+        if self.flat_dimension > 0 or (self.runner_up is not None and self.separation <= tolerance):
+            return False
+        return None
+
+
+class _Minima:
+    """The local minima of f on the box found so far, one per point (:func:`~landscape.touching.same_point`),
+    sorted by value; ``decided`` is False for a point whose local-minimum test gave up."""
+
+    def __init__(self):
+        self.found: list[tuple[LocalMinimum, bool]] = []
+
+    def add(self, minimum: LocalMinimum, decided: bool = True) -> None:
+        for i, (known, known_decided) in enumerate(self.found):
+            if same_point(minimum.x, known.x):
+                if decided and not known_decided or minimum.flat_dimension > known.flat_dimension:
+                    self.found[i] = (minimum, decided or known_decided)
+                return
+        self.found.append((minimum, decided))
+        self.found.sort(key=lambda entry: entry[0].value)
+
+    def lowest(self) -> LocalMinimum | None:
+        return self.found[0][0] if self.found else None
+
+    def second(self) -> tuple[LocalMinimum, bool] | None:
+        """The lowest minimum at another point than the lowest one, and whether it is decided."""
+        return self.found[1] if len(self.found) > 1 else None
 
 
 class _LowerBound:
@@ -202,14 +277,23 @@ def relaxed_bound(L: np.ndarray, a: np.ndarray, U: np.ndarray, b: np.ndarray, y:
     return max(best, 0.0), x
 
 
-def _minimum_on_stable_box(f: Objective, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _minimum_on_stable_box(f: Objective, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, bool]:
     """The minimiser of f over a box inside one region: G = Jx + c there (the affine map at the box's centre), so
-    one certified QP of the quadratic over the box."""
+    one certified QP of the quadratic over the box; and whether f is flat along some direction there (M = AJ
+    rank-deficient), where the minimiser stands for a set of them."""
     J, c = local_affine(f.net, (lo + hi) / 2)
     M, v = (J, f.y - c) if f.A is None else (f.A @ J, f.A @ (f.y - c))
     k = len(lo)
     rows = np.vstack([np.eye(k), -np.eye(k)])
-    return polytope_qp(k, 2 * k).solve(M, v, rows, np.concatenate([hi, -lo]), what="a stable sub-box").x
+    x = polytope_qp(k, 2 * k).solve(M, v, rows, np.concatenate([hi, -lo]), what="a stable sub-box").x
+    singular = np.linalg.svd(M, compute_uv=False)
+    return x, bool(singular.size < k or singular[-1] <= RANK_RTOL * max(singular[0], 1e-300))
+
+
+def _on_inner_face(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, lo0: np.ndarray, hi0: np.ndarray) -> bool:
+    """Whether x lies on a face of the sub-box [lo, hi] that is not a face of the box [lo0, hi0]."""
+    slack = distance_slack(x)
+    return bool(np.any((x - lo <= slack) & (lo > lo0 + slack)) or np.any((hi - x <= slack) & (hi < hi0 - slack)))
 
 
 def _split(lo: np.ndarray, hi: np.ndarray, scale: np.ndarray):
@@ -223,7 +307,8 @@ def _split(lo: np.ndarray, hi: np.ndarray, scale: np.ndarray):
 @one_blas_thread
 def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: str = "linear",
                      exact_unstable: int = 2, max_nodes: int = 100_000, time_limit: float | None = None,
-                     x0=None, progress: bool = False) -> CertifiedMinimum:
+                     x0=None, runner_up: bool = False, runner_up_within: float | None = None,
+                     progress: bool = False) -> CertifiedMinimum:
     r"""The global minimum of f over the box ``bounds = (lo, hi)``, certified to ``rtol``·(1 + f*) by branch and bound.
 
     Parameters
@@ -242,8 +327,28 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
     x0 : array_like (k,), optional
         A point of the box to start the incumbent from (polished first): e.g. the previous snapshot's minimiser
         along a flow, or a descent's end point. Without it the incumbent starts at the box's centre.
+    runner_up : bool
+        Also find the runner-up, the best local minimum of f on the box at another point (``runner_up``,
+        ``separation`` and ``unique`` of the result). The global minimiser is then exact, not just within ``rtol``:
+        the lowest of the local minima the leaves list.
+    runner_up_within : float, optional
+        With ``runner_up``: look for other minima only up to f* + runner_up_within·(1 + |f*|); ``separation`` is then at
+        least that much where none is found. A value at or above VALUE_RTOL (1e-9) decides ``unique``; None looks
+        for the runner-up however high it lies (every sub-box below its value is resolved into leaves).
     progress : bool
         A progress bar over nodes, with the gap as it closes.
+
+    Examples
+    --------
+    Two minima of f that differ by 5e-10 in value, at x = 1 and x ≈ −1 (G(x) = (|x|, δ·relu(−x)), y = (1, 0)): a tie
+    at the 1e-9 that ``unique`` resolves, reported as one.
+
+    >>> import numpy as np, landscape as L
+    >>> delta = np.sqrt(1e-9)
+    >>> net = L.ReLUNet([np.array([[1.0], [-1.0]]), np.array([[1.0, 1.0], [0.0, delta]])], [np.zeros(2), np.zeros(2)])
+    >>> found = L.branch_and_bound(L.Objective(net, np.array([1.0, 0.0])), (-2, 2), runner_up=True)
+    >>> found.x.round(6), found.runner_up.x.round(6), found.unique
+    (array([1.]), array([-1.]), False)
     """
     f = checked_objective(objective)
     net = f.net
@@ -260,6 +365,12 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
     max_nodes = validate.positive_int(max_nodes, "max_nodes")
     if time_limit is not None:
         time_limit = validate.positive_scalar(time_limit, "time_limit", "time_limit (seconds)")
+    validate.boolean(runner_up, "runner_up")
+    if runner_up_within is not None:
+        if not runner_up:
+            raise ValueError("runner_up_within needs runner_up=True")
+        runner_up_within = validate.positive_scalar(runner_up_within, "runner_up_within",
+                                                    "runner_up_within (relative to 1 + |f*|)")
     propagate = BOUNDS[bound]
     lower_bound = _LowerBound(f, k)
     lo0, hi0 = (np.asarray(b, dtype=float) for b in box)
@@ -268,6 +379,7 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
     counts = {"nodes": 0, "pruned": 0, "leaves": 0, "qps": 0}
     best = {"x": (lo0 + hi0) / 2}
     best["value"] = float(f.value(best["x"]))
+    minima = _Minima()
     start_point = None if x0 is None else validate.point(x0, "x0", k)
     if start_point is not None:
         slack = 1e-9 * (1.0 + np.maximum(np.abs(lo0), np.abs(hi0)))  # a solver's point on a face, up to rounding
@@ -275,37 +387,80 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
             raise ValueError(f"x0 must lie in the box [{lo0}, {hi0}]; got {start_point}")
         start_point = np.clip(start_point, lo0, hi0)
 
-    def offer(x: np.ndarray, value: float | None = None, polish: bool = False) -> None:
+    def offer(x: np.ndarray, value: float | None = None, polish: bool = False) -> LocalMinimum | None:
         """Make x the incumbent if f(x) is lower, polished when it is lower by more than the tolerance (or
-        ``polish``)."""
+        ``polish``); returns the certified local minimum polishing reached, if it ran and did not give up."""
         value = float(f.value(x)) if value is None else value
         if not polish and value >= best["value"] - rtol * (1.0 + best["value"]):
             if value < best["value"]:
                 best["x"], best["value"] = x, value
-            return
+            return None
+        reached = None
         try:
             polished = polish_to_local_minimum(f, x, bounds=(lo0, hi0), max_pieces=POLISH_MAX_PIECES)
             counts["qps"] += len(polished.patterns) + polished.moves
             x, value = polished.x, polished.value
+            reached = LocalMinimum(x, value, (), on_box_face(x, (lo0, hi0)))
+            if runner_up:
+                minima.add(reached)
         except (TooManyRegionsError, PolishingLimitError):
             pass
         if value < best["value"]:
             best["x"], best["value"] = x, value
+        return reached
+
+    def keep(x: np.ndarray, value: float, lo: np.ndarray, hi: np.ndarray, flat_dimension: int = 0) -> None:
+        """Record a local minimum of f on the leaf [lo, hi]: a local minimum of f on the box unless it lies on a face
+        the splitting made, where the exact test decides."""
+        decided = True
+        if _on_inner_face(x, lo, hi, lo0, hi0):
+            try:
+                if not is_local_minimum(f, x, bounds=(lo0, hi0), max_pieces=POLISH_MAX_PIECES):
+                    return
+            except TooManyRegionsError:
+                decided = False
+        minima.add(LocalMinimum(x, value, (), on_box_face(x, (lo0, hi0)), flat_dimension), decided)
+
+    def solve_leaf(lo: np.ndarray, hi: np.ndarray, stable: bool) -> None:
+        counts["leaves"] += 1
+        if stable:
+            counts["qps"] += 1
+            x, flat = _minimum_on_stable_box(f, lo, hi)
+            value = float(f.value(x))
+            offer(x, value)
+            if runner_up and not flat:
+                keep(x, value, lo, hi)
+                return
+            if not runner_up:
+                return
+        if not runner_up:
+            exact = global_minimizer(f, bounds=(lo, hi), runner_up=False)
+            counts["qps"] += exact.qps
+            offer(np.asarray(exact.x), float(f.value(exact.x)))
+            return
+        for m in local_minima(f, bounds=(lo, hi)):
+            counts["qps"] += 1
+            offer(np.asarray(m.x), m.value)
+            keep(np.asarray(m.x), m.value, lo, hi, m.flat_dimension)
+
+    def level() -> float:
+        """Discard a sub-box whose lower bound reaches this."""
+        if not runner_up:
+            return best["value"] - rtol * (1.0 + best["value"])
+        lowest = minima.lowest()
+        value = min(best["value"], np.inf if lowest is None else lowest.value)
+        theta = np.inf if runner_up_within is None else value + runner_up_within * (1.0 + abs(value))
+        second = minima.second()
+        if second is not None:
+            theta = min(theta, second[0].value)
+        return theta + SEPARATION_SLACK * (1.0 + abs(theta)) if np.isfinite(theta) else np.inf
 
     def evaluate(lo: np.ndarray, hi: np.ndarray, known: NetworkBounds | None):
         """(lower bound, bounds) of a sub-box; a leaf is solved here and returns None."""
         counts["nodes"] += 1
         found = propagate(net, lo, hi, known)
-        if found.stable:  # one region holds the box: G = Jx + c on it, one certified QP over the box
-            counts["leaves"] += 1
-            counts["qps"] += 1
-            offer(_minimum_on_stable_box(f, lo, hi))
-            return None
-        if found.unstable <= exact_unstable:
-            counts["leaves"] += 1
-            exact = global_minimizer(f, bounds=(lo, hi), runner_up=False)
-            counts["qps"] += exact.qps
-            offer(np.asarray(exact.x), float(f.value(exact.x)))
+        if found.unstable <= exact_unstable or np.all(hi - lo <= LEAF_WIDTH * scale):
+            solve_leaf(lo, hi, found.stable)
             return None
         if found.output_linear is None:
             value, x = lower_bound.interval(found.output_lower, found.output_upper)
@@ -314,19 +469,17 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         offer((lo + hi) / 2 if x is None else x)
         return value, found
 
-    if start_point is not None:
-        offer(start_point, polish=True)
+    x0_minimum = None if start_point is None else offer(start_point, polish=True)
     heap: list = []
     order = 0
     root = evaluate(lo0, hi0, None)
     if root is not None:
         heap.append((root[0], order, lo0, hi0, root[1]))
-    stopped_by = "gap"
+    stopped_by = "gap"  # until a limit stops the loop
     bar = progress_bar(progress, max_nodes, "branch and bound", "boxes")
     with bar:
         while heap:
-            tolerance = rtol * (1.0 + best["value"])
-            if heap[0][0] >= best["value"] - tolerance:
+            if heap[0][0] >= level():
                 break
             if counts["nodes"] >= max_nodes:
                 stopped_by = "nodes"
@@ -340,20 +493,44 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
                 bar.update(1)
                 if child is None:
                     continue
-                if child[0] >= best["value"] - rtol * (1.0 + best["value"]):
+                if child[0] >= level():
                     counts["pruned"] += 1
                     continue
                 order += 1
                 heapq.heappush(heap, (max(child[0], value), order, child_lo, child_hi, child[1]))
             if heap:
                 bar.set_postfix_str(f"gap {best['value'] - heap[0][0]:.3g}")
-    lowest = min(heap[0][0], best["value"]) if heap else best["value"]
-    tolerance = rtol * (1.0 + best["value"])
-    certified = best["value"] - lowest <= tolerance
-    return CertifiedMinimum(np.asarray(best["x"], dtype=float), best["value"], float(lowest), bool(certified),
-                            tolerance, counts["nodes"], counts["pruned"], counts["leaves"], counts["qps"],
-                            lower_bound.solved, bound, time.perf_counter() - start,
-                            "gap" if certified else stopped_by)
+    x, value = np.asarray(best["x"], dtype=float), best["value"]
+    lowest = minima.lowest()
+    if runner_up and lowest is not None and lowest.value <= value:
+        x, value = np.asarray(lowest.x, dtype=float), lowest.value
+    open_bound = heap[0][0] if heap else np.inf
+    floor = min(open_bound, value)
+    tolerance = rtol * (1.0 + value)
+    certified = value - floor <= tolerance
+    result = CertifiedMinimum(x, value, float(floor), bool(certified), tolerance, counts["nodes"], counts["pruned"],
+                              counts["leaves"], counts["qps"], lower_bound.solved, bound,
+                              time.perf_counter() - start, "gap" if certified and not runner_up else stopped_by,
+                              x0_minimum=x0_minimum)
+    if not runner_up:
+        return result
+    return _with_runner_up(result, minima, open_bound, runner_up_within)
+
+
+def _with_runner_up(result: CertifiedMinimum, minima: _Minima, open_bound: float,
+                    within: float | None) -> CertifiedMinimum:
+    """The result with its runner-up: the lowest minimum found at another point than x, where nothing left open (no
+    sub-box below ``open_bound``, no level beyond ``within``) can hold a lower one."""
+    value = result.value
+    searched = min(open_bound, np.inf if within is None else value + within * (1.0 + abs(value)))
+    others = [(m, decided) for m, decided in minima.found if not same_point(m.x, result.x)]
+    here = [m for m, _ in minima.found if same_point(m.x, result.x)]
+    flat = max((m.flat_dimension for m in here), default=0)
+    second, decided = others[0] if others else (None, True)
+    reached = searched if second is None else min(second.value, searched)
+    separation = 0.0 if flat else max(reached - value, 0.0)
+    certain = second is not None and decided and second.value <= searched
+    return replace(result, runner_up=second if certain else None, separation=float(separation), flat_dimension=flat)
 
 
 __all__ = ["CertifiedMinimum", "POLISH_MAX_PIECES", "branch_and_bound", "relaxed_bound"]
