@@ -334,6 +334,43 @@ def _setting_summary(model: str, k: int, records: list[dict]) -> dict:
     return summary
 
 
+def scales_table(scales: dict) -> str:
+    """Table 1 at several scales beside the paper's, as a Markdown table: one row per (model, k) measured at any of
+    them; per scale, regular Adam → surfing in percent with Wilson 95 % intervals, the trials and McNemar's verdict.
+
+    Parameters
+    ----------
+    scales : dict
+        Column name → that scale's result: a :class:`CheckResult` of :func:`run`, its ``statistics`` or its JSON
+        (``{"statistics": {"per_setting": [...]}}``). A (model, k) a scale did not measure reads "—".
+    """
+    if not isinstance(scales, dict) or not scales:
+        raise ValueError("scales must be a non-empty dict of column name -> Table 1 result")
+    columns = {}
+    for name, result in scales.items():
+        statistics = result.statistics if isinstance(result, CheckResult) else result
+        statistics = statistics.get("statistics", statistics) if isinstance(statistics, dict) else None
+        if not isinstance(statistics, dict) or not isinstance(statistics.get("per_setting"), list):
+            raise ValueError(f"scales[{name!r}] must be a Table 1 result (a CheckResult, its statistics or its JSON, "
+                             "with statistics.per_setting)")
+        columns[name] = {(s["model"], int(s["k"])): s for s in statistics["per_setting"]}
+    order = {model: i for i, model in enumerate(MODELS)}
+    cells = sorted({cell for column in columns.values() for cell in column},
+                   key=lambda cell: (order.get(cell[0], len(order)), cell[0], cell[1]))
+    lines = ["| model | k | paper: regular → surfing | " + " | ".join(columns) + " |",
+             "|---|---:|---|" + "---|" * len(columns)]
+    for model, k in cells:
+        paper = PAPER.get((model, k))
+        row = [model, str(k), "—" if paper is None else f"{paper[0]:.1f} → {paper[1]:.1f}"]
+        for column in columns.values():
+            s = column.get((model, k))
+            row.append("—" if s is None else (
+                f"{100 * s['regular_rate']:.1f} {interval_text(s['regular_ci95'])} → {100 * s['surfing_rate']:.1f} "
+                f"{interval_text(s['surfing_ci95'])}, {s['trials']} trials, {s['verdict']}"))
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def checked_hidden(hidden) -> list[int] | None:
     """The generator's hidden sizes as a list of integers >= 1, or None for the layout's default."""
     if hidden is None:

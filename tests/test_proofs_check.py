@@ -680,3 +680,25 @@ def test_table1_runs_on_the_28x28_digits_with_the_generator_widths_asked_for(tmp
     assert "28×28 MNIST digits, not Fashion-MNIST" in result.verdict and "8×8" not in result.verdict
     with pytest.raises(ValueError, match="hidden must be a list of hidden sizes"):
         table1.run(hidden=[8, 0, 2], flows_dir=tmp_path)
+
+
+def test_the_scales_table_puts_each_scale_beside_the_paper():
+    from proofs_check.table1 import scales_table
+
+    def setting(model, k, regular, surfing, trials=100):
+        return {"model": model, "k": k, "trials": trials, "regular_rate": regular, "surfing_rate": surfing,
+                "regular_ci95": [regular - 0.05, regular + 0.05], "surfing_ci95": [surfing - 0.05, surfing + 0.05],
+                "verdict": "surfing better"}
+
+    large = CheckResult(check="table1", claim="", settings={}, seed=0, holds=True, verdict="",
+                        statistics={"per_setting": [setting("wgangp", 20, 0.5, 0.75), setting("dcgan", 5, 0.25, 0.5)]})
+    small = {"statistics": {"per_setting": [setting("dcgan", 5, 0.625, 0.875, 900)]}}  # a result's JSON
+    lines = scales_table({"28×28": large, "8×8": small}).splitlines()
+    assert lines[0] == "| model | k | paper: regular → surfing | 28×28 | 8×8 |"
+    assert lines[2] == ("| dcgan | 5 | 48.3 → 78.3 | 25.0 [20.0, 30.0] → 50.0 [45.0, 55.0], 100 trials, surfing better "
+                        "| 62.5 [57.5, 67.5] → 87.5 [82.5, 92.5], 900 trials, surfing better |")
+    assert lines[3].startswith("| wgangp | 20 | 64.7 → 97.3 | 50.0 [45.0, 55.0] → 75.0") and lines[3].endswith("| — |")
+    assert len(lines) == 4
+    for bad in ({}, {"x": {"statistics": {}}}, {"x": [1, 2]}):
+        with pytest.raises(ValueError, match="scales"):
+            scales_table(bad)
