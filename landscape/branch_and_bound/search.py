@@ -499,7 +499,8 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
                 order += 1
                 heapq.heappush(heap, (max(child[0], value), order, child_lo, child_hi, child[1]))
             if heap:
-                bar.set_postfix_str(f"gap {best['value'] - heap[0][0]:.3g}")
+                gap = best["value"] - heap[0][0]
+                bar.set_postfix_str(f"separation ≥ {max(-gap, 0.0):.3g}" if runner_up and gap <= 0 else f"gap {gap:.3g}")
     x, value = np.asarray(best["x"], dtype=float), best["value"]
     lowest = minima.lowest()
     if runner_up and lowest is not None and lowest.value <= value:

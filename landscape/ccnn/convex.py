@@ -73,23 +73,26 @@ def logits(A: np.ndarray, Z: np.ndarray) -> np.ndarray:
     return Z.reshape(n, P * m) @ A.transpose(1, 0, 2).reshape(P * m, A.shape[2])
 
 
-def _shifted_logits(A: np.ndarray, Z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """The logits less their row maxima, the rows' log-partition functions, and L(A)."""
-    H = logits(A, Z)
-    H -= H.max(axis=1, keepdims=True)
+def _loss_of_logits(H: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """From the logits H (n, K): H less its row maxima, the rows' log-partition functions, and L."""
+    H = H - H.max(axis=1, keepdims=True)
     log_norm = np.log(np.exp(H).sum(axis=1))
     return H, log_norm, float(np.mean(log_norm - H[np.arange(len(y)), y]))
 
 
-def loss_and_gradient(A: np.ndarray, Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    r"""L(A) and :math:`\nabla L(A) = \frac1n \sum_i Z_i^\top \otimes (\operatorname{softmax}(H_i) - e_{y_i})`."""
-    H, log_norm, loss = _shifted_logits(A, Z, y)
+def _loss_and_gradient_of_logits(H: np.ndarray, Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    shifted, log_norm, loss = _loss_of_logits(H, y)
     n = len(y)
-    residual = np.exp(H - log_norm[:, None])
+    residual = np.exp(shifted - log_norm[:, None])
     residual[np.arange(n), y] -= 1.0
     P, m = Z.shape[1], Z.shape[2]
     gradient = (Z.reshape(n, P * m).T @ residual).reshape(P, m, -1).transpose(1, 0, 2) / n
     return loss, np.ascontiguousarray(gradient)
+
+
+def loss_and_gradient(A: np.ndarray, Z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    r"""L(A) and :math:`\nabla L(A) = \frac1n \sum_i Z_i^\top \otimes (\operatorname{softmax}(H_i) - e_{y_i})`."""
+    return _loss_and_gradient_of_logits(logits(A, Z), Z, y)
 
 
 def project_nuclear_ball(A, radius: float) -> np.ndarray:
@@ -169,30 +172,37 @@ def fit_projected_gradient(Z, y, radius: float, classes: int | None = None, A0=N
 
 
 def _accelerated(Z, y, radius, A, tol, max_iterations, check_every) -> ConvexFit:
+    # The logits are linear in A, so those of the momentum point c + β(c − A) are (1 + β)H(c) − βH(A) from the two
+    # products already made: one product with Z per step fewer (H(A) is always a fresh product, so nothing drifts).
     lipschitz = 1.0
     momentum_point, t = A.copy(), 1.0
-    loss_A = _shifted_logits(A, Z, y)[2]
+    logits_A = logits(A, Z)
+    loss_A = _loss_of_logits(logits_A, y)[2]
+    logits_momentum = logits_A
     for iteration in range(1, max_iterations + 1):
-        loss_y, gradient_y = loss_and_gradient(momentum_point, Z, y)
+        loss_y, gradient_y = _loss_and_gradient_of_logits(logits_momentum, Z, y)
         while True:
             candidate = project_nuclear_ball(momentum_point - gradient_y / lipschitz, radius)
             step = candidate - momentum_point
-            loss_c = _shifted_logits(candidate, Z, y)[2]  # its gradient only where a gap is checked
+            logits_c = logits(candidate, Z)
+            loss_c = _loss_of_logits(logits_c, y)[2]  # its gradient only where a gap is checked
             if loss_c <= loss_y + np.sum(gradient_y * step) + 0.5 * lipschitz * np.sum(step * step) + 1e-15 * abs(loss_y):
                 break
             lipschitz *= 2.0
         if loss_c > loss_A:  # adaptive restart: drop the momentum and step from the last iterate
-            momentum_point, t = A.copy(), 1.0
+            momentum_point, logits_momentum, t = A.copy(), logits_A, 1.0
             continue
         t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-        momentum_point = candidate + ((t - 1.0) / t_next) * (candidate - A)
-        A, loss_A, t = candidate, loss_c, t_next
+        beta = (t - 1.0) / t_next
+        momentum_point = candidate + beta * (candidate - A)
+        logits_momentum = (1.0 + beta) * logits_c - beta * logits_A
+        A, logits_A, loss_A, t = candidate, logits_c, loss_c, t_next
         lipschitz *= 0.9  # let the step grow back where the curvature allows
         if iteration % check_every == 0:
-            gap = nuclear_gap(A, loss_and_gradient(A, Z, y)[1], radius)
+            gap = nuclear_gap(A, _loss_and_gradient_of_logits(logits_A, Z, y)[1], radius)
             if gap <= tol * (1.0 + loss_A):
                 return ConvexFit(A, loss_A, gap, iteration, True, "accelerated projected gradient")
-    gap = nuclear_gap(A, loss_and_gradient(A, Z, y)[1], radius)
+    gap = nuclear_gap(A, _loss_and_gradient_of_logits(logits_A, Z, y)[1], radius)
     return ConvexFit(A, loss_A, gap, max_iterations, gap <= tol * (1.0 + loss_A), "accelerated projected gradient")
 
 
