@@ -411,7 +411,9 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
 
     def keep(x: np.ndarray, value: float, lo: np.ndarray, hi: np.ndarray, flat_dimension: int = 0) -> None:
         """Record a local minimum of f on the leaf [lo, hi]: a local minimum of f on the box unless it lies on a face
-        the splitting made, where the exact test decides."""
+        the splitting made, where the exact test decides. One above the search's level cannot be the runner-up."""
+        if value >= level():
+            return
         decided = True
         if _on_inner_face(x, lo, hi, lo0, hi0):
             try:
