@@ -61,7 +61,7 @@ def with_box(G, h, box):
 
 
 def interior_ball(G, h, interior_tol: float, what: str):
-    """The Chebyshev ball, with radius inf when arbitrarily large balls fit; None for an empty interior.
+    r"""The Chebyshev ball, with radius inf when arbitrarily large balls fit; None for an empty interior.
 
     The LP's radius is checked against the centre's own distances to the rows, :math:`\min_i (h_i - G_i c)/\|G_i\|`:
     the solver meets the constraints to its feasibility tolerance (1e-7) only, so in a region thinner than that its

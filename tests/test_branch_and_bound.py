@@ -99,13 +99,18 @@ def test_the_relaxed_bound_is_the_relaxed_qps_value():
         assert (x_hat >= lo).all() and (x_hat <= hi).all()
 
 
-@settings(max_examples=12, deadline=None)
-@given(st.integers(4, 16), st.booleans(), seeds)
-def test_branch_and_bound_finds_the_enumerated_global_minimum_at_k_2(width, bias, seed):
+def _planar_objective(width: int, bias: bool, seed: int) -> L.Objective:
+    """f of a random [2, width, 2·width] → 3·width network, its target in G's range or 0.3-noisy."""
     rng = np.random.default_rng(seed)
     net = L.ReLUNet.random([2, width, 2 * width], out_dim=3 * width, bias=bias, rng=seed)
     y = net.forward(rng.uniform(-1, 1, 2)) + rng.normal(size=3 * width) * rng.choice([0.0, 0.3])
-    f = L.Objective(net, y)
+    return L.Objective(net, y)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(4, 16), st.booleans(), seeds)
+def test_branch_and_bound_finds_the_enumerated_global_minimum_at_k_2(width, bias, seed):
+    f = _planar_objective(width, bias, seed)
     exact = L.global_minimizer(f, bounds=(-2, 2), runner_up=False)
     found = branch_and_bound(f, (-2, 2))
     assert found.certified and found.stopped_by == "gap"
@@ -134,10 +139,7 @@ def test_branch_and_bound_matches_enumeration_with_either_bound_and_with_measure
 @settings(max_examples=6, deadline=None)
 @given(st.integers(4, 8), st.booleans(), seeds)
 def test_the_runner_up_is_never_above_the_enumerated_one_and_is_a_local_minimum(width, bias, seed):
-    rng = np.random.default_rng(seed)
-    net = L.ReLUNet.random([2, width, 2 * width], out_dim=3 * width, bias=bias, rng=seed)
-    y = net.forward(rng.uniform(-1, 1, 2)) + rng.normal(size=3 * width) * rng.choice([0.0, 0.3])
-    f = L.Objective(net, y)
+    f = _planar_objective(width, bias, seed)
     exact = L.global_minimizer(f, bounds=(-2, 2))
     found = branch_and_bound(f, (-2, 2), runner_up=True, runner_up_within=0.01)
     assert found.certified and abs(found.value - exact.value) <= 1e-9 * (1 + exact.value)
