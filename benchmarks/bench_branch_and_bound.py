@@ -46,6 +46,13 @@ def generator(k: int):
     return flow[flow.T]
 
 
+def held_out():
+    """The held-out digits, flattened (targets: the first few)."""
+    import landscape as L
+
+    return L.datasets.load_digits().flat("test")
+
+
 def median_seconds(call, repeats: int = 3) -> float:
     times = []
     for _ in range(repeats):
@@ -58,7 +65,7 @@ def median_seconds(call, repeats: int = 3) -> float:
 def main() -> None:
     import landscape as L
 
-    targets = L.datasets.load_digits().flat("test")[:3]
+    targets = held_out()[:3]
     net2 = generator(2)
     print("| k = 2, target | enumeration: regions | enumeration s | branch and bound s | boxes | ratio | same f* |\n"
           "|---|---:|---:|---:|---:|---:|---|", flush=True)
@@ -150,13 +157,9 @@ if __name__ == "__main__":
     parts.add_argument("--path-only", action="store_true", help="run part 4 (the k = 2 path) alone")
     parts.add_argument("--runner-up-only", action="store_true", help="run part 5 (the runner-up) alone")
     arguments = parser.parse_args()
-    if arguments.path_only or arguments.runner_up_only:
-        import landscape as L
-
-        held_out = L.datasets.load_digits().flat("test")
-        if arguments.path_only:
-            path_runs(held_out[:1])
-        else:
-            runner_up_runs(held_out[:3])
+    if arguments.path_only:
+        path_runs(held_out()[:1])
+    elif arguments.runner_up_only:
+        runner_up_runs(held_out()[:3])
     else:
         main()

@@ -208,13 +208,13 @@ def _mesh_candidates(objective: Objective, regions: RegionSet) -> tuple[np.ndarr
                                len(vertices))
     for i in np.flatnonzero(out & (conditioning < FLAT_GUARD)):  # maybe flat: refuted only at full rank
         M, _ = region_least_squares(objective, regions[int(i)])
-        out[i] = _flat_directions(M).shape[1] == 0
+        out[i] = flat_directions(M).shape[1] == 0
     lower = np.where(mesh.decided_by_lp, -np.inf, value - margin)
     candidates = np.flatnonzero(~out)
     return lower, candidates[np.argsort(lower[candidates], kind="stable")]
 
 
-def _flat_directions(M: np.ndarray) -> np.ndarray:
+def flat_directions(M: np.ndarray) -> np.ndarray:
     """An orthonormal basis (k, d) of the directions along which ½‖Mx − v‖² is constant: null(M)."""
     _, singular, right = np.linalg.svd(M)
     rank = int(np.sum(singular > RANK_RTOL * max(float(singular.max(initial=0.0)), np.finfo(float).tiny)))
@@ -229,7 +229,7 @@ def _deepest_in_flat_set(objective: Objective, region, solution: QPSolution) -> 
     distance t to every face, :math:`G(x + Nz) + t\,\|G_r\| \le h`); when t > 0 that point meets no other
     region, so it is a local minimum, and it stands for the set."""
     M, v = region_least_squares(objective, region)
-    flat = _flat_directions(M)
+    flat = flat_directions(M)
     if flat.shape[1] == 0:
         return solution
     G, h = region.halfspaces()

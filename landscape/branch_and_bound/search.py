@@ -44,7 +44,7 @@ from .._progress import progress_bar
 from .._threads import one_blas_thread
 from ..activation import local_affine
 from ..box import as_box
-from ..critical import RANK_RTOL, LocalMinimum, global_minimizer, local_minima, on_box_face
+from ..critical import LocalMinimum, flat_directions, global_minimizer, local_minima, on_box_face
 from ..errors import PolishingLimitError, TooManyRegionsError
 from ..objective import Objective, checked_objective
 from ..polish import is_local_minimum, polish_to_local_minimum
@@ -156,7 +156,7 @@ class _Minima:
     def add(self, minimum: LocalMinimum, decided: bool = True) -> None:
         for i, (known, known_decided) in enumerate(self.found):
             if same_point(minimum.x, known.x):
-                if decided and not known_decided or minimum.flat_dimension > known.flat_dimension:
+                if (decided and not known_decided) or minimum.flat_dimension > known.flat_dimension:
                     self.found[i] = (minimum, decided or known_decided)
                 return
         self.found.append((minimum, decided))
@@ -277,17 +277,15 @@ def relaxed_bound(L: np.ndarray, a: np.ndarray, U: np.ndarray, b: np.ndarray, y:
     return max(best, 0.0), x
 
 
-def _minimum_on_stable_box(f: Objective, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, bool]:
+def _minimum_on_stable_box(f: Objective, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The minimiser of f over a box inside one region: G = Jx + c there (the affine map at the box's centre), so
-    one certified QP of the quadratic over the box; and whether f is flat along some direction there (M = AJ
-    rank-deficient), where the minimiser stands for a set of them."""
+    one certified QP of the quadratic over the box; returned with the quadratic's M = AJ (f is flat along its null
+    space, where the minimiser stands for a set of them)."""
     J, c = local_affine(f.net, (lo + hi) / 2)
     M, v = (J, f.y - c) if f.A is None else (f.A @ J, f.A @ (f.y - c))
     k = len(lo)
     rows = np.vstack([np.eye(k), -np.eye(k)])
-    x = polytope_qp(k, 2 * k).solve(M, v, rows, np.concatenate([hi, -lo]), what="a stable sub-box").x
-    singular = np.linalg.svd(M, compute_uv=False)
-    return x, bool(singular.size < k or singular[-1] <= RANK_RTOL * max(singular[0], 1e-300))
+    return polytope_qp(k, 2 * k).solve(M, v, rows, np.concatenate([hi, -lo]), what="a stable sub-box").x, M
 
 
 def _on_inner_face(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, lo0: np.ndarray, hi0: np.ndarray) -> bool:
@@ -427,13 +425,13 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         counts["leaves"] += 1
         if stable:
             counts["qps"] += 1
-            x, flat = _minimum_on_stable_box(f, lo, hi)
+            x, M = _minimum_on_stable_box(f, lo, hi)
             value = float(f.value(x))
             offer(x, value)
-            if runner_up and not flat:
-                keep(x, value, lo, hi)
-                return
             if not runner_up:
+                return
+            if flat_directions(M).shape[1] == 0:  # a strict minimum; a flat set is listed by local_minima below
+                keep(x, value, lo, hi)
                 return
         if not runner_up:
             exact = global_minimizer(f, bounds=(lo, hi), runner_up=False)
