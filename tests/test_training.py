@@ -213,3 +213,14 @@ def test_a_structured_run_stores_float32_state_and_loads_lazily_as_operators(tmp
     assert again.record == operators.record and again.flow[2] == operators.flow[2]
     with pytest.raises(ValueError, match="structured .True, False or 'auto'. must be True or False"):
         train_flow("dcgan", tmp_path / "x", structured="yes", **options)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_initialisation_draws_are_jaxs_uniform_bit_for_bit(dtype):
+    key = jax.random.PRNGKey(11)
+    for i, shape in enumerate([(1,), (7,), (64,), (65,), (33, 20), (128, 64, 4, 4), (3, 1, 4, 4)]):
+        sub = jax.random.fold_in(key, i)
+        low, high = -0.1 * (i + 1), 0.05 * (i + 1)
+        drawn, direct = models.uniform(sub, shape, dtype, low, high), jax.random.uniform(sub, shape, dtype, low, high)
+        assert drawn.shape == shape and drawn.dtype == direct.dtype  # float64 only where JAX has x64 enabled
+        np.testing.assert_array_equal(np.asarray(drawn), np.asarray(direct))
