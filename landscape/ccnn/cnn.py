@@ -66,16 +66,20 @@ def _init(specs, in_shape, classes, key):
     import jax
     import jax.numpy as jnp
 
+    from .._random_jax import normal
+
+    def scaled_normal(key, shape, variance):  # N(0, variance) in float32, as jax.random.normal(...) * sqrt(variance)
+        return jnp.asarray(normal(key, shape, jnp.float32) * np.sqrt(np.float32(variance)))
+
     params, (C, H, W) = [], in_shape
     for spec in specs:
         key, sub = jax.random.split(key)
         fan_in = C * spec.patch * spec.patch
-        params.append((jax.random.normal(sub, (spec.rank, C, spec.patch, spec.patch)) * jnp.sqrt(2.0 / fan_in),
-                       jnp.zeros(spec.rank)))
+        params.append((scaled_normal(sub, (spec.rank, C, spec.patch, spec.patch), 2.0 / fan_in), jnp.zeros(spec.rank)))
         C, (H, W) = spec.rank, pooled_grid(patch_grid(H, W, spec.patch, spec.stride), spec.pool)
     key, sub = jax.random.split(key)
     flat = C * H * W
-    params.append((jax.random.normal(sub, (flat, classes)) * jnp.sqrt(1.0 / flat), jnp.zeros(classes)))
+    params.append((scaled_normal(sub, (flat, classes), 1.0 / flat), jnp.zeros(classes)))
     return params
 
 

@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _conv_jax
+from .. import _conv_jax, _random_jax
 from ..importing import BatchNorm, ConvTranspose2d, Linear, ReLU, Unflatten
 
 BN_MOMENTUM = 0.1
@@ -210,22 +210,6 @@ def encoder_architecture(image_shape, k: int, hidden=(128,)) -> Architecture:
 
 
 # ---------------------------------------------------------------------------- parameters
-def uniform(key, shape, dtype, low: float, high: float) -> jax.Array:
-    """``jax.random.uniform(key, shape, dtype, low, high)``, bit for bit, compiled once per power-of-two size.
-
-    With JAX's partitionable Threefry (its default) element i of a draw depends only on the key and i, and the
-    map from bits to [low, high) is elementwise, so the first ``prod(shape)`` values of a longer flat draw are
-    this draw. Drawing each shape directly compiles one XLA program per shape (about 0.7 s each on CPU, 20 or
-    more per model); padded to powers of two, a handful serve every layer of every model.
-    """
-    if not jax.config.jax_threefry_partitionable:
-        return jax.random.uniform(key, shape, dtype, low, high)
-    size = math.prod(shape)
-    padded = max(64, 1 << max(size - 1, 0).bit_length())
-    flat = np.asarray(jax.random.uniform(key, (padded,), dtype, low, high))
-    return jnp.asarray(flat[:size].reshape(shape))
-
-
 def init(arch: Architecture, key, dtype=jnp.float32) -> tuple[dict, dict]:
     """PyTorch's default initialisation: weights and biases U(−1/√fan_in, 1/√fan_in) (fan_in of a
     transposed convolution: C_out·kh·kw, as PyTorch computes it); BN γ = 1, β = 0, running mean 0, var 1."""
@@ -242,7 +226,7 @@ def init(arch: Architecture, key, dtype=jnp.float32) -> tuple[dict, dict]:
             params[name] = jnp.ones(shape, dtype) if name.endswith(".weight") else jnp.zeros(shape, dtype)
         else:
             bound = 1.0 / math.sqrt(fan_in[layer])
-            params[name] = uniform(sub, shape, dtype, -bound, bound)
+            params[name] = jnp.asarray(_random_jax.uniform(sub, shape, dtype, -bound, bound))
     state = {name: (jnp.zeros(shape, dtype) if name.endswith("mean") else jnp.ones(shape, dtype))
              for name, shape in arch.state}
     return params, state
