@@ -334,6 +334,44 @@ def _setting_summary(model: str, k: int, records: list[dict]) -> dict:
     return summary
 
 
+def journal_statistics(*paths) -> dict:
+    """Table 1's per-setting summaries (as :func:`run` reports them) from the trial journals of one or more runs,
+    plain or gzip-compressed (``results/*.jsonl.gz``): every finished cell of every journal, grouped by (model, k).
+
+    Journals of different runs combine (one cell per run, say, at the paper's scale); a cell found twice is refused,
+    as is a file that is not a Table 1 journal. Returns ``{"per_setting": [...]}``, which :func:`scales_table` takes.
+    """
+    import gzip
+    import json
+
+    from landscape import jsonsafe
+
+    if not paths:
+        raise ValueError("journal_statistics needs at least one journal path")
+    cells = {}
+    for path in map(Path, paths):
+        try:
+            with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as handle:
+                lines = [line for line in handle.read().splitlines() if line.strip()]
+            header = jsonsafe.loads(lines[0]) if lines else None
+        except (OSError, EOFError, json.JSONDecodeError) as exc:
+            raise ValueError(f"journal {str(path)!r} cannot be read as a trial journal: {exc}") from None
+        if not isinstance(header, dict) or not isinstance(header.get("settings", {}).get("cells"), list):
+            raise ValueError(f"journal {str(path)!r} is not a Table 1 journal (its header names no cells)")
+        for line in lines[1:]:
+            record = jsonsafe.loads(line).get("record")
+            if not isinstance(record, dict) or "distance_regular" not in record:
+                continue  # a line cut short: run() would run that trial again
+            key = (record["model"], int(record["k"]), int(record["training_seed"]))
+            if key in cells:
+                raise ValueError(f"journal {str(path)!r} holds the cell (model, k, training seed) = {key} again")
+            cells[key] = record
+    settings = sorted({(m, k) for m, k, _ in cells}, key=lambda mk: (MODELS.index(mk[0]) if mk[0] in MODELS
+                                                                      else len(MODELS), mk))
+    return {"per_setting": [_setting_summary(m, k, [cells[key] for key in sorted(cells) if key[:2] == (m, k)])
+                            for m, k in settings]}
+
+
 def scales_table(scales: dict) -> str:
     """Table 1 at several scales beside the paper's, as a Markdown table: one row per (model, k) measured at any of
     them; per scale, regular Adam → surfing in percent with Wilson 95 % intervals, the trials and McNemar's verdict.

@@ -1,3 +1,4 @@
+import gzip
 import json
 
 import numpy as np
@@ -427,9 +428,15 @@ def test_table1_on_a_tiny_trained_flow_is_reproducible_and_reuses_the_cache(tmp_
     first = table1.run(seed=1, **options)
     cached = tmp_path / "flows" / "dcgan-infogan-k3-T4-every5-seed0" / "training.json"
     stamp = cached.stat().st_mtime_ns
-    again = table1.run(seed=1, **options)
+    journal = tmp_path / "table1.jsonl"
+    again = table1.run(seed=1, journal=journal, **options)
     assert cached.stat().st_mtime_ns == stamp  # the flow was read back, not retrained
     assert first.to_json() == again.to_json()
+    packed = tmp_path / "table1.jsonl.gz"  # as in results/: the summaries re-derived from the journal alone
+    packed.write_bytes(gzip.compress(journal.read_bytes()))
+    assert json.loads(json.dumps(table1.journal_statistics(packed))) == json.loads(first.to_json())["statistics"]
+    with pytest.raises(ValueError, match="holds the cell"):
+        table1.journal_statistics(journal, packed)
     (row,) = first.statistics["per_setting"]
     record = first.records[0]
     distances = {m: np.asarray(record[f"distance_{m}"]) for m in ("regular", "surfing")}

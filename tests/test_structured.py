@@ -122,7 +122,7 @@ def test_the_compiled_engine_runs_the_operators_as_numpy_does(taps_from, monkeyp
     rng = np.random.default_rng(11)
     X0, Y = rng.uniform(-1, 1, (6, 3)), net.forward(rng.uniform(-1, 1, (6, 3)))
     A = L.gaussian_measurements(40, 100, rng=12)
-    for measurements in (None, A):
+    for measurements in ((None, A) if taps_from else (A,)):  # each compiled loop costs seconds with every tap
         runs = [L.regular_descent(net, Y, measurements, x0=X0, max_steps=150, stall_window=20, engine=engine)
                 for engine in ("numpy", "jax")]
         np.testing.assert_allclose(runs[1].x, runs[0].x, rtol=1e-9, atol=1e-10)
