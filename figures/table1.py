@@ -52,6 +52,25 @@ def failure_measurements(failures: dict) -> dict:
     return out
 
 
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+"""The recorded journals (``results/`` of the repository; absent from an installed package)."""
+
+
+def recorded_scales(this_run: dict, results: Path = RESULTS) -> str | None:
+    """Table 1 beside the paper's at every scale recorded in ``results``, with this run's as the last column: the
+    paper's 28×28 generator on 28×28 digits (``table1-paper-scale-*.jsonl.gz``, one journal per cell) and the 8×8
+    flows (``table1-seed0.jsonl.gz``). A Markdown table, or None where nothing is recorded."""
+    columns = {}
+    paper_scale = sorted(results.glob("table1-paper-scale-*.jsonl.gz"))
+    if paper_scale:
+        columns["28×28, the paper's generator widths (recorded)"] = table1.journal_statistics(*paper_scale)
+    if (results / "table1-seed0.jsonl.gz").is_file():
+        columns["8×8, narrow generator (recorded)"] = table1.journal_statistics(results / "table1-seed0.jsonl.gz")
+    if not columns:
+        return None
+    return table1.scales_table(columns | {"this run": this_run})
+
+
 def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     seed = int(rng.integers(2**31))
     flows_dir = out_dir / "flows"
@@ -90,6 +109,10 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
                    "quick": "quick: 2 models, k = 5, 1 training seed, 60 trials, T = 25 (1,000 training updates): too small to "
              "estimate the paper's rates, enough to see the direction; `python -m figures` runs the full table",
                    "full": "full: 4 models × k = 5, 10, 20 × 3 training seeds × 300 trials, T = 100 every 40"}[scale])
+    scales = recorded_scales(result.statistics)
+    scales_note = [] if scales is None else [
+        "Recorded runs at each scale (`results/`; regular Adam → surfing in %, Wilson 95 % intervals, trials, "
+        "McNemar's verdict):\n\n" + "\n".join("  " + line for line in scales.splitlines())]
     return Measured(
         name="table1",
         title="Table 1 and Figure 2 on trained flows: surfing against regular Adam", claim=table1.CLAIM,
@@ -108,7 +131,8 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
                "steps (spurious minima sit on kinks where the gradient never becomes small).",
                "Failures: every failed run of either method polished to a certified local minimum and classified — "
                "stopped short (polishing reaches x*), another global minimiser, a spurious minimum, wandered (surfing "
-               "only: its iterate before θ_T already descends to another minimum on f_θT) or uncertified."],
+               "only: its iterate before θ_T already descends to another minimum on f_θT) or uncertified.",
+               *scales_note],
         data={"rows": rows, "result": result},
     )
 

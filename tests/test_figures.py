@@ -183,3 +183,14 @@ def test_the_figure_modules_measure_without_matplotlib():
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert found.returncode == 0, found.stderr
     assert found.stdout.strip() == "False"  # the modules import, and measure, with no matplotlib loaded
+
+
+def test_the_table1_report_puts_the_recorded_scales_beside_this_run(tiny_run, tmp_path):
+    from figures.table1 import RESULTS, recorded_scales
+
+    out, results = tiny_run
+    report = (out / "REPORT.md").read_text()
+    assert "| 8×8, narrow generator (recorded) | this run |" in report
+    if any(RESULTS.glob("table1-paper-scale-*.jsonl.gz")):
+        assert "28×28, the paper's generator widths (recorded)" in report
+    assert recorded_scales({"per_setting": []}, results=tmp_path) is None  # nothing recorded, no table
