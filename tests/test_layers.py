@@ -117,3 +117,10 @@ def test_the_spectral_norm_by_power_iteration_meets_lapacks(monkeypatch):
     np.testing.assert_allclose(exact, np.linalg.norm(layer.dense(), 2), rtol=1e-14)
     monkeypatch.setattr("landscape.layers.SPECTRAL_DENSE_BYTES", 0)  # force the power iteration
     np.testing.assert_allclose(layer.spectral_norm(iterations=5000), exact, rtol=1e-8)
+
+
+@pytest.mark.parametrize("shape", [(300, 260), (260, 300)])
+def test_a_large_dense_layers_norm_by_its_gram_matrix_is_lapacks(shape):
+    W = np.random.default_rng(4).normal(size=shape)
+    W[:, 0] *= 30.0  # a dominant direction, as trained layers have
+    np.testing.assert_allclose(Dense(W).spectral_norm(), np.linalg.norm(W, 2), rtol=1e-13)
