@@ -227,7 +227,12 @@ def _deepest_in_flat_set(objective: Objective, region, solution: QPSolution) -> 
     region shares with a lower region, where the local-minimum test then rejects it although the rest of the set
     consists of local minima. Move to the point of the set farthest inside the region (one LP: maximise the
     distance t to every face, :math:`G(x + Nz) + t\,\|G_r\| \le h`); when t > 0 that point meets no other
-    region, so it is a local minimum, and it stands for the set."""
+    region, so it is a local minimum, and it stands for the set.
+
+    A set lying on a face of the region (a row with :math:`G_r N = 0` tight at x: the whole set is on it) is kept
+    off the other faces only, so the point is in the set's relative interior. There the test of the regions
+    touching it holds for the whole relative interior: each such region's f equals f(x) along the set, so its
+    gradient is constant there, and the faces the point lies on are those of every point of the interior."""
     M, v = region_least_squares(objective, region)
     flat = flat_directions(M)
     if flat.shape[1] == 0:
@@ -236,10 +241,14 @@ def _deepest_in_flat_set(objective: Objective, region, solution: QPSolution) -> 
     norms = np.linalg.norm(G, axis=1)
     scale = 1.0 + float(np.linalg.norm(solution.x))
     d = flat.shape[1]
-    found = _polytope.linprog(np.r_[np.zeros(d), -1.0], np.c_[G @ flat, norms], h - G @ solution.x,
+    slack = h - G @ solution.x
+    along = G @ flat
+    on_face = (np.abs(along).max(axis=1) <= RANK_RTOL * norms) & (slack <= distance_slack(solution.x) * norms)
+    rows = ~on_face
+    found = _polytope.linprog(np.r_[np.zeros(d), -1.0], np.c_[along[rows], norms[rows]], slack[rows],
                                [(None, None)] * d + [(None, scale)], f"flat minimiser set of {region.pattern!r}")
     if found.status != 0 or -found.fun <= RANK_RTOL * scale:
-        return solution  # the set lies on the region's boundary: keep the solver's point
+        return solution  # the set is pinned by faces it crosses: keep the solver's point
     x = solution.x + flat @ found.x[:d]
     residual = M @ x - v
     return replace(solution, x=x, value=0.5 * float(residual @ residual), multipliers=np.zeros_like(solution.multipliers),
@@ -314,8 +323,10 @@ def local_minima(objective: Objective, bounds=None, regions: RegionSet | None = 
     Where f is flat along a set of minimisers (AJ rank-deficient on a region), one point of the set per
     region stands for it: the point farthest inside the region, so that a set whose interior holds
     (non-strict) local minima is found even when its end touches a lower region. ``flat_dimension`` says
-    how many directions the set spans. A set that lies wholly on the region's boundary is tested at the
-    solver's point only.
+    how many directions the set spans. A set lying on a face of the region (between two regions) stands by the
+    point of its relative interior farthest from the region's other faces; one set shared by two regions is listed
+    once. Only a set pinned by faces it crosses (lower-dimensional than its flat directions) is tested at the
+    solver's point alone.
 
     On a planar region set (k = 2 with a box) each face's minimum is first estimated from its polygon
     (:mod:`landscape._face_minima`); a QP is solved only for the faces whose estimated minimiser no neighbour
@@ -404,15 +415,17 @@ def _lowest_by_bound(objective: Objective, regions: RegionSet, minima: _RegionMi
 
 
 def _merge_flat_sets(found: list[LocalMinimum], sources: list[int]) -> list[LocalMinimum]:
-    """Drop a minimum that lies in the closure of a flat region whose own minimum was found at the same value:
-    it is a point of that region's set of minima, which the region's point already stands for."""
-    kept = []
-    for m in found:
+    """Drop a minimum that lies in the closure of a flat region whose own minimum was kept at the same value: it is
+    a point of that region's set of minima, which the region's point already stands for. Larger flat sets come first,
+    so of one set shared by two regions (on their common face) the first region's point stays."""
+    kept: list[tuple[LocalMinimum, int]] = []
+    for i in sorted(range(len(found)), key=lambda i: -found[i].flat_dimension):
+        m = found[i]
         tolerance = VALUE_RTOL * (1 + abs(m.value))
-        if not any(o is not m and o.flat_dimension > 0 and source in m.regions and abs(o.value - m.value) <= tolerance
-                   for o, source in zip(found, sources)):
-            kept.append(m)
-    return kept
+        if not any(o.flat_dimension > 0 and source in m.regions and abs(o.value - m.value) <= tolerance
+                   for o, source in kept):
+            kept.append((m, sources[i]))
+    return [m for m, _ in kept]
 
 
 @one_blas_thread
@@ -446,12 +459,15 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
                                                               ordered=True)
     if runner_up:
         local, best = _local_minima(objective, regions, minima, candidates, planar, progress, stop_at_runner_up=True)
-        others = [m for m in local if not same_point(m.x, minima[best].x)]
+        x, value, flat = minima[best].x, minima[best].value, minima[best].flat_dimension
+        if local and local[0].value <= value + VALUE_RTOL * (1 + abs(value)):
+            x, flat = local[0].x, local[0].flat_dimension  # f*'s set as the list has it: one flat set, one point
+        others = [m for m in local if not same_point(m.x, x)]
         second = others[0] if others else None
-        gap = second.value - minima[best].value if second is not None else np.inf
+        gap = second.value - value if second is not None else np.inf
     else:
         best, gap = _lowest_by_bound(objective, regions, minima, candidates)
         local, second = [], None
-    x, value, flat = minima[best].x, minima[best].value, minima[best].flat_dimension
+        x, value, flat = minima[best].x, minima[best].value, minima[best].flat_dimension
     return GlobalMinimum(x, value, on_box_face(x, regions.bounds), best, 0.0 if flat else gap, second, tuple(local),
                          regions, flat, len(minima.solved))
