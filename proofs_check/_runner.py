@@ -36,6 +36,24 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+def journal_entries(lines: list[str], path) -> dict[int, dict]:
+    """The finished trials of a journal's lines after its header, by trial index; a line that is cut short or not a
+    trial entry is skipped with a warning naming its line number (a resumed run runs that trial again)."""
+    done = {}
+    for number, line in enumerate(lines[1:], start=2):
+        try:
+            entry = jsonsafe.loads(line)
+            trial, record = entry["trial"], entry["record"]
+            if not isinstance(trial, int) or not isinstance(record, dict) or not record:
+                raise TypeError
+        except (json.JSONDecodeError, KeyError, TypeError):
+            print(f"warning: journal {path}, line {number} is not a finished trial (cut short by a crash?); "
+                  "skipped, that trial runs again", file=sys.stderr)
+            continue
+        done[trial] = record
+    return done
+
+
 def _read_journal(path: Path, header: dict) -> dict[int, dict]:
     """The finished trials of a journal. An empty file is a new journal (its header is written); a header
     that is not the run's settings, or not JSON at all, is refused; a later line that is cut short or not a
@@ -53,18 +71,7 @@ def _read_journal(path: Path, header: dict) -> dict[int, dict]:
     if _comparable(found) != _comparable(header):
         raise ValueError(f"journal {path} belongs to different settings ({_differences(found, header)}). "
                          "Use another journal path or delete this one.")
-    done = {}
-    for number, line in enumerate(lines[1:], start=2):
-        try:
-            entry = jsonsafe.loads(line)
-            trial, record = entry["trial"], entry["record"]
-            if not isinstance(trial, int) or not isinstance(record, dict) or not record:
-                raise TypeError
-        except (json.JSONDecodeError, KeyError, TypeError):
-            print(f"warning: journal {path}, line {number} is not a finished trial (cut short by a crash?); "
-                  "skipped, that trial runs again", file=sys.stderr)
-            continue
-        done[trial] = record
+    done = journal_entries(lines, path)
     if text and not text.endswith("\n"):  # a line cut mid-write: the next entry starts on a line of its own
         with path.open("a") as handle:
             handle.write("\n")

@@ -51,7 +51,7 @@ from landscape.touching import same_point
 from . import _failures, _protocol
 from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
-from ._runner import run_trials
+from ._runner import journal_entries, run_trials
 from ._stats import interval_text, mcnemar_exact, wilson_interval
 
 CLAIM = (
@@ -352,16 +352,16 @@ def journal_statistics(*paths) -> dict:
     for path in map(Path, paths):
         try:
             with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as handle:
-                lines = [line for line in handle.read().splitlines() if line.strip()]
+                lines = handle.read().splitlines()
             header = jsonsafe.loads(lines[0]) if lines else None
         except (OSError, EOFError, json.JSONDecodeError) as exc:
             raise ValueError(f"journal {str(path)!r} cannot be read as a trial journal: {exc}") from None
-        if not isinstance(header, dict) or not isinstance(header.get("settings", {}).get("cells"), list):
+        run_settings = header.get("settings") if isinstance(header, dict) else None
+        if not isinstance(run_settings, dict) or not isinstance(run_settings.get("cells"), list):
             raise ValueError(f"journal {str(path)!r} is not a Table 1 journal (its header names no cells)")
-        for line in lines[1:]:
-            record = jsonsafe.loads(line).get("record")
-            if not isinstance(record, dict) or "distance_regular" not in record:
-                continue  # a line cut short: run() would run that trial again
+        for record in journal_entries(lines, path).values():
+            if "distance_regular" not in record:
+                raise ValueError(f"journal {str(path)!r} holds a record that is not a Table 1 cell")
             key = (record["model"], int(record["k"]), int(record["training_seed"]))
             if key in cells:
                 raise ValueError(f"journal {str(path)!r} holds the cell (model, k, training seed) = {key} again")

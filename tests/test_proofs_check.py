@@ -437,6 +437,9 @@ def test_table1_on_a_tiny_trained_flow_is_reproducible_and_reuses_the_cache(tmp_
     assert json.loads(json.dumps(table1.journal_statistics(packed))) == json.loads(first.to_json())["statistics"]
     with pytest.raises(ValueError, match="holds the cell"):
         table1.journal_statistics(journal, packed)
+    cut = tmp_path / "cut.jsonl"  # a line a crash cut short is skipped with a warning, as a resumed run skips it
+    cut.write_text(journal.read_text() + '{"trial": 1, "rec')
+    assert table1.journal_statistics(cut) == table1.journal_statistics(journal)
     (row,) = first.statistics["per_setting"]
     record = first.records[0]
     distances = {m: np.asarray(record[f"distance_{m}"]) for m in ("regular", "surfing")}
