@@ -5,7 +5,7 @@ Runs every figure module in this package in the paper's order — each measures 
 files) — writes the figures to ``figures/out/``, a ``REPORT.md`` that
 states, for each claim, the paper's statement, the settings run, the measured figures and a verdict
 (with a summary table first), and ``results.json`` with the same data for scripts. Each figure draws
-its randomness from (seed, its name). --quick takes about 7.5 minutes on 2 cores; the full scale hours;
+its randomness from (seed, its name). --quick takes about 5 minutes on 2 cores; the full scale hours;
 --scale tiny (a minute) runs every code path at sizes too small for the numbers to mean anything, for tests.
 """
 

@@ -20,7 +20,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     result = hand_voroninski.run(**by_scale(
         scale,
         tiny={"widths": ((2, 10, 20), (2, 20, 40)), "m_values": (None, 15), "trials": 2, "workers": 1},
-        quick={"widths": ((2, 20, 40), (2, 50, 100), (2, 100, 200)), "m_values": (None, 40), "trials": 4},
+        quick={"widths": ((2, 20, 40), (2, 50, 100)), "m_values": (None, 40), "trials": 3},
         full={"widths": ((2, 20, 40), (2, 50, 100), (2, 100, 200), (2, 200, 400)), "m_values": (None, 40), "trials": 20}),
         seed=seed)
     sweep, summaries = result.settings["sweep"], result.statistics["per_setting"]

@@ -24,8 +24,9 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
         tiny=lambda: inversion.run(networks=("random",), target_kinds=("range", "compressed"), repeats=1, targets=3,
                                    random_widths=(2, 6, 12), random_out=16, budget=300, landscape_rounds=3, seed=seed,
                                    workers=1, flows_dir=flows_dir),
-        quick=lambda: inversion.run(networks=("random", "trained"), target_kinds=("range", "heldout", "compressed"),
-                                    repeats=1, targets=8, landscape_rounds=8, seed=seed, workers=None,
+        quick=lambda: inversion.run(networks=("random", "trained"), target_kinds=("range", "heldout"), repeats=1,
+                                    targets=6, random_widths=(2, 12, 36), random_out=48, landscape_rounds=4,
+                                    seed=seed, workers=None,
                                     flows_dir=flows_dir),
         full=lambda: inversion.run(target_kinds=inversion.TARGET_KINDS, repeats=10, targets=30, seed=seed,
                                    flows_dir=flows_dir, progress=True, journal=out_dir / f"inversion-seed{seed}.jsonl"))()
@@ -46,10 +47,12 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
         name="inversion", title="Competing inverters against the exact global minimiser (k = 2)", claim=inversion.CLAIM,
         settings={"scale": {"tiny": "tiny: one random network [2, 6, 12] → 16, 3 targets per cell, budget 300, 3 learning "
                                     "rounds",
-                            "quick": "quick: one network per kind, 8 targets per cell, 8 learning rounds",
+                            "quick": "quick: one network per kind, range and held-out targets, 6 targets per cell, 4 "
+                                     "learning rounds",
                             "full": "full: 10 networks per kind × 30 targets per cell"}[scale],
                   "budget (gradient evaluations)": result.settings["budget"],
-                  "networks": "random [2, 20, 60] → 80; trained VAE decoder [2, 16, 32] → 64 (digits)"},
+                  "networks": (f"random {result.settings['random_network'][0]} → {result.settings['random_network'][1]}; "
+                               "trained VAE decoder [2, 16, 32] → 64 (digits)")},
         measurements=measurements, verdict=result.verdict,
         notes=["Each method's cost is in its own unit (see landscape.inversion): gradient evaluations for the descent "
                "methods, ADMM iterations (one is about two forward–backward passes; the budget caps them as it caps "

@@ -57,7 +57,7 @@ def _draw_path(ax, path: L.MinimizerPath, t: int) -> None:
 
 
 def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
-    widths, out_dim, T, grid = by_scale(scale, tiny=([2, 8, 24], None, 5, 60), quick=([2, 12, 48], None, 12, 150),
+    widths, out_dim, T, grid = by_scale(scale, tiny=([2, 8, 24], None, 5, 60), quick=([2, 12, 48], None, 12, 100),
                                         full=([2, 20, 80], 100, 40, 300))
     half = 2.5
     bounds = (-half, half)

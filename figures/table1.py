@@ -106,7 +106,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
         if "paper" in row:
             measurements[key]["paper: regular % → surfing %"] = [row["paper"]["regular_percent"], row["paper"]["surfing_percent"]]
     scale_note = ({"tiny": "tiny: one model, k = 3, 10 trials, T = 5: tests the code paths only, the numbers mean nothing",
-                   "quick": "quick: 2 models, k = 5, 1 training seed, 60 trials, T = 25 (1,000 training updates): too small to "
+                   "quick": "quick: 2 models, k = 5, 1 training seed, 30 trials, T = 25 (1,000 training updates): too small to "
              "estimate the paper's rates, enough to see the direction; `python -m figures` runs the full table",
                    "full": "full: 4 models × k = 5, 10, 20 × 3 training seeds × 300 trials, T = 100 every 40"}[scale])
     scales = recorded_scales(result.statistics)

@@ -70,7 +70,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
             model: entry["verdict"] + (f" (by {', '.join(entry['removed_by'])})" if entry.get("removed_by") else "")
             for model, entry in v["per_model"].items()}
     scale_note = {"tiny": "tiny: one model, k = 3, 10 trials, T = 5, three arms: tests the code paths only",
-                  "quick": "quick: WGAN-GP, k = 5, one training seed, 60 trials, T = 25, four arms: the code paths "
+                  "quick": "quick: WGAN-GP, k = 5, one training seed, 30 trials, T = 25, four arms: the code paths "
                            "on a real flow; k = 20 needs the full run",
                   "full": "full: 4 models × k = 20, 5 × 3 training seeds × 300 trials, T = 100 every 40, 15 arms"}[scale]
     return Measured(

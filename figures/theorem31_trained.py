@@ -61,7 +61,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
 
     held_out = L.datasets.load_digits().flat("test")
     n_targets, directions, cells = by_scale(
-        scale, tiny=(2, 30, [("dcgan", 3, 5)]), quick=(6, 100, [("dcgan", 5, 25), ("wgangp", 5, 25)]),
+        scale, tiny=(2, 30, [("dcgan", 3, 5)]), quick=(4, 50, [("dcgan", 5, 25), ("wgangp", 5, 25)]),
         full=(40, 400, [(model, k, 100) for model in table1.MODELS for k in (5, 10, 20)]))
     targets = held_out[rng.choice(len(held_out), n_targets, replace=False)]
     flows = {}

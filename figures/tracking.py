@@ -21,7 +21,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
         scale,
         tiny={"widths": ((1, 6, 20), (2, 6, 16)), "taus": (0.1,), "trials": 1, "T": 8, "start_distance": 0.05,
               "workers": 1},
-        quick={"widths": ((1, 10, 40), (2, 8, 24)), "taus": (0.1,), "trials": 3, "T": 32, "start_distance": 0.05},
+        quick={"widths": ((1, 10, 40), (2, 8, 24)), "taus": (0.1,), "trials": 2, "T": 16, "start_distance": 0.05},
         full={}), seed=seed)
     settings = result.settings
     summaries = result.statistics["per_setting"]

@@ -47,7 +47,7 @@ def _panel(ax, net: L.ReLUNet, y: np.ndarray, regions: L.RegionSet, minima: list
 def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     from landscape.training import train_flow
 
-    hidden, T, every, grid, starts = by_scale(scale, tiny=((16, 32), 20, 20, 40, 3), quick=((16, 32), 20, 20, 150, 8),
+    hidden, T, every, grid, starts = by_scale(scale, tiny=((16, 32), 20, 20, 40, 3), quick=((16, 32), 20, 20, 100, 6),
                                               full=((32, 64), 100, 40, 300, 20))
     levels = (0, T // 5, T)
     run = train_flow("vae", out_dir / "flows" / f"vae-mlp{'x'.join(map(str, hidden))}-k2-T{T}-every{every}-seed0",

@@ -310,10 +310,10 @@ def run(variants=C.VARIANTS, models=MODELS, starts: int = 20, ccnn_starts: int =
 
 
 def quick(seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False) -> CheckResult:
-    """500 training digits, basic and rot, 64 random features, R = 100 (not validated), CNN-1 from 4 initialisations
+    """300 training digits, basic and rot, 64 random features, R = 100 (not validated), CNN-1 from 3 initialisations
     and CCNN-1 from 2 starts, at most 100 steps per CCNN layer: the code paths on real digits (a minute)."""
     small = tuple(layer | {"features": 64} for layer in LAYERS)
-    return run(variants=("basic", "rot"), starts=4, ccnn_starts=2, train=500, layers=small, radii=(100.0,),
+    return run(variants=("basic", "rot"), starts=3, ccnn_starts=2, train=300, layers=small, radii=(100.0,),
                ccnn_max_iterations=100, seed=seed, workers=workers, journal=journal, progress=progress)
 
 

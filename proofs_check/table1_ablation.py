@@ -328,9 +328,9 @@ def run(models=MODELS, ks=(20, 5), training_seeds=(0, 1, 2), trials: int = 300, 
 
 def quick(seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False,
           flows_dir=None) -> CheckResult:
-    """WGAN-GP only, k = 5, one training seed, 60 trials, T = 25 snapshots every 40 updates (the quick Table 1 flow),
+    """WGAN-GP only, k = 5, one training seed, 30 trials, T = 25 snapshots every 40 updates (the quick Table 1 flow),
     four arms (default, lr 0.001, no stall rule, start at θ_5): the code paths in a minute, not the answer."""
-    return run(models=("wgangp",), ks=(5,), training_seeds=(0,), trials=60, T=25, every=40,
+    return run(models=("wgangp",), ks=(5,), training_seeds=(0,), trials=30, T=25, every=40,
                arms={"default": {}, "lr 0.001": {"lr": 0.001}, "no stall rule": {"stall_window": None},
                      "start at θ_5": {"first_snapshot": 5}},
                seed=seed, workers=workers, journal=journal, progress=progress, flows_dir=flows_dir)

@@ -450,5 +450,5 @@ def run(k: int = 2, depths=(1, 2, 3), expansions=(2, 4, 8), m_values=(None, 60),
 
 
 def quick(seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False) -> CheckResult:
-    return run(k=2, depths=(2,), expansions=(2, 4, 8), m_values=(None,), y_kinds=("gaussian",), trials=4,
-               directions=200, seed=seed, workers=workers, journal=journal, progress=progress)
+    return run(k=2, depths=(2,), expansions=(2, 4, 8), m_values=(None,), y_kinds=("gaussian",), trials=2,
+               directions=100, seed=seed, workers=workers, journal=journal, progress=progress)
