@@ -40,10 +40,12 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
         if model != "variant":
             measurements[f"{model} from {entry['starts']} starts: final training loss"] = entry["train_losses"]
     scale_note = {"tiny": "tiny: 40 training digits, basic only, one layer, 8 random features: tests the code paths only",
-                  "quick": "quick: 300 training digits, basic and rot, 64 random features, R = 100, CNN-1 from 3 "
-                           "initialisations, CCNN-1 from 2 starts, at most 100 steps per CCNN layer",
+                  "quick": "quick: 300 training digits, basic and rot, 64 random features, R = 100, the CNNs 40 "
+                           "epochs, CNN-1 from 3 initialisations, CCNN-1 from 2 starts, at most 100 steps per CCNN "
+                           "layer",
                   "full": "full: 4,000 training digits, five variations, 256 random features, R chosen from "
-                          "25, 100, 400 by validation, CNN-1 from 20 initialisations, CCNN-1 from 5 starts"}[scale]
+                          "25, 100, 400 by validation, the CNNs 150 epochs, CNN-1 from 20 initialisations, CCNN-1 "
+                          "from 5 starts"}[scale]
     return Measured(
         name="ccnn", title="Convexified CNNs against the CNNs they relax (seed 003)", claim=ccnn.CLAIM,
         settings={"scale": scale_note, "training digits": result.settings["train"],

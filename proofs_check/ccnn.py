@@ -238,7 +238,7 @@ def _verdict(statistics: dict, settings: dict) -> tuple[bool, str]:
 
 
 def run(variants=C.VARIANTS, models=MODELS, starts: int = 20, ccnn_starts: int = 5, contrast_variant: str = "basic",
-        train: int = 4000, layers=LAYERS, radii=RADII, cnn_epochs: int = 20, cnn_batch: int = 64, cnn_lr: float = 1e-3,
+        train: int = 4000, layers=LAYERS, radii=RADII, cnn_epochs: int = 150, cnn_batch: int = 64, cnn_lr: float = 1e-3,
         ccnn_tol: float = 1e-4, ccnn_max_iterations: int = 2000, validation_iterations: int = 300,
         feature_seed: int = 0, variant_seed: int = 0,
         seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False) -> CheckResult:
@@ -260,7 +260,9 @@ def run(variants=C.VARIANTS, models=MODELS, starts: int = 20, ccnn_starts: int =
         (from A = 0), keeps the one with the lowest error on the last fifth, and refits with it on all of them (from
         its start). One radius: no validation.
     cnn_epochs, cnn_batch, cnn_lr
-        The CNNs' Adam training.
+        The CNNs' Adam training, to a training error of 0 by default: on the 4,000 basic digits CNN-1 reaches
+        training error 3.3 % after 20 epochs (test 5.8 %), 0.6 % after 60 (4.3 %) and 0 after 150 (4.4 %);
+        CNN-2 5.7 % after 20 (test 7.6 %), 2.4 % after 60 (4.5 %).
     ccnn_tol, ccnn_max_iterations, validation_iterations
         The CCNN's certificate (duality gap ≤ tol·(1 + L)), its step limit per layer, and the steps of each fit
         that only chooses R (its validation error settles long before the loss's last digits: on 1,000 digits,
@@ -310,11 +312,11 @@ def run(variants=C.VARIANTS, models=MODELS, starts: int = 20, ccnn_starts: int =
 
 
 def quick(seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False) -> CheckResult:
-    """300 training digits, basic and rot, 64 random features, R = 100 (not validated), CNN-1 from 3 initialisations
-    and CCNN-1 from 2 starts, at most 100 steps per CCNN layer: the code paths on real digits (a minute)."""
+    """300 training digits, basic and rot, 64 random features, R = 100 (not validated), the CNNs 40 epochs, CNN-1 from
+    3 initialisations and CCNN-1 from 2 starts, at most 100 steps per CCNN layer: the code paths on real digits."""
     small = tuple(layer | {"features": 64} for layer in LAYERS)
-    return run(variants=("basic", "rot"), starts=3, ccnn_starts=2, train=300, layers=small, radii=(100.0,),
-               ccnn_max_iterations=100, seed=seed, workers=workers, journal=journal, progress=progress)
+    return run(variants=("basic", "rot"), starts=3, ccnn_starts=2, train=300, cnn_epochs=40, layers=small,
+               radii=(100.0,), ccnn_max_iterations=100, seed=seed, workers=workers, journal=journal, progress=progress)
 
 
 def table_text(statistics: dict) -> str:
