@@ -107,9 +107,12 @@ def nonnegative_scalar(value, name: str) -> float:
 
 def positive_scalar(value, name: str, label: str | None = None) -> float:
     """A finite real number > 0 (a step size, a penalty); ``label`` names it in the message (default ``name``)."""
-    number = nonnegative_scalar(value, name)
-    if number == 0:
-        raise ValueError(f"{label or name} must be > 0; got {value!r}")
+    shown = label or name
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{shown} must be a real number > 0; got {value!r}")
+    number = float(value)
+    if not np.isfinite(number) or number <= 0:
+        raise ValueError(f"{shown} must be a finite real number > 0; got {value!r}")
     return number
 
 

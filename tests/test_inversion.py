@@ -161,7 +161,7 @@ def test_every_method_refuses_bad_input():
                             ({"latent_dim": 0}, "latent_dim must be an integer >= 1"),
                             ({"hidden": (16, 0)}, "hidden must be an integer >= 1"),
                             ({"hidden": 5}, "hidden must be a tuple"),
-                            ({"map_lr": 0.0}, "map_lr must be > 0"),
+                            ({"map_lr": 0.0}, "map_lr must be a finite real number > 0; got 0.0"),
                             ({"keep_every": 50, "trajectory_steps": 10}, "keep_every \\(50\\) must not exceed")):
         with pytest.raises(ValueError, match=message):
             learn_landscape(net, Y, **option)
@@ -199,7 +199,7 @@ def test_the_harness_scores_every_method_against_the_exact_global_minimiser():
     assert result.holds == all(v["better"] and not v["worse"] for v in verdicts.values())
     with pytest.raises(ValueError, match="networks must be a non-empty list"):
         inversion.run(networks=("resnet",))
-    with pytest.raises(ValueError, match="projected_tau must be > 0"):
+    with pytest.raises(ValueError, match="projected_tau must be a finite real number > 0"):
         inversion.run(networks=("random",), projected_tau=0.0)
     for bad in (["plugin", "simulated_annealing"], [], "plugin"):
         with pytest.raises(ValueError, match="methods must be a non-empty list from regular_descent"):
