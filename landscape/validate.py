@@ -95,25 +95,24 @@ def point(value, name: str, dim: int) -> np.ndarray:
     return array[0]
 
 
+def _real_scalar(value, shown: str, positive: bool) -> float:
+    bound = "> 0" if positive else ">= 0"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{shown} must be a real number {bound}; got {value!r}")
+    number = float(value)
+    if not np.isfinite(number) or number < 0 or (positive and number == 0):
+        raise ValueError(f"{shown} must be a finite real number {bound}; got {value!r}")
+    return number
+
+
 def nonnegative_scalar(value, name: str) -> float:
     """A finite real number >= 0 (such as the slack tau)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number >= 0; got {value!r}")
-    number = float(value)
-    if not np.isfinite(number) or number < 0:
-        raise ValueError(f"{name} must be a finite real number >= 0; got {value!r}")
-    return number
+    return _real_scalar(value, name, positive=False)
 
 
 def positive_scalar(value, name: str, label: str | None = None) -> float:
     """A finite real number > 0 (a step size, a penalty); ``label`` names it in the message (default ``name``)."""
-    shown = label or name
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{shown} must be a real number > 0; got {value!r}")
-    number = float(value)
-    if not np.isfinite(number) or number <= 0:
-        raise ValueError(f"{shown} must be a finite real number > 0; got {value!r}")
-    return number
+    return _real_scalar(value, label or name, positive=True)
 
 
 def positive_int(value, name: str) -> int:
