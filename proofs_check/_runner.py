@@ -3,7 +3,8 @@
 Trial t always draws from child t of ``SeedSequence(seed)``, so results do not depend on the number
 of workers or on the order in which trials finish. With a journal, each finished trial is appended
 to a JSON-lines file at once (first line: the run's settings); a restarted run reads it back and
-runs only the missing trials, and refuses a journal written for other settings. Worker processes run
+runs only the missing trials, and refuses a journal written for other settings; a trial that saves stages
+(:mod:`proofs_check._stages`) resumes at its first unfinished stage. Worker processes run
 one thread each (BLAS, Numba, XLA; ``PROOFS_CHECK_WORKER_THREADS`` changes it) and exit when the main process
 dies. With a Dask client or scheduler address as ``workers``, the trials run on that cluster instead
 (:mod:`proofs_check._dask`) and the journal is still written here.
@@ -12,6 +13,8 @@ dies. With a Dask client or scheduler address as ``workers``, the trials run on 
 from __future__ import annotations
 
 import atexit
+import functools
+import inspect
 import json
 import multiprocessing
 import os
@@ -28,7 +31,7 @@ import numpy as np
 
 from landscape import jsonsafe
 
-from . import _dask
+from . import _dask, _stages
 from ._threads import limit_threads, worker_threads
 
 
@@ -188,7 +191,9 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
     Parameters
     ----------
     trial : callable
-        A module-level function (it is sent to worker processes) returning a JSON-serialisable dict.
+        A module-level function (it is sent to worker processes) returning a JSON-serialisable dict. One that takes
+        a ``stages`` keyword gets a :class:`proofs_check._stages.Stages` for checkpoints within the trial, saved
+        beside the journal (none without a journal or on a Dask cluster).
     n_trials : int
     seed : int
         Root of the ``SeedSequence``; trial t gets child t.
@@ -232,6 +237,14 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
             journal.parent.mkdir(parents=True, exist_ok=True)
             journal.write_text(jsonsafe.dumps(header) + "\n")
     todo = [t for t in range(n_trials) if t not in done]
+    checkpoints = None
+    if "stages" in inspect.signature(trial).parameters:
+        if journal is not None and not on_cluster:
+            checkpoints = _stages.directory_of(journal)
+            for t in done:  # finished, but stopped before its checkpoint was removed
+                _stages.path_of(checkpoints, t).unlink(missing_ok=True)
+        trial = functools.partial(_stages.run_staged, trial, None if checkpoints is None else str(checkpoints),
+                                  _comparable(jsonsafe.loads(jsonsafe.dumps(header))))
     costs = np.ones(n_trials) if costs is None else np.asarray(costs, dtype=float)
     if costs.shape != (n_trials,) or not np.all(costs > 0):
         raise ValueError(f"costs must hold one positive number per trial ({n_trials})")
@@ -248,6 +261,8 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
         if journal is not None:
             with journal.open("a") as handle:
                 handle.write(jsonsafe.dumps({"trial": t, "record": record}) + "\n")
+            if checkpoints is not None:
+                _stages.path_of(checkpoints, t).unlink(missing_ok=True)
         if progress:
             left = float(sum(costs[u] for u in range(n_trials) if u not in done))
             print("\r" + _bar(progress, len(done), n_trials, time.monotonic() - started, fresh_cost[0], left), end="",
@@ -266,6 +281,8 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
               + (f"; the journal {journal} keeps them: run the same command to resume" if journal is not None else ""),
               file=sys.stderr, flush=True)
         raise
+    if checkpoints is not None and checkpoints.is_dir() and not any(checkpoints.iterdir()):
+        checkpoints.rmdir()
     if progress:
         print(file=sys.stderr)
     return [done[t] for t in range(n_trials)]

@@ -48,7 +48,7 @@ import landscape as L
 from landscape import validate
 from landscape.touching import same_point
 
-from . import _failures, _protocol
+from . import _failures, _protocol, _stages
 from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
 from ._runner import journal_entries, run_trials
@@ -159,12 +159,22 @@ def surfing_run(flow: L.NetworkFlow, Y: np.ndarray, A, x_init: np.ndarray, x_sta
                 regular: L.SurfResult) -> tuple[L.SurfResult, int]:
     """Surfing under ``protocol`` with its budget from ``regular``'s runs (the protocol's budget statistic); returns
     the result and the budget."""
-    budget = _protocol.surfing_budget(regular.total_steps, None if x_star is None else steps_to_target(regular),
-                                      protocol["budget_statistic"])
-    surfed = L.surf(_protocol.surfed_flow(flow, protocol), Y, A, x0=x_init, budget=budget,
-                    schedule=protocol["schedule"], reset_moments=protocol["reset_moments"],
-                    **_descent_options(protocol, x_star))
-    return surfed, budget
+    budget = surfing_budget(regular, x_star, protocol)
+    return budgeted_surfing(flow, Y, A, x_init, x_star, protocol, budget), budget
+
+
+def surfing_budget(regular: L.SurfResult, x_star, protocol: dict) -> int:
+    """Surfing's step budget on the snapshots before the last, from regular Adam's runs (the protocol's statistic)."""
+    return _protocol.surfing_budget(regular.total_steps, None if x_star is None else steps_to_target(regular),
+                                    protocol["budget_statistic"])
+
+
+def budgeted_surfing(flow: L.NetworkFlow, Y: np.ndarray, A, x_init: np.ndarray, x_star, protocol: dict,
+                     budget: int) -> L.SurfResult:
+    """Surfing under ``protocol`` with ``budget`` steps on the snapshots before the last."""
+    return L.surf(_protocol.surfed_flow(flow, protocol), Y, A, x0=x_init, budget=budget,
+                  schedule=protocol["schedule"], reset_moments=protocol["reset_moments"],
+                  **_descent_options(protocol, x_star))
 
 
 def invert(flow: L.NetworkFlow, Y: np.ndarray, A, x_init: np.ndarray, x_star, protocol: dict, restarts: bool = False,
@@ -180,7 +190,25 @@ def invert(flow: L.NetworkFlow, Y: np.ndarray, A, x_init: np.ndarray, x_star, pr
     return out
 
 
-def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
+def blocks(n: int, size: int | None) -> list[slice]:
+    """Trials 0..n−1 in consecutive blocks of ``size`` (None: one block)."""
+    size = n if size is None else size
+    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def joined(results: list[L.SurfResult]) -> L.SurfResult:
+    """Batched results of consecutive blocks of trials as one batch, in order."""
+    if len(results) == 1:
+        return results[0]
+    return L.SurfResult(
+        np.concatenate([r.x for r in results]), np.concatenate([r.iterates for r in results], axis=1),
+        np.concatenate([r.steps for r in results], axis=1), np.concatenate([r.converged for r in results]),
+        np.concatenate([r.stalled for r in results]),
+        None if results[0].steps_to_target is None else np.concatenate([r.steps_to_target for r in results]))
+
+
+def _trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _stages.Stages | None = None) -> dict:
+    stages = _stages.Stages() if stages is None else stages
     model, k, training_seed = settings["cells"][index]
     flow = trained(settings, model, k, training_seed)
     final, protocol = flow[flow.T], settings["protocol"]
@@ -188,42 +216,49 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
     n = settings["trials_per_cell"]
     x_star, x_init = rng.uniform(-1, 1, (n, k)), rng.uniform(-1, 1, (n, k))
     Y = final.forward(x_star)
-    runs = invert(flow, Y, None, x_init, x_star, protocol, settings["restarts"], rng)
-    regular, surfed = runs["regular"], runs["surfing"]
+    parts = blocks(n, settings.get("block"))
+    regular = joined([stages(f"regular {b.start}:{b.stop}",
+                             lambda b=b: regular_run(final, Y[b], None, x_init[b], x_star[b], protocol)) for b in parts])
+    budget = surfing_budget(regular, x_star, protocol)
+    surfed = joined([stages(f"surfing {b.start}:{b.stop}",
+                            lambda b=b: budgeted_surfing(flow, Y[b], None, x_init[b], x_star[b], protocol, budget))
+                     for b in parts])
     distance = {"regular": np.linalg.norm(regular.x - x_star, axis=1),
                 "surfing": np.linalg.norm(surfed.x - x_star, axis=1)}
     record = {
-        "model": model, "k": k, "training_seed": training_seed, "budget": runs["budget"],
+        "model": model, "k": k, "training_seed": training_seed, "budget": budget,
         "snapshots_surfed": int(_protocol.surfed_flow(flow, protocol).T + 1),
         "distance_regular": distance["regular"].tolist(), "distance_surfing": distance["surfing"].tolist(),
         "iterations_regular": steps_to_target(regular).tolist(), "iterations_surfing": steps_to_target(surfed).tolist(),
         "total_steps_regular": regular.total_steps.tolist(), "total_steps_surfing": surfed.total_steps.tolist(),
         "stop_regular": _failures.stop_reasons(regular, protocol["max_steps"]),
         "stop_surfing": _failures.stop_reasons(surfed, protocol["max_steps"]),
-        "sigma_min": _failures.smallest_singular_values(final, x_star).tolist(),
-        "M_max": float(flow.weight_norms().max()),
+        "sigma_min": stages("sigma_min", lambda: _failures.smallest_singular_values(final, x_star).tolist()),
+        "M_max": stages("M_max", lambda: float(flow.weight_norms().max())),
     }
     if settings["restarts"]:
-        X, spent, count = runs["restarts"]
+        X, spent, count = stages("restarts", lambda: _protocol.restarted(final, Y, None, regular, surfed.total_steps,
+                                                                         rng, protocol), rng)
         record |= {"distance_restarts": np.linalg.norm(X - x_star, axis=1).tolist(),
                    "total_steps_restarts": spent.tolist(), "runs_restarts": count.tolist()}
     if settings["converge_every_snapshot"]:
         options = _protocol.adam_options(protocol)
-        unlimited = L.surf(_protocol.surfed_flow(flow, protocol), Y, x0=x_init, reset_moments=protocol["reset_moments"],
-                           **options)
+        unlimited = stages("surfing to convergence", lambda: L.surf(
+            _protocol.surfed_flow(flow, protocol), Y, x0=x_init, reset_moments=protocol["reset_moments"], **options))
         record["distance_surfing_to_convergence"] = np.linalg.norm(unlimited.x - x_star, axis=1).tolist()
     if settings["classify"]:
         def objective(i):
             return L.Objective(final, Y[i])
 
         limit = settings["polish_limit"]
-        record["failures_regular"] = classify_failures(objective, regular.x, x_star, distance["regular"] >= SUCCESS_RADIUS,
-                                                       limit)
-        record["failures_surfing"] = classify_failures(objective, surfed.x, x_star, distance["surfing"] >= SUCCESS_RADIUS,
-                                                       limit, surfed.iterates)
+        record["failures_regular"] = stages("failures_regular", lambda: classify_failures(
+            objective, regular.x, x_star, distance["regular"] >= SUCCESS_RADIUS, limit))
+        record["failures_surfing"] = stages("failures_surfing", lambda: classify_failures(
+            objective, surfed.x, x_star, distance["surfing"] >= SUCCESS_RADIUS, limit, surfed.iterates))
     census_options = _protocol.adam_options(protocol)
-    record["census"] = [census(final, x_star[i], rng.uniform(-1, 1, (settings["census_starts"], k)), census_options)
-                        for i in range(min(settings["census_targets"], n))]
+    record["census"] = [stages(f"census {i}", lambda i=i: census(
+        final, x_star[i], rng.uniform(-1, 1, (settings["census_starts"], k)), census_options), rng)
+        for i in range(min(settings["census_targets"], n))]
     return record
 
 
@@ -245,7 +280,7 @@ def direction(gain: float, p_value: float, better: str, worse: str) -> str:
 
 def failure_summary(records: list[dict], successes: dict[str, np.ndarray]) -> dict:
     """Per method: the classes of its classified failures, the rules that ended its runs, and its failure rate in
-    each tertile of σ_min(J(x*)) over the cell's trials."""
+    each tertile of σ_min(J(x*)) over the cell's trials (None for an empty third, in a cell of fewer than 3 trials)."""
     sigma = np.concatenate([r["sigma_min"] for r in records])
     edges = np.quantile(sigma, [1 / 3, 2 / 3])
     tertile = np.empty(len(sigma), dtype=np.int64)  # by rank, so ties (σ_min = 0 with m < k) still fill three thirds
@@ -278,8 +313,9 @@ def failure_summary(records: list[dict], successes: dict[str, np.ndarray]) -> di
             entry["stop_rules"] = {rule: int(np.sum(stops == rule)) for rule in ("gradient", "stall", "cap")}
             entry["stop_rules_of_failures"] = {rule: int(np.sum((stops == rule) & ~won))
                                                for rule in ("gradient", "stall", "cap")}
-        entry["failure_rate_by_sigma_tertile"] = [
-            rate(~won[tertile == b]) | {"trials": int(np.sum(tertile == b))} for b in range(3)]
+        entry["failure_rate_by_sigma_tertile"] = [  # a cell of fewer than 3 trials leaves a third empty
+            (rate(~won[tertile == b]) if np.any(tertile == b) else {"rate": None, "ci95": None})
+            | {"trials": int(np.sum(tertile == b))} for b in range(3)]
         out[method] = entry
     return out
 
@@ -441,7 +477,7 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
         budget_statistic: str = "p75_total", schedule: str = "harmonic", snapshot_every: int = 1,
         first_snapshot: int = 0, restarts: bool = False, converge_every_snapshot: bool = False, classify: bool = True,
         polish_limit: int | None = None, census_targets: int = 3, census_starts: int = 100, flows_dir=None,
-        seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False) -> CheckResult:
+        block: int | None = None, seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False) -> CheckResult:
     """Table 1 on real training flows: every (model, k, training seed) cell is one trial of the runner.
 
     Parameters
@@ -466,6 +502,11 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
         (:func:`census`). 0 targets skips it.
     flows_dir : path, optional
         The flow cache; default ``proofs_check/out/flows``.
+    block : int, optional
+        Invert each cell's trials in blocks of this many, each block saved on its own beside the journal
+        (:mod:`proofs_check._stages`), so a cell that runs for hours (the paper's width) resumes mid-way; None:
+        all of a cell's trials in one batch. Every later stage of a cell (σ_min, M_max, the failure classes, the
+        census) is saved too, either way.
     seed, workers, journal, progress
         See :func:`proofs_check._runner.run_trials`; trial draws (x*, x_init) come from the seed, training
         seeds are fixed by ``training_seeds`` so cached flows are reused across runs.
@@ -474,8 +515,9 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
     for name, value in (("trials", trials), ("T", T), ("every", every), ("census_starts", census_starts)):
         validate.positive_int(value, name)
     validate.positive_int(census_targets + 1, "census_targets + 1")
-    if polish_limit is not None:
-        validate.positive_int(polish_limit, "polish_limit")
+    for name, value in (("polish_limit", polish_limit), ("block", block)):
+        if value is not None:
+            validate.positive_int(value, name)
     for name, value in (("restarts", restarts), ("converge_every_snapshot", converge_every_snapshot),
                         ("classify", classify)):
         validate.boolean(value, name)
@@ -494,6 +536,8 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
                 "census_targets": int(census_targets), "census_starts": int(census_starts), "flows_dir": str(flows_dir)}
     if hidden is not None:  # only then: journals of the default generator keep their settings
         settings["hidden"] = hidden
+    if block is not None:  # likewise
+        settings["block"] = int(block)
     records = run_trials(_trial, len(cells), seed, settings, workers, journal, "table1" if progress else None,
                          costs=[k for _, k, _ in cells])  # larger latents take longer to converge and to polish
     summaries = [_setting_summary(m, k, [r for r in records if r["model"] == m and r["k"] == k])

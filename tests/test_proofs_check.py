@@ -103,6 +103,66 @@ def test_runner_handles_empty_cut_and_stray_journal_lines(tmp_path, capsys):
         run_trials(_draw, 4, 1, {"scale": 1.0}, workers=1, journal=journal)
 
 
+_STAGE_CALLS: list[str] = []
+_STOP_AT: list[str] = []
+
+
+def _staged(index, seed, settings, stages):
+    """Three stages, the second drawing from the trial's generator; stops (as a crash would) at a stage named in
+    ``_STOP_AT``."""
+    rng = np.random.default_rng(seed)
+
+    def stage(name, value):
+        _STAGE_CALLS.append(f"{index} {name}")
+        if name in _STOP_AT:
+            raise KeyboardInterrupt
+        return value()
+
+    first = stages("first", lambda: stage("first", lambda: rng.normal(size=2)))
+    second = stages("second", lambda: stage("second", lambda: rng.normal(size=3)), rng)
+    third = stages("third", lambda: stage("third", lambda: rng.normal()))
+    return {"values": [*first, *second, third, float(rng.normal())], "scale": settings["scale"]}
+
+
+def test_a_trial_with_stages_resumes_at_its_first_unfinished_stage(tmp_path, capsys):
+    from proofs_check import _stages
+
+    full = run_trials(_staged, 3, 4, {"scale": 1.0}, workers=1)
+    journal = tmp_path / "run.jsonl"
+    _STAGE_CALLS.clear()
+    _STOP_AT[:] = ["third"]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_trials(_staged, 3, 4, {"scale": 1.0}, workers=1, journal=journal)
+        checkpoints = _stages.directory_of(journal)
+        assert [p.name for p in checkpoints.iterdir()] == ["trial-0.pickle"]  # trial 0 stopped after two stages
+        _STAGE_CALLS.clear()
+        _STOP_AT[:] = []
+        assert run_trials(_staged, 3, 4, {"scale": 1.0}, workers=1, journal=journal) == full
+        assert _STAGE_CALLS[0] == "0 third"  # its finished stages were read back, the generator's state with them
+        assert not checkpoints.exists()  # removed once every trial is in the journal
+        assert run_trials(_staged, 3, 4, {"scale": 1.0}, workers=1) == full  # without a journal: nothing saved
+        # a checkpoint of other settings, or one cut short, is not used: the trial starts over
+        _STOP_AT[:] = ["third"]
+        other = tmp_path / "other.jsonl"
+        with pytest.raises(KeyboardInterrupt):
+            run_trials(_staged, 3, 4, {"scale": 2.0}, workers=1, journal=other)
+        _stages.directory_of(tmp_path / "fresh.jsonl").mkdir()
+        stale = _stages.path_of(_stages.directory_of(tmp_path / "fresh.jsonl"), 0)
+        stale.write_bytes(_stages.path_of(_stages.directory_of(other), 0).read_bytes())
+        _STAGE_CALLS.clear()
+        _STOP_AT[:] = []
+        assert run_trials(_staged, 3, 4, {"scale": 1.0}, workers=1, journal=tmp_path / "fresh.jsonl") == full
+        assert _STAGE_CALLS[0] == "0 first" and "saved for other settings" in capsys.readouterr().err
+        cut = _stages.path_of(_stages.directory_of(tmp_path / "cut.jsonl"), 0)
+        cut.parent.mkdir()
+        cut.write_bytes(b"\x80\x05cut")
+        assert run_trials(_staged, 3, 4, {"scale": 1.0}, workers=1, journal=tmp_path / "cut.jsonl") == full
+        assert "cannot be read" in capsys.readouterr().err and not cut.exists()
+    finally:
+        _STOP_AT[:] = []
+
+
 def _threads(index, seed, settings):
     import os
 
@@ -494,6 +554,43 @@ def test_table1_settings_change_the_protocol_they_name(tmp_path):
     assert p50["budget"] == int(np.percentile(default["total_steps_regular"], 50))
     assert np.all(np.asarray(p50["total_steps_restarts"]) <= np.asarray(p50["total_steps_surfing"]))
     assert min(p50["runs_restarts"]) >= 1 and p50["distance_regular"] == default["distance_regular"]
+
+
+def test_a_table1_cell_stopped_mid_way_resumes_from_its_saved_blocks(tmp_path, monkeypatch):
+    from proofs_check import _stages, table1
+
+    options = dict(models=("dcgan",), ks=(3,), training_seeds=(0,), trials=8, T=4, every=5, max_steps=400,
+                   census_targets=1, census_starts=5, block=3, flows_dir=tmp_path / "flows", workers=1,
+                   seed=2)
+    whole = table1.run(**options)
+    assert whole.settings["block"] == 3
+    unblocked = table1.run(**(options | {"block": None})).records[0]
+    assert "block" not in table1.run(**(options | {"block": None, "trials": 2})).settings  # old journals still match
+    for key in ("budget", "iterations_regular", "total_steps_surfing", "stop_surfing", "census"):
+        assert whole.records[0][key] == unblocked[key]  # blocks change the batch, not the runs (up to rounding)
+    np.testing.assert_allclose(whole.records[0]["distance_surfing"], unblocked["distance_surfing"], rtol=1e-7)
+    surfed = []
+    surfing = table1.budgeted_surfing
+
+    def stopped_at_the_second_block(*args, **kwargs):
+        surfed.append(len(args[1]))
+        if len(surfed) == 2:
+            raise KeyboardInterrupt
+        return surfing(*args, **kwargs)
+
+    journal = tmp_path / "table1.jsonl"
+    monkeypatch.setattr(table1, "budgeted_surfing", stopped_at_the_second_block)
+    with pytest.raises(KeyboardInterrupt):
+        table1.run(journal=journal, **options)
+    assert _stages.path_of(_stages.directory_of(journal), 0).exists()
+    surfed.clear()
+    monkeypatch.setattr(table1, "budgeted_surfing", lambda *args, **kwargs: (surfed.append(len(args[1])),
+                                                                            surfing(*args, **kwargs))[1])
+    resumed = table1.run(journal=journal, **options)
+    assert surfed == [3, 2]  # the first block was read back: only the second and the third ran
+    assert resumed.to_json() == whole.to_json()
+    with pytest.raises(ValueError, match="block must be an integer >= 1"):
+        table1.run(**(options | {"block": 0}))
 
 
 def test_the_ablation_shares_draws_across_arms_and_refuses_other_settings(tmp_path):
