@@ -24,7 +24,7 @@ from scipy.stats import wilcoxon
 import landscape as L
 from landscape import validate
 
-from . import _failures, _protocol
+from . import _failures, _protocol, _stages
 from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
 from ._runner import run_trials
@@ -43,8 +43,10 @@ def _per_pixel_error(net: L.ReLUNet, X: np.ndarray, Y: np.ndarray) -> np.ndarray
     return np.sqrt(np.mean((net.forward(X) - Y) ** 2, axis=1))
 
 
-def trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
-    """One (model, m, training seed) cell: ``trials`` inversions by regular Adam and by surfing."""
+def trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _stages.Stages | None = None) -> dict:
+    """One (model, m, training seed) cell: ``trials`` inversions by regular Adam and by surfing. Each matrix group's
+    runs and every later stage are saved beside the journal as they finish (:mod:`proofs_check._stages`)."""
+    stages = _stages.Stages() if stages is None else stages
     model, m, training_seed = settings["cells"][index]
     flow = trained(settings, model, settings["k"], training_seed)
     final, k, protocol = flow[flow.T], settings["k"], settings["protocol"]
@@ -62,15 +64,16 @@ def trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
         x_star, Y = None, images[chosen]
     options = _protocol.adam_options(protocol) | {"radius": SUCCESS_RADIUS, "engine": settings.get("engine", "numpy")}
 
-    def per_group(method, **extra):
-        return [method(A=A, y=Y[rows], x0=x_init[rows], x_star=None if x_star is None else x_star[rows],
-                       **options, **extra) for rows, A in zip(groups, matrices)]
+    def per_group(name, method, **extra):
+        return [stages(f"{name} group {g}", lambda rows=rows, A=A: method(
+            A=A, y=Y[rows], x0=x_init[rows], x_star=None if x_star is None else x_star[rows], **options, **extra))
+            for g, (rows, A) in enumerate(zip(groups, matrices))]
 
-    regular = per_group(lambda **kw: L.regular_descent(final, **kw))
+    regular = per_group("regular", lambda **kw: L.regular_descent(final, **kw))
     total = np.concatenate([r.total_steps for r in regular])
     to_target = None if x_star is None else np.concatenate([steps_to_target(r) for r in regular])
     budget = _protocol.surfing_budget(total, to_target, protocol["budget_statistic"])
-    surfed = per_group(lambda **kw: L.surf(_protocol.surfed_flow(flow, protocol), schedule=protocol["schedule"],
+    surfed = per_group("surfing", lambda **kw: L.surf(_protocol.surfed_flow(flow, protocol), schedule=protocol["schedule"],
                                            reset_moments=protocol["reset_moments"], **kw), budget=budget)
     X = {"regular": np.concatenate([r.x for r in regular]), "surfing": np.concatenate([r.x for r in surfed])}
     steps = {"regular": regular, "surfing": surfed}
@@ -87,8 +90,8 @@ def trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
         record["images"] = chosen.tolist()
         return record
     group_of = np.concatenate([np.full(len(rows), g) for g, rows in enumerate(groups)])
-    record["sigma_min"] = np.concatenate([_failures.smallest_singular_values(final, x_star[rows], A)
-                                          for rows, A in zip(groups, matrices)]).tolist()
+    record["sigma_min"] = stages("sigma_min", lambda: np.concatenate([
+        _failures.smallest_singular_values(final, x_star[rows], A) for rows, A in zip(groups, matrices)]).tolist())
     for method in METHODS:
         record[f"distance_{method}"] = np.linalg.norm(X[method] - x_star, axis=1).tolist()
     if settings["classify"]:
@@ -98,9 +101,9 @@ def trial(index: int, seed: np.random.SeedSequence, settings: dict) -> dict:
         iterates = np.concatenate([r.iterates for r in surfed], axis=1)
         for method in METHODS:
             failed = np.asarray(record[f"distance_{method}"]) >= SUCCESS_RADIUS
-            record[f"failures_{method}"] = classify_failures(objective, X[method], x_star, failed,
-                                                             settings["polish_limit"],
-                                                             iterates if method == "surfing" else None)
+            record[f"failures_{method}"] = stages(f"failures_{method}", lambda: classify_failures(
+                objective, X[method], x_star, failed, settings["polish_limit"],
+                iterates if method == "surfing" else None))
     return record
 
 

@@ -629,7 +629,7 @@ def test_the_ablation_shares_draws_across_arms_and_refuses_other_settings(tmp_pa
         table1_ablation.run(arms={"x": {"momentum": 0.5}}, **options)
 
 
-def test_compressed_sensing_on_a_tiny_flow_is_reproducible_at_any_worker_count(tmp_path):
+def test_compressed_sensing_on_a_tiny_flow_is_reproducible_at_any_worker_count(tmp_path, monkeypatch):
     from proofs_check import compressed_sensing
 
     options = dict(models=("dcgan",), k=3, measurements=(1, 64), training_seeds=(0,), trials=12, matrices=3, T=4,
@@ -656,6 +656,24 @@ def test_compressed_sensing_on_a_tiny_flow_is_reproducible_at_any_worker_count(t
     classes = under["failures"]["surfing"]["classes"]
     assert classes["other_global_minimum"] + classes["uncertified"] == under["failures"]["surfing"]["classified"]
     assert len(record["error_regular"]) == 12 and min(record["error_surfing"]) >= 0.0
+    # stopped in its second matrix group's surfing, a cell resumes there: each group's runs were saved on their own
+    surfed, surf = [], L.surf
+
+    def counted(*args, **kwargs):
+        surfed.append(len(kwargs["y"]))
+        if len(surfed) == 5 and stop[0]:  # the m = 1 cell's three groups ran, then one of the m = 64 cell's
+            raise KeyboardInterrupt
+        return surf(*args, **kwargs)
+
+    stop = [True]
+    monkeypatch.setattr(L, "surf", counted)
+    journal = tmp_path / "cs.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        compressed_sensing.run(seed=2, workers=1, engine="numpy", journal=journal, **options)
+    stop[0] = False
+    surfed.clear()
+    resumed = compressed_sensing.run(seed=2, workers=1, engine="numpy", journal=journal, **options)
+    assert surfed == [4, 4] and resumed.to_json() == one.to_json()
     with pytest.raises(ValueError, match=r"measurements must be numbers m of rows of A in 1..n = 64"):
         compressed_sensing.run(measurements=(65,), flows_dir=tmp_path)
     with pytest.raises(ValueError, match=r"matrices \(13\) must not exceed trials \(12\)"):
