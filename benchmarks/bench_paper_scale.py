@@ -16,7 +16,8 @@ The generator is the training code's own initialisation (PyTorch's defaults), ex
 lazy flow are that network with its parameters perturbed per snapshot (the timing and memory do not depend on
 training). Threads: one BLAS/XLA thread (the experiments' worker setting).
 
-Run: .venv/bin/python benchmarks/bench_paper_scale.py [--part engine polish memory]
+Run: .venv/bin/python benchmarks/bench_paper_scale.py [--part engine polish memory] [--flow DIR]
+(``--flow``: polish on the last snapshot of a trained paper-width flow, e.g. a Table 1 cell's, instead.)
 """
 
 from __future__ import annotations
@@ -125,15 +126,31 @@ def engine() -> dict:
     return result
 
 
-def polish() -> dict:
+def trained_final(directory: Path):
+    """The last snapshot of a flow trained by :func:`landscape.training.train_flow` into ``directory`` (read back
+    with the settings its ``training.json`` records; a flow not finished there is refused)."""
+    from landscape.training import train_flow
+
+    record = json.loads((Path(directory) / "training.json").read_text())
+    if record.get("status") != "complete":
+        raise SystemExit(f"--flow {directory}: the flow there has not finished training")
+    settings, generator_spec = record["settings"], record["settings"]["generator"]
+    flow = train_flow(settings["model"], directory, k=generator_spec["k"], T=settings["T"], every=settings["every"],
+                      layout=generator_spec["layout"], hidden=generator_spec["hidden"], dataset=settings["data"]["name"],
+                      seed=settings["seed"]).flow
+    return flow[flow.T]
+
+
+def polish(flow_directory: Path | None = None) -> dict:
     import landscape as L
 
-    net, *_ = generator()
+    net = generator()[0] if flow_directory is None else trained_final(flow_directory)
     rng = np.random.default_rng(1)
     x_star, X0 = rng.uniform(-1, 1, (10, K)), rng.uniform(-1, 1, (10, K))
     Y = net.forward(x_star)
     ends = L.regular_descent(net, Y, x0=X0, stall_window=100, engine="jax").x
     seconds, moves, gave_up = [], [], []
+    distances = np.linalg.norm(ends - x_star, axis=1)
     for x, y in zip(ends, Y):
         start = time.perf_counter()
         try:
@@ -143,7 +160,9 @@ def polish() -> dict:
             continue
         seconds.append(time.perf_counter() - start)
         moves.append(found.moves)
-    return {"points": len(ends), "certified": len(seconds), "gave_up_too_many_regions": len(gave_up),
+    return {"network": "PyTorch initialisation" if flow_directory is None else f"θ_T of {Path(flow_directory).name}",
+            "points": len(ends), "end_points_within_0.01_of_x_star": int(np.sum(distances < 0.01)),
+            "certified": len(seconds), "gave_up_too_many_regions": len(gave_up),
             "median_s": statistics.median(seconds) if seconds else None, "worst_s": max(seconds) if seconds else None,
             "median_s_to_give_up": statistics.median(gave_up) if gave_up else None,
             "median_moves": statistics.median(moves) if moves else None}
@@ -192,10 +211,13 @@ def _training_state(net) -> list:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--part", nargs="+", choices=("engine", "polish", "memory"), default=["engine", "polish", "memory"])
+    parser.add_argument("--flow", type=Path, default=None,
+                        help="polish on the last snapshot of this trained flow's directory (train_flow's output) "
+                             "instead of the untrained generator")
     args = parser.parse_args()
     results = {}
     for part in args.part:
-        results[part] = {"engine": engine, "polish": polish, "memory": memory}[part]()
+        results[part] = polish(args.flow) if part == "polish" else {"engine": engine, "memory": memory}[part]()
         print(part, json.dumps(results[part], indent=1), flush=True)
     OUT.mkdir(exist_ok=True)
     (OUT / "bench_paper_scale.json").write_text(json.dumps(results, indent=1))

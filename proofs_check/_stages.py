@@ -78,9 +78,6 @@ class Stages:
         self._write()
         return value
 
-    def __contains__(self, name: str) -> bool:
-        return name in self.saved
-
     def _write(self) -> None:
         if self.path is None:
             return
