@@ -134,9 +134,9 @@ def trained_final(directory: Path):
     record = json.loads((Path(directory) / "training.json").read_text())
     if record.get("status") != "complete":
         raise SystemExit(f"--flow {directory}: the flow there has not finished training")
-    settings, generator_spec = record["settings"], record["settings"]["generator"]
-    flow = train_flow(settings["model"], directory, k=generator_spec["k"], T=settings["T"], every=settings["every"],
-                      layout=generator_spec["layout"], hidden=generator_spec["hidden"], dataset=settings["data"]["name"],
+    settings, spec = record["settings"], record["settings"]["generator"]
+    flow = train_flow(settings["model"], directory, k=spec["k"], T=settings["T"], every=settings["every"],
+                      layout=spec["layout"], hidden=spec["hidden"], dataset=settings["data"]["name"],
                       seed=settings["seed"]).flow
     return flow[flow.T]
 

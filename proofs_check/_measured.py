@@ -73,8 +73,9 @@ def trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _sta
     total = np.concatenate([r.total_steps for r in regular])
     to_target = None if x_star is None else np.concatenate([steps_to_target(r) for r in regular])
     budget = _protocol.surfing_budget(total, to_target, protocol["budget_statistic"])
-    surfed = per_group("surfing", lambda **kw: L.surf(_protocol.surfed_flow(flow, protocol), schedule=protocol["schedule"],
-                                           reset_moments=protocol["reset_moments"], **kw), budget=budget)
+    surfed = per_group("surfing", lambda **kw: L.surf(_protocol.surfed_flow(flow, protocol),
+                                                      schedule=protocol["schedule"],
+                                                      reset_moments=protocol["reset_moments"], **kw), budget=budget)
     X = {"regular": np.concatenate([r.x for r in regular]), "surfing": np.concatenate([r.x for r in surfed])}
     steps = {"regular": regular, "surfing": surfed}
     record = {"model": model, "m": m, "training_seed": training_seed, "budget": budget}
