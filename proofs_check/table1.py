@@ -46,6 +46,7 @@ import numpy as np
 
 import landscape as L
 from landscape import validate
+from landscape.descent import resolve_engine
 from landscape.touching import same_point
 
 from . import _failures, _protocol, _stages
@@ -150,9 +151,10 @@ def _descent_options(protocol: dict, x_star) -> dict:
     return _protocol.adam_options(protocol) | {"x_star": x_star, "radius": SUCCESS_RADIUS}
 
 
-def regular_run(final: L.ReLUNet, Y: np.ndarray, A, x_init: np.ndarray, x_star, protocol: dict) -> L.SurfResult:
+def regular_run(final: L.ReLUNet, Y: np.ndarray, A, x_init: np.ndarray, x_star, protocol: dict,
+                engine: str = "auto") -> L.SurfResult:
     """Regular Adam on θ_T from ``x_init`` under ``protocol`` (only its Adam and stopping settings matter)."""
-    return L.regular_descent(final, Y, A, x0=x_init, **_descent_options(protocol, x_star))
+    return L.regular_descent(final, Y, A, x0=x_init, engine=engine, **_descent_options(protocol, x_star))
 
 
 def surfing_run(flow: L.NetworkFlow, Y: np.ndarray, A, x_init: np.ndarray, x_star, protocol: dict,
@@ -170,10 +172,10 @@ def surfing_budget(regular: L.SurfResult, x_star, protocol: dict) -> int:
 
 
 def budgeted_surfing(flow: L.NetworkFlow, Y: np.ndarray, A, x_init: np.ndarray, x_star, protocol: dict,
-                     budget: int) -> L.SurfResult:
+                     budget: int, engine: str = "auto") -> L.SurfResult:
     """Surfing under ``protocol`` with ``budget`` steps on the snapshots before the last."""
     return L.surf(_protocol.surfed_flow(flow, protocol), Y, A, x0=x_init, budget=budget,
-                  schedule=protocol["schedule"], reset_moments=protocol["reset_moments"],
+                  schedule=protocol["schedule"], reset_moments=protocol["reset_moments"], engine=engine,
                   **_descent_options(protocol, x_star))
 
 
@@ -217,12 +219,12 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _st
     x_star, x_init = rng.uniform(-1, 1, (n, k)), rng.uniform(-1, 1, (n, k))
     Y = final.forward(x_star)
     parts = blocks(n, settings.get("block"))
-    regular = joined([stages(f"regular {b.start}:{b.stop}",
-                             lambda b=b: regular_run(final, Y[b], None, x_init[b], x_star[b], protocol)) for b in parts])
+    engine = resolve_engine("auto", n)  # the whole cell's: blocks run where the cell would, below JAX's batch or not
+    regular = joined([stages(f"regular {b.start}:{b.stop}", lambda b=b: regular_run(
+        final, Y[b], None, x_init[b], x_star[b], protocol, engine)) for b in parts])
     budget = surfing_budget(regular, x_star, protocol)
-    surfed = joined([stages(f"surfing {b.start}:{b.stop}",
-                            lambda b=b: budgeted_surfing(flow, Y[b], None, x_init[b], x_star[b], protocol, budget))
-                     for b in parts])
+    surfed = joined([stages(f"surfing {b.start}:{b.stop}", lambda b=b: budgeted_surfing(
+        flow, Y[b], None, x_init[b], x_star[b], protocol, budget, engine)) for b in parts])
     distance = {"regular": np.linalg.norm(regular.x - x_star, axis=1),
                 "surfing": np.linalg.norm(surfed.x - x_star, axis=1)}
     record = {
@@ -505,7 +507,8 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
     block : int, optional
         Invert each cell's trials in blocks of this many, each block saved on its own beside the journal
         (:mod:`proofs_check._stages`), so a cell that runs for hours (the paper's width) resumes mid-way; None:
-        all of a cell's trials in one batch. Every later stage of a cell (σ_min, M_max, the failure classes, the
+        all of a cell's trials in one batch. Blocks run on the engine the whole cell would
+        (:func:`landscape.descent.resolve_engine` of the cell's trials). Every later stage of a cell (σ_min, M_max, the failure classes, the
         census) is saved too, either way.
     seed, workers, journal, progress
         See :func:`proofs_check._runner.run_trials`; trial draws (x*, x_init) come from the seed, training
