@@ -11,7 +11,8 @@ so a cell's rate averages over measurement matrices as well as targets. Both met
 surfing's budget on θ_0 … θ_{T−1} is, as in Table 1, the 75th percentile of the cell's regular-Adam iteration
 counts to convergence (``budget_statistic`` changes it). With y = G(x*), failed runs are classified as in Table 1
 (:mod:`proofs_check._failures`, up to ``polish_limit`` per method and cell), and every trial records the rule that
-ended each run and :math:`\sigma_{\min}(A J(x_*))`.
+ended each run and :math:`\sigma_{\min}(A J(x_*))`. A cell's record keeps both methods' end points
+(``end_regular``, ``end_surfing``) and, with y = G(x*), x* (``x_star``), for analyses after the run.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _sta
     for method in METHODS:
         runs = steps[method]
         record |= {
-            f"error_{method}": _per_pixel_error(final, X[method], Y).tolist(),
+            f"error_{method}": _per_pixel_error(final, X[method], Y).tolist(), f"end_{method}": X[method].tolist(),
             f"iterations_{method}": np.concatenate([steps_to_target(r) if x_star is not None else r.total_steps
                                                     for r in runs]).tolist(),
             f"total_steps_{method}": np.concatenate([r.total_steps for r in runs]).tolist(),
@@ -93,6 +94,7 @@ def trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _sta
     group_of = np.concatenate([np.full(len(rows), g) for g, rows in enumerate(groups)])
     record["sigma_min"] = stages("sigma_min", lambda: np.concatenate([
         _failures.smallest_singular_values(final, x_star[rows], A) for rows, A in zip(groups, matrices)]).tolist())
+    record["x_star"] = x_star.tolist()
     for method in METHODS:
         record[f"distance_{method}"] = np.linalg.norm(X[method] - x_star, axis=1).tolist()
     if settings["classify"]:

@@ -31,6 +31,8 @@ What is measured besides the paper's numbers:
   point by f kept — the baseline surfing must beat to matter.
 - With ``converge_every_snapshot``, surfing is also run to convergence on every snapshot (no budget), to
   separate "surfing fails" from "the budget starves it".
+- The cell's x* and both methods' end points :math:`\hat x_T` (``x_star``, ``end_regular``, ``end_surfing``), so
+  its failures can be analysed further (polished with larger limits, sliced, certified) without running it again.
 - A census (``census_targets`` targets per cell): regular Adam from ``census_starts`` uniform starts, every end
   point polished to a certified local minimum, distinct minima counted.
 
@@ -231,6 +233,7 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _st
         "model": model, "k": k, "training_seed": training_seed, "budget": budget,
         "snapshots_surfed": int(_protocol.surfed_flow(flow, protocol).T + 1),
         "distance_regular": distance["regular"].tolist(), "distance_surfing": distance["surfing"].tolist(),
+        "x_star": x_star.tolist(), "end_regular": regular.x.tolist(), "end_surfing": surfed.x.tolist(),
         "iterations_regular": steps_to_target(regular).tolist(), "iterations_surfing": steps_to_target(surfed).tolist(),
         "total_steps_regular": regular.total_steps.tolist(), "total_steps_surfing": surfed.total_steps.tolist(),
         "stop_regular": _failures.stop_reasons(regular, protocol["max_steps"]),

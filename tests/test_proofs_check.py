@@ -504,6 +504,10 @@ def test_table1_on_a_tiny_trained_flow_is_reproducible_and_reuses_the_cache(tmp_
     record = first.records[0]
     distances = {m: np.asarray(record[f"distance_{m}"]) for m in ("regular", "surfing")}
     assert row["trials"] == 12 and row["regular_rate"] == np.mean(distances["regular"] < 0.01)
+    for method in ("regular", "surfing"):  # the end points are kept: the distances are theirs
+        ends = np.asarray(record[f"end_{method}"])
+        assert ends.shape == (12, 3)
+        np.testing.assert_allclose(np.linalg.norm(ends - record["x_star"], axis=1), distances[method], rtol=1e-12)
     # the budget is the paper's: the 75th percentile of regular Adam's total steps to convergence
     assert record["budget"] == int(np.percentile(record["total_steps_regular"], 75))
     surfed = np.asarray(record["total_steps_surfing"])
@@ -656,6 +660,8 @@ def test_compressed_sensing_on_a_tiny_flow_is_reproducible_at_any_worker_count(t
     classes = under["failures"]["surfing"]["classes"]
     assert classes["other_global_minimum"] + classes["uncertified"] == under["failures"]["surfing"]["classified"]
     assert len(record["error_regular"]) == 12 and min(record["error_surfing"]) >= 0.0
+    np.testing.assert_allclose(np.linalg.norm(np.subtract(record["end_surfing"], record["x_star"]), axis=1),
+                               record["distance_surfing"], rtol=1e-12)
     # stopped in its second matrix group's surfing, a cell resumes there: each group's runs were saved on their own
     surfed, surf = [], L.surf
 
@@ -693,6 +699,7 @@ def test_rate_distortion_measures_held_out_images(tmp_path):
     (record,) = result.records
     held_out = L.datasets.load_digits().test
     assert all(0 <= i < len(held_out) for i in record["images"]) and "distance_regular" not in record
+    assert np.shape(record["end_surfing"]) == (10, 3) and "x_star" not in record
     (row,) = result.statistics["per_setting"]
     assert row["surfing_lower_error"] + row["regular_lower_error"] <= 10
     assert row["error_quartiles_regular"][1] == pytest.approx(np.median(record["error_regular"]))
