@@ -17,11 +17,13 @@ class BoundaryPointError(ValueError):
 
 
 class TooManyRegionsError(RuntimeError):
-    """An enumeration passed ``max_regions``; ``count`` regions had been found when it stopped."""
+    """An enumeration passed ``max_regions``; ``count`` regions had been found when it stopped. Where the regions
+    were those around one point, ``neurons`` is how many neurons switch there (up to 2^neurons regions meet)."""
 
-    def __init__(self, message: str, count: int):
+    def __init__(self, message: str, count: int, neurons: int | None = None):
         super().__init__(message)
         self.count = count
+        self.neurons = neurons
 
 
 class PolishingLimitError(ValueError):

@@ -84,7 +84,7 @@ def pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, i
                     bar.update()
             if max_regions is not None and len(regions) > max_regions:
                 raise TooManyRegionsError(f"{what}: more than {max_regions} regions ({len(flips)} neurons to "
-                                          "decide)", len(regions))
+                                          "decide)", len(regions), len(flips))
             continue
         g = flips[t]
         undecided[:] = False

@@ -41,8 +41,9 @@ def polish(objective: L.Objective, x: np.ndarray) -> tuple[L.PolishedMinimum | N
     and the reason polishing gave up."""
     try:
         return L.polish_to_local_minimum(objective, x, **POLISH_LIMITS), None
-    except L.TooManyRegionsError:
-        return None, f"more than {POLISH_LIMITS['max_pieces']} regions meet at a point on the way"
+    except L.TooManyRegionsError as error:
+        return None, (f"more than {POLISH_LIMITS['max_pieces']} regions meet at a point on the way"
+                      + ("" if error.neurons is None else f" ({error.neurons} neurons switch there)"))
     except L.PolishingLimitError:
         return None, f"no local minimum within {POLISH_LIMITS['max_moves']} moves"
     except RuntimeError as error:  # a QP or LP whose answer could not be certified

@@ -251,8 +251,9 @@ def test_polishing_gives_up_where_too_many_pieces_meet():
     f = Objective(net, np.array([1.0]))
     found = polish_to_local_minimum(f, np.zeros(3), max_pieces=8)
     assert found.value < 1e-20 and np.sum(np.maximum(found.x, 0)) == pytest.approx(1.0)
-    with pytest.raises(TooManyRegionsError, match="more than 7 regions"):
+    with pytest.raises(TooManyRegionsError, match="more than 7 regions") as stopped:
         polish_to_local_minimum(f, np.zeros(3), max_pieces=7)
+    assert stopped.value.neurons == 3  # the neurons switching at the point: up to 2^3 regions
     with pytest.raises(ValueError, match="max_pieces must be an integer >= 1"):
         polish_to_local_minimum(f, np.zeros(3), max_pieces=0)
 
