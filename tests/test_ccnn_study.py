@@ -37,6 +37,11 @@ def test_the_study_runs_every_cell_and_its_statistics_follow_from_the_records(ti
     for r in records:  # the radius with the lowest validation error, or the first of a tie
         if r["model"].startswith("ccnn"):
             assert r["radius"] == TINY["radii"][int(np.argmin(r["validation_errors"]))]
+            assert r["radius_at_edge"] == (r["radius"] == 50.0)
+    edge = tiny.statistics["radius_choice"]
+    assert edge["ccnn_fits"] == 2 * 2 + 1
+    assert edge["at_largest_radius"] == sum(r.get("radius_at_edge", False) for r in records)
+    assert ("chose the grid's largest radius" in tiny.verdict) == (edge["at_largest_radius"] > 0)
 
 
 def test_the_contrast_compares_cnn_starts_with_ccnn_starts_on_one_problem(tiny):
