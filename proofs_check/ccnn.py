@@ -232,8 +232,8 @@ def _verdict(statistics: dict, settings: dict) -> tuple[bool, str]:
     edge = statistics["radius_choice"]
     if edge["at_largest_radius"]:
         text += (f" The validation chose the grid's largest radius in {edge['at_largest_radius']} of "
-                 f"{edge['ccnn_fits']} CCNN fits: a larger R might fit better, so those CCNN errors are upper "
-                 "bounds of what the relaxation can reach (conservative against the CCNN).")
+                 f"{edge['ccnn_fits']} CCNN fits: a larger R might validate better, so the grid may have held "
+                 "those CCNNs back (against the CCNN in the comparisons).")
     contrast = statistics["contrast"]
     if "cnn1" in contrast:
         c = contrast["cnn1"]
