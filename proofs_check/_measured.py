@@ -30,8 +30,8 @@ from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
 from ._runner import run_trials
 from ._stats import wilson_interval
-from .table1 import (METHODS, cells_of, checked_hidden, classify_failures, data_description, failure_summary, paired,
-                     trained)
+from .table1 import (METHODS, cells_of, checked_hidden, classify_failures, data_description, failure_summary, joined,
+                     paired, surfing_budget, trained)
 
 TARGETS = ("range", "heldout")
 ENGINES = ("jax", "numpy")
@@ -66,28 +66,24 @@ def trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _sta
     options = _protocol.adam_options(protocol) | {"radius": SUCCESS_RADIUS, "engine": settings.get("engine", "numpy")}
 
     def per_group(name, method, **extra):
-        return [stages(f"{name} group {g}", lambda rows=rows, A=A: method(
+        """``method`` on every matrix group (each group's runs saved as a stage), as one batch in trial order."""
+        return joined([stages(f"{name} group {g}", lambda rows=rows, A=A: method(
             A=A, y=Y[rows], x0=x_init[rows], x_star=None if x_star is None else x_star[rows], **options, **extra))
-            for g, (rows, A) in enumerate(zip(groups, matrices))]
+            for g, (rows, A) in enumerate(zip(groups, matrices))])
 
     regular = per_group("regular", lambda **kw: L.regular_descent(final, **kw))
-    total = np.concatenate([r.total_steps for r in regular])
-    to_target = None if x_star is None else np.concatenate([steps_to_target(r) for r in regular])
-    budget = _protocol.surfing_budget(total, to_target, protocol["budget_statistic"])
+    budget = surfing_budget(regular, x_star, protocol)
     surfed = per_group("surfing", lambda **kw: L.surf(_protocol.surfed_flow(flow, protocol),
                                                       schedule=protocol["schedule"],
                                                       reset_moments=protocol["reset_moments"], **kw), budget=budget)
-    X = {"regular": np.concatenate([r.x for r in regular]), "surfing": np.concatenate([r.x for r in surfed])}
-    steps = {"regular": regular, "surfing": surfed}
+    runs = {"regular": regular, "surfing": surfed}
     record = {"model": model, "m": m, "training_seed": training_seed, "budget": budget}
-    for method in METHODS:
-        runs = steps[method]
+    for method, run in runs.items():
         record |= {
-            f"error_{method}": _per_pixel_error(final, X[method], Y).tolist(), f"end_{method}": X[method].tolist(),
-            f"iterations_{method}": np.concatenate([steps_to_target(r) if x_star is not None else r.total_steps
-                                                    for r in runs]).tolist(),
-            f"total_steps_{method}": np.concatenate([r.total_steps for r in runs]).tolist(),
-            f"stop_{method}": sum((_failures.stop_reasons(r, protocol["max_steps"]) for r in runs), [])}
+            f"error_{method}": _per_pixel_error(final, run.x, Y).tolist(), f"end_{method}": run.x.tolist(),
+            f"iterations_{method}": (steps_to_target(run) if x_star is not None else run.total_steps).tolist(),
+            f"total_steps_{method}": run.total_steps.tolist(),
+            f"stop_{method}": _failures.stop_reasons(run, protocol["max_steps"])}
     if x_star is None:
         record["images"] = chosen.tolist()
         return record
@@ -95,18 +91,17 @@ def trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _sta
     record["sigma_min"] = stages("sigma_min", lambda: np.concatenate([
         _failures.smallest_singular_values(final, x_star[rows], A) for rows, A in zip(groups, matrices)]).tolist())
     record["x_star"] = x_star.tolist()
-    for method in METHODS:
-        record[f"distance_{method}"] = np.linalg.norm(X[method] - x_star, axis=1).tolist()
+    for method, run in runs.items():
+        record[f"distance_{method}"] = np.linalg.norm(run.x - x_star, axis=1).tolist()
     if settings["classify"]:
         def objective(i):
             return L.Objective(final, Y[i], matrices[group_of[i]])
 
-        iterates = np.concatenate([r.iterates for r in surfed], axis=1)
-        for method in METHODS:
+        for method, run in runs.items():
             failed = np.asarray(record[f"distance_{method}"]) >= SUCCESS_RADIUS
             record[f"failures_{method}"] = stages(f"failures_{method}", lambda: classify_failures(
-                objective, X[method], x_star, failed, settings["polish_limit"],
-                iterates if method == "surfing" else None))
+                objective, run.x, x_star, failed, settings["polish_limit"],
+                run.iterates if method == "surfing" else None))
     return record
 
 

@@ -227,12 +227,13 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
                              f"'tcp://HOST:PORT'; got {workers!r}")
     worker_threads()  # a bad PROOFS_CHECK_WORKER_THREADS is refused here, not in every worker
     header = {"seed": seed, "n_trials": n_trials, "settings": settings}
+    as_written = jsonsafe.loads(jsonsafe.dumps(header))  # tuples as lists: what a journal's header reads back as
     children = np.random.SeedSequence(seed).spawn(n_trials)
     done: dict[int, dict] = {}
     if journal is not None:
         journal = Path(journal)
         if journal.exists():
-            done = _read_journal(journal, jsonsafe.loads(jsonsafe.dumps(header)))
+            done = _read_journal(journal, as_written)
         else:
             journal.parent.mkdir(parents=True, exist_ok=True)
             journal.write_text(jsonsafe.dumps(header) + "\n")
@@ -244,7 +245,7 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
             for t in done:  # finished, but stopped before its checkpoint was removed
                 _stages.path_of(checkpoints, t).unlink(missing_ok=True)
         trial = functools.partial(_stages.run_staged, trial, None if checkpoints is None else str(checkpoints),
-                                  _comparable(jsonsafe.loads(jsonsafe.dumps(header))))
+                                  _comparable(as_written))
     costs = np.ones(n_trials) if costs is None else np.asarray(costs, dtype=float)
     if costs.shape != (n_trials,) or not np.all(costs > 0):
         raise ValueError(f"costs must hold one positive number per trial ({n_trials})")
