@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import landscape as L
 from landscape.branch_and_bound import branch_and_bound, interval_bounds, linear_bounds
-from landscape.branch_and_bound.search import relaxed_bound
+from landscape.branch_and_bound.search import projected_descent, relaxed_bound
 from naive import interval_propagation
 from strategies import networks, seeds
 
@@ -105,6 +105,19 @@ def _planar_objective(width: int, bias: bool, seed: int) -> L.Objective:
     net = L.ReLUNet.random([2, width, 2 * width], out_dim=3 * width, bias=bias, rng=seed)
     y = net.forward(rng.uniform(-1, 1, 2)) + rng.normal(size=3 * width) * rng.choice([0.0, 0.3])
     return L.Objective(net, y)
+
+
+@settings(max_examples=25, deadline=None)
+@given(networks(max_k=4, max_depth=3, max_width=10), seeds)
+def test_projected_descent_stays_in_the_box_and_never_raises_f(net, seed):
+    lo, hi, rng = _box(net.input_dim, seed)
+    f = L.Objective(net, net.forward(rng.uniform(-1, 1, net.input_dim)) + 0.1 * rng.normal(size=net.output_dim))
+    start = rng.uniform(lo, hi)
+    x, value = projected_descent(f, start, lo, hi, steps=50)
+    assert np.all(x >= lo) and np.all(x <= hi)
+    assert value == f.value(x) and value <= f.value(start)
+    again, value_again = projected_descent(f, x, lo, hi, steps=50)  # from its own end point it goes no higher
+    assert value_again <= value
 
 
 @settings(max_examples=12, deadline=None)

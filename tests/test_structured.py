@@ -131,3 +131,19 @@ def test_the_compiled_engine_runs_the_operators_as_numpy_does(taps_from, monkeyp
     runs = [L.surf(flow, Y, x0=X0, budget=40, max_steps=100, reset_moments=True, engine=engine)
             for engine in ("numpy", "jax")]
     np.testing.assert_allclose(runs[1].iterates, runs[0].iterates, rtol=1e-9, atol=1e-10)
+
+
+def test_branch_and_bound_bounds_through_the_operators_equal_the_dense_ones():
+    from landscape.branch_and_bound import interval_bounds, linear_bounds
+
+    net = small_generator(seed=5)
+    dense = net.densified()
+    for lo, hi in ((-np.ones(3), np.ones(3)), (np.array([0.1, -0.3, 0.2]), np.array([0.2, -0.25, 0.3]))):
+        for bound in (interval_bounds, linear_bounds):
+            mine, theirs = bound(net, lo, hi), bound(dense, lo, hi)
+            for a, b in zip((*mine.lower, *mine.upper, mine.output_lower, mine.output_upper),
+                            (*theirs.lower, *theirs.upper, theirs.output_lower, theirs.output_upper)):
+                np.testing.assert_allclose(a, b, **CLOSE)
+            if bound is linear_bounds:
+                for a, b in zip(mine.output_linear, theirs.output_linear):
+                    np.testing.assert_allclose(a, b, **CLOSE)

@@ -9,8 +9,10 @@ For :math:`z_1 = W_1 x + b_1`, :math:`z_i = W_i \sigma(z_{i-1}) + b_i` and :math
   :math:`\alpha z \le \sigma(z) \le \tfrac{u}{u - l}(z - l)`, α = 1 where :math:`u > -l` and 0 otherwise; stable
   ones are exact. Substituting backwards from a layer to the input gives affine functions
   :math:`\underline A x + \underline a \le z(x) \le \overline A x + \overline a` on the box, tight where every
-  neuron on the way is stable. Each layer's pre-activation bounds come from such a back-substitution (intersected
-  with the interval ones and with the bounds known on an enclosing box), the output's likewise.
+  neuron on the way is stable. Each layer's pre-activation bounds come first from forward affine bounds (the
+  previous layer's affine bounds pushed through its relaxation and W: k + 1 products with the layer), intersected
+  with the interval ones and with the bounds known on an enclosing box; the neurons these leave undecided are
+  bounded again by back-substitution. The output's affine bounds come from back-substitution.
 
 Layers are used as operators (:meth:`~landscape.layers.Affine.linear`, ``transpose``, ``absolute_linear``), so the
 structured networks bound as the dense ones do. The bounds are those of exact arithmetic up to floating-point
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..layers import Dense
 from ..network import ReLUNet
 
 
@@ -97,34 +100,69 @@ def interval_bounds(net: ReLUNet, lo: np.ndarray, hi: np.ndarray, known: Network
     return NetworkBounds(tuple(lowers), tuple(uppers), out_low, out_high)
 
 
-def _relaxation(lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r"""Per neuron ``(upper slope, upper intercept, lower slope)``: :math:`\alpha z \le \sigma(z) \le s z + t`."""
-    active, unstable = lower >= 0, (lower < 0) & (upper > 0)
-    width = np.where(unstable, upper - lower, 1.0)
-    slope = np.where(active, 1.0, np.where(unstable, upper / width, 0.0))
-    intercept = np.where(unstable, -upper * lower / width, 0.0)
-    alpha = np.where(active, 1.0, np.where(unstable, (upper > -lower).astype(float), 0.0))
-    return slope, intercept, alpha
+class _Relaxation:
+    r"""The lines :math:`\alpha z \le \sigma(z) \le s z + t` of one layer's ReLUs over the box, and the products with
+    that layer's matrix that the back-substitutions need.
 
+    An unstable ReLU (:math:`l < 0 < u`) gets :math:`s = u/(u - l)`, :math:`t = -ul/(u - l)` and α = 1 where
+    :math:`u > -l`, else 0; a stable one is exact (s = α = 1, t = 0 where active; all 0 where inactive). An inactive
+    neuron's column of Λ is zero after the relaxation, so Λ W uses only the rows of W of the others (``live``)."""
 
-def _back_substitute(net: ReLUNet, coefficients: np.ndarray, constant: np.ndarray, relaxations: list,
-                     upper_side: bool) -> tuple[np.ndarray, np.ndarray]:
-    r"""An affine bound in x of :math:`\Lambda \sigma(z_j) + \text{constant}`, j the last layer of ``relaxations``
-    (an upper bound if ``upper_side``, else a lower one), from the relaxations of layers j, j − 1, …, 1:
-    ``(coefficients on x, constant)``."""
-    Lam, const = coefficients, constant.copy()
-    for i in range(len(relaxations) - 1, -1, -1):
-        slope, intercept, alpha = relaxations[i]
-        positive, negative = np.maximum(Lam, 0.0), np.minimum(Lam, 0.0)
-        if upper_side:
-            Lam = positive * slope + negative * alpha
-            const += positive @ intercept
+    def __init__(self, layer, bias: np.ndarray, lower: np.ndarray, upper: np.ndarray):
+        active, unstable = lower >= 0, (lower < 0) & (upper > 0)
+        width = np.where(unstable, upper - lower, 1.0)
+        self.slope = np.where(active, 1.0, np.where(unstable, upper / width, 0.0))
+        self.intercept = np.where(unstable, -upper * lower / width, 0.0)
+        self.alpha = np.where(active, 1.0, np.where(unstable, (upper > -lower).astype(float), 0.0))
+        self.layer, self.bias = layer, bias
+        self._live = None
+
+    def _live_parts(self):
+        """(live neurons, their rows of W, bias, slope, intercept, α), built on first use."""
+        if self._live is None:
+            live = slice(None) if np.all(self.slope > 0) else np.flatnonzero(self.slope > 0)
+            self._live = (live, self.layer.W[live], self.bias[live], self.slope[live], self.intercept[live],
+                          self.alpha[live])
+        return self._live
+
+    def through(self, Lam: np.ndarray, const: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""One step of the lower back-substitution: :math:`\Lambda \sigma(z) + c \ge \Lambda' z + c'`, then
+        :math:`z = W x_{\text{prev}} + b`: returns :math:`(\Lambda' W, c' + \Lambda' b)`."""
+        if isinstance(self.layer, Dense):
+            live, rows, bias, slope, intercept, alpha = self._live_parts()
+            Lam = Lam[:, live]
         else:
-            Lam = positive * alpha + negative * slope
-            const += negative @ intercept
-        const += Lam @ net.effective_biases[i]
-        Lam = net.layers[i].transpose(Lam)  # Λ W_i, row by row
-    return Lam, const
+            rows, bias, slope, intercept, alpha = None, self.bias, self.slope, self.intercept, self.alpha
+        negative = np.minimum(Lam, 0.0)
+        const = const + negative @ intercept
+        Lam = np.maximum(Lam, 0.0) * alpha + negative * slope
+        const = const + Lam @ bias
+        return (self.layer.transpose(Lam) if rows is None else Lam @ rows), const  # Λ W, row by row
+
+
+def _back_substitute(coefficients: np.ndarray, constant: np.ndarray,
+                     relaxations: list[_Relaxation]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""Affine bounds in x of :math:`\Lambda \sigma(z_j) + \text{constant}`, j the last layer of ``relaxations``, from
+    the relaxations of layers j, j − 1, …, 1: ``(L, a, U, b)`` with :math:`Lx + a \le \Lambda \sigma(z_j) +
+    \text{constant} \le Ux + b` on the box.
+
+    Both sides go through the layers in one pass: the upper bound of Λσ(z) is minus the lower bound of (−Λ)σ(z), so
+    the rows [Λ; −Λ] are bounded from below together, each row's positive part through the lower lines α z of the
+    ReLUs and its negative part through the upper lines s z + t."""
+    m = len(coefficients)
+    Lam = np.concatenate([coefficients, -coefficients])
+    const = np.concatenate([constant, -constant])
+    for relaxation in reversed(relaxations):
+        Lam, const = relaxation.through(Lam, const)
+    return Lam[:m], const[:m], -Lam[m:], -const[m:]
+
+
+def _rows(layer, chosen: np.ndarray | None = None) -> np.ndarray:
+    """The rows of a layer's matrix W (all, or those where ``chosen`` is True), without densifying an operator."""
+    if isinstance(layer, Dense):
+        return layer.W if chosen is None else layer.W[chosen]
+    units = np.eye(layer.out_dim)
+    return layer.transpose(units if chosen is None else units[chosen])
 
 
 def _concretise(coefficients, constant, centre, radius, upper_side: bool) -> np.ndarray:
@@ -133,32 +171,53 @@ def _concretise(coefficients, constant, centre, radius, upper_side: bool) -> np.
     return middle + spread if upper_side else middle - spread
 
 
+def _forward(layer, bias: np.ndarray, relaxation: _Relaxation, lower: np.ndarray,
+             upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Affine bounds of the next layer's pre-activations from affine bounds of this one's, rows ``(coefficients on x,
+    constant)`` stacked as (n, k + 1): with :math:`\underline\sigma = \alpha \underline z \le \sigma(z) \le
+    s \overline z + t = \overline\sigma`, :math:`W\sigma + b` lies between
+    :math:`W \tfrac{\underline\sigma + \overline\sigma}{2} \mp |W| \tfrac{\overline\sigma - \underline\sigma}{2} + b`
+    (k + 1 products with the layer: cheap for small k, looser than back-substitution)."""
+    below = relaxation.alpha[:, None] * lower
+    above = relaxation.slope[:, None] * upper
+    above[:, -1] += relaxation.intercept
+    middle = layer.linear(((below + above) / 2).T).T
+    spread = layer.absolute_linear(((above - below) / 2).T).T
+    middle[:, -1] += bias
+    return middle - spread, middle + spread
+
+
 def linear_bounds(net: ReLUNet, lo: np.ndarray, hi: np.ndarray, known: NetworkBounds | None = None) -> NetworkBounds:
-    """CROWN over the box [lo, hi]: the bounds of every neuron whose sign the interval bounds leave open by
-    back-substitution to the input, intersected with the interval bounds and with ``known`` (bounds on a box
-    containing this one); the output's affine bounds in x."""
+    """CROWN over the box [lo, hi]: every layer's pre-activation bounds from forward affine bounds (cheap for small
+    k), intersected with the interval bounds and with ``known`` (bounds on a box containing this one); the neurons
+    whose sign these leave open are bounded again by back-substitution to the input; the output's affine bounds in
+    x by back-substitution."""
     centre, radius = (lo + hi) / 2, (hi - lo) / 2
     interval = interval_bounds(net, lo, hi, known)
-    lowers, uppers = [interval.lower[0]], [interval.upper[0]]  # z_1 is affine in x: its interval bounds are exact
-    relaxations = [_relaxation(lowers[0], uppers[0])]
+    biases = net.effective_biases
+    first = net.layers[0]
+    exact = np.hstack([first.linear(np.eye(len(lo))).T, biases[0][:, None]])  # z_1 is affine in x: bounds exact
+    lowers, uppers = [interval.lower[0]], [interval.upper[0]]
+    relaxations = [_Relaxation(first, biases[0], lowers[0], uppers[0])]
+    below, above = exact, exact
     for i in range(1, net.depth):
-        low, high = interval.lower[i].copy(), interval.upper[i].copy()
+        layer, bias = net.layers[i], biases[i]
+        below, above = _forward(layer, bias, relaxations[-1], below, above)
+        low = np.maximum(_concretise(below[:, :-1], below[:, -1], centre, radius, False), interval.lower[i])
+        high = np.minimum(_concretise(above[:, :-1], above[:, -1], centre, radius, True), interval.upper[i])
         undecided = (low < 0) & (high > 0)  # a neuron of fixed sign has an exact relaxation whatever its bounds
         if undecided.any():
-            rows = net.layers[i].dense()[undecided]
-            bias = net.effective_biases[i][undecided]
-            low_coef, low_const = _back_substitute(net, rows, bias, relaxations, upper_side=False)
-            high_coef, high_const = _back_substitute(net, rows, bias, relaxations, upper_side=True)
+            low_coef, low_const, high_coef, high_const = _back_substitute(_rows(layer, undecided), bias[undecided],
+                                                                          relaxations)
             low[undecided] = np.maximum(_concretise(low_coef, low_const, centre, radius, False), low[undecided])
             high[undecided] = np.minimum(_concretise(high_coef, high_const, centre, radius, True), high[undecided])
         lowers.append(low)
         uppers.append(high)
-        relaxations.append(_relaxation(low, high))
+        relaxations.append(_Relaxation(layer, bias, low, high))
     readout = net.readout_layer
-    rows = np.eye(net.widths[-1]) if readout is None else readout.dense()
+    rows = np.eye(net.widths[-1]) if readout is None else _rows(readout)
     shift = np.zeros(len(rows)) if net.readout_bias is None else np.asarray(net.readout_bias, dtype=float)
-    L, a = _back_substitute(net, rows, shift, relaxations, upper_side=False)
-    U, b = _back_substitute(net, rows, shift, relaxations, upper_side=True)
+    L, a, U, b = _back_substitute(rows, shift, relaxations)
     out_low = np.maximum(_concretise(L, a, centre, radius, False), interval.output_lower)
     out_high = np.minimum(_concretise(U, b, centre, radius, True), interval.output_upper)
     return NetworkBounds(tuple(lowers), tuple(uppers), out_low, out_high, (L, a, U, b))
