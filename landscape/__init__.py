@@ -18,10 +18,11 @@ from .activation import (
     preactivations,
     rounding_slack,
 )
-from .branch_and_bound import CertifiedMinimum, branch_and_bound
+from .branch_and_bound import CertifiedMinimum, branch_and_bound, estimated_boxes
 from .critical import GlobalMinimum, LocalMinimum, global_minimizer, local_minima
 from .enumeration import RegionSet, enumerate_regions
-from .errors import BoundaryPointError, EmptyRegionError, PolishingLimitError, TooManyRegionsError
+from .errors import (BoundaryPointError, EmptyRegionError, PolishingLimitError, SearchTooLargeError,
+                     TooManyRegionsError)
 from .exact_path import MinimizerPath, minimizer_path
 from .flows import NetworkFlow
 from .importing import from_state_dict
@@ -54,6 +55,7 @@ __all__ = [
     "ReLUNet",
     "Region",
     "RegionSet",
+    "SearchTooLargeError",
     "SegmentProfile",
     "Slice",
     "SurfResult",
@@ -64,6 +66,7 @@ __all__ = [
     "budget_schedule",
     "datasets",
     "enumerate_regions",
+    "estimated_boxes",
     "from_state_dict",
     "gaussian_measurements",
     "global_minimizer",

@@ -1,5 +1,5 @@
 """The errors of the exact geometry that callers catch by type: an empty pattern, a point on a boundary, too many
-regions, exact descent out of moves."""
+regions, exact descent out of moves, a branch and bound too large for its node limit."""
 
 from __future__ import annotations
 
@@ -29,3 +29,13 @@ class TooManyRegionsError(RuntimeError):
 class PolishingLimitError(ValueError):
     """Exact descent (:func:`~landscape.polish_to_local_minimum`) reached its ``max_moves`` without a certified local
     minimum."""
+
+
+class SearchTooLargeError(ValueError):
+    """A branch and bound refused before it began: its estimated number of sub-boxes, ``estimate``, exceeds its node
+    limit ``max_nodes`` (:func:`~landscape.branch_and_bound.search.estimated_boxes`)."""
+
+    def __init__(self, message: str, estimate: float, max_nodes: int):
+        super().__init__(message)
+        self.estimate = estimate
+        self.max_nodes = max_nodes

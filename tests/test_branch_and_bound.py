@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 import landscape as L
 from landscape.branch_and_bound import branch_and_bound, interval_bounds, linear_bounds
-from landscape.branch_and_bound.search import projected_descent, relaxed_bound
+from landscape.branch_and_bound import search
+from landscape.branch_and_bound.search import estimated_boxes, projected_descent, relaxed_bound
 from naive import interval_propagation
 from strategies import networks, seeds
 
@@ -261,6 +262,24 @@ def test_a_node_limit_returns_valid_bounds_marked_uncertified():
     assert stopped.lower_bound <= full.value + full.tolerance and stopped.value >= full.value - full.tolerance
     timed = branch_and_bound(f, (-2, 2), time_limit=1e-9)
     assert not timed.certified and timed.stopped_by == "time"
+
+
+def test_a_search_estimated_beyond_the_default_limit_is_refused_and_an_explicit_limit_runs(monkeypatch):
+    rng = np.random.default_rng(10)
+    net = L.ReLUNet.random([3, 6, 10], out_dim=12, rng=11)
+    f = L.Objective(net, rng.normal(size=12))
+    full = branch_and_bound(f, (-2, 2))
+    level = full.value - full.tolerance
+    estimate, exact = estimated_boxes(f, (-2, 2), level)
+    assert exact and 1 <= estimate <= 10 * full.nodes
+    assert estimated_boxes(f, (-2, 2), -1.0) == (1.0, True)  # f ≥ 0 > level: the box itself is pruned
+    assert estimated_boxes(f, (-2, 2), np.inf) == (0.0, True)  # no probe lies above the level
+    monkeypatch.setattr(search, "DEFAULT_MAX_NODES", max(int(estimate) - 1, 1))
+    with pytest.raises(L.SearchTooLargeError, match=r"k = 3 would need about .* pass max_nodes= or time_limit=") as error:
+        branch_and_bound(f, (-2, 2))
+    assert error.value.estimate == estimate and error.value.max_nodes == max(int(estimate) - 1, 1)
+    ran = branch_and_bound(f, (-2, 2), max_nodes=10**6)  # an explicit limit: run, not refused
+    assert ran.certified and abs(ran.value - full.value) <= full.tolerance
 
 
 def test_branch_and_bound_refuses_bad_input():

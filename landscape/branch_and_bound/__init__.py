@@ -1,9 +1,11 @@
 r"""Certified global minimisers of the inversion objective without enumerating every linear region: branch and
 bound over boxes with interval or linear-relaxation (CROWN) bounds on G, exact solves at the leaves.
 
-:func:`branch_and_bound` is the search; :mod:`.bounds` bounds a network over a box."""
+:func:`branch_and_bound` is the search, :func:`estimated_boxes` what it would cost; :mod:`.bounds` bounds a
+network over a box."""
 
 from .bounds import BOUNDS, NetworkBounds, interval_bounds, linear_bounds
-from .search import CertifiedMinimum, branch_and_bound
+from .search import CertifiedMinimum, branch_and_bound, estimated_boxes
 
-__all__ = ["BOUNDS", "CertifiedMinimum", "NetworkBounds", "branch_and_bound", "interval_bounds", "linear_bounds"]
+__all__ = ["BOUNDS", "CertifiedMinimum", "NetworkBounds", "branch_and_bound", "estimated_boxes", "interval_bounds",
+           "linear_bounds"]
