@@ -20,7 +20,12 @@ k = 2, 3, 4, 5; targets: held-out digits (the first three of the held-out split)
    runner-up); at k = 2 against `global_minimizer(f, bounds=(−1, 1))`, which meshes the box and finds the runner-up;
    seconds, boxes, the separation and whether it equals the enumerated gap.
 
-Run: .venv/bin/python benchmarks/bench_branch_and_bound.py [--path-only | --runner-up-only]  (one part alone)
+6. Where it stops, by k and width (`--estimates-only`): `estimated_boxes` (no search) at k = 2 … 5 on the same
+   generator at half, once and twice Table 1's widths (hidden (64, 16, 8), (128, 32, 16), (256, 64, 32)), first
+   held-out target, level = f at the box centre after projected descent; the estimate and the seconds it took.
+
+Run: .venv/bin/python benchmarks/bench_branch_and_bound.py [--path-only | --runner-up-only | --estimates-only]
+(one part alone)
 """
 
 from __future__ import annotations
@@ -38,11 +43,15 @@ NODE_CAP = 20_000
 TIME_LIMIT = 60.0
 
 
-def generator(k: int):
+WIDTHS = {"half": (64, 16, 8), "table 1": (128, 32, 16), "twice": (256, 64, 32)}
+
+
+def generator(k: int, hidden=WIDTHS["table 1"]):
     from landscape.training import train_flow
 
-    flow = train_flow("dcgan", OUT / "flows" / f"dcgan-infogan-k{k}-T5-every40-seed0", k=k, T=5, every=40,
-                      layout="infogan", seed=0).flow
+    name = f"dcgan-infogan-k{k}-T5-every40-seed0" + ("" if hidden == WIDTHS["table 1"] else
+                                                     "-h" + "x".join(map(str, hidden)))
+    flow = train_flow("dcgan", OUT / "flows" / name, k=k, T=5, every=40, layout="infogan", hidden=hidden, seed=0).flow
     return flow[flow.T]
 
 
@@ -98,6 +107,7 @@ def main() -> None:
                   f"| {run.gap / (1 + run.value):.2e} | {run.nodes} | {run.leaves} | {run.seconds:.1f} |", flush=True)
     path_runs(targets)
     runner_up_runs(targets)
+    estimate_runs(targets[0])
 
 
 def runner_up_runs(targets) -> None:
@@ -123,6 +133,24 @@ def runner_up_runs(targets) -> None:
             cells = [f"{seconds[name]:.1f} ({runs[name].nodes})" for name in runs]
             print(f"| {k}, held-out {index} | {' | '.join(cells)} | {enumerated} | {runs['exact'].separation:.6g} "
                   f"| {gap} | {runs['exact'].unique} |", flush=True)
+
+
+def estimate_runs(target) -> None:
+    import landscape as L
+    from landscape.branch_and_bound.search import projected_descent
+
+    print("\n| k | " + " | ".join(f"{name} {hidden}: boxes (s)" for name, hidden in WIDTHS.items()) + " |\n|---|"
+          + "---:|" * len(WIDTHS), flush=True)
+    for k in (2, 3, 4, 5):
+        cells = []
+        for hidden in WIDTHS.values():
+            f = L.Objective(generator(k, hidden), target)
+            lo, hi = np.full(k, BOX[0]), np.full(k, BOX[1])
+            start = time.perf_counter()
+            _, level = projected_descent(f, (lo + hi) / 2, lo, hi)
+            estimate, exact = L.estimated_boxes(f, BOX, level)
+            cells.append(f"{'' if exact else '≥ '}{estimate:.3g} ({time.perf_counter() - start:.2f})")
+        print(f"| {k} | " + " | ".join(cells) + " |", flush=True)
 
 
 def path_runs(targets) -> None:
@@ -156,10 +184,13 @@ if __name__ == "__main__":
     parts = parser.add_mutually_exclusive_group()
     parts.add_argument("--path-only", action="store_true", help="run part 4 (the k = 2 path) alone")
     parts.add_argument("--runner-up-only", action="store_true", help="run part 5 (the runner-up) alone")
+    parts.add_argument("--estimates-only", action="store_true", help="run part 6 (estimates by k and width) alone")
     arguments = parser.parse_args()
     if arguments.path_only:
         path_runs(held_out()[:1])
     elif arguments.runner_up_only:
         runner_up_runs(held_out()[:3])
+    elif arguments.estimates_only:
+        estimate_runs(held_out()[0])
     else:
         main()
