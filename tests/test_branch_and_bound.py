@@ -274,8 +274,13 @@ def test_a_search_estimated_beyond_the_default_limit_is_refused_and_an_explicit_
     assert exact and 1 <= estimate <= 10 * full.nodes
     assert estimated_boxes(f, (-2, 2), -1.0) == (1.0, True)  # f ≥ 0 > level: the box itself is pruned
     assert estimated_boxes(f, (-2, 2), np.inf) == (0.0, True)  # no probe lies above the level
+    with pytest.raises(ValueError, match="level must be a number"):
+        estimated_boxes(f, (-2, 2), np.nan)
+    with pytest.raises(ValueError, match="bound must be one of"):
+        estimated_boxes(f, (-2, 2), level, bound="crown")
     monkeypatch.setattr(search, "DEFAULT_MAX_NODES", max(int(estimate) - 1, 1))
-    with pytest.raises(L.SearchTooLargeError, match=r"k = 3 would need about .* pass max_nodes= or time_limit=") as error:
+    refusal = r"k = 3 would need about .* pass max_nodes= or time_limit="
+    with pytest.raises(L.SearchTooLargeError, match=refusal) as error:
         branch_and_bound(f, (-2, 2))
     assert error.value.estimate == estimate and error.value.max_nodes == max(int(estimate) - 1, 1)
     ran = branch_and_bound(f, (-2, 2), max_nodes=10**6)  # an explicit limit: run, not refused

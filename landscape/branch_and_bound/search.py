@@ -328,6 +328,11 @@ def estimated_boxes(objective: Objective, bounds, level: float, bound: str = "li
     ``level``."""
     f = checked_objective(objective)
     lo0, hi0 = (np.asarray(b, dtype=float) for b in as_box(bounds, f.net.input_dim))
+    if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, float, np.integer, np.floating)) \
+            or np.isnan(level):
+        raise ValueError(f"level must be a number (f's value to prune above); got {level!r}")
+    if bound not in BOUNDS:
+        raise ValueError(f"bound must be one of {', '.join(BOUNDS)}; got {bound!r}")
     k = len(lo0)
     centre, half = (lo0 + hi0) / 2, (hi0 - lo0) / 2
     smallest = 0.5 * max_nodes ** (-1.0 / k) if np.isfinite(max_nodes) else 2.0**-30
@@ -406,7 +411,8 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         (:class:`~landscape.SearchTooLargeError`, with the estimate): at large k no certificate comes within it.
     x0 : array_like (k,), optional
         A point of the box to start the incumbent from (polished first): e.g. the previous snapshot's minimiser
-        along a flow, or a descent's end point. Without it the incumbent starts at the box's centre.
+        along a flow, or a descent's end point. Without it the incumbent starts from the box's centre (projected
+        descent, then polishing).
     runner_up : bool
         Also find the runner-up, the best local minimum of f on the box at another point (``runner_up``,
         ``separation`` and ``unique`` of the result). The global minimiser is then exact, not just within ``rtol``:
@@ -565,8 +571,8 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
                 f"branch and bound at k = {k} would need {'about' if exact else 'at least'} {estimate:.2g} sub-boxes "
                 f"(the lower bound reaches the first incumbent's f = {best['value']:.6g} only on boxes "
                 f"{'of about' if exact else 'smaller than'} {estimate ** (-1 / k):.2g} of the box's width), above "
-                f"the default limit of {max_nodes:,} sub-boxes: pass max_nodes= or time_limit= for the bounds reached within that limit, "
-                "or search a smaller box", estimate, max_nodes)
+                f"the default limit of {max_nodes:,} sub-boxes: pass max_nodes= or time_limit= for the bounds reached "
+                "within that limit, or search a smaller box", estimate, max_nodes)
     heap: list = []
     order = 0
     root = evaluate(lo0, hi0, None)
