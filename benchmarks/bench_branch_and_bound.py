@@ -20,12 +20,11 @@ k = 2, 3, 4, 5; targets: held-out digits (the first three of the held-out split)
    runner-up); at k = 2 against `global_minimizer(f, bounds=(−1, 1))`, which meshes the box and finds the runner-up;
    seconds, boxes, the separation and whether it equals the enumerated gap.
 
-6. Where it stops, by k and width (`--estimates-only`): `estimated_boxes` (no search) at k = 2 … 5 on the same
+6. Where it stops, by k and width: `estimated_boxes` (no search) at k = 2 … 5 on the same
    generator at half, once and twice Table 1's widths (hidden (64, 16, 8), (128, 32, 16), (256, 64, 32)), first
    held-out target, level = f at the box centre after projected descent; the estimate and the seconds it took.
 
-Run: .venv/bin/python benchmarks/bench_branch_and_bound.py [--path-only | --runner-up-only | --estimates-only]
-(one part alone)
+Run: .venv/bin/python benchmarks/bench_branch_and_bound.py [--parts 1,3]  (the numbered parts; default all)
 """
 
 from __future__ import annotations
@@ -71,15 +70,14 @@ def median_seconds(call, repeats: int = 3) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
+def mesh_runs(targets) -> None:
     import landscape as L
 
-    targets = held_out()[:3]
-    net2 = generator(2)
+    net = generator(2)
     print("| k = 2, target | enumeration: regions | enumeration s | branch and bound s | boxes | ratio | same f* |\n"
           "|---|---:|---:|---:|---:|---:|---|", flush=True)
     for index, y in enumerate(targets):
-        f = L.Objective(net2, y)
+        f = L.Objective(net, y)
         mesh = L.global_minimizer(f, bounds=BOX, runner_up=False)
         found = L.branch_and_bound(f, BOX)
         same = abs(found.value - mesh.value) <= found.tolerance and found.certified
@@ -87,16 +85,26 @@ def main() -> None:
         search = median_seconds(lambda: L.branch_and_bound(f, BOX))
         print(f"| held-out {index} | {len(mesh.regions)} | {enumeration:.2f} | {search:.2f} | {found.nodes} "
               f"| {enumeration / search:.2f} | {same} |", flush=True)
+
+
+def pruning_runs(targets) -> None:
+    import landscape as L
+
     print("\n| k, target | interval: boxes (certified) | linear: boxes (certified) | ratio |\n|---|---:|---:|---:|",
           flush=True)
     for k in (2, 3):
-        net = net2 if k == 2 else generator(k)
+        net = generator(k)
         for index, y in enumerate(targets[:2]):
             f = L.Objective(net, y)
             runs = {bound: L.branch_and_bound(f, BOX, bound=bound, max_nodes=NODE_CAP) for bound in ("interval", "linear")}
             cells = [f"{run.nodes} ({'yes' if run.certified else 'no'})" for run in runs.values()]
             print(f"| {k}, held-out {index} | {cells[0]} | {cells[1]} | {runs['interval'].nodes / runs['linear'].nodes:.1f} "
                   f"{'(interval capped)' if not runs['interval'].certified else ''} |", flush=True)
+
+
+def limited_runs(targets) -> None:
+    import landscape as L
+
     print("\n| k, target | certified | f (best) | lower bound | relative gap | boxes | leaves | s |\n"
           "|---|---|---:|---:|---:|---:|---:|---:|", flush=True)
     for k in (3, 4, 5):
@@ -105,9 +113,6 @@ def main() -> None:
             run = L.branch_and_bound(L.Objective(net, y), BOX, time_limit=TIME_LIMIT, max_nodes=10**7)
             print(f"| {k}, held-out {index} | {run.certified} | {run.value:.6g} | {run.lower_bound:.6g} "
                   f"| {run.gap / (1 + run.value):.2e} | {run.nodes} | {run.leaves} | {run.seconds:.1f} |", flush=True)
-    path_runs(targets)
-    runner_up_runs(targets)
-    estimate_runs(targets[0])
 
 
 def runner_up_runs(targets) -> None:
@@ -179,18 +184,16 @@ def path_runs(targets) -> None:
           f"| {seconds['branch_and_bound'] * 101 / 22:.0f} | | |", flush=True)
 
 
+PARTS = {1: lambda: mesh_runs(held_out()[:3]), 2: lambda: pruning_runs(held_out()[:2]),
+         3: lambda: limited_runs(held_out()[:2]), 4: lambda: path_runs(held_out()[:1]),
+         5: lambda: runner_up_runs(held_out()[:3]), 6: lambda: estimate_runs(held_out()[0])}
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parts = parser.add_mutually_exclusive_group()
-    parts.add_argument("--path-only", action="store_true", help="run part 4 (the k = 2 path) alone")
-    parts.add_argument("--runner-up-only", action="store_true", help="run part 5 (the runner-up) alone")
-    parts.add_argument("--estimates-only", action="store_true", help="run part 6 (estimates by k and width) alone")
-    arguments = parser.parse_args()
-    if arguments.path_only:
-        path_runs(held_out()[:1])
-    elif arguments.runner_up_only:
-        runner_up_runs(held_out()[:3])
-    elif arguments.estimates_only:
-        estimate_runs(held_out()[0])
-    else:
-        main()
+    parser.add_argument("--parts", default="1,2,3,4,5,6",
+                        help="the parts to run, comma-separated numbers from the list above (default: all)")
+    chosen = [int(part) for part in parser.parse_args().parts.split(",")]
+    if not set(chosen) <= set(PARTS):
+        parser.error(f"--parts must list numbers from {sorted(PARTS)}; got {chosen}")
+    for part in chosen:
+        PARTS[part]()
