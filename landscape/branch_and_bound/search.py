@@ -214,6 +214,13 @@ class _LowerBound:
         fit = lsq_linear(self.A, self.A @ self.y, bounds=(low, high), method="bvls")
         return 0.5 * float(np.sum(fit.fun**2)), None
 
+    def of(self, bounds: NetworkBounds, lo: np.ndarray, hi: np.ndarray) -> tuple[float, np.ndarray | None]:
+        """The lower bound over the sub-box [lo, hi] from ``bounds`` (linear where they have the affine ones, else
+        interval), and the x where it was reached (None for the interval bound)."""
+        if bounds.output_linear is None:
+            return self.interval(bounds.output_lower, bounds.output_upper)
+        return self.linear(bounds, lo, hi)
+
     def linear(self, bounds: NetworkBounds, lo: np.ndarray, hi: np.ndarray) -> tuple[float, np.ndarray]:
         """A lower bound on the relaxed QP's value, and the x where it was reached."""
         if self.A is None:
@@ -333,10 +340,15 @@ def estimated_boxes(objective: Objective, bounds, level: float, bound: str = "li
         raise ValueError(f"level must be a number (f's value to prune above); got {level!r}")
     if bound not in BOUNDS:
         raise ValueError(f"bound must be one of {', '.join(BOUNDS)}; got {bound!r}")
+    return _probed_estimate(f, lo0, hi0, level, BOUNDS[bound], _LowerBound(f, len(lo0)), max_nodes)
+
+
+def _probed_estimate(f: Objective, lo0: np.ndarray, hi0: np.ndarray, level: float, propagate,
+                     lower_bound: _LowerBound, max_nodes: float) -> tuple[float, bool]:
+    """:func:`estimated_boxes` on checked arguments, with the search's own bound propagation and lower bound."""
     k = len(lo0)
     centre, half = (lo0 + hi0) / 2, (hi0 - lo0) / 2
     smallest = 0.5 * max_nodes ** (-1.0 / k) if np.isfinite(max_nodes) else 2.0**-30
-    lower_bound, propagate = _LowerBound(f, k), BOUNDS[bound]
     widths, capped = [], 0
     for p in [centre] + [centre + side * half[i] / 2 * np.eye(k)[i] for i in range(k) for side in (-1, 1)]:
         if f.value(p) <= level:
@@ -344,12 +356,7 @@ def estimated_boxes(objective: Objective, bounds, level: float, bound: str = "li
         w = 1.0
         while True:
             lo, hi = np.maximum(p - w * half, lo0), np.minimum(p + w * half, hi0)
-            found = propagate(f.net, lo, hi, None)
-            if found.output_linear is None:
-                value = lower_bound.interval(found.output_lower, found.output_upper)[0]
-            else:
-                value = lower_bound.linear(found, lo, hi)[0]
-            if value >= level:
+            if lower_bound.of(propagate(f.net, lo, hi, None), lo, hi)[0] >= level:
                 break
             if w < smallest:
                 capped += 1
@@ -553,10 +560,7 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         if found.unstable <= exact_unstable or np.all(hi - lo <= LEAF_WIDTH * scale):
             solve_leaf(lo, hi, found.stable)
             return None
-        if found.output_linear is None:
-            value, x = lower_bound.interval(found.output_lower, found.output_upper)
-        else:
-            value, x = lower_bound.linear(found, lo, hi)
+        value, x = lower_bound.of(found, lo, hi)
         offer((lo + hi) / 2 if x is None else x)
         return value, found
 
@@ -564,8 +568,8 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
     if start_point is None:
         offer(best["x"])
     if refuse_large:
-        estimate, exact = estimated_boxes(f, (lo0, hi0), best["value"] - rtol * (1.0 + best["value"]), bound,
-                                          max_nodes)
+        estimate, exact = _probed_estimate(f, lo0, hi0, best["value"] - rtol * (1.0 + best["value"]), propagate,
+                                           lower_bound, max_nodes)
         if estimate > max_nodes:
             raise SearchTooLargeError(
                 f"branch and bound at k = {k} would need {'about' if exact else 'at least'} {estimate:.2g} sub-boxes "
