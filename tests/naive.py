@@ -217,6 +217,17 @@ def region_qp_fresh(net, y, A, gates, bounds=None):
     return x.value, problem.value
 
 
+def relaxed_qp_value(L, a, U, b, y, lo, hi, A=None):
+    """min ½‖A(g − y)‖² over Lx + a ≤ g ≤ Ux + b, lo ≤ x ≤ hi (A = I when None), by a fresh cvxpy problem."""
+    import cvxpy as cp
+
+    A = np.eye(len(y)) if A is None else A
+    x, g = cp.Variable(L.shape[1]), cp.Variable(L.shape[0])
+    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(A @ (g - y))), [L @ x + a <= g, g <= U @ x + b, lo <= x, x <= hi])
+    problem.solve(solver=cp.CLARABEL)
+    return problem.value
+
+
 def _layer_slices(net):
     start = 0
     for n in net.hidden_widths:

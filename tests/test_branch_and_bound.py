@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 import landscape as L
 from landscape.branch_and_bound import branch_and_bound, interval_bounds, linear_bounds
 from landscape.branch_and_bound import search
-from landscape.branch_and_bound.search import estimated_boxes, projected_descent, relaxed_bound
-from naive import interval_propagation
+from landscape.branch_and_bound.relaxed import dual_bound, measured_relaxed_bound, relaxed_bound
+from landscape.branch_and_bound.search import estimated_boxes, projected_descent
+from naive import interval_propagation, relaxed_qp_value
 from strategies import networks, seeds
 
 
@@ -79,25 +80,51 @@ def test_on_a_box_inside_one_region_the_linear_bounds_are_g_itself():
         np.testing.assert_allclose(v, c, atol=1e-12)
 
 
-def test_the_relaxed_bound_is_the_relaxed_qps_value():
-    import cvxpy as cp
+def _relaxed_instance(rng, k, n):
+    """A relaxed QP's data as bounds of a network give it: U ≥ L entrywise, b ≥ a and x ≥ 0, so Lx + a ≤ Ux + b on
+    the box."""
+    L_ = rng.normal(size=(n, k))
+    U_ = L_ + np.abs(rng.normal(size=(n, k))) * 0.1
+    a = rng.normal(size=n)
+    b = a + np.abs(rng.normal(size=n))
+    lo, hi = np.zeros(k), np.ones(k) * rng.uniform(0.2, 2)
+    return L_, a, U_, b, rng.normal(size=n) * 3, lo, hi
 
+
+def test_the_relaxed_bound_is_the_relaxed_qps_value():
     rng = np.random.default_rng(4)
     for trial in range(8):
-        k, n = 3, 20  # U ≥ L entrywise, b ≥ a and x ≥ 0: Lx + a ≤ Ux + b on the box, as for bounds of a network
-        L_ = rng.normal(size=(n, k))
-        U_ = L_ + np.abs(rng.normal(size=(n, k))) * 0.1
-        a = rng.normal(size=n)
-        b = a + np.abs(rng.normal(size=n))
-        lo, hi = np.zeros(k), np.ones(k) * rng.uniform(0.2, 2)
-        y = rng.normal(size=n) * 3
+        L_, a, U_, b, y, lo, hi = _relaxed_instance(rng, 3, 20)
         bound, x_hat = relaxed_bound(L_, a, U_, b, y, lo, hi)
-        x, g = cp.Variable(k), cp.Variable(n)
-        problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(g - y)), [L_ @ x + a <= g, g <= U_ @ x + b, lo <= x, x <= hi])
-        problem.solve(solver=cp.CLARABEL)
-        assert bound <= problem.value + 1e-9 * (1 + problem.value)
-        assert bound == pytest.approx(problem.value, rel=1e-6, abs=1e-9)
+        value = relaxed_qp_value(L_, a, U_, b, y, lo, hi)
+        assert bound <= value + 1e-9 * (1 + value)
+        assert bound == pytest.approx(value, rel=1e-6, abs=1e-9)
         assert (x_hat >= lo).all() and (x_hat <= hi).all()
+
+
+def test_the_measured_relaxed_bound_is_the_relaxed_qps_value_with_a():
+    rng = np.random.default_rng(5)
+    for k, n, m in ((1, 10, 4), (2, 20, 7), (3, 20, 30), (5, 16, 16)):
+        for trial in range(4):
+            L_, a, U_, b, y, lo, hi = _relaxed_instance(rng, k, n)
+            y = y * rng.choice([0.0, 1.0])  # y = 0 lies between the bounds somewhere: a value of 0 as well
+            A = rng.normal(size=(m, n)) / np.sqrt(m)
+            bound, x_hat = measured_relaxed_bound(L_, a, U_, b, A, y, lo, hi)
+            value = relaxed_qp_value(L_, a, U_, b, y, lo, hi, A)
+            assert bound <= value + 1e-8 * (1 + value)  # cvxpy's own tolerance
+            assert bound == pytest.approx(value, rel=1e-6, abs=1e-8)
+            assert (x_hat >= lo).all() and (x_hat <= hi).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 4), st.integers(3, 12), st.integers(1, 12), seeds, st.floats(0.0, 10.0))
+def test_the_dual_bound_never_exceeds_the_relaxed_qps_value(k, n, m, seed, scale):
+    rng = np.random.default_rng(seed)
+    L_, a, U_, b, y, lo, hi = _relaxed_instance(rng, k, n)
+    A = rng.normal(size=(m, n)) / np.sqrt(m)
+    value = relaxed_qp_value(L_, a, U_, b, y, lo, hi, A)
+    for multiplier in (rng.normal(size=m) * scale, A @ (rng.uniform(a, b) - y)):  # any λ: weak duality
+        assert dual_bound(multiplier, L_, a, U_, b, A, y, lo, hi) <= value + 1e-8 * (1 + value)
 
 
 def _planar_objective(width: int, bias: bool, seed: int) -> L.Objective:

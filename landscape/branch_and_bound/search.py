@@ -19,8 +19,9 @@ The search ends *certified* when no open sub-box can hold a value below incumben
 ``rtol``·(1 + incumbent); at ``max_nodes`` or ``time_limit`` it returns the bounds reached, marked uncertified.
 Asked for a certificate without either limit, it first estimates the sub-boxes it would need
 (:func:`estimated_boxes`) and refuses where they exceed :data:`DEFAULT_MAX_NODES`.
-The lower bounds are exact but for floating-point rounding and the interior-point solver's tolerance (about 1e-8
-relative), both below the default ``rtol``.
+The lower bounds are certified bounds on the relaxed QPs' values (:mod:`.relaxed`), exact but for floating-point
+rounding (and, where cvxpy answers instead, the interior-point solver's tolerance, about 1e-8 relative), both below
+the default ``rtol``.
 
 *The runner-up* (``runner_up=True``): the best local minimum of f on the box at another point than the global
 minimiser, as :func:`~landscape.global_minimizer` reports it. Every leaf then lists its local minima exactly
@@ -53,6 +54,7 @@ from ..polish import is_local_minimum, polish_to_local_minimum
 from ..qp import polytope_qp
 from ..touching import VALUE_RTOL, distance_slack, same_point
 from .bounds import BOUNDS, NetworkBounds
+from .relaxed import LowerBound
 
 POLISH_MAX_PIECES = 256
 """Polishing an incumbent gives up (keeping the unpolished point) where more regions than this meet at it; so does
@@ -68,7 +70,8 @@ LEAF_WIDTH = 2.0**-20
 regions are enumerated): around a minimiser on a kink of several neurons no box is ever free of them."""
 SEPARATION_SLACK = 1e-7
 """In the runner-up search a sub-box is discarded when its lower bound exceeds the runner-up level θ by
-SEPARATION_SLACK·(1 + |θ|): the relaxed QP's lower bounds are exact to the solver's tolerance (1e-8 relative)."""
+SEPARATION_SLACK·(1 + |θ|): the relaxed QP's lower bounds are exact to rounding, or to cvxpy's tolerance (1e-8
+relative) where it answers."""
 
 
 @dataclass(frozen=True)
@@ -178,120 +181,6 @@ class _Minima:
         return self.found[1] if len(self.found) > 1 else None
 
 
-class _LowerBound:
-    """The lower bound of f over a sub-box from G's bounds there: one parametrised QP per search (compiled once)."""
-
-    def __init__(self, objective: Objective, k: int):
-        self.A = objective.A
-        self.y = np.asarray(objective.y, dtype=float)
-        self.k, self.n = k, objective.net.output_dim
-        self._problem = None
-        self.solved = 0
-
-    def _compiled(self):
-        """The relaxed QP with measurements A, parametrised by the bounds and the box (without A,
-        :func:`relaxed_bound` answers in closed form)."""
-        if self._problem is None:
-            import cvxpy as cp
-
-            x, g = cp.Variable(self.k), cp.Variable(self.n)
-            L, U = cp.Parameter((self.n, self.k)), cp.Parameter((self.n, self.k))
-            a, b = cp.Parameter(self.n), cp.Parameter(self.n)
-            lo, hi = cp.Parameter(self.k), cp.Parameter(self.k)
-            problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(self.A @ g - self.A @ self.y)),
-                                 [L @ x + a <= g, g <= U @ x + b, lo <= x, x <= hi])
-            self._problem = (problem, x, (L, a, U, b, lo, hi))
-        return self._problem
-
-    def interval(self, low: np.ndarray, high: np.ndarray) -> tuple[float, None]:
-        r""":math:`\min_{l \le g \le u} \tfrac12\|A(g - y)\|^2`."""
-        if self.A is None:
-            gap = np.maximum(low - self.y, 0.0) + np.maximum(self.y - high, 0.0)
-            return 0.5 * float(gap @ gap), None
-        from scipy.optimize import lsq_linear
-
-        self.solved += 1
-        fit = lsq_linear(self.A, self.A @ self.y, bounds=(low, high), method="bvls")
-        return 0.5 * float(np.sum(fit.fun**2)), None
-
-    def of(self, bounds: NetworkBounds, lo: np.ndarray, hi: np.ndarray) -> tuple[float, np.ndarray | None]:
-        """The lower bound over the sub-box [lo, hi] from ``bounds`` (linear where they have the affine ones, else
-        interval), and the x where it was reached (None for the interval bound)."""
-        if bounds.output_linear is None:
-            return self.interval(bounds.output_lower, bounds.output_upper)
-        return self.linear(bounds, lo, hi)
-
-    def linear(self, bounds: NetworkBounds, lo: np.ndarray, hi: np.ndarray) -> tuple[float, np.ndarray]:
-        """A lower bound on the relaxed QP's value, and the x where it was reached."""
-        if self.A is None:
-            self.solved += 1
-            return relaxed_bound(*bounds.output_linear, self.y, lo, hi)
-        return self._linear_by_cvxpy(bounds, lo, hi)
-
-    def _linear_by_cvxpy(self, bounds: NetworkBounds, lo: np.ndarray, hi: np.ndarray) -> tuple[float, np.ndarray]:
-        """The relaxed QP's value (a lower bound, less the solver's tolerance) and its x, by cvxpy/CLARABEL."""
-        import cvxpy as cp
-
-        problem, x, parameters = self._compiled()
-        for parameter, value in zip(parameters, (*bounds.output_linear, lo, hi)):
-            parameter.value = value
-        self.solved += 1
-        try:
-            problem.solve(solver=cp.CLARABEL)
-        except cp.error.SolverError:
-            problem.status = None
-        if problem.status != cp.OPTIMAL:  # fall back on the interval bound, always valid
-            return self.interval(bounds.output_lower, bounds.output_upper)
-        value = float(problem.value)
-        return max(value - 1e-8 * (1.0 + abs(value)), 0.0), np.clip(np.asarray(x.value), lo, hi)
-
-
-def relaxed_bound(L: np.ndarray, a: np.ndarray, U: np.ndarray, b: np.ndarray, y: np.ndarray, lo: np.ndarray,
-                  hi: np.ndarray, iterations: int = 50) -> tuple[float, np.ndarray]:
-    r"""A lower bound on :math:`\min_{lo \le x \le hi} \varphi(x)`, :math:`\varphi(x) = \min \{\tfrac12\|g - y\|^2 :
-    Lx + a \le g \le Ux + b\} = \tfrac12 \sum_i \big((L_i x + a_i - y_i)_+ + (y_i - U_i x - b_i)_+\big)^2` (the
-    relaxed QP without A; the two parts cannot both be positive where Lx + a ≤ Ux + b, as on the box).
-
-    φ is convex and differentiable, so at any point x̂ of the box
-    :math:`\varphi \ge \varphi(\hat x) + \min_{x \in \text{box}} \nabla\varphi(\hat x)^\top (x - \hat x)` (the
-    Frank–Wolfe bound, exact where x̂ is the minimiser); x̂ comes from projected Newton steps with backtracking.
-    Returns (the bound, x̂)."""
-    def parts(x):
-        over = np.maximum(L @ x + a - y, 0.0)
-        under = np.maximum(y - U @ x - b, 0.0)
-        return over, under, 0.5 * float(over @ over + under @ under)
-
-    def frank_wolfe(x, gradient, value):
-        return value + float(np.sum(np.minimum(gradient * (lo - x), gradient * (hi - x))))
-
-    x = (lo + hi) / 2
-    over, under, value = parts(x)
-    best = -np.inf
-    for _ in range(iterations):
-        gradient = L.T @ over - U.T @ under
-        best = max(best, frank_wolfe(x, gradient, value))
-        if value - best <= 1e-13 * (1.0 + value):
-            break
-        H = L[over > 0].T @ L[over > 0] + U[under > 0].T @ U[under > 0]
-        free = ~(((x <= lo) & (gradient > 0)) | ((x >= hi) & (gradient < 0)))  # coordinates not held by the box
-        step = np.zeros_like(x)
-        if free.any():
-            sub = H[np.ix_(free, free)] + 1e-12 * (1.0 + np.trace(H)) * np.eye(int(free.sum()))
-            step[free] = -np.linalg.solve(sub, gradient[free])
-        moved = False
-        for length in 0.5 ** np.arange(30):
-            trial = np.clip(x + length * step, lo, hi)
-            trial_over, trial_under, trial_value = parts(trial)
-            if trial_value <= value - 1e-4 * length * abs(float(gradient @ (trial - x))):
-                x, over, under, value, moved = trial, trial_over, trial_under, trial_value, True
-                break
-        if not moved:
-            break
-    gradient = L.T @ over - U.T @ under
-    best = max(best, frank_wolfe(x, gradient, value))
-    return max(best, 0.0), x
-
-
 def projected_descent(f: Objective, x: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                       steps: int = DESCENT_STEPS) -> tuple[np.ndarray, float]:
     r"""Projected gradient descent on the box: :math:`x \leftarrow \Pi_{[lo, hi]}(x - t \nabla f(x))` with the step
@@ -340,11 +229,11 @@ def estimated_boxes(objective: Objective, bounds, level: float, bound: str = "li
         raise ValueError(f"level must be a number (f's value to prune above); got {level!r}")
     if bound not in BOUNDS:
         raise ValueError(f"bound must be one of {', '.join(BOUNDS)}; got {bound!r}")
-    return _probed_estimate(f, lo0, hi0, level, BOUNDS[bound], _LowerBound(f, len(lo0)), max_nodes)
+    return _probed_estimate(f, lo0, hi0, level, BOUNDS[bound], LowerBound(f, len(lo0)), max_nodes)
 
 
 def _probed_estimate(f: Objective, lo0: np.ndarray, hi0: np.ndarray, level: float, propagate,
-                     lower_bound: _LowerBound, max_nodes: float) -> tuple[float, bool]:
+                     lower_bound: LowerBound, max_nodes: float) -> tuple[float, bool]:
     """:func:`estimated_boxes` on checked arguments, with the search's own bound propagation and lower bound."""
     k = len(lo0)
     centre, half = (lo0 + hi0) / 2, (hi0 - lo0) / 2
@@ -466,7 +355,7 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         runner_up_within = validate.positive_scalar(runner_up_within, "runner_up_within",
                                                     "runner_up_within (relative to 1 + |f*|)")
     propagate = BOUNDS[bound]
-    lower_bound = _LowerBound(f, k)
+    lower_bound = LowerBound(f, k)
     lo0, hi0 = (np.asarray(b, dtype=float) for b in box)
     scale = hi0 - lo0
     start = time.perf_counter()
@@ -641,5 +530,4 @@ def _with_runner_up(result: CertifiedMinimum, minima: _Minima, open_bound: float
     return replace(result, runner_up=second if certain else None, separation=float(separation), flat_dimension=flat)
 
 
-__all__ = ["CertifiedMinimum", "POLISH_MAX_PIECES", "branch_and_bound", "estimated_boxes", "projected_descent",
-           "relaxed_bound"]
+__all__ = ["CertifiedMinimum", "POLISH_MAX_PIECES", "branch_and_bound", "estimated_boxes", "projected_descent"]
