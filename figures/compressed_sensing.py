@@ -17,7 +17,7 @@ from figures._report import Measured
 from figures.table1 import failure_measurements
 from proofs_check import compressed_sensing, rate_distortion
 
-SURFING, REGULAR = "tab:red", "tab:blue"
+SURFING, REGULAR, OPTIMUM = "tab:red", "tab:blue", "tab:gray"
 
 
 def _recovery(ax, rows: list[dict], model: str, k: int) -> None:
@@ -37,11 +37,17 @@ def _recovery(ax, rows: list[dict], model: str, k: int) -> None:
 def _distortion(ax, rows: list[dict], records: list[dict], model: str) -> None:
     rows = [r for r in rows if r["model"] == model]
     positions = np.arange(len(rows), dtype=float)
-    for offset, name, colour in ((-0.18, "regular", REGULAR), (0.18, "surfing", SURFING)):
-        data = [np.concatenate([c[f"error_{name}"] for c in records if c["model"] == model and c["m"] == r["m"]])
-                for r in rows]
-        parts = ax.boxplot(data, positions=positions + offset, widths=0.3, patch_artist=True, showfliers=True,
-                           flierprops={"markersize": 2})
+    cells = [[c for c in records if c["model"] == model and c["m"] == r["m"]] for r in rows]
+    series = [(name, colour, [np.concatenate([c[f"error_{name}"] for c in cell]) for cell in cells])
+              for name, colour in (("regular", REGULAR), ("surfing", SURFING))]
+    if all("optimum" in r for r in rows):  # the certified optimum's own error: the floor on the box
+        series.append(("optimum", OPTIMUM, [np.array([e["optimum_error"] for c in cell for e in c["optimum"]
+                                                      if not e["refused"] and e["certified"]]) for cell in cells]))
+    width = 0.8 / len(series)
+    for index, (name, colour, data) in enumerate(series):
+        offset = (index - (len(series) - 1) / 2) * width
+        parts = ax.boxplot(data, positions=positions + offset, widths=0.9 * width, patch_artist=True,
+                           showfliers=True, flierprops={"markersize": 2})
         for box in parts["boxes"]:
             box.set(facecolor=colour, alpha=0.5)
     ax.set_xticks(positions, [str(r["m"]) for r in rows])
@@ -49,7 +55,23 @@ def _distortion(ax, rows: list[dict], records: list[dict], model: str) -> None:
            title=f"Figure 4: {model}, held-out y")
     ax.plot([], [], "s", color=REGULAR, alpha=0.5, label="regular Adam")
     ax.plot([], [], "s", color=SURFING, alpha=0.5, label="surfing")
+    if len(series) == 3:
+        ax.plot([], [], "s", color=OPTIMUM, alpha=0.5, label="certified optimum on the box")
     ax.legend(fontsize=8)
+
+
+def optimum_measurements(optimum: dict | None) -> dict:
+    """Figure 4's distances from the certified optimum (:mod:`proofs_check._optimum`), where it was asked for."""
+    if optimum is None:
+        return {}
+    rows = {"certified optima (asked, certified, refused)": [optimum["asked"], optimum["certified"],
+                                                             optimum["refused"]],
+            "the optimum's per-pixel error quartiles": optimum["optimum_error_quartiles"]}
+    for method, label in (("regular", "regular"), ("surfing", "surfing")):
+        rows[f"{label} reached the optimum (‖x̂ − x°‖ < 0.01), 95% CI"] = [optimum[f"reached_{method}"],
+                                                                          optimum[f"reached_ci95_{method}"]]
+        rows[f"{label} excess f(x̂) − f(x°) quartiles"] = optimum[f"excess_quartiles_{method}"]
+    return rows
 
 
 def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
@@ -85,7 +107,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
             "per-pixel error quartiles, regular": r["error_quartiles_regular"],
             "per-pixel error quartiles, surfing": r["error_quartiles_surfing"],
             "trials with surfing lower / regular lower": [r["surfing_lower_error"], r["regular_lower_error"]],
-            "Wilcoxon p": r["wilcoxon_p"], "verdict": r["verdict"]}
+            "Wilcoxon p": r["wilcoxon_p"], "verdict": r["verdict"], **optimum_measurements(r.get("optimum"))}
     settings = exact.settings
     scale_note = (f"{scale}: DCGAN, k = {settings['k']}, T = {settings['T']} every {settings['every']} (the {scale} Table 1 flow), "
              f"{settings['trials_per_cell']} trials per m over {settings['matrices']} matrices A: enough to see the "

@@ -25,7 +25,7 @@ from scipy.stats import wilcoxon
 import landscape as L
 from landscape import validate
 
-from . import _failures, _protocol, _stages
+from . import _failures, _optimum, _protocol, _stages
 from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
 from ._runner import run_trials
@@ -86,6 +86,12 @@ def trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _sta
             f"stop_{method}": _failures.stop_reasons(run, protocol["max_steps"])}
     if x_star is None:
         record["images"] = chosen.tolist()
+        if "certify" in settings:
+            group_of = {int(i): g for g, rows in enumerate(groups) for i in rows}
+            record["optimum"] = [stages(f"certified optimum {i}", lambda i=int(i): _optimum.certified_optimum(
+                final, Y[i], matrices[group_of[i]], {method: runs[method].x[i] for method in METHODS},
+                settings["certify"]["half_width"]) | {"trial": i})
+                for i in _optimum.chosen_trials(groups, settings["certify"]["limit"])]
         return record
     group_of = np.concatenate([np.full(len(rows), g) for g, rows in enumerate(groups)])
     record["sigma_min"] = stages("sigma_min", lambda: np.concatenate([
@@ -138,6 +144,8 @@ def summary(model: str, m: int, records: list[dict]) -> dict:
         row["verdict"] = _direction(row["surfing_rate"] - row["regular_rate"], row["mcnemar_p"], "recovers more often")
     else:
         row["verdict"] = _direction(-float(np.median(difference)), p_error, "lower error")
+    if all("optimum" in r for r in records):
+        row["optimum"] = _optimum.summary([entry for r in records for entry in r["optimum"]])
     return row
 
 
@@ -151,7 +159,8 @@ def _direction(gain: float, p_value: float, what: str) -> str:
 
 def run_cells(target: str, models, k: int, measurements, training_seeds, trials: int, matrices: int, T: int, every: int,
               layout: str, dataset: str, protocol: dict, classify: bool, polish_limit, flows_dir, seed: int, workers,
-              journal, progress: bool, hidden=None, engine: str = "jax") -> tuple[dict, list[dict], list[dict]]:
+              journal, progress: bool, hidden=None, engine: str = "jax", certify: bool = False,
+              certify_limit: int | None = 20, certify_box: float = 1.0) -> tuple[dict, list[dict], list[dict]]:
     """Validate, train (or read) the flows in this process, then run every cell through the runner.
 
     Returns the settings, the per-cell records and the per-(model, m) summaries."""
@@ -190,6 +199,16 @@ def run_cells(target: str, models, k: int, measurements, training_seeds, trials:
         raise ValueError(f"engine must be one of {ENGINES}; got {engine!r}")
     if engine != "numpy":  # journals written before the setting existed ran in NumPy and resume with engine="numpy"
         settings["engine"] = engine
+    validate.boolean(certify, "certify")
+    if certify:  # only then: journals written without it keep their settings
+        if target != "heldout":
+            raise ValueError("certify is for held-out targets (Figure 4): with y = G(x*), x* is a global minimiser "
+                             "already (f = 0)")
+        if certify_limit is not None:
+            validate.positive_int(certify_limit, "certify_limit")
+        half_width = validate.positive_scalar(certify_box, "certify_box", "certify_box (the half-width h of the "
+                                              "box [-h, h]^k searched)")
+        settings["certify"] = {"limit": certify_limit, "half_width": half_width}
     for model in models:  # here, not in the workers: cells of one model share its flow
         for training_seed in training_seeds:
             trained(settings, model, k, training_seed, progress)
@@ -221,6 +240,7 @@ def check(target: str, name: str, claim: str, phrases: tuple[str, str], describe
             stall_window: int | None = 100, stall_tol: float = 1e-6, reset_moments: bool = False,
             budget_statistic: str = "p75_total", schedule: str = "harmonic", snapshot_every: int = 1,
             first_snapshot: int = 0, classify: bool = True, polish_limit: int | None = 50, engine: str = "jax",
+            certify: bool = False, certify_limit: int | None = 20, certify_box: float = 1.0,
             flows_dir=None, seed: int = 0, workers: int | None = None, journal: Path | None = None,
             progress: bool = False) -> CheckResult:
         protocol = dict(lr=lr, tol=tol, max_steps=max_steps, stall_window=stall_window, stall_tol=stall_tol,
@@ -228,7 +248,8 @@ def check(target: str, name: str, claim: str, phrases: tuple[str, str], describe
                         snapshot_every=snapshot_every, first_snapshot=first_snapshot)
         settings, records, summaries = run_cells(
             target, models, k, measurements, training_seeds, trials, matrices, T, every, layout, dataset, protocol,
-            classify, polish_limit, flows_dir, seed, workers, journal, progress, hidden, engine)
+            classify, polish_limit, flows_dir, seed, workers, journal, progress, hidden, engine, certify,
+            certify_limit, certify_box)
         scale = (f"{len(settings['cells']) // len(summaries)} training seed(s) × {trials} trials per setting, k = {k}; "
                  f"{data_description(dataset)}")
         holds, verdict = _verdict(summaries, scale, *phrases, describe)
@@ -253,6 +274,10 @@ def check(target: str, name: str, claim: str, phrases: tuple[str, str], describe
             With y = G(x*): classify failed runs exactly, up to ``polish_limit`` per method and cell (None: all).
         engine : {{"jax", "numpy"}}
             Where the descents run (:data:`proofs_check._measured.ENGINES`); the answers agree to rounding.
+        certify, certify_limit, certify_box
+            Held-out targets only: for ``certify_limit`` trials per cell (None: all), the certified global minimum
+            of f over [−certify_box, certify_box]^k by branch and bound and each method's distance from it
+            (:mod:`proofs_check._optimum`; small k only, larger searches are refused and recorded as such).
         flows_dir, seed, workers, journal, progress
             As :func:`proofs_check.table1.run`.
         """

@@ -688,6 +688,14 @@ def test_compressed_sensing_on_a_tiny_flow_is_reproducible_at_any_worker_count(t
         compressed_sensing.run(models=(), flows_dir=tmp_path)
     with pytest.raises(ValueError, match=r"engine must be one of \('jax', 'numpy'\); got 'gpu'"):
         compressed_sensing.run(engine="gpu", flows_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"certify is for held-out targets \(Figure 4\)"):
+        compressed_sensing.run(certify=True, flows_dir=tmp_path)
+    from proofs_check import rate_distortion
+
+    with pytest.raises(ValueError, match=r"certify_box \(the half-width h of the box \[-h, h\]\^k searched\)"):
+        rate_distortion.run(certify=True, certify_box=-1.0, flows_dir=tmp_path)
+    with pytest.raises(ValueError, match="certify_limit must be an integer >= 1"):
+        rate_distortion.run(certify=True, certify_limit=0, flows_dir=tmp_path)
 
 
 def test_rate_distortion_measures_held_out_images(tmp_path):
@@ -704,6 +712,44 @@ def test_rate_distortion_measures_held_out_images(tmp_path):
     assert row["surfing_lower_error"] + row["regular_lower_error"] <= 10
     assert row["error_quartiles_regular"][1] == pytest.approx(np.median(record["error_regular"]))
     assert row["verdict"] in ("surfing lower error", "regular Adam lower error", "no significant difference")
+
+
+def test_rate_distortion_certifies_the_optimum_each_reconstruction_is_measured_from(tmp_path):
+    from proofs_check import rate_distortion
+
+    result = rate_distortion.run(models=("dcgan",), k=2, measurements=(20,), training_seeds=(0,), trials=6,
+                                 matrices=2, T=4, every=5, hidden=[16, 4, 4], max_steps=300,
+                                 flows_dir=tmp_path / "flows", workers=1, engine="numpy", certify=True,
+                                 certify_limit=3)
+    (record,) = result.records
+    assert [e["trial"] for e in record["optimum"]] == [0, 1, 3]  # the first ones of each matrix group
+    (row,) = result.statistics["per_setting"]
+    assert row["optimum"]["asked"] == 3
+    for entry in record["optimum"]:
+        assert not entry["refused"] and entry["certified"]
+        for method in ("regular", "surfing"):  # the optimum over the box lies below every end point in the box
+            assert entry[f"outside_box_{method}"] or entry[f"excess_{method}"] >= -1e-6 * (1 + entry["value"])
+    assert row["optimum"]["certified"] == 3
+    reached = sum(e["reached_surfing"] for e in record["optimum"])
+    assert row["optimum"]["reached_surfing"] == reached and row["optimum"]["reached_ci95_surfing"][0] <= reached / 3
+
+
+def test_the_certified_optimum_is_the_enumerated_global_minimum_on_the_box():
+    from proofs_check._optimum import certified_optimum
+
+    rng = np.random.default_rng(3)
+    net = L.ReLUNet.random([2, 12, 12], out_dim=30, rng=4)
+    for trial in range(3):
+        y, A = rng.normal(size=30), rng.normal(size=(10, 30)) / np.sqrt(10)
+        ends = {"regular": rng.uniform(-1.2, 1.2, 2), "surfing": rng.uniform(-1, 1, 2)}
+        entry = certified_optimum(net, y, A, ends, 1.0)
+        exact = L.global_minimizer(L.Objective(net, y, A), bounds=(-1, 1), runner_up=False)
+        assert entry["certified"] and entry["value"] == pytest.approx(exact.value, rel=1e-6, abs=1e-9)
+        f = L.Objective(net, y, A)
+        for method, x in ends.items():
+            assert entry[f"excess_{method}"] == pytest.approx(f.value(x) - entry["value"], rel=1e-12, abs=1e-12)
+            assert entry[f"outside_box_{method}"] == bool(np.any(np.abs(x) > 1))
+        assert entry["optimum_error"] == pytest.approx(np.sqrt(np.mean((net.forward(entry["x"]) - y) ** 2)))
 
 
 def test_a_script_without_a_main_guard_gets_one_sentence_naming_the_fix(tmp_path):
