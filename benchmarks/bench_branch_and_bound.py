@@ -24,6 +24,11 @@ k = 2, 3, 4, 5; targets: held-out digits (the first three of the held-out split)
    generator at half, once and twice Table 1's widths (hidden (64, 16, 8), (128, 32, 16), (256, 64, 32)), first
    held-out target, level = f at the box centre after projected descent; the estimate and the seconds it took.
 
+7. With measurements A (k = 2, Gaussian A with m = 10, 30, 64 rows, first held-out target): the relaxed QP of a
+   sub-box by DAQP with its weak-duality bound against cvxpy/CLARABEL on the same 100 boxes (median ms, ratio,
+   largest relative difference of the bounds), and the whole search with each (seconds, ratio), beside meshing the
+   box; the same f* from all three.
+
 Run: .venv/bin/python benchmarks/bench_branch_and_bound.py [--parts 1,3]  (the numbered parts; default all)
 """
 
@@ -184,13 +189,61 @@ def path_runs(targets) -> None:
           f"| {seconds['branch_and_bound'] * 101 / 22:.0f} | | |", flush=True)
 
 
+def measured_runs(target) -> None:
+    import landscape as L
+    from landscape.branch_and_bound import relaxed
+    from landscape.branch_and_bound.bounds import linear_bounds
+
+    net, rng = generator(2), np.random.default_rng(0)
+    print("\n| k = 2, m | relaxed QP, cvxpy ms | relaxed QP, DAQP + dual ms | ratio | largest relative difference "
+          "| search, cvxpy s | search, DAQP s | ratio | boxes | meshing s | same f* |\n|---|---:|---:|---:|---:|---:|---:"
+          "|---:|---:|---:|---|", flush=True)
+    for m in (10, 30, 64):
+        f = L.Objective(net, target, L.gaussian_measurements(m, net.output_dim, rng=rng))
+        by_solver = {"cvxpy": relaxed.LowerBound(f, 2), "daqp": relaxed.LowerBound(f, 2)}
+        by_solver["cvxpy"].linear = by_solver["cvxpy"]._linear_by_cvxpy
+        seconds = {name: [] for name in by_solver}
+        difference = 0.0
+        for _ in range(100):  # boxes of the sizes a search bounds, around random centres
+            half = 0.5 ** rng.integers(2, 7)
+            centre = rng.uniform(-1 + half, 1 - half, 2)
+            bounds = linear_bounds(net, centre - half, centre + half)
+            values = {}
+            for name, lower in by_solver.items():
+                start = time.perf_counter()
+                values[name] = lower.linear(bounds, centre - half, centre + half)[0]
+                seconds[name].append(time.perf_counter() - start)
+            difference = max(difference, abs(values["daqp"] - values["cvxpy"]) / (1 + values["cvxpy"]))
+        qp = {name: statistics.median(times) * 1e3 for name, times in seconds.items()}
+        limit = relaxed.VERTEX_LIMIT
+        try:
+            relaxed.VERTEX_LIMIT = 0  # every relaxed QP to cvxpy: the search as before DAQP answered them
+            start = time.perf_counter()
+            by_cvxpy = L.branch_and_bound(f, BOX)
+            search_cvxpy = time.perf_counter() - start
+        finally:
+            relaxed.VERTEX_LIMIT = limit
+        start = time.perf_counter()
+        found = L.branch_and_bound(f, BOX)
+        search = time.perf_counter() - start
+        start = time.perf_counter()
+        mesh = L.global_minimizer(f, bounds=BOX, runner_up=False)
+        meshing = time.perf_counter() - start
+        same = found.certified and by_cvxpy.certified and abs(found.value - mesh.value) <= found.tolerance \
+            and abs(by_cvxpy.value - mesh.value) <= found.tolerance
+        print(f"| {m} | {qp['cvxpy']:.2f} | {qp['daqp']:.2f} | {qp['cvxpy'] / qp['daqp']:.1f} | {difference:.1e} "
+              f"| {search_cvxpy:.1f} | {search:.1f} | {search_cvxpy / search:.1f} | {found.nodes} | {meshing:.1f} "
+              f"| {same} |", flush=True)
+
+
 PARTS = {1: lambda: mesh_runs(held_out()[:3]), 2: lambda: pruning_runs(held_out()[:2]),
          3: lambda: limited_runs(held_out()[:2]), 4: lambda: path_runs(held_out()[:1]),
-         5: lambda: runner_up_runs(held_out()[:3]), 6: lambda: estimate_runs(held_out()[0])}
+         5: lambda: runner_up_runs(held_out()[:3]), 6: lambda: estimate_runs(held_out()[0]),
+         7: lambda: measured_runs(held_out()[0])}
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="1,2,3,4,5,6",
+    parser.add_argument("--parts", default="1,2,3,4,5,6,7",
                         help="the parts to run, comma-separated numbers from the list above (default: all)")
     chosen = [int(part) for part in parser.parse_args().parts.split(",")]
     if not set(chosen) <= set(PARTS):
