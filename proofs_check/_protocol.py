@@ -39,6 +39,9 @@ BUDGET_STATISTICS = ("p75_total", "p50_total", "p75_to_target")
 SUCCESS_RADIUS = 0.01
 """§4's criterion of success: :math:`\\|\\hat x_T - x_*\\| < 0.01`."""
 
+METHODS = ("regular", "surfing")
+"""The two methods §4 compares: regular Adam on θ_T and surfing over the snapshots."""
+
 
 def _number(value, name: str, what: str, positive: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \

@@ -51,8 +51,8 @@ from landscape import validate
 from landscape.descent import resolve_engine
 from landscape.touching import same_point
 
-from . import _failures, _protocol, _stages
-from ._protocol import SUCCESS_RADIUS, steps_to_target
+from . import _failures, _optimum, _protocol, _stages
+from ._protocol import METHODS, SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
 from ._runner import journal_entries, run_trials
 from ._stats import interval_text, mcnemar_exact, wilson_interval
@@ -75,7 +75,6 @@ PAPER = {
 """Table 1 of the paper: (regular Adam %, surfing %, regular iterations, surfing iterations) per (model, k)."""
 
 MODELS = ("vae", "dcgan", "wgan", "wgangp")
-METHODS = ("regular", "surfing")
 
 
 def data_description(dataset) -> str:
@@ -260,6 +259,11 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _st
             objective, regular.x, x_star, distance["regular"] >= SUCCESS_RADIUS, limit))
         record["failures_surfing"] = stages("failures_surfing", lambda: classify_failures(
             objective, surfed.x, x_star, distance["surfing"] >= SUCCESS_RADIUS, limit, surfed.iterates))
+    if settings.get("certify_failures"):
+        failed = np.flatnonzero((distance["regular"] >= SUCCESS_RADIUS) | (distance["surfing"] >= SUCCESS_RADIUS))
+        record["x_star_certificates"] = [
+            stages(f"certified x* {i}", lambda i=int(i): _optimum.unique_minimiser(final, Y[i], x_star[i]) | {"trial": i})
+            for i in failed[:settings["certify_failures"]]]
     census_options = _protocol.adam_options(protocol)
     record["census"] = [stages(f"census {i}", lambda i=i: census(
         final, x_star[i], rng.uniform(-1, 1, (settings["census_starts"], k)), census_options), rng)
@@ -365,6 +369,9 @@ def _setting_summary(model: str, k: int, records: list[dict]) -> dict:
             "median_share_reaching_x_star": float(np.median([c["share_reaching_x_star"] for c in censuses])),
             "largest_distinct_minima": int(max(c["distinct_minima"] for c in censuses)),
             "uncertified_end_points": int(sum(c["uncertified"] for c in censuses))}
+    if all("x_star_certificates" in r for r in records):
+        summary["x_star_certificates"] = _optimum.uniqueness_summary([c for r in records
+                                                                      for c in r["x_star_certificates"]])
     if all("distance_surfing_to_convergence" in r for r in records):
         unlimited = np.concatenate([np.asarray(r["distance_surfing_to_convergence"]) < SUCCESS_RADIUS for r in records])
         summary["surfing_to_convergence_rate"] = float(unlimited.mean())
@@ -481,8 +488,8 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
         stall_window: int | None = 100, stall_tol: float = 1e-6, reset_moments: bool = False,
         budget_statistic: str = "p75_total", schedule: str = "harmonic", snapshot_every: int = 1,
         first_snapshot: int = 0, restarts: bool = False, converge_every_snapshot: bool = False, classify: bool = True,
-        polish_limit: int | None = None, census_targets: int = 3, census_starts: int = 100, flows_dir=None,
-        block: int | None = None, seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False) -> CheckResult:
+        polish_limit: int | None = None, census_targets: int = 3, census_starts: int = 100,
+        certify_failures: int = 0, flows_dir=None, block: int | None = None, seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False) -> CheckResult:
     """Table 1 on real training flows: every (model, k, training seed) cell is one trial of the runner.
 
     Parameters
@@ -505,6 +512,10 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
         Per cell, for this many of the trials' targets, regular Adam is run from ``census_starts`` further
         uniform starts and every end point polished: the census of distinct certified local minima it reaches
         (:func:`census`). 0 targets skips it.
+    certify_failures : int
+        Per cell, for this many failed trials (either method; the first ones), certify by branch and bound whether
+        x* is the unique global minimiser of f on [−1, 1]^k (:func:`proofs_check._optimum.unique_minimiser`;
+        small k only: at Table 1's k ≥ 5 the search is refused and recorded with its estimated size). 0 skips it.
     flows_dir : path, optional
         The flow cache; default ``proofs_check/out/flows``.
     block : int, optional
@@ -521,6 +532,7 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
     for name, value in (("trials", trials), ("T", T), ("every", every), ("census_starts", census_starts)):
         validate.positive_int(value, name)
     validate.positive_int(census_targets + 1, "census_targets + 1")
+    validate.positive_int(certify_failures + 1, "certify_failures + 1")
     for name, value in (("polish_limit", polish_limit), ("block", block)):
         if value is not None:
             validate.positive_int(value, name)
@@ -544,6 +556,8 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
         settings["hidden"] = hidden
     if block is not None:  # likewise
         settings["block"] = int(block)
+    if certify_failures:  # likewise
+        settings["certify_failures"] = int(certify_failures)
     records = run_trials(_trial, len(cells), seed, settings, workers, journal, "table1" if progress else None,
                          costs=[k for _, k, _ in cells])  # larger latents take longer to converge and to polish
     summaries = [_setting_summary(m, k, [r for r in records if r["model"] == m and r["k"] == k])

@@ -546,6 +546,40 @@ def test_table1_on_a_tiny_trained_flow_is_reproducible_and_reuses_the_cache(tmp_
         table1.run(schedule="linear", flows_dir=tmp_path)
 
 
+def test_table1_certifies_whether_x_star_is_the_unique_global_minimiser_of_failed_trials(tmp_path):
+    from proofs_check import table1
+
+    result = table1.run(models=("dcgan",), ks=(2,), training_seeds=(0,), trials=8, T=4, every=5, hidden=[16, 4, 4],
+                        max_steps=30, census_targets=0, classify=False, certify_failures=2,
+                        flows_dir=tmp_path / "flows", workers=1)
+    (record,) = result.records
+    failed = np.flatnonzero((np.asarray(record["distance_regular"]) >= 0.01)
+                            | (np.asarray(record["distance_surfing"]) >= 0.01))
+    assert len(failed) >= 2  # 30 steps: most runs stop short
+    assert [c["trial"] for c in record["x_star_certificates"]] == failed[:2].tolist()
+    (row,) = result.statistics["per_setting"]
+    assert row["x_star_certificates"]["asked"] == 2
+    for found in record["x_star_certificates"]:
+        assert not found["refused"] and found["certified"] and found["value"] <= 1e-12 and found["at_x_star"]
+        assert found["unique"] is not None
+    assert row["x_star_certificates"]["unique"] + row["x_star_certificates"]["tie"] == 2
+    with pytest.raises(ValueError, match="certify_failures"):
+        table1.run(certify_failures=-1, flows_dir=tmp_path)
+
+
+def test_the_certificate_of_x_star_tells_a_unique_minimiser_from_a_tie():
+    from proofs_check._optimum import unique_minimiser
+
+    absolute = L.ReLUNet([np.array([[1.0], [-1.0]]), np.array([[1.0, 1.0]])], [np.zeros(2), np.zeros(1)])
+    tie = unique_minimiser(absolute, np.array([0.5]), np.array([0.5]))  # G(x) = |x|: G(−0.5) = G(0.5)
+    assert tie["unique"] is False and tie["separation"] <= 1e-9 and tie["at_x_star"] in (True, False)
+    net = L.ReLUNet.random([2, 10, 10], out_dim=20, rng=2)
+    for x_star in np.random.default_rng(3).uniform(-1, 1, (3, 2)):
+        found = unique_minimiser(net, net.forward(x_star), x_star)
+        exact = L.global_minimizer(L.Objective(net, net.forward(x_star)), bounds=(-1, 1))  # every region, meshed
+        assert found["unique"] == (exact.gap > 1e-6) and found["at_x_star"]
+
+
 def test_table1_settings_change_the_protocol_they_name(tmp_path):
     from proofs_check import table1
 

@@ -457,12 +457,15 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
     if start_point is None:
         offer(best["x"])
     if refuse_large:
-        estimate, exact = _probed_estimate(f, lo0, hi0, best["value"] - rtol * (1.0 + best["value"]), propagate,
-                                           lower_bound, max_nodes)
+        start_level = level()  # with runner_up_within the search resolves every sub-box up to f* + within·(1 + |f*|)
+        if not np.isfinite(start_level):  # the exact runner-up's level is unknown: f*'s gives the least it needs
+            start_level = best["value"] - rtol * (1.0 + best["value"])
+        estimate, exact = _probed_estimate(f, lo0, hi0, start_level, propagate, lower_bound, max_nodes)
         if estimate > max_nodes:
             raise SearchTooLargeError(
                 f"branch and bound at k = {k} would need {'about' if exact else 'at least'} {estimate:.2g} sub-boxes "
-                f"(the lower bound reaches the first incumbent's f = {best['value']:.6g} only on boxes "
+                f"(the lower bound reaches the level {start_level:.6g} of the first incumbent's f = "
+                f"{best['value']:.6g} only on boxes "
                 f"{'of about' if exact else 'smaller than'} {estimate ** (-1 / k):.2g} of the box's width), above "
                 f"the default limit of {max_nodes:,} sub-boxes: pass max_nodes= or time_limit= for the bounds reached "
                 "within that limit, or search a smaller box", estimate, max_nodes)
