@@ -84,16 +84,15 @@ def trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _sta
             f"iterations_{method}": (steps_to_target(run) if x_star is not None else run.total_steps).tolist(),
             f"total_steps_{method}": run.total_steps.tolist(),
             f"stop_{method}": _failures.stop_reasons(run, protocol["max_steps"])}
+    group_of = np.concatenate([np.full(len(rows), g) for g, rows in enumerate(groups)])  # each trial's matrix
     if x_star is None:
         record["images"] = chosen.tolist()
         if "certify" in settings:
-            group_of = {int(i): g for g, rows in enumerate(groups) for i in rows}
             record["optimum"] = [stages(f"certified optimum {i}", lambda i=int(i): _optimum.certified_optimum(
                 final, Y[i], matrices[group_of[i]], {method: runs[method].x[i] for method in METHODS},
                 settings["certify"]["half_width"]) | {"trial": i})
                 for i in _optimum.chosen_trials(groups, settings["certify"]["limit"])]
         return record
-    group_of = np.concatenate([np.full(len(rows), g) for g, rows in enumerate(groups)])
     record["sigma_min"] = stages("sigma_min", lambda: np.concatenate([
         _failures.smallest_singular_values(final, x_star[rows], A) for rows, A in zip(groups, matrices)]).tolist())
     record["x_star"] = x_star.tolist()

@@ -489,7 +489,8 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
         budget_statistic: str = "p75_total", schedule: str = "harmonic", snapshot_every: int = 1,
         first_snapshot: int = 0, restarts: bool = False, converge_every_snapshot: bool = False, classify: bool = True,
         polish_limit: int | None = None, census_targets: int = 3, census_starts: int = 100,
-        certify_failures: int = 0, flows_dir=None, block: int | None = None, seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False) -> CheckResult:
+        certify_failures: int = 0, flows_dir=None, block: int | None = None, seed: int = 0, workers: int | None = None,
+        journal: Path | None = None, progress: bool = False) -> CheckResult:
     """Table 1 on real training flows: every (model, k, training seed) cell is one trial of the runner.
 
     Parameters
@@ -532,7 +533,8 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
     for name, value in (("trials", trials), ("T", T), ("every", every), ("census_starts", census_starts)):
         validate.positive_int(value, name)
     validate.positive_int(census_targets + 1, "census_targets + 1")
-    validate.positive_int(certify_failures + 1, "certify_failures + 1")
+    if isinstance(certify_failures, bool) or not isinstance(certify_failures, (int, np.integer)) or certify_failures < 0:
+        raise ValueError(f"certify_failures must be an integer >= 0 (failed trials per cell); got {certify_failures!r}")
     for name, value in (("polish_limit", polish_limit), ("block", block)):
         if value is not None:
             validate.positive_int(value, name)

@@ -563,8 +563,9 @@ def test_table1_certifies_whether_x_star_is_the_unique_global_minimiser_of_faile
         assert not found["refused"] and found["certified"] and found["value"] <= 1e-12 and found["at_x_star"]
         assert found["unique"] is not None
     assert row["x_star_certificates"]["unique"] + row["x_star_certificates"]["tie"] == 2
-    with pytest.raises(ValueError, match="certify_failures"):
-        table1.run(certify_failures=-1, flows_dir=tmp_path)
+    for wrong in (-1, 1.5, True):
+        with pytest.raises(ValueError, match=r"certify_failures must be an integer >= 0 \(failed trials per cell\)"):
+            table1.run(certify_failures=wrong, flows_dir=tmp_path)
 
 
 def test_the_certificate_of_x_star_tells_a_unique_minimiser_from_a_tie():
