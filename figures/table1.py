@@ -59,7 +59,8 @@ RESULTS = Path(__file__).resolve().parents[1] / "results"
 def recorded_scales(this_run: dict, results: Path = RESULTS) -> str | None:
     """Table 1 beside the paper's at every scale recorded in ``results``, with this run's as the last column: the
     paper's 28×28 generator on 28×28 digits (``table1-paper-scale-*.jsonl.gz``, one journal per cell) and the 8×8
-    flows (``table1-seed0.jsonl.gz``). A Markdown table, or None where nothing is recorded."""
+    flows (``table1-seed0.jsonl.gz``). A Markdown table (with both recorded, followed by :func:`disagreement_text`),
+    or None where nothing is recorded."""
     columns = {}
     paper_scale = sorted(results.glob("table1-paper-scale-*.jsonl.gz"))
     if paper_scale:
@@ -68,7 +69,27 @@ def recorded_scales(this_run: dict, results: Path = RESULTS) -> str | None:
         columns["8×8, narrow generator (recorded)"] = table1.journal_statistics(results / "table1-seed0.jsonl.gz")
     if not columns:
         return None
-    return table1.scales_table(columns | {"this run": this_run})
+    table = table1.scales_table(columns | {"this run": this_run})
+    if len(columns) < 2:
+        return table
+    large, small = columns.values()
+    return table + "\n\n" + disagreement_text(small, large)
+
+
+def disagreement_text(small: dict, large: dict) -> str:
+    """In words: where the 8×8 flows (``small``) have regular Adam significantly better than surfing — the paper
+    reports the opposite — and whether that survives at the paper's scale (``large``), over the (model, k) settings
+    recorded at both."""
+    verdicts = {(s["model"], s["k"]): s["verdict"] for s in large["per_setting"]}
+    shared = [s for s in small["per_setting"] if (s["model"], s["k"]) in verdicts]
+    reversed_small = [s for s in shared if s["verdict"] == "regular better"]
+    names = ", ".join(f"{s['model']} k = {s['k']}" for s in reversed_small) or "none"
+    surviving = [s for s in reversed_small if verdicts[s["model"], s["k"]] == "regular better"]
+    return (f"Of the {len(shared)} settings recorded at both scales, the 8×8 flows have regular Adam significantly "
+            f"better than surfing, against the paper, in {len(reversed_small)} ({names}); at the paper's scale "
+            + (f"that disagreement survives in {len(surviving)} of them ("
+               + ", ".join(f"{s['model']} k = {s['k']}" for s in surviving) + ")."
+               if surviving else "it survives in none of them."))
 
 
 def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:

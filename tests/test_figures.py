@@ -194,3 +194,20 @@ def test_the_table1_report_puts_the_recorded_scales_beside_this_run(tiny_run, tm
     if any(RESULTS.glob("table1-paper-scale-*.jsonl.gz")):
         assert "28×28, the paper's generator widths (recorded)" in report
     assert recorded_scales({"per_setting": []}, results=tmp_path) is None  # nothing recorded, no table
+
+
+def test_the_report_says_in_words_whether_the_8x8_disagreement_survives_at_the_paper_scale():
+    from figures.table1 import disagreement_text
+
+    def statistics(*verdicts):
+        return {"per_setting": [{"model": m, "k": k, "verdict": v} for m, k, v in verdicts]}
+
+    small = statistics(("vae", 20, "regular better"), ("wgan", 20, "regular better"), ("dcgan", 5, "surfing better"),
+                       ("dcgan", 10, "regular better"))  # dcgan k = 10 not recorded at the paper's scale
+    gone = statistics(("vae", 20, "no significant difference"), ("wgan", 20, "no significant difference"),
+                      ("dcgan", 5, "surfing better"))
+    assert disagreement_text(small, gone) == (
+        "Of the 3 settings recorded at both scales, the 8×8 flows have regular Adam significantly better than "
+        "surfing, against the paper, in 2 (vae k = 20, wgan k = 20); at the paper's scale it survives in none of them.")
+    kept = statistics(("vae", 20, "no significant difference"), ("wgan", 20, "regular better"))
+    assert disagreement_text(small, kept).endswith("that disagreement survives in 1 of them (wgan k = 20).")
