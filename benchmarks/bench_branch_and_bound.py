@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -193,10 +194,23 @@ def path_runs(targets) -> None:
           f"| {seconds['branch_and_bound'] * 101 / 22:.0f} | | |", flush=True)
 
 
+@contextmanager
+def cvxpy_only():
+    """Every relaxed QP with A to cvxpy/CLARABEL (as before DAQP answered them) while inside."""
+    from landscape.branch_and_bound import relaxed
+
+    limit = relaxed.VERTEX_LIMIT
+    relaxed.VERTEX_LIMIT = 0
+    try:
+        yield
+    finally:
+        relaxed.VERTEX_LIMIT = limit
+
+
 def measured_runs(target) -> None:
     import landscape as L
-    from landscape.branch_and_bound import relaxed
     from landscape.branch_and_bound.bounds import linear_bounds
+    from landscape.branch_and_bound.relaxed import LowerBound
 
     net, rng = generator(2), np.random.default_rng(0)
     print("\n| k = 2, m | relaxed QP, cvxpy ms | relaxed QP, DAQP + dual ms | ratio | largest relative difference "
@@ -204,8 +218,7 @@ def measured_runs(target) -> None:
           "|---:|---:|---:|---|", flush=True)
     for m in (10, 30, 64):
         f = L.Objective(net, target, L.gaussian_measurements(m, net.output_dim, rng=rng))
-        by_solver = {"cvxpy": relaxed.LowerBound(f, 2), "daqp": relaxed.LowerBound(f, 2)}
-        by_solver["cvxpy"].linear = by_solver["cvxpy"]._linear_by_cvxpy
+        by_solver = {"cvxpy": (LowerBound(f, 2), cvxpy_only), "daqp": (LowerBound(f, 2), nullcontext)}
         seconds = {name: [] for name in by_solver}
         difference = 0.0
         for _ in range(100):  # boxes of the sizes a search bounds, around random centres
@@ -213,20 +226,17 @@ def measured_runs(target) -> None:
             centre = rng.uniform(-1 + half, 1 - half, 2)
             bounds = linear_bounds(net, centre - half, centre + half)
             values = {}
-            for name, lower in by_solver.items():
-                start = time.perf_counter()
-                values[name] = lower.linear(bounds, centre - half, centre + half)[0]
-                seconds[name].append(time.perf_counter() - start)
+            for name, (lower, solver) in by_solver.items():
+                with solver():
+                    start = time.perf_counter()
+                    values[name] = lower.linear(bounds, centre - half, centre + half)[0]
+                    seconds[name].append(time.perf_counter() - start)
             difference = max(difference, abs(values["daqp"] - values["cvxpy"]) / (1 + values["cvxpy"]))
         qp = {name: statistics.median(times) * 1e3 for name, times in seconds.items()}
-        limit = relaxed.VERTEX_LIMIT
-        try:
-            relaxed.VERTEX_LIMIT = 0  # every relaxed QP to cvxpy: the search as before DAQP answered them
+        with cvxpy_only():
             start = time.perf_counter()
             by_cvxpy = L.branch_and_bound(f, BOX)
             search_cvxpy = time.perf_counter() - start
-        finally:
-            relaxed.VERTEX_LIMIT = limit
         start = time.perf_counter()
         found = L.branch_and_bound(f, BOX)
         search = time.perf_counter() - start

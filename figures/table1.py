@@ -80,16 +80,17 @@ def disagreement_text(small: dict, large: dict) -> str:
     """In words: where the 8×8 flows (``small``) have regular Adam significantly better than surfing — the paper
     reports the opposite — and whether that survives at the paper's scale (``large``), over the (model, k) settings
     recorded at both."""
+    def named(settings: list[dict]) -> str:
+        return ", ".join(f"{s['model']} k = {s['k']}" for s in settings) or "none"
+
     verdicts = {(s["model"], s["k"]): s["verdict"] for s in large["per_setting"]}
     shared = [s for s in small["per_setting"] if (s["model"], s["k"]) in verdicts]
     reversed_small = [s for s in shared if s["verdict"] == "regular better"]
-    names = ", ".join(f"{s['model']} k = {s['k']}" for s in reversed_small) or "none"
     surviving = [s for s in reversed_small if verdicts[s["model"], s["k"]] == "regular better"]
     return (f"Of the {len(shared)} settings recorded at both scales, the 8×8 flows have regular Adam significantly "
-            f"better than surfing, against the paper, in {len(reversed_small)} ({names}); at the paper's scale "
-            + (f"that disagreement survives in {len(surviving)} of them ("
-               + ", ".join(f"{s['model']} k = {s['k']}" for s in surviving) + ")."
-               if surviving else "it survives in none of them."))
+            f"better than surfing, against the paper, in {len(reversed_small)} ({named(reversed_small)}); at the "
+            "paper's scale " + (f"that disagreement survives in {len(surviving)} of them ({named(surviving)})."
+                                if surviving else "it survives in none of them."))
 
 
 def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:

@@ -29,7 +29,7 @@ from . import _failures, _optimum, _protocol, _stages
 from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
 from ._runner import run_trials
-from ._stats import wilson_interval
+from ._stats import quartiles, wilson_interval
 from .table1 import (METHODS, cells_of, checked_hidden, classify_failures, data_description, failure_summary, joined,
                      paired, surfing_budget, trained)
 
@@ -110,10 +110,6 @@ def trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _sta
     return record
 
 
-def _quartiles(values: np.ndarray) -> list[float]:
-    return [float(q) for q in np.percentile(values, [25, 50, 75])]
-
-
 def summary(model: str, m: int, records: list[dict]) -> dict:
     """Pooled over a (model, m) setting's training seeds."""
     error = {name: np.concatenate([r[f"error_{name}"] for r in records]) for name in ("regular", "surfing")}
@@ -123,7 +119,7 @@ def summary(model: str, m: int, records: list[dict]) -> dict:
     row = {
         "model": model, "m": m, "trials": int(len(difference)), "training_seeds": [r["training_seed"] for r in records],
         "budgets": [r["budget"] for r in records],
-        "error_quartiles_regular": _quartiles(error["regular"]), "error_quartiles_surfing": _quartiles(error["surfing"]),
+        "error_quartiles_regular": quartiles(error["regular"]), "error_quartiles_surfing": quartiles(error["surfing"]),
         "surfing_lower_error": int(np.sum(nonzero & (difference < 0))),
         "regular_lower_error": int(np.sum(nonzero & (difference > 0))),
         "wilcoxon_p": p_error,

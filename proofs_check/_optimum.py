@@ -32,7 +32,7 @@ import numpy as np
 import landscape as L
 
 from ._protocol import METHODS, SUCCESS_RADIUS
-from ._stats import wilson_interval
+from ._stats import quartiles, wilson_interval
 
 
 def chosen_trials(groups: list[np.ndarray], limit: int | None) -> np.ndarray:
@@ -67,10 +67,6 @@ def certified_optimum(net: L.ReLUNet, y: np.ndarray, A: np.ndarray, ends: dict[s
     return entry
 
 
-def _quartiles(values) -> list[float]:
-    return [float(q) for q in np.percentile(values, [25, 50, 75])] if len(values) else []
-
-
 def summary(entries: list[dict]) -> dict:
     """Pooled over a setting's certified trials: how many were certified or refused, the optimum's per-pixel error,
     and per method the rate of reaching the optimum (95 % Wilson interval), the quartiles of the excess in f and of
@@ -78,14 +74,14 @@ def summary(entries: list[dict]) -> dict:
     certified = [e for e in entries if not e["refused"] and e["certified"]]
     row = {"asked": len(entries), "certified": len(certified),
            "refused": sum(e["refused"] for e in entries),
-           "optimum_error_quartiles": _quartiles([e["optimum_error"] for e in certified]),
+           "optimum_error_quartiles": quartiles([e["optimum_error"] for e in certified]),
            "seconds_median": float(np.median([e["seconds"] for e in certified])) if certified else float("nan")}
     for method in METHODS:
         reached = sum(e[f"reached_{method}"] for e in certified)
         row |= {f"reached_{method}": int(reached),
                 f"reached_ci95_{method}": list(wilson_interval(int(reached), len(certified))) if certified else [],
-                f"excess_quartiles_{method}": _quartiles([e[f"excess_{method}"] for e in certified]),
-                f"pixel_distance_quartiles_{method}": _quartiles([e[f"pixel_distance_{method}"] for e in certified]),
+                f"excess_quartiles_{method}": quartiles([e[f"excess_{method}"] for e in certified]),
+                f"pixel_distance_quartiles_{method}": quartiles([e[f"pixel_distance_{method}"] for e in certified]),
                 f"outside_box_{method}": sum(e[f"outside_box_{method}"] for e in certified)}
     return row
 

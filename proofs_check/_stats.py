@@ -1,10 +1,16 @@
-"""Interval estimates and paired tests for success rates."""
+"""Interval estimates and paired tests for success rates, and the quartiles the summaries report."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 from scipy.stats import binomtest
+
+
+def quartiles(values) -> list[float]:
+    """The 25th, 50th and 75th percentiles of ``values`` as floats; [] for no values."""
+    return [float(q) for q in np.percentile(values, [25, 50, 75])] if len(values) else []
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:

@@ -55,7 +55,7 @@ from . import _failures, _optimum, _protocol, _stages
 from ._protocol import METHODS, SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
 from ._runner import journal_entries, run_trials
-from ._stats import interval_text, mcnemar_exact, wilson_interval
+from ._stats import interval_text, mcnemar_exact, quartiles, wilson_interval
 
 CLAIM = (
     "§4, Table 1 (Song, Fan, Lafferty 2019): on generators trained as VAE, DCGAN, WGAN and WGAN-GP (Fashion-MNIST, "
@@ -294,7 +294,7 @@ def failure_summary(records: list[dict], successes: dict[str, np.ndarray]) -> di
     edges = np.quantile(sigma, [1 / 3, 2 / 3])
     tertile = np.empty(len(sigma), dtype=np.int64)  # by rank, so ties (σ_min = 0 with m < k) still fill three thirds
     tertile[np.argsort(sigma, kind="stable")] = np.arange(len(sigma)) * 3 // len(sigma)
-    out = {"sigma_min_quartiles": [float(q) for q in np.percentile(sigma, [25, 50, 75])],
+    out = {"sigma_min_quartiles": quartiles(sigma),
            "sigma_min_tertile_edges": [float(e) for e in edges]}
     for method, won in successes.items():
         entry = {}
