@@ -7,6 +7,10 @@ from pathlib import Path
 
 from landscape import jsonsafe
 
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+"""The recorded journals behind the README's full-scale numbers (``results/`` of the repository; absent from an
+installed package)."""
+
 
 @dataclass
 class Measured:

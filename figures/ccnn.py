@@ -11,12 +11,29 @@ from pathlib import Path
 
 import numpy as np
 
-from figures._report import Measured
+from figures._report import RESULTS, Measured
 from figures._scale import by_scale
 from proofs_check import ccnn
 
 COLOURS = {"cnn1": "tab:blue", "ccnn1": "tab:red", "cnn2": "tab:cyan", "ccnn2": "tab:orange"}
 
+
+RECORDED = "ccnn-seed0.jsonl.gz"
+"""The full-scale study's journal in ``results/``."""
+
+
+def recorded_study(results: Path = RESULTS) -> str | None:
+    """The full-scale study recorded in ``results`` (its error table beside the notes' and its verdict, re-derived from
+    the journal by :func:`proofs_check.ccnn.journal_statistics`) as Markdown; None where nothing is recorded."""
+    path = results / RECORDED
+    if not path.is_file():
+        return None
+    recorded = ccnn.journal_statistics(path)
+    state = ("complete" if recorded["finished"]
+             else f"{recorded['trials']} of {len(recorded['settings']['cells'])} trials")
+    return (f"Recorded full-scale run (`results/{RECORDED}`, {state}; test error on the 1,000 held-out digits, Wilson "
+            f"95 % interval, beside the notes' numbers):\n\n{ccnn.table_text(recorded['statistics'])}\n\n"
+            f"{recorded['verdict']}")
 
 def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     seed = int(rng.integers(2**31))
@@ -46,6 +63,8 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
                   "full": "full: 4,000 training digits, five variations, 256 random features, R chosen from "
                           "25, 100, 400 by validation, the CNNs 150 epochs, CNN-1 from 20 initialisations, CCNN-1 "
                           "from 5 starts"}[scale]
+    recorded = recorded_study()
+    recorded_notes = [] if recorded is None else ["\n".join("  " + line for line in recorded.splitlines())]
     return Measured(
         name="ccnn", title="Convexified CNNs against the CNNs they relax (seed 003)", claim=ccnn.CLAIM,
         settings={"scale": scale_note, "training digits": result.settings["train"],
@@ -56,7 +75,7 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
                "test digits in every variation, and its img variation used 20 photographs where ours uses "
                "scikit-learn's two.",
                "The CCNN's training losses from different starts can differ by at most the larger certified duality "
-               "gap; the CNN's differ because its training problem is not convex."],
+               "gap; the CNN's differ because its training problem is not convex."] + recorded_notes,
         data={"table": statistics["table"], "contrast": statistics["contrast"]},
     )
 

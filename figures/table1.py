@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from figures._report import Measured
+from figures._report import RESULTS, Measured
 from figures._scale import by_scale
 from proofs_check import table1
 from proofs_check._stats import interval_text
@@ -52,8 +52,6 @@ def failure_measurements(failures: dict) -> dict:
     return out
 
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
-"""The recorded journals (``results/`` of the repository; absent from an installed package)."""
 
 
 def recorded_scales(this_run: dict, results: Path = RESULTS) -> str | None:

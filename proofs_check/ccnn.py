@@ -42,7 +42,7 @@ from landscape.ccnn.patches import pooled_grid
 from landscape.datasets import load_mnist5k
 
 from ._result import CheckResult
-from ._runner import run_trials
+from ._runner import journal_entries, run_trials
 from ._stats import holm, interval_text, mcnemar_exact, wilson_interval
 
 MODELS = ("cnn1", "ccnn1", "cnn2", "ccnn2")
@@ -216,7 +216,13 @@ def summarise(settings: dict, records: list[dict]) -> dict:
         contrast[model] = entry
     convex = [r for r in records if "radius_at_edge" in r]
     edge = {"ccnn_fits": len(convex), "at_largest_radius": sum(r["radius_at_edge"] for r in convex)}
-    return {"table": table, "comparisons": comparisons, "contrast": contrast, "radius_choice": edge}
+    short = [r for r in convex if not all(r["certified"])]
+    tolerance = {"ccnn_fits": len(convex), "short_of_tolerance": len(short),
+                 "largest_gap": max((max(r["gaps"]) for r in short), default=0.0),
+                 "which": [f"CCNN-{DEPTH[r['model']]} on {r['variant']}" + (f" (start {r['start']})" if r["start"] else "")
+                           for r in short]}
+    return {"table": table, "comparisons": comparisons, "contrast": contrast, "radius_choice": edge,
+            "tolerance": tolerance}
 
 
 def _verdict(statistics: dict, settings: dict) -> tuple[bool, str]:
@@ -227,13 +233,19 @@ def _verdict(statistics: dict, settings: dict) -> tuple[bool, str]:
     parts = [f"CCNN-{c['depth']} vs CNN-{c['depth']} on {c['variant']}: {100 * c['ccnn_error']:.1f} % vs "
              f"{100 * c['cnn_error']:.1f} % (Holm p = {c['holm_p']:.2g})" for c in comparisons]
     text = (f"The CCNN misclassified significantly fewer test digits in {len(lower)} of {len(comparisons)} "
-            f"comparisons, more in {len(higher)} ({settings['train']} training digits, 1,000 test digits): "
+            f"comparisons, more in {len(higher)} ({settings['train']:,} training digits, 1,000 test digits): "
             + "; ".join(parts) + ".")
     edge = statistics["radius_choice"]
     if edge["at_largest_radius"]:
         text += (f" The validation chose the grid's largest radius in {edge['at_largest_radius']} of "
                  f"{edge['ccnn_fits']} CCNN fits: a larger R might validate better, so the grid may have held "
                  "those CCNNs back (against the CCNN in the comparisons).")
+    tolerance = statistics["tolerance"]
+    if tolerance["short_of_tolerance"]:
+        text += (f" {tolerance['short_of_tolerance']} of {tolerance['ccnn_fits']} CCNN fits stopped at the step limit "
+                 f"before their duality gap reached its tolerance (gaps up to {tolerance['largest_gap']:.2g}: "
+                 + ", ".join(tolerance["which"]) + "): those CCNNs' training losses are above the convex problem's "
+                 "optimum by up to their gaps, so their test errors are not the optimum's either.")
     contrast = statistics["contrast"]
     if "cnn1" in contrast:
         c = contrast["cnn1"]
@@ -330,6 +342,36 @@ def quick(seed: int = 0, workers: int | None = None, journal: Path | None = None
     return run(variants=("basic", "rot"), starts=3, ccnn_starts=2, train=300, cnn_epochs=40, layers=small,
                radii=(100.0,), ccnn_max_iterations=100, seed=seed, workers=workers, journal=journal, progress=progress)
 
+
+def journal_statistics(path) -> dict:
+    """The study's summaries from its trial journal alone, plain or gzip-compressed (``results/ccnn-seed0.jsonl.gz``):
+    ``{"settings", "statistics", "holds", "verdict", "trials", "finished"}`` as :func:`run` would report them over the
+    finished trials (``finished``: every cell of the run's settings is in the journal). A file that is not a CCNN
+    journal, or one missing a cell of the error table, is refused with its path named."""
+    import gzip
+    import json
+
+    from landscape import jsonsafe
+
+    path = Path(path)
+    try:
+        with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as handle:
+            lines = handle.read().splitlines()
+        header = jsonsafe.loads(lines[0]) if lines else None
+    except (OSError, EOFError, json.JSONDecodeError) as exc:
+        raise ValueError(f"journal {str(path)!r} cannot be read as a trial journal: {exc}") from None
+    settings = header.get("settings") if isinstance(header, dict) else None
+    if not isinstance(settings, dict) or "contrast_variant" not in settings or "cells" not in settings:
+        raise ValueError(f"journal {str(path)!r} is not a CCNN study's journal (its header names no CCNN cells)")
+    records = [record for _, record in sorted(journal_entries(lines, path).items())]
+    have = {(r["variant"], r["model"]) for r in records if r["start"] == 0}
+    missing = [(v, m) for v in settings["variants"] for m in settings["models"] if (v, m) not in have]
+    if missing:
+        raise ValueError(f"journal {str(path)!r} lacks cells of the error table (variation, model): {missing}")
+    statistics = summarise(settings, records)
+    holds, verdict = _verdict(statistics, settings)
+    return {"settings": settings, "statistics": statistics, "holds": holds, "verdict": verdict,
+            "trials": len(records), "finished": len(records) == len(settings["cells"])}
 
 def table_text(statistics: dict) -> str:
     """The error table as Markdown: ours (95 % interval) beside the notes' numbers."""

@@ -1,6 +1,9 @@
 """The CCNN study (proofs_check ccnn) on a tiny configuration: every table entry, comparison and contrast is
 recomputed here from the trial records, and bad settings are refused by name."""
 
+import gzip
+import json
+
 import numpy as np
 import pytest
 
@@ -13,8 +16,13 @@ TINY = dict(variants=("basic", "rot"), starts=3, ccnn_starts=2, train=60, radii=
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    return ccnn.run(workers=1, **TINY)
+def journal(tmp_path_factory):
+    return tmp_path_factory.mktemp("ccnn") / "ccnn.jsonl"
+
+
+@pytest.fixture(scope="module")
+def tiny(journal):
+    return ccnn.run(workers=1, journal=journal, **TINY)
 
 
 def test_the_study_runs_every_cell_and_its_statistics_follow_from_the_records(tiny):
@@ -42,6 +50,11 @@ def test_the_study_runs_every_cell_and_its_statistics_follow_from_the_records(ti
     assert edge["ccnn_fits"] == 2 * 2 + 1
     assert edge["at_largest_radius"] == sum(r.get("radius_at_edge", False) for r in records)
     assert ("chose the grid's largest radius" in tiny.verdict) == (edge["at_largest_radius"] > 0)
+    short = [r for r in records if r["model"].startswith("ccnn") and not all(r["certified"])]
+    tolerance = tiny.statistics["tolerance"]
+    assert tolerance["short_of_tolerance"] == len(short) and tolerance["ccnn_fits"] == edge["ccnn_fits"]
+    assert tolerance["largest_gap"] == max((max(r["gaps"]) for r in short), default=0.0)
+    assert ("stopped at the step limit" in tiny.verdict) == bool(short)
 
 
 def test_the_contrast_compares_cnn_starts_with_ccnn_starts_on_one_problem(tiny):
@@ -56,6 +69,32 @@ def test_the_contrast_compares_cnn_starts_with_ccnn_starts_on_one_problem(tiny):
     assert contrast["ccnn1"]["loss_spread"] == max(losses) - min(losses)
     assert contrast["ccnn1"]["within_gaps"] == (max(losses) - min(losses) <= max(r["gaps"][-1] for r in convex))
     assert "CCNN-1 from 2 starts" in tiny.verdict
+
+
+def test_the_summaries_follow_from_the_journal_alone_and_a_foreign_or_short_journal_is_refused(tiny, journal, tmp_path):
+    packed = tmp_path / "ccnn.jsonl.gz"  # as recorded in results/
+    packed.write_bytes(gzip.compress(journal.read_bytes()))
+    recorded = ccnn.journal_statistics(packed)
+    assert json.loads(json.dumps(recorded["statistics"])) == json.loads(tiny.to_json())["statistics"]
+    assert (recorded["verdict"], recorded["holds"]) == (tiny.verdict, tiny.holds)
+    assert recorded["finished"] and recorded["trials"] == len(tiny.records)
+    lines = journal.read_text().splitlines()
+    header = json.loads(lines[0])
+    first_cell = next(i for i, line in enumerate(lines[1:], 1) if json.loads(line)["trial"] == 0)
+    short = tmp_path / "short.jsonl"  # the error table's first cell missing
+    short.write_text("\n".join(line for i, line in enumerate(lines) if i != first_cell) + "\n")
+    with pytest.raises(ValueError, match=r"lacks cells of the error table \(variation, model\): \[\('basic', 'cnn1'\)\]"):
+        ccnn.journal_statistics(short)
+    contrast_only = tmp_path / "partial.jsonl"  # the last contrast start missing: summarised, marked unfinished
+    contrast_only.write_text("\n".join(lines[:-1]) + "\n")
+    assert json.loads(lines[-1])["trial"] >= 8 and not ccnn.journal_statistics(contrast_only)["finished"]
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text(json.dumps({"seed": 0, "n_trials": 1, "settings": {"cells": [["dcgan", 5, 0]]}}) + "\n")
+    with pytest.raises(ValueError, match="is not a CCNN study's journal"):
+        ccnn.journal_statistics(foreign)
+    with pytest.raises(ValueError, match="cannot be read as a trial journal"):
+        ccnn.journal_statistics(tmp_path / "absent.jsonl.gz")
+    assert header["settings"]["contrast_variant"] == "basic"
 
 
 def test_the_study_refuses_bad_settings_by_name():

@@ -196,6 +196,17 @@ def test_the_table1_report_puts_the_recorded_scales_beside_this_run(tiny_run, tm
     assert recorded_scales({"per_setting": []}, results=tmp_path) is None  # nothing recorded, no table
 
 
+def test_the_ccnn_report_gives_the_recorded_full_scale_study(tiny_run, tmp_path):
+    from figures.ccnn import RECORDED, recorded_study
+    from figures.table1 import RESULTS
+
+    out, results = tiny_run
+    report = (out / "REPORT.md").read_text()
+    if (RESULTS / RECORDED).is_file():
+        assert f"Recorded full-scale run (`results/{RECORDED}`" in report
+        assert "| basic | 5.1 % [3.9, 6.6] | 3.37 % | 3.3 % [2.4, 4.6] | 2.38 % |" in report  # the README's row
+    assert recorded_study(results=tmp_path) is None  # nothing recorded, no table
+
 def test_the_report_says_in_words_whether_the_8x8_disagreement_survives_at_the_paper_scale():
     from figures.table1 import disagreement_text
 
