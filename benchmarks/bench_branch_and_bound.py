@@ -33,6 +33,13 @@ k = 2, 3, 4, 5; targets: held-out digits (the first three of the held-out split)
    seconds per target, their median and maximum (target: under a minute each); a search refused for its estimated
    size is reported with the estimate and then run for five minutes.
 
+9. The triangle relaxation (`bound="triangle"`: the linear bounds, then the relaxation of every layer's unstable
+   ReLUs by their convex hulls where those do not prune) against the linear bounds alone: the whole search at k = 2
+   (first three held-out targets) and k = 3 (first two), boxes and seconds of each, the same f*; and `estimated_boxes`
+   with each bound at k = 2 … 5 (first two held-out targets, level as in part 6): where either stops.
+
+10. Part 8 with the triangle relaxation (`bound="triangle"`).
+
 Run: .venv/bin/python benchmarks/bench_branch_and_bound.py [--parts 1,3]  (the numbered parts; default all)
 """
 
@@ -250,17 +257,17 @@ def measured_runs(target) -> None:
               f"| {same} |", flush=True)
 
 
-def distribution_runs(targets) -> None:
+def distribution_runs(targets, bound: str = "linear") -> None:
     import landscape as L
 
     net = generator(3)
-    print("\n| k = 3, held-out target | certified | f* | boxes | s |\n|---|---|---:|---:|---:|", flush=True)
+    print(f"\n| k = 3, held-out target ({bound}) | certified | f* | boxes | s |\n|---|---|---:|---:|---:|", flush=True)
     seconds, boxes = [], []
     for index, y in enumerate(targets):
         try:
-            found = L.branch_and_bound(L.Objective(net, y), BOX)
+            found = L.branch_and_bound(L.Objective(net, y), BOX, bound=bound)
         except L.SearchTooLargeError as refusal:  # then what the search reaches in five minutes
-            found = L.branch_and_bound(L.Objective(net, y), BOX, time_limit=5 * TIME_LIMIT)
+            found = L.branch_and_bound(L.Objective(net, y), BOX, bound=bound, time_limit=5 * TIME_LIMIT)
             print(f"| {index} | refused (estimate {refusal.estimate:.2g} boxes); in {5 * TIME_LIMIT:.0f} s: "
                   f"{'certified' if found.certified else f'gap {found.gap / (1 + found.value):.1e}'} "
                   f"| {found.value:.6g} | {found.nodes} | {found.seconds:.1f} |", flush=True)
@@ -272,14 +279,46 @@ def distribution_runs(targets) -> None:
           f"| {statistics.median(seconds):.1f} ({max(seconds):.1f}) |", flush=True)
 
 
+def triangle_runs(targets) -> None:
+    import landscape as L
+    from landscape.branch_and_bound.search import projected_descent
+
+    print("\n| k, target | linear: boxes, s | triangle: boxes, s (relaxations) | boxes ratio | seconds ratio | same f* |\n"
+          "|---|---:|---:|---:|---:|---|", flush=True)
+    for k, count in ((2, 3), (3, 2)):
+        net = generator(k)
+        for index, y in enumerate(targets[:count]):
+            f = L.Objective(net, y)
+            linear, triangle = (L.branch_and_bound(f, BOX, bound=bound) for bound in ("linear", "triangle"))
+            same = abs(linear.value - triangle.value) <= max(linear.tolerance, triangle.tolerance)
+            print(f"| {k}, held-out {index} | {linear.nodes:,}, {linear.seconds:.1f} | {triangle.nodes:,}, "
+                  f"{triangle.seconds:.1f} ({triangle.triangles:,}) | {linear.nodes / triangle.nodes:.1f} | "
+                  f"{linear.seconds / triangle.seconds:.2f} | {'yes' if same else 'NO'} |", flush=True)
+    print("\n| k, target | level | linear: estimated boxes (s) | triangle: estimated boxes (s) |\n|---|---:|---:|---:|",
+          flush=True)
+    for k in (2, 3, 4, 5):
+        net = generator(k)
+        for index, y in enumerate(targets[:2]):
+            f = L.Objective(net, y)
+            lo, hi = np.full(k, BOX[0]), np.full(k, BOX[1])
+            _, level = projected_descent(f, (lo + hi) / 2, lo, hi)
+            cells = []
+            for bound in ("linear", "triangle"):
+                start = time.perf_counter()
+                estimate, exact = L.estimated_boxes(f, BOX, level, bound=bound)
+                cells.append(f"{'' if exact else '≥ '}{estimate:.3g} ({time.perf_counter() - start:.1f})")
+            print(f"| {k}, held-out {index} | {level:.4g} | {cells[0]} | {cells[1]} |", flush=True)
+
+
 PARTS = {1: lambda: mesh_runs(held_out()[:3]), 2: lambda: pruning_runs(held_out()[:2]),
          3: lambda: limited_runs(held_out()[:2]), 4: lambda: path_runs(held_out()[:1]),
          5: lambda: runner_up_runs(held_out()[:3]), 6: lambda: estimate_runs(held_out()[0]),
-         7: lambda: measured_runs(held_out()[0]), 8: lambda: distribution_runs(held_out()[:10])}
+         7: lambda: measured_runs(held_out()[0]), 8: lambda: distribution_runs(held_out()[:10]),
+         9: lambda: triangle_runs(held_out()[:3]), 10: lambda: distribution_runs(held_out()[:10], "triangle")}
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="1,2,3,4,5,6,7,8",
+    parser.add_argument("--parts", default="1,2,3,4,5,6,7,8,9,10",
                         help="the parts to run, comma-separated numbers from the list above (default: all)")
     chosen = [int(part) for part in parser.parse_args().parts.split(",")]
     if not set(chosen) <= set(PARTS):

@@ -228,6 +228,32 @@ def relaxed_qp_value(L, a, U, b, y, lo, hi, A=None):
     return problem.value
 
 
+def triangle_qp_value(net, lower, upper, y, lo, hi, A=None):
+    """min ½‖A(G̃ − y)‖² over x in [lo, hi] with every neuron a variable: h = z where l ≥ 0, h = 0 where u ≤ 0, and
+    the triangle h ≥ 0, h ≥ z, h ≤ u(z − l)/(u − l) where l < 0 < u (pre-activation bounds ``lower``, ``upper`` per
+    layer), layer by layer with the dense matrices, by a fresh cvxpy problem."""
+    import cvxpy as cp
+
+    x = cp.Variable(net.input_dim)
+    constraints, h = [lo <= x, x <= hi], x
+    for W, b, l, u in zip(net.weights, net.effective_biases, lower, upper):
+        z = W @ h + b
+        h = cp.Variable(len(b))
+        for j in range(len(b)):
+            if l[j] >= 0:
+                constraints.append(h[j] == z[j])
+            elif u[j] <= 0:
+                constraints.append(h[j] == 0)
+            else:
+                constraints += [h[j] >= 0, h[j] >= z[j], h[j] <= u[j] / (u[j] - l[j]) * (z[j] - l[j])]
+    g = h if net.readout is None else net.readout @ h
+    if net.readout_bias is not None:
+        g = g + net.readout_bias
+    A = np.eye(len(y)) if A is None else A
+    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(A @ g - A @ y)), constraints)
+    problem.solve(solver=cp.CLARABEL)
+    return problem.value
+
 def _layer_slices(net):
     start = 0
     for n in net.hidden_widths:

@@ -11,7 +11,8 @@ from landscape.branch_and_bound import branch_and_bound, interval_bounds, linear
 from landscape.branch_and_bound import search
 from landscape.branch_and_bound.relaxed import dual_bound, measured_relaxed_bound, relaxed_bound
 from landscape.branch_and_bound.search import estimated_boxes, projected_descent
-from naive import interval_propagation, relaxed_qp_value
+from landscape.branch_and_bound.triangle import triangle_bound
+from naive import interval_propagation, relaxed_qp_value, triangle_qp_value
 from strategies import networks, seeds
 
 
@@ -127,6 +128,27 @@ def test_the_dual_bound_never_exceeds_the_relaxed_qps_value(k, n, m, seed, scale
         assert dual_bound(multiplier, L_, a, U_, b, A, y, lo, hi) <= value + 1e-8 * (1 + value)
 
 
+@settings(max_examples=30, deadline=None)
+@given(networks(max_k=3, max_depth=3, max_width=10), seeds, st.booleans())
+def test_the_triangle_bound_is_the_triangle_qps_value_and_never_above_f_on_the_box(net, seed, measured):
+    lo, hi, rng = _box(net.input_dim, seed)
+    y = net.forward(rng.uniform(-1, 1, net.input_dim)) + rng.choice([0.0, 0.5]) * rng.normal(size=net.output_dim)
+    A = L.gaussian_measurements(max(1, net.output_dim // 2), net.output_dim, rng=seed) if measured else None
+    bounds = linear_bounds(net, lo, hi)
+    found = triangle_bound(net, bounds, y, A, lo, hi)
+    assert found is not None
+    bound, x_hat = found
+    value = triangle_qp_value(net, bounds.lower, bounds.upper, y, lo, hi, A)
+    assert bound <= value + 1e-7 * (1 + value)  # weak duality, whatever DAQP's accuracy
+    assert bound == pytest.approx(value, rel=1e-5, abs=1e-7)
+    assert np.all(x_hat >= lo) and np.all(x_hat <= hi)
+    f = L.Objective(net, y, A)
+    points = rng.uniform(lo, hi, (200, net.input_dim))
+    assert bound <= np.min(f.value(points)) + 1e-9 * (1 + bound)  # a lower bound of f on the box
+    relaxed = search.LowerBound(f, net.input_dim).of(bounds, lo, hi)[0]
+    assert bound >= relaxed - 1e-6 * (1 + relaxed)  # at least as tight as the output's linear bounds
+
+
 def _planar_objective(width: int, bias: bool, seed: int) -> L.Objective:
     """f of a random [2, width, 2·width] → 3·width network, its target in G's range or 0.3-noisy."""
     rng = np.random.default_rng(seed)
@@ -159,12 +181,12 @@ def test_branch_and_bound_finds_the_enumerated_global_minimum_at_k_2(width, bias
     assert found.value - exact.value >= -1e-9 * (1 + exact.value)  # never below the true minimum
 
 
-def test_branch_and_bound_matches_enumeration_with_either_bound_and_with_measurements():
+def test_branch_and_bound_matches_enumeration_with_every_bound_and_with_measurements():
     rng = np.random.default_rng(5)
-    cases = [(L.ReLUNet.random([3, 6, 12], out_dim=20, rng=6), None, ("linear",)),
-             (L.ReLUNet.random([2, 6, 12], out_dim=20, rng=6), None, ("linear", "interval")),
+    cases = [(L.ReLUNet.random([3, 6, 12], out_dim=20, rng=6), None, ("linear", "triangle")),
+             (L.ReLUNet.random([2, 6, 12], out_dim=20, rng=6), None, ("linear", "interval", "triangle")),
              (L.ReLUNet.random([2, 6, 12], out_dim=20, rng=6), L.gaussian_measurements(12, 20, rng=7),
-              ("linear", "interval"))]
+              ("linear", "interval", "triangle"))]
     for net, A, kinds in cases:
         y = net.forward(rng.uniform(-1, 1, net.input_dim)) + 0.2 * rng.normal(size=20)
         f = L.Objective(net, y, A)

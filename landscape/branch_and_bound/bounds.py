@@ -223,7 +223,8 @@ def linear_bounds(net: ReLUNet, lo: np.ndarray, hi: np.ndarray, known: NetworkBo
     return NetworkBounds(tuple(lowers), tuple(uppers), out_low, out_high, (L, a, U, b))
 
 
-BOUNDS = {"interval": interval_bounds, "linear": linear_bounds}
-"""The bound propagations by name."""
+BOUNDS = {"interval": interval_bounds, "linear": linear_bounds, "triangle": linear_bounds}
+"""The bound propagations by name ("triangle" propagates the linear bounds; the search then also solves the triangle
+relaxation of the network where the relaxed QP of the output's linear bounds does not prune)."""
 
 __all__ = ["BOUNDS", "NetworkBounds", "interval_bounds", "linear_bounds"]

@@ -6,7 +6,8 @@ of linear bounds :math:`Lx + a \le G(x) \le Ux + b` on the box (its value is at 
 :math:`\min \{\tfrac12\|A(g - y)\|^2 : l \le g \le u\}` of interval bounds. Each bound returned is a certified lower
 bound on the relaxed problem's value, not a solver's estimate of it: without A by the Frank–Wolfe inequality
 (:func:`relaxed_bound`), with A by weak duality (:func:`dual_bound`) at a multiplier from an active-set solve
-(:func:`measured_relaxed_bound`).
+(:func:`measured_relaxed_bound`). The tighter triangle relaxation of the whole network, which :class:`LowerBound`
+adds on request, is in :mod:`landscape.branch_and_bound.triangle`.
 """
 
 from __future__ import annotations
@@ -17,32 +18,37 @@ import numpy as np
 
 from ..objective import Objective
 from .bounds import NetworkBounds
+from .triangle import DAQP_INFINITY, UNSTABLE_LIMIT, triangle_bound
 
 VERTEX_LIMIT = 12
 """Up to this k the dual bound with A minimises over the box's :math:`2^k` vertices; above, the relaxed QP goes to
 cvxpy (branch and bound at such k needs explicit limits anyway)."""
-DAQP_INFINITY = 1e30
-"""DAQP ignores a constraint side at or beyond this magnitude."""
 
 
 class LowerBound:
     """The lower bound of f over a sub-box from G's bounds there, for one search: the relaxed QP by
     :func:`relaxed_bound` without A, by :func:`measured_relaxed_bound` with A (its Hessian built once), by cvxpy where
-    that cannot answer.
+    that cannot answer; with ``triangle``, where that bound stays below the level to prune at, also the triangle
+    relaxation of the whole network (:func:`~landscape.branch_and_bound.triangle.triangle_bound`), the larger kept.
 
     Attributes
     ----------
     solved : int
         Relaxed QPs solved (with A, also the bounded least-squares problems of the interval bound).
+    triangles : int
+        Triangle relaxations solved.
     """
 
-    def __init__(self, objective: Objective, k: int):
+    def __init__(self, objective: Objective, k: int, triangle: bool = False):
+        self.net = objective.net
         self.A = objective.A
         self.y = np.asarray(objective.y, dtype=float)
         self.k, self.n = k, objective.net.output_dim
+        self.triangle = triangle
         self._problem = None
         self._hessian = None
         self.solved = 0
+        self.triangles = 0
 
     def _compiled(self):
         """The relaxed QP with measurements A, parametrised by the bounds and the box (without A,
@@ -70,12 +76,21 @@ class LowerBound:
         fit = lsq_linear(self.A, self.A @ self.y, bounds=(low, high), method="bvls")
         return 0.5 * float(np.sum(fit.fun**2)), None
 
-    def of(self, bounds: NetworkBounds, lo: np.ndarray, hi: np.ndarray) -> tuple[float, np.ndarray | None]:
+    def of(self, bounds: NetworkBounds, lo: np.ndarray, hi: np.ndarray,
+           level: float = np.inf) -> tuple[float, np.ndarray | None]:
         """The lower bound over the sub-box [lo, hi] from ``bounds`` (linear where they have the affine ones, else
-        interval), and the x where it was reached (None for the interval bound)."""
+        interval), and the x where it was reached (None for the interval bound). With ``triangle``, a linear bound
+        below ``level`` on a box with at most :data:`~landscape.branch_and_bound.triangle.UNSTABLE_LIMIT` unstable
+        neurons is raised by the triangle relaxation where that is larger."""
         if bounds.output_linear is None:
             return self.interval(bounds.output_lower, bounds.output_upper)
-        return self.linear(bounds, lo, hi)
+        value, x = self.linear(bounds, lo, hi)
+        if self.triangle and value < level and bounds.unstable <= UNSTABLE_LIMIT:
+            self.triangles += 1
+            tighter = triangle_bound(self.net, bounds, self.y, self.A, lo, hi)
+            if tighter is not None and tighter[0] > value:
+                value, x = tighter
+        return value, x
 
     def linear(self, bounds: NetworkBounds, lo: np.ndarray, hi: np.ndarray) -> tuple[float, np.ndarray]:
         """A lower bound on the relaxed QP's value, and the x where it was reached."""

@@ -99,7 +99,7 @@ class CertifiedMinimum:
     relaxations : int
         Lower-bound QPs solved.
     bound : str
-        ``"linear"`` or ``"interval"``.
+        ``"linear"``, ``"interval"`` or ``"triangle"``.
     seconds : float
     stopped_by : str
         ``"gap"`` where the search completed (certified; with ``runner_up``, the runner-up settled as well), else the
@@ -117,6 +117,8 @@ class CertifiedMinimum:
     x0_minimum : LocalMinimum or None
         Where ``x0`` was given: the certified local minimum of f on the box that exact descent from it reached (the
         first incumbent; ``regions`` empty); None without ``x0`` or where polishing gave up.
+    triangles : int
+        With ``bound="triangle"``: triangle relaxations solved (beside the ``relaxations``).
     """
 
     x: np.ndarray
@@ -136,6 +138,7 @@ class CertifiedMinimum:
     separation: float = np.nan
     flat_dimension: int = 0
     x0_minimum: LocalMinimum | None = None
+    triangles: int = 0
 
     @property
     def gap(self) -> float:
@@ -218,7 +221,8 @@ def estimated_boxes(objective: Objective, bounds, level: float, bound: str = "li
     lower bound of f over the box :math:`[p - w r, p + w r]` (clipped to the box) reaches ``level``. With w̃ the median
     over the probes, the box holds :math:`(1/\tilde w)^k` boxes of that size: the estimate. On the benchmark's trained
     8×8 generators it was 0.33–2.7 times the boxes the search bounded at k = 2 and 3. A probe stops halving once
-    the estimate would exceed ``max_nodes`` (then it is a lower bound).
+    the estimate would exceed ``max_nodes`` (then it is a lower bound). ``bound`` is the search's, as in
+    :func:`branch_and_bound`.
 
     Returns (estimate, whether it is exact as defined or only a lower bound); (0, True) where no probe lies above
     ``level``."""
@@ -229,7 +233,8 @@ def estimated_boxes(objective: Objective, bounds, level: float, bound: str = "li
         raise ValueError(f"level must be a number (f's value to prune above); got {level!r}")
     if bound not in BOUNDS:
         raise ValueError(f"bound must be one of {', '.join(BOUNDS)}; got {bound!r}")
-    return _probed_estimate(f, lo0, hi0, level, BOUNDS[bound], LowerBound(f, len(lo0)), max_nodes)
+    return _probed_estimate(f, lo0, hi0, level, BOUNDS[bound], LowerBound(f, len(lo0), bound == "triangle"),
+                            max_nodes)
 
 
 def _probed_estimate(f: Objective, lo0: np.ndarray, hi0: np.ndarray, level: float, propagate,
@@ -245,7 +250,7 @@ def _probed_estimate(f: Objective, lo0: np.ndarray, hi0: np.ndarray, level: floa
         w = 1.0
         while True:
             lo, hi = np.maximum(p - w * half, lo0), np.minimum(p + w * half, hi0)
-            if lower_bound.of(propagate(f.net, lo, hi, None), lo, hi)[0] >= level:
+            if lower_bound.of(propagate(f.net, lo, hi, None), lo, hi, level)[0] >= level:
                 break
             if w < smallest:
                 capped += 1
@@ -296,8 +301,11 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         A bounded box with an interior (scalars or arrays of shape (k,)).
     rtol : float
         Relative tolerance of the certificate: stop when incumbent − lower bound ≤ rtol·(1 + incumbent).
-    bound : {"linear", "interval"}
-        How G is bounded over a sub-box (see :mod:`landscape.branch_and_bound.bounds`).
+    bound : {"linear", "interval", "triangle"}
+        How G is bounded over a sub-box (see :mod:`landscape.branch_and_bound.bounds`); ``"triangle"`` also solves,
+        where the linear bounds do not prune a sub-box with at most
+        :data:`~landscape.branch_and_bound.triangle.UNSTABLE_LIMIT` unstable neurons, the triangle relaxation of the
+        whole network (:mod:`landscape.branch_and_bound.triangle`): fewer sub-boxes, each dearer.
     exact_unstable : int
         A sub-box with at most this many neurons of unfixed sign is solved exactly (at most 2^that regions).
     max_nodes, time_limit : int, float or None
@@ -355,7 +363,7 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         runner_up_within = validate.positive_scalar(runner_up_within, "runner_up_within",
                                                     "runner_up_within (relative to 1 + |f*|)")
     propagate = BOUNDS[bound]
-    lower_bound = LowerBound(f, k)
+    lower_bound = LowerBound(f, k, bound == "triangle")
     lo0, hi0 = (np.asarray(b, dtype=float) for b in box)
     scale = hi0 - lo0
     start = time.perf_counter()
@@ -449,7 +457,7 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         if found.unstable <= exact_unstable or np.all(hi - lo <= LEAF_WIDTH * scale):
             solve_leaf(lo, hi, found.stable)
             return None
-        value, x = lower_bound.of(found, lo, hi)
+        value, x = lower_bound.of(found, lo, hi, level())
         offer((lo + hi) / 2 if x is None else x)
         return value, found
 
@@ -511,7 +519,7 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
     result = CertifiedMinimum(x, value, float(floor), bool(certified), tolerance, counts["nodes"], counts["pruned"],
                               counts["leaves"], counts["qps"], lower_bound.solved, bound,
                               time.perf_counter() - start, "gap" if certified and not runner_up else stopped_by,
-                              x0_minimum=x0_minimum)
+                              x0_minimum=x0_minimum, triangles=lower_bound.triangles)
     if not runner_up:
         return result
     return _with_runner_up(result, minima, open_bound, runner_up_within)
