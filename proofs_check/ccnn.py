@@ -42,7 +42,7 @@ from landscape.ccnn.patches import pooled_grid
 from landscape.datasets import load_mnist5k
 
 from ._result import CheckResult
-from ._runner import journal_entries, run_trials
+from ._runner import recorded_journal, run_trials
 from ._stats import holm, interval_text, mcnemar_exact, wilson_interval
 
 MODELS = ("cnn1", "ccnn1", "cnn2", "ccnn2")
@@ -348,22 +348,11 @@ def journal_statistics(path) -> dict:
     ``{"settings", "statistics", "holds", "verdict", "trials", "finished"}`` as :func:`run` would report them over the
     finished trials (``finished``: every cell of the run's settings is in the journal). A file that is not a CCNN
     journal, or one missing a cell of the error table, is refused with its path named."""
-    import gzip
-    import json
-
-    from landscape import jsonsafe
-
-    path = Path(path)
-    try:
-        with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as handle:
-            lines = handle.read().splitlines()
-        header = jsonsafe.loads(lines[0]) if lines else None
-    except (OSError, EOFError, json.JSONDecodeError) as exc:
-        raise ValueError(f"journal {str(path)!r} cannot be read as a trial journal: {exc}") from None
-    settings = header.get("settings") if isinstance(header, dict) else None
+    header, entries = recorded_journal(path)
+    settings = None if header is None else header.get("settings")
     if not isinstance(settings, dict) or "contrast_variant" not in settings or "cells" not in settings:
         raise ValueError(f"journal {str(path)!r} is not a CCNN study's journal (its header names no CCNN cells)")
-    records = [record for _, record in sorted(journal_entries(lines, path).items())]
+    records = [record for _, record in sorted(entries.items())]
     have = {(r["variant"], r["model"]) for r in records if r["start"] == 0}
     missing = [(v, m) for v in settings["variants"] for m in settings["models"] if (v, m) not in have]
     if missing:

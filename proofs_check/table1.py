@@ -54,7 +54,7 @@ from landscape.touching import same_point
 from . import _failures, _optimum, _protocol, _stages
 from ._protocol import METHODS, SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
-from ._runner import journal_entries, run_trials
+from ._runner import recorded_journal, run_trials
 from ._stats import interval_text, mcnemar_exact, quartiles, wilson_interval
 
 CLAIM = (
@@ -389,25 +389,15 @@ def journal_statistics(*paths) -> dict:
     Journals of different runs combine (one cell per run, say, at the paper's scale); a cell found twice is refused,
     as is a file that is not a Table 1 journal. Returns ``{"per_setting": [...]}``, which :func:`scales_table` takes.
     """
-    import gzip
-    import json
-
-    from landscape import jsonsafe
-
     if not paths:
         raise ValueError("journal_statistics needs at least one journal path")
     cells = {}
     for path in map(Path, paths):
-        try:
-            with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as handle:
-                lines = handle.read().splitlines()
-            header = jsonsafe.loads(lines[0]) if lines else None
-        except (OSError, EOFError, json.JSONDecodeError) as exc:
-            raise ValueError(f"journal {str(path)!r} cannot be read as a trial journal: {exc}") from None
-        run_settings = header.get("settings") if isinstance(header, dict) else None
+        header, entries = recorded_journal(path)
+        run_settings = None if header is None else header.get("settings")
         if not isinstance(run_settings, dict) or not isinstance(run_settings.get("cells"), list):
             raise ValueError(f"journal {str(path)!r} is not a Table 1 journal (its header names no cells)")
-        for record in journal_entries(lines, path).values():
+        for record in entries.values():
             if "distance_regular" not in record:
                 raise ValueError(f"journal {str(path)!r} holds a record that is not a Table 1 cell")
             key = (record["model"], int(record["k"]), int(record["training_seed"]))
