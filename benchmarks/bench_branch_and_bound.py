@@ -40,6 +40,10 @@ k = 2, 3, 4, 5; targets: held-out digits (the first three of the held-out split)
 
 10. Part 8 with the triangle relaxation (`bound="triangle"`).
 
+11. The triangle QPs' warm start: the k = 3 search with `bound="triangle"` on held-out targets 2 and 6, each
+    triangle QP started from its parent's (or the last) working set, against the same search with every QP solved
+    from an empty working set; median seconds of two runs each, alternating, and the same boxes and f*.
+
 Run: .venv/bin/python benchmarks/bench_branch_and_bound.py [--parts 1,3]  (the numbered parts; default all)
 """
 
@@ -310,15 +314,50 @@ def triangle_runs(targets) -> None:
             print(f"| {k}, held-out {index} | {level:.4g} | {cells[0]} | {cells[1]} |", flush=True)
 
 
+@contextmanager
+def cold_triangles():
+    """Within it every triangle QP is solved from an empty working set (no warm start)."""
+    from landscape.branch_and_bound import relaxed
+
+    warm = relaxed.triangle_bound
+    relaxed.triangle_bound = lambda *arguments: warm(*arguments[:6])
+    try:
+        yield
+    finally:
+        relaxed.triangle_bound = warm
+
+
+def warm_start_runs(targets) -> None:
+    import landscape as L
+
+    net = generator(3)
+    print("\n| k = 3, held-out target | boxes | relaxations | cold starts: s | warm starts: s | ratio | same f* |\n"
+          "|---|---:|---:|---:|---:|---:|---|", flush=True)
+    for index, y in targets:
+        f = L.Objective(net, y)
+        found = {}
+        for name, context in (("cold", cold_triangles), ("warm", nullcontext), ("cold again", cold_triangles),
+                              ("warm again", nullcontext)):
+            with context():
+                found[name] = L.branch_and_bound(f, BOX, bound="triangle")
+        cold = statistics.median(found[name].seconds for name in ("cold", "cold again"))
+        warm = statistics.median(found[name].seconds for name in ("warm", "warm again"))
+        same = all(abs(r.value - found["cold"].value) <= r.tolerance and r.nodes == found["cold"].nodes
+                   for r in found.values())
+        print(f"| {index} | {found['warm'].nodes:,} | {found['warm'].triangles:,} | {cold:.1f} | {warm:.1f} | "
+              f"{cold / warm:.2f} | {'yes' if same else 'NO'} |", flush=True)
+
+
 PARTS = {1: lambda: mesh_runs(held_out()[:3]), 2: lambda: pruning_runs(held_out()[:2]),
          3: lambda: limited_runs(held_out()[:2]), 4: lambda: path_runs(held_out()[:1]),
          5: lambda: runner_up_runs(held_out()[:3]), 6: lambda: estimate_runs(held_out()[0]),
          7: lambda: measured_runs(held_out()[0]), 8: lambda: distribution_runs(held_out()[:10]),
-         9: lambda: triangle_runs(held_out()[:3]), 10: lambda: distribution_runs(held_out()[:10], "triangle")}
+         9: lambda: triangle_runs(held_out()[:3]), 10: lambda: distribution_runs(held_out()[:10], "triangle"),
+         11: lambda: warm_start_runs([(index, held_out()[index]) for index in (2, 6)])}
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="1,2,3,4,5,6,7,8,9,10",
+    parser.add_argument("--parts", default="1,2,3,4,5,6,7,8,9,10,11",
                         help="the parts to run, comma-separated numbers from the list above (default: all)")
     chosen = [int(part) for part in parser.parse_args().parts.split(",")]
     if not set(chosen) <= set(PARTS):

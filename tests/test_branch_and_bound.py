@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import landscape as L
 from landscape.branch_and_bound import branch_and_bound, interval_bounds, linear_bounds
-from landscape.branch_and_bound import search
+from landscape.branch_and_bound import search, triangle
 from landscape.branch_and_bound.relaxed import dual_bound, measured_relaxed_bound, relaxed_bound
 from landscape.branch_and_bound.search import estimated_boxes, projected_descent
 from landscape.branch_and_bound.triangle import triangle_bound
@@ -128,16 +128,22 @@ def test_the_dual_bound_never_exceeds_the_relaxed_qps_value(k, n, m, seed, scale
         assert dual_bound(multiplier, L_, a, U_, b, A, y, lo, hi) <= value + 1e-8 * (1 + value)
 
 
-@settings(max_examples=30, deadline=None)
-@given(networks(max_k=3, max_depth=3, max_width=10), seeds, st.booleans())
-def test_the_triangle_bound_is_the_triangle_qps_value_and_never_above_f_on_the_box(net, seed, measured):
+def _triangle_instance(net, seed, measured):
+    """A box, the generator for the rest of the test, a target in G's range or off it, and A or None."""
     lo, hi, rng = _box(net.input_dim, seed)
     y = net.forward(rng.uniform(-1, 1, net.input_dim)) + rng.choice([0.0, 0.5]) * rng.normal(size=net.output_dim)
     A = L.gaussian_measurements(max(1, net.output_dim // 2), net.output_dim, rng=seed) if measured else None
+    return lo, hi, rng, y, A
+
+
+@settings(max_examples=30, deadline=None)
+@given(networks(max_k=3, max_depth=3, max_width=10), seeds, st.booleans())
+def test_the_triangle_bound_is_the_triangle_qps_value_and_never_above_f_on_the_box(net, seed, measured):
+    lo, hi, rng, y, A = _triangle_instance(net, seed, measured)
     bounds = linear_bounds(net, lo, hi)
     found = triangle_bound(net, bounds, y, A, lo, hi)
     assert found is not None
-    bound, x_hat = found
+    bound, x_hat, _ = found
     value = triangle_qp_value(net, bounds.lower, bounds.upper, y, lo, hi, A)
     assert bound <= value + 1e-7 * (1 + value)  # weak duality, whatever DAQP's accuracy
     assert bound == pytest.approx(value, rel=1e-5, abs=1e-7)
@@ -147,6 +153,27 @@ def test_the_triangle_bound_is_the_triangle_qps_value_and_never_above_f_on_the_b
     assert bound <= np.min(f.value(points)) + 1e-9 * (1 + bound)  # a lower bound of f on the box
     relaxed = search.LowerBound(f, net.input_dim).of(bounds, lo, hi)[0]
     assert bound >= relaxed - 1e-6 * (1 + relaxed)  # at least as tight as the output's linear bounds
+
+
+@settings(max_examples=30, deadline=None)
+@given(networks(max_k=3, max_depth=3, max_width=10), seeds, st.booleans())
+def test_the_triangle_bound_from_a_warm_start_is_the_same_bound(net, seed, measured):
+    lo, hi, rng, y, A = _triangle_instance(net, seed, measured)
+    parent = triangle_bound(net, linear_bounds(net, lo, hi), y, A, lo, hi)
+    assert parent is not None
+    axis = int(rng.integers(net.input_dim))
+    child_hi = hi.copy()
+    child_hi[axis] = (lo[axis] + hi[axis]) / 2
+    bounds = linear_bounds(net, lo, child_hi)
+    value = triangle_qp_value(net, bounds.lower, bounds.upper, y, lo, child_hi, A)
+    unrelated = triangle.WorkingSet(rng.choice([0, 1, 3], net.input_dim).astype(np.int8),
+                                    tuple(rng.choice([0, 1, 3], (w, 3)).astype(np.int8) for w in net.hidden_widths))
+    for name, start in (("cold", None), ("parent", parent.working_set), ("unrelated", unrelated)):  # same bound
+        found = triangle_bound(net, bounds, y, A, lo, child_hi, start)
+        assert found is not None
+        assert found.value <= value + 1e-7 * (1 + value)
+        assert found.value == pytest.approx(value, rel=1e-5, abs=1e-6), name  # DAQP's primal tolerance: 1e-6
+        assert np.all(found.x >= lo) and np.all(found.x <= child_hi)
 
 
 def _planar_objective(width: int, bias: bool, seed: int) -> L.Objective:

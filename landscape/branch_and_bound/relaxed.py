@@ -18,7 +18,7 @@ import numpy as np
 
 from ..objective import Objective
 from .bounds import NetworkBounds
-from .triangle import DAQP_INFINITY, UNSTABLE_LIMIT, triangle_bound
+from .triangle import DAQP_INFINITY, UNSTABLE_LIMIT, WorkingSet, triangle_bound
 
 VERTEX_LIMIT = 12
 """Up to this k the dual bound with A minimises over the box's :math:`2^k` vertices; above, the relaxed QP goes to
@@ -76,21 +76,25 @@ class LowerBound:
         fit = lsq_linear(self.A, self.A @ self.y, bounds=(low, high), method="bvls")
         return 0.5 * float(np.sum(fit.fun**2)), None
 
-    def of(self, bounds: NetworkBounds, lo: np.ndarray, hi: np.ndarray,
-           level: float = np.inf) -> tuple[float, np.ndarray | None]:
+    def of(self, bounds: NetworkBounds, lo: np.ndarray, hi: np.ndarray, level: float = np.inf,
+           warm_start: WorkingSet | None = None) -> tuple[float, np.ndarray | None, WorkingSet | None]:
         """The lower bound over the sub-box [lo, hi] from ``bounds`` (linear where they have the affine ones, else
-        interval), and the x where it was reached (None for the interval bound). With ``triangle``, a linear bound
-        below ``level`` on a box with at most :data:`~landscape.branch_and_bound.triangle.UNSTABLE_LIMIT` unstable
-        neurons is raised by the triangle relaxation where that is larger."""
+        interval), the x where it was reached (None for the interval bound) and the triangle relaxation's working
+        set (None where it was not solved). With ``triangle``, a linear bound below ``level`` on a box with at most
+        :data:`~landscape.branch_and_bound.triangle.UNSTABLE_LIMIT` unstable neurons is raised by the triangle
+        relaxation where that is larger, its QP started from ``warm_start`` (an enclosing box's working set)."""
         if bounds.output_linear is None:
-            return self.interval(bounds.output_lower, bounds.output_upper)
+            return (*self.interval(bounds.output_lower, bounds.output_upper), None)
         value, x = self.linear(bounds, lo, hi)
+        working_set = None
         if self.triangle and value < level and bounds.unstable <= UNSTABLE_LIMIT:
             self.triangles += 1
-            tighter = triangle_bound(self.net, bounds, self.y, self.A, lo, hi)
-            if tighter is not None and tighter[0] > value:
-                value, x = tighter
-        return value, x
+            tighter = triangle_bound(self.net, bounds, self.y, self.A, lo, hi, warm_start)
+            if tighter is not None:
+                working_set = tighter.working_set
+                if tighter.value > value:
+                    value, x = tighter.value, tighter.x
+        return value, x, working_set
 
     def linear(self, bounds: NetworkBounds, lo: np.ndarray, hi: np.ndarray) -> tuple[float, np.ndarray]:
         """A lower bound on the relaxed QP's value, and the x where it was reached."""

@@ -450,16 +450,17 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
             theta = min(theta, second[0].value)
         return theta + SEPARATION_SLACK * (1.0 + abs(theta)) if np.isfinite(theta) else np.inf
 
-    def evaluate(lo: np.ndarray, hi: np.ndarray, known: NetworkBounds | None):
-        """(lower bound, bounds) of a sub-box; a leaf is solved here and returns None."""
+    def evaluate(lo: np.ndarray, hi: np.ndarray, known: NetworkBounds | None, warm_start=None):
+        """(lower bound, bounds, triangle working set) of a sub-box, from its parent's bounds and working set; a
+        leaf is solved here and returns None."""
         counts["nodes"] += 1
         found = propagate(net, lo, hi, known)
         if found.unstable <= exact_unstable or np.all(hi - lo <= LEAF_WIDTH * scale):
             solve_leaf(lo, hi, found.stable)
             return None
-        value, x = lower_bound.of(found, lo, hi, level())
+        value, x, working_set = lower_bound.of(found, lo, hi, level(), warm_start)
         offer((lo + hi) / 2 if x is None else x)
-        return value, found
+        return value, found, working_set
 
     x0_minimum = None if start_point is None else offer(start_point, polish=True)
     if start_point is None:
@@ -479,9 +480,10 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
                 "within that limit, or search a smaller box", estimate, max_nodes)
     heap: list = []
     order = 0
+    latest_working_set = None  # the last triangle QP's working set: the start of one whose parent has none
     root = evaluate(lo0, hi0, None)
     if root is not None:
-        heap.append((root[0], order, lo0, hi0, root[1]))
+        heap.append((root[0], order, lo0, hi0, root[1], root[2]))
     stopped_by = "gap"  # until a limit stops the loop
     bar = progress_bar(progress, max_nodes, "branch and bound", "boxes")
     with bar:
@@ -494,17 +496,20 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
             if time_limit is not None and time.perf_counter() - start > time_limit:
                 stopped_by = "time"
                 break
-            value, _, lo, hi, known = heapq.heappop(heap)
+            value, _, lo, hi, known, working_set = heapq.heappop(heap)
             for child_lo, child_hi in _split(lo, hi, scale):
-                child = evaluate(child_lo, child_hi, known)
+                child = evaluate(child_lo, child_hi, known, working_set or latest_working_set)
                 bar.update(1)
                 if child is None:
                     continue
+                if child[2] is not None:
+                    latest_working_set = child[2]
                 if child[0] >= level():
                     counts["pruned"] += 1
                     continue
                 order += 1
-                heapq.heappush(heap, (max(child[0], value), order, child_lo, child_hi, child[1]))
+                heapq.heappush(heap, (max(child[0], value), order, child_lo, child_hi, child[1],
+                                      working_set if child[2] is None else child[2]))
             if heap:
                 gap = best["value"] - heap[0][0]
                 bar.set_postfix_str(f"separation ≥ {max(-gap, 0.0):.3g}" if runner_up and gap <= 0 else f"gap {gap:.3g}")
