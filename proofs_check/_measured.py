@@ -28,7 +28,7 @@ from landscape import validate
 from . import _failures, _optimum, _protocol, _stages
 from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
-from ._runner import run_trials
+from ._runner import recorded_journal, run_trials
 from ._stats import quartiles, wilson_interval
 from .table1 import (METHODS, cells_of, checked_hidden, classify_failures, data_description, failure_summary, joined,
                      paired, surfing_budget, trained)
@@ -142,6 +142,41 @@ def summary(model: str, m: int, records: list[dict]) -> dict:
     if all("optimum" in r for r in records):
         row["optimum"] = _optimum.summary([entry for r in records for entry in r["optimum"]])
     return row
+
+
+def journal_statistics(*paths) -> dict:
+    """Figure 3's or Figure 4's per-setting summaries (as the check's ``run`` reports them) from the trial journals
+    of one or more runs, plain or gzip-compressed (``results/*.jsonl.gz``): every finished cell, grouped by
+    (model, m) and pooled over training seeds.
+
+    Journals of runs on the same target kind combine (one model per run, say); a cell found twice, a journal of
+    the other figure and a file that is not a figure's journal are refused with its path named. Returns
+    ``{"target": "range" | "heldout", "per_setting": [...]}``.
+    """
+    if not paths:
+        raise ValueError("journal_statistics needs at least one journal path")
+    cells, target = {}, None
+    for path in map(Path, paths):
+        header, entries = recorded_journal(path)
+        run_settings = None if header is None else header.get("settings")
+        if not isinstance(run_settings, dict) or run_settings.get("target") not in TARGETS:
+            raise ValueError(f"journal {str(path)!r} is not a journal of Figure 3 or 4 (its header names no target "
+                             f"among {TARGETS})")
+        if target is not None and run_settings["target"] != target:
+            raise ValueError(f"journal {str(path)!r} is of target {run_settings['target']!r}, the others of "
+                             f"{target!r}: Figure 3's and Figure 4's journals do not combine")
+        target = run_settings["target"]
+        for record in entries.values():
+            if "error_regular" not in record:
+                raise ValueError(f"journal {str(path)!r} holds a record that is not a cell of Figure 3 or 4")
+            key = (record["model"], int(record["m"]), int(record["training_seed"]))
+            if key in cells:
+                raise ValueError(f"journal {str(path)!r} holds the cell (model, m, training seed) = {key} again")
+            cells[key] = record
+    settings = sorted({(model, m) for model, m, _ in cells})
+    return {"target": target,
+            "per_setting": [summary(model, m, [cells[key] for key in sorted(cells) if key[:2] == (model, m)])
+                            for model, m in settings]}
 
 
 def _direction(gain: float, p_value: float, what: str) -> str:

@@ -31,6 +31,10 @@ run = _measured.check("range", "compressed_sensing", CLAIM,
                       ("Surfing recovered x* significantly more often", "regular Adam"), _describe)
 
 
+journal_statistics = _measured.journal_statistics
+"""The per-setting summaries of recorded journals (:func:`proofs_check._measured.journal_statistics`)."""
+
+
 def quick(seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False,
           flows_dir=None) -> CheckResult:
     """DCGAN only, k = 5, the quick Table 1 flow (T = 25 every 40, so no extra training when that ran first),

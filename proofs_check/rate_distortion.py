@@ -31,6 +31,10 @@ run = _measured.check("heldout", "rate_distortion", CLAIM,
                       ("Surfing's errors were significantly lower", "regular Adam's"), _describe)
 
 
+journal_statistics = _measured.journal_statistics
+"""The per-setting summaries of recorded journals (:func:`proofs_check._measured.journal_statistics`)."""
+
+
 def quick(seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False,
           flows_dir=None) -> CheckResult:
     """DCGAN only, k = 5, the quick Table 1 flow, m = 3, 10, 20, 64, 20 trials over 4 matrices each."""

@@ -207,6 +207,18 @@ def test_the_ccnn_report_gives_the_recorded_full_scale_study(tiny_run, tmp_path)
         assert "| basic | 5.1 % [3.9, 6.6] | 3.37 % | 3.3 % [2.4, 4.6] | 2.38 % |" in report  # the README's row
     assert recorded_study(results=tmp_path) is None  # nothing recorded, no table
 
+def test_the_compressed_sensing_report_gives_the_recorded_paper_scale_figures(tiny_run, tmp_path):
+    from figures.compressed_sensing import recorded_paper_scale
+    from figures.table1 import RESULTS
+
+    out, results = tiny_run
+    report = (out / "REPORT.md").read_text()
+    if (RESULTS / "rate-distortion-paper-scale-wgan-seed0.jsonl.gz").is_file():
+        assert "Figure 4 (`rate-distortion-paper-scale-wgan-seed0.jsonl.gz`" in report
+        assert "| wgan | 30 | 0.501 [0.414, 0.585] | 0.509 [0.438, 0.572] | 17 of 40 | 0.84 |" in report  # the README's
+    assert recorded_paper_scale(results=tmp_path) is None  # nothing recorded, no table
+
+
 def test_the_report_says_in_words_whether_the_8x8_disagreement_survives_at_the_paper_scale():
     from figures.table1 import disagreement_text
 

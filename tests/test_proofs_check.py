@@ -715,6 +715,17 @@ def test_compressed_sensing_on_a_tiny_flow_is_reproducible_at_any_worker_count(t
     surfed.clear()
     resumed = compressed_sensing.run(seed=2, workers=1, engine="numpy", journal=journal, **options)
     assert surfed == [4, 4] and resumed.to_json() == one.to_json()
+    packed = tmp_path / "cs.jsonl.gz"  # as in results/: the summaries re-derived from the journal alone
+    packed.write_bytes(gzip.compress(journal.read_bytes()))
+    recorded = compressed_sensing.journal_statistics(packed)
+    assert recorded["target"] == "range"
+    assert json.loads(json.dumps(recorded["per_setting"])) == json.loads(one.to_json())["statistics"]["per_setting"]
+    with pytest.raises(ValueError, match="holds the cell"):
+        compressed_sensing.journal_statistics(journal, packed)
+    foreign = tmp_path / "table1.jsonl"
+    foreign.write_text(json.dumps({"seed": 0, "settings": {"cells": [["dcgan", 5, 0]]}}) + "\n")
+    with pytest.raises(ValueError, match="table1.jsonl' is not a journal of Figure 3 or 4"):
+        compressed_sensing.journal_statistics(foreign)
     with pytest.raises(ValueError, match=r"measurements must be numbers m of rows of A in 1..n = 64"):
         compressed_sensing.run(measurements=(65,), flows_dir=tmp_path)
     with pytest.raises(ValueError, match=r"matrices \(13\) must not exceed trials \(12\)"):
