@@ -16,9 +16,11 @@ import numpy as np
 from figures._report import RESULTS, Measured
 from figures.table1 import failure_measurements
 from proofs_check import compressed_sensing, rate_distortion
+from proofs_check._stats import interval_text
 
 SURFING, REGULAR, OPTIMUM = "tab:red", "tab:blue", "tab:gray"
-RECORDED = {"Figure 3": "compressed_sensing-paper-scale-*.jsonl.gz", "Figure 4": "rate-distortion-paper-scale-*.jsonl.gz"}
+RECORDED = {"Figure 3": "compressed_sensing-paper-scale-*.jsonl.gz",
+            "Figure 4": "rate-distortion-paper-scale-*.jsonl.gz"}
 """The journals in ``results/`` of both figures on the paper's 28×28 generator at full width (one per model)."""
 
 
@@ -88,19 +90,22 @@ def recorded_paper_scale(results: Path = RESULTS) -> str | None:
         rows = compressed_sensing.journal_statistics(*paths)["per_setting"]
         names = ", ".join(f"`{path.name}`" for path in paths)
         if figure == "Figure 3":
-            lines = [f"{figure} ({names}): x* recovered (‖x̂_T − x*‖ < 0.01), regular Adam → surfing, Wilson 95 %",
+            lines = [f"{figure} ({names}): x* recovered (‖x̂_T − x*‖ < 0.01), regular Adam → surfing, "
+                     "Wilson 95 %",
                      "", "| model | m | regular Adam | surfing | trials | McNemar p | verdict |",
                      "|---|---:|---|---|---:|---:|---|"]
-            lines += [f"| {r['model']} | {r['m']} | {100 * r['regular_rate']:.1f} % [{100 * r['regular_ci95'][0]:.1f}, "
-                      f"{100 * r['regular_ci95'][1]:.1f}] | {100 * r['surfing_rate']:.1f} % "
-                      f"[{100 * r['surfing_ci95'][0]:.1f}, {100 * r['surfing_ci95'][1]:.1f}] | {r['trials']} | "
+            lines += [f"| {r['model']} | {r['m']} | {100 * r['regular_rate']:.1f} % "
+                      f"{interval_text(r['regular_ci95'])} | {100 * r['surfing_rate']:.1f} % "
+                      f"{interval_text(r['surfing_ci95'])} | {r['trials']} | "
                       f"{r['mcnemar_p']:.2g} | {r['verdict']} |" for r in rows]
         else:
-            lines = [f"{figure} ({names}): per-pixel error √(‖G(x̂_T) − y‖²/n) for held-out y, median [quartiles]",
+            lines = [f"{figure} ({names}): per-pixel error √(‖G(x̂_T) − y‖²/n) for held-out y, "
+                     "median [quartiles]",
                      "", "| model | m | regular Adam | surfing | surfing lower in | Wilcoxon p | verdict |",
                      "|---|---:|---|---|---:|---:|---|"]
             lines += [f"| {r['model']} | {r['m']} | {_quartiles_text(r['error_quartiles_regular'])} | "
-                      f"{_quartiles_text(r['error_quartiles_surfing'])} | {r['surfing_lower_error']} of {r['trials']} | "
+                      f"{_quartiles_text(r['error_quartiles_surfing'])} | "
+                      f"{r['surfing_lower_error']} of {r['trials']} | "
                       f"{r['wilcoxon_p']:.2g} | {r['verdict']} |" for r in rows]
         parts.append("\n".join(lines))
     return "\n\n".join(parts) or None

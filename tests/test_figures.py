@@ -207,6 +207,7 @@ def test_the_ccnn_report_gives_the_recorded_full_scale_study(tiny_run, tmp_path)
         assert "| basic | 5.1 % [3.9, 6.6] | 3.37 % | 3.3 % [2.4, 4.6] | 2.38 % |" in report  # the README's row
     assert recorded_study(results=tmp_path) is None  # nothing recorded, no table
 
+
 def test_the_compressed_sensing_report_gives_the_recorded_paper_scale_figures(tiny_run, tmp_path):
     from figures.compressed_sensing import recorded_paper_scale
     from figures.table1 import RESULTS
