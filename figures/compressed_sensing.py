@@ -19,9 +19,11 @@ from proofs_check import compressed_sensing, rate_distortion
 from proofs_check._stats import interval_text
 
 SURFING, REGULAR, OPTIMUM = "tab:red", "tab:blue", "tab:gray"
-RECORDED = {"Figure 3": "compressed_sensing-paper-scale-*.jsonl.gz",
-            "Figure 4": "rate-distortion-paper-scale-*.jsonl.gz"}
-"""The journals in ``results/`` of both figures on the paper's 28×28 generator at full width (one per model)."""
+RECORDED = {"Figure 3": ("compressed_sensing-paper-scale-*.jsonl.gz", "compressed_sensing-paper-scale-*.json.gz"),
+            "Figure 4": ("rate-distortion-paper-scale-*.jsonl.gz",)}
+"""The journals in ``results/`` of both figures on the paper's 28×28 generator at full width (one per model), and
+exports of :func:`proofs_check._measured.staged_cells` (``*.json.gz``) for runs that stopped after their
+inversions."""
 
 
 def _recovery(ax, rows: list[dict], model: str, k: int) -> None:
@@ -83,8 +85,8 @@ def recorded_paper_scale(results: Path = RESULTS) -> str | None:
     :func:`proofs_check.compressed_sensing.journal_statistics`): a Markdown table per figure, one row per (model, m);
     None where neither is recorded."""
     parts = []
-    for figure, pattern in RECORDED.items():
-        paths = sorted(results.glob(pattern))
+    for figure, patterns in RECORDED.items():
+        paths = sorted(path for pattern in patterns for path in results.glob(pattern))
         if not paths:
             continue
         rows = compressed_sensing.journal_statistics(*paths)["per_setting"]
@@ -94,10 +96,13 @@ def recorded_paper_scale(results: Path = RESULTS) -> str | None:
                      "Wilson 95 %",
                      "", "| model | m | regular Adam | surfing | trials | McNemar p | verdict |",
                      "|---|---:|---|---|---:|---:|---|"]
-            lines += [f"| {r['model']} | {r['m']} | {100 * r['regular_rate']:.1f} % "
+            lines += [f"| {r['model']} | {r['m']}{' †' * bool(r['from_stages'])} | {100 * r['regular_rate']:.1f} % "
                       f"{interval_text(r['regular_ci95'])} | {100 * r['surfing_rate']:.1f} % "
                       f"{interval_text(r['surfing_ci95'])} | {r['trials']} | "
                       f"{r['mcnemar_p']:.2g} | {r['verdict']} |" for r in rows]
+            if any(r["from_stages"] for r in rows):
+                lines += ["", "† read from the stage checkpoints of a run stopped after its inversions "
+                          "(`proofs_check._measured.staged_cells`): no failure classes."]
         else:
             lines = [f"{figure} ({names}): per-pixel error √(‖G(x̂_T) − y‖²/n) for held-out y, "
                      "median [quartiles]",

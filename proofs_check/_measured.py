@@ -17,6 +17,8 @@ ended each run and :math:`\sigma_{\min}(A J(x_*))`. A cell's record keeps both m
 
 from __future__ import annotations
 
+import gzip
+import json
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +30,7 @@ from landscape import validate
 from . import _failures, _optimum, _protocol, _stages
 from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
-from ._runner import recorded_journal, run_trials
+from ._runner import _comparable, recorded_journal, run_trials
 from ._stats import quartiles, wilson_interval
 from .table1 import (METHODS, cells_of, checked_hidden, classify_failures, data_description, failure_summary, joined,
                      paired, surfing_budget, trained)
@@ -44,25 +46,33 @@ def _per_pixel_error(net: L.ReLUNet, X: np.ndarray, Y: np.ndarray) -> np.ndarray
     return np.sqrt(np.mean((net.forward(X) - Y) ** 2, axis=1))
 
 
+def _draws(seed: np.random.SeedSequence, settings: dict, m: int, n: int) -> tuple:
+    """A cell's random draws, in order: its trials' split into matrix groups, one A per group, x_init, and x*
+    (y = G(x*)) or the indices of the held-out images (test part of the data set)."""
+    rng = np.random.default_rng(seed)
+    trials, k = settings["trials_per_cell"], settings["k"]
+    groups = np.array_split(np.arange(trials), settings["matrices"])
+    matrices = [rng.normal(0.0, 1.0 / np.sqrt(m), (m, n)) for _ in groups]
+    x_init = rng.uniform(-1, 1, (trials, k))
+    if settings["target"] == "range":
+        return groups, matrices, x_init, rng.uniform(-1, 1, (trials, k))
+    held_out = len(L.datasets.load(settings["dataset"]).flat("test"))
+    return groups, matrices, x_init, rng.choice(held_out, trials, replace=trials > held_out)
+
+
 def trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _stages.Stages | None = None) -> dict:
     """One (model, m, training seed) cell: ``trials`` inversions by regular Adam and by surfing. Each matrix group's
     runs and every later stage are saved beside the journal as they finish (:mod:`proofs_check._stages`)."""
     stages = _stages.Stages() if stages is None else stages
     model, m, training_seed = settings["cells"][index]
     flow = trained(settings, model, settings["k"], training_seed)
-    final, k, protocol = flow[flow.T], settings["k"], settings["protocol"]
-    n, trials = final.output_dim, settings["trials_per_cell"]
-    rng = np.random.default_rng(seed)
-    groups = np.array_split(np.arange(trials), settings["matrices"])
-    matrices = [rng.normal(0.0, 1.0 / np.sqrt(m), (m, n)) for _ in groups]
-    x_init = rng.uniform(-1, 1, (trials, k))
+    final, protocol = flow[flow.T], settings["protocol"]
+    groups, matrices, x_init, drawn = _draws(seed, settings, m, final.output_dim)
     if settings["target"] == "range":
-        x_star = rng.uniform(-1, 1, (trials, k))
-        Y = final.forward(x_star)
+        x_star, Y = drawn, final.forward(drawn)
     else:
-        images = L.datasets.load(settings["dataset"]).flat("test")
-        chosen = rng.choice(len(images), trials, replace=trials > len(images))
-        x_star, Y = None, images[chosen]
+        chosen, x_star = drawn, None
+        Y = L.datasets.load(settings["dataset"]).flat("test")[chosen]
     options = _protocol.adam_options(protocol) | {"radius": SUCCESS_RADIUS, "engine": settings.get("engine", "numpy")}
 
     def per_group(name, method, **extra):
@@ -111,21 +121,24 @@ def trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _sta
 
 
 def summary(model: str, m: int, records: list[dict]) -> dict:
-    """Pooled over a (model, m) setting's training seeds."""
-    error = {name: np.concatenate([r[f"error_{name}"] for r in records]) for name in ("regular", "surfing")}
-    difference = error["surfing"] - error["regular"]
-    nonzero = np.abs(difference) > 1e-9 * (1 + np.abs(error["regular"]))
-    p_error = float(wilcoxon(difference[nonzero]).pvalue) if nonzero.sum() >= 10 else 1.0
+    """Pooled over a (model, m) setting's training seeds. Cells read from stage checkpoints
+    (:func:`staged_cells`) have no per-pixel errors; where any cell lacks them, so does the summary."""
     row = {
-        "model": model, "m": m, "trials": int(len(difference)), "training_seeds": [r["training_seed"] for r in records],
-        "budgets": [r["budget"] for r in records],
-        "error_quartiles_regular": quartiles(error["regular"]), "error_quartiles_surfing": quartiles(error["surfing"]),
-        "surfing_lower_error": int(np.sum(nonzero & (difference < 0))),
-        "regular_lower_error": int(np.sum(nonzero & (difference > 0))),
-        "wilcoxon_p": p_error,
+        "model": model, "m": m, "trials": sum(len(r["iterations_regular"]) for r in records),
+        "training_seeds": [r["training_seed"] for r in records], "budgets": [r["budget"] for r in records],
         "iterations_p75_regular": float(np.percentile(np.concatenate([r["iterations_regular"] for r in records]), 75)),
         "iterations_p75_surfing": float(np.percentile(np.concatenate([r["iterations_surfing"] for r in records]), 75)),
+        "from_stages": sum(bool(r.get("from_stages")) for r in records),
     }
+    if all("error_regular" in r for r in records):
+        error = {name: np.concatenate([r[f"error_{name}"] for r in records]) for name in METHODS}
+        difference = error["surfing"] - error["regular"]
+        nonzero = np.abs(difference) > 1e-9 * (1 + np.abs(error["regular"]))
+        row |= {"error_quartiles_regular": quartiles(error["regular"]),
+                "error_quartiles_surfing": quartiles(error["surfing"]),
+                "surfing_lower_error": int(np.sum(nonzero & (difference < 0))),
+                "regular_lower_error": int(np.sum(nonzero & (difference > 0))),
+                "wilcoxon_p": float(wilcoxon(difference[nonzero]).pvalue) if nonzero.sum() >= 10 else 1.0}
     if all("distance_regular" in r for r in records):
         won = {method: np.concatenate([r[f"distance_{method}"] for r in records]) < SUCCESS_RADIUS for method in METHODS}
         n = len(won["regular"])
@@ -138,7 +151,7 @@ def summary(model: str, m: int, records: list[dict]) -> dict:
                 "failures": failure_summary(records, won)}
         row["verdict"] = _direction(row["surfing_rate"] - row["regular_rate"], row["mcnemar_p"], "recovers more often")
     else:
-        row["verdict"] = _direction(-float(np.median(difference)), p_error, "lower error")
+        row["verdict"] = _direction(-float(np.median(difference)), row["wilcoxon_p"], "lower error")
     if all("optimum" in r for r in records):
         row["optimum"] = _optimum.summary([entry for r in records for entry in r["optimum"]])
     return row
@@ -146,8 +159,8 @@ def summary(model: str, m: int, records: list[dict]) -> dict:
 
 def journal_statistics(*paths) -> dict:
     """Figure 3's or Figure 4's per-setting summaries (as the check's ``run`` reports them) from the trial journals
-    of one or more runs, plain or gzip-compressed (``results/*.jsonl.gz``): every finished cell, grouped by
-    (model, m) and pooled over training seeds.
+    of one or more runs, plain or gzip-compressed (``results/*.jsonl.gz``), or from exports of :func:`staged_cells`
+    (``*.json`` or ``*.json.gz``): every finished cell, grouped by (model, m) and pooled over training seeds.
 
     Journals of runs on the same target kind combine (one model per run, say); a cell found twice, a journal of
     the other figure and a file that is not a figure's journal are refused with its path named. Returns
@@ -157,7 +170,7 @@ def journal_statistics(*paths) -> dict:
         raise ValueError("journal_statistics needs at least one journal path")
     cells, target = {}, None
     for path in map(Path, paths):
-        header, entries = recorded_journal(path)
+        header, entries = _recorded(path)
         run_settings = None if header is None else header.get("settings")
         if not isinstance(run_settings, dict) or run_settings.get("target") not in TARGETS:
             raise ValueError(f"journal {str(path)!r} is not a journal of Figure 3 or 4 (its header names no target "
@@ -167,7 +180,7 @@ def journal_statistics(*paths) -> dict:
                              f"{target!r}: Figure 3's and Figure 4's journals do not combine")
         target = run_settings["target"]
         for record in entries.values():
-            if "error_regular" not in record:
+            if "end_regular" not in record:
                 raise ValueError(f"journal {str(path)!r} holds a record that is not a cell of Figure 3 or 4")
             key = (record["model"], int(record["m"]), int(record["training_seed"]))
             if key in cells:
@@ -177,6 +190,70 @@ def journal_statistics(*paths) -> dict:
     return {"target": target,
             "per_setting": [summary(model, m, [cells[key] for key in sorted(cells) if key[:2] == (model, m)])
                             for model, m in settings]}
+
+
+def staged_cells(journal) -> dict:
+    r"""Figure 3's cells of a run that stopped after their inversions, read without the networks: every finished
+    cell of ``journal`` and, for each unfinished cell whose stage checkpoints (``<journal>.stages/``) hold both
+    methods' runs on every matrix group and σ_min, the fields of its record that need no network — x* (drawn again
+    from the run's seed), both methods' end points, distances to x*, steps and stop rules, surfing's budget and
+    σ_min(A J(x*)) — marked ``"from_stages": True``. Per-pixel errors and failure classes need θ_T: those cells
+    have none.
+
+    For a run whose flow cannot leave the machine that trained it (a GPU lent for a limited time): its journal and
+    checkpoints carry Figure 3's recovery rates away. Returns ``{"header": ..., "cells": [{"trial": t, "record":
+    ...}, ...], "unfinished": [...]}`` (the cells with neither a record nor complete checkpoints), which
+    :func:`journal_statistics` reads as it reads a journal once written as JSON (plain or gzip-compressed).
+    """
+    journal = Path(journal)
+    header, finished = recorded_journal(journal)
+    settings = None if header is None else header.get("settings")
+    if not isinstance(settings, dict) or settings.get("target") != "range":
+        raise ValueError(f"journal {str(journal)!r} is not a journal of Figure 3 (its header names no target "
+                         "'range'); only y = G(x*) has fields that need no network")
+    children = np.random.SeedSequence(header["seed"]).spawn(header["n_trials"])
+    n = L.datasets.load(settings["dataset"]).n_pixels
+    cells, unfinished = [], []
+    for index, (model, m, training_seed) in enumerate(settings["cells"]):
+        if index in finished:
+            cells.append({"trial": index, "record": finished[index]})
+            continue
+        saved = _stages.Stages(_stages.path_of(_stages.directory_of(journal), index),
+                               [_comparable(header), index]).saved
+        names = [f"{method} group {g}" for method in METHODS for g in range(settings["matrices"])]
+        if any(name not in saved for name in names + ["sigma_min"]):
+            unfinished.append(index)
+            continue
+        groups, _, _, x_star = _draws(children[index], settings, m, n)
+        runs = {method: joined([saved[f"{method} group {g}"][0] for g in range(len(groups))]) for method in METHODS}
+        record = {"model": model, "m": m, "training_seed": training_seed, "from_stages": True,
+                  "budget": surfing_budget(runs["regular"], x_star, settings["protocol"])}
+        for method, run in runs.items():
+            record |= {f"end_{method}": run.x.tolist(), f"iterations_{method}": steps_to_target(run).tolist(),
+                       f"total_steps_{method}": run.total_steps.tolist(),
+                       f"stop_{method}": _failures.stop_reasons(run, settings["protocol"]["max_steps"]),
+                       f"distance_{method}": np.linalg.norm(run.x - x_star, axis=1).tolist()}
+        record |= {"sigma_min": [float(s) for s in saved["sigma_min"][0]], "x_star": x_star.tolist()}
+        cells.append({"trial": index, "record": record})
+    return {"header": header, "cells": cells, "unfinished": unfinished}
+
+
+def _recorded(path: Path) -> tuple[dict | None, dict[int, dict]]:
+    """The header and the cells by trial index of a journal (JSON lines) or of an export of :func:`staged_cells`
+    (one JSON object, ``*.json`` or ``*.json.gz``), plain or gzip-compressed."""
+    if not path.name.endswith((".json", ".json.gz")):
+        return recorded_journal(path)
+    try:
+        with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as handle:
+            content = json.load(handle)
+    except (OSError, EOFError, json.JSONDecodeError) as exc:
+        raise ValueError(f"journal {str(path)!r} cannot be read as JSON: {exc}") from None
+    if (not isinstance(content, dict) or not isinstance(content.get("cells"), list)
+            or not all(isinstance(c, dict) and {"trial", "record"} <= c.keys() for c in content["cells"])):
+        raise ValueError(f"journal {str(path)!r} is not an export of staged_cells (a JSON object with 'header' and "
+                         "'cells', each cell a trial and its record)")
+    header = content.get("header")
+    return (header if isinstance(header, dict) else None), {int(c["trial"]): c["record"] for c in content["cells"]}
 
 
 def _direction(gain: float, p_value: float, what: str) -> str:

@@ -215,8 +215,11 @@ def test_the_compressed_sensing_report_gives_the_recorded_paper_scale_figures(ti
     out, results = tiny_run
     report = (out / "REPORT.md").read_text()
     if (RESULTS / "rate-distortion-paper-scale-wgan-seed0.jsonl.gz").is_file():
-        assert "Figure 4 (`rate-distortion-paper-scale-wgan-seed0.jsonl.gz`" in report
+        assert "`rate-distortion-paper-scale-wgan-seed0.jsonl.gz`)" in report  # named where its table begins
         assert "| wgan | 30 | 0.501 [0.414, 0.585] | 0.509 [0.438, 0.572] | 17 of 40 | 0.84 |" in report  # the README's
+    if (RESULTS / "compressed_sensing-paper-scale-dcgan-gpu-inversions-seed0.json.gz").is_file():  # a staged_cells export
+        assert "| dcgan | 60 † | 72.5 % [57.2, 83.9] | 85.0 % [70.9, 92.9] | 40 | 0.27 |" in report  # the README's
+        assert "† read from the stage checkpoints" in report
     assert recorded_paper_scale(results=tmp_path) is None  # nothing recorded, no table
 
 

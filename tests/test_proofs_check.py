@@ -744,6 +744,54 @@ def test_compressed_sensing_on_a_tiny_flow_is_reproducible_at_any_worker_count(t
         rate_distortion.run(certify=True, certify_limit=0, flows_dir=tmp_path)
 
 
+def test_figure_3_cells_stopped_after_their_inversions_are_read_from_their_checkpoints(tmp_path, monkeypatch):
+    from proofs_check import _measured, compressed_sensing
+
+    options = dict(models=("dcgan",), k=3, measurements=(1, 64), training_seeds=(0,), trials=12, matrices=3, T=4,
+                   every=5, max_steps=400, flows_dir=tmp_path / "flows", seed=2, workers=1, engine="numpy")
+    whole = compressed_sensing.run(**options)
+    classify = _measured.classify_failures
+
+    def stopped_in_the_second_cell(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 2:  # the m = 1 cell classified both methods' failures, then the m = 64 cell got here
+            raise KeyboardInterrupt
+        return classify(*args, **kwargs)
+
+    calls = []
+    monkeypatch.setattr(_measured, "classify_failures", stopped_in_the_second_cell)
+    journal = tmp_path / "cs.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        compressed_sensing.run(journal=journal, **options)
+    staged = _measured.staged_cells(journal)
+    assert staged["unfinished"] == [] and [c["trial"] for c in staged["cells"]] == [0, 1]
+    finished, from_stages = (c["record"] for c in staged["cells"])
+    assert "from_stages" not in finished and from_stages["from_stages"] is True
+    expected = next(r for r in whole.records if r["m"] == 64)
+    for key in ("x_star", "budget", "sigma_min", "end_regular", "end_surfing", "distance_regular", "distance_surfing",
+                "iterations_regular", "iterations_surfing", "total_steps_regular", "stop_surfing"):
+        assert from_stages[key] == expected[key], key  # x* drawn again from the run's seed, the rest from the stages
+    assert not any(key.startswith(("error_", "failures_")) for key in from_stages)  # they need θ_T
+    export = tmp_path / "cs.json.gz"  # as results/ keeps it
+    export.write_bytes(gzip.compress(json.dumps(staged | {"what": "a stopped run"}).encode()))
+    rows = compressed_sensing.journal_statistics(export)["per_setting"]
+    for row, full in zip(rows, whole.statistics["per_setting"]):
+        for key in ("m", "trials", "regular_rate", "surfing_rate", "regular_ci95", "only_surfing", "mcnemar_p",
+                    "verdict", "iterations_p75_surfing", "budgets"):
+            assert row[key] == full[key], key
+    assert [row["from_stages"] for row in rows] == [0, 1] and "wilcoxon_p" not in rows[1]
+    assert rows[0]["wilcoxon_p"] == whole.statistics["per_setting"][0]["wilcoxon_p"]
+    with pytest.raises(ValueError, match="holds the cell"):
+        compressed_sensing.journal_statistics(export, journal)
+    (tmp_path / "odd.json").write_text('{"cells": [{"trial": 0}]}')
+    with pytest.raises(ValueError, match="odd.json' is not an export of staged_cells"):
+        compressed_sensing.journal_statistics(tmp_path / "odd.json")
+    held_out = tmp_path / "rd.jsonl"
+    held_out.write_text(json.dumps({"seed": 0, "n_trials": 1, "settings": {"target": "heldout"}}) + "\n")
+    with pytest.raises(ValueError, match="rd.jsonl' is not a journal of Figure 3"):
+        _measured.staged_cells(held_out)
+
+
 def test_rate_distortion_measures_held_out_images(tmp_path):
     from proofs_check import rate_distortion
 
