@@ -46,7 +46,7 @@ BOUNDARY_GRID = 400
 def _settings(scale: str) -> dict:
     return by_scale(
         scale,
-        tiny={"model": "dcgan", "ks": (3,), "T": 5, "every": 40, "trials": 10, "per_k": 1, "max_side": 0.4},
+        tiny={"model": "dcgan", "ks": (3,), "T": 10, "every": 40, "trials": 30, "per_k": 1, "max_side": 0.4},
         quick={"model": "dcgan", "ks": (5,), "T": 25, "every": 40, "trials": 20, "per_k": 1, "max_side": None},
         full={"model": "wgan", "ks": (5, 10, 20), "T": 100, "every": 40, "trials": 100, "per_k": 2, "max_side": None})
 

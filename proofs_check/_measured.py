@@ -30,7 +30,7 @@ from landscape import validate
 from . import _failures, _optimum, _protocol, _stages
 from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
-from ._runner import _comparable, recorded_journal, run_trials
+from ._runner import comparable_header, recorded_journal, run_trials
 from ._stats import quartiles, wilson_interval
 from .table1 import (METHODS, cells_of, checked_hidden, classify_failures, data_description, failure_summary, joined,
                      paired, surfing_budget, trained)
@@ -219,7 +219,7 @@ def staged_cells(journal) -> dict:
             cells.append({"trial": index, "record": finished[index]})
             continue
         saved = _stages.Stages(_stages.path_of(_stages.directory_of(journal), index),
-                               [_comparable(header), index]).saved
+                               [comparable_header(header), index]).saved
         names = [f"{method} group {g}" for method in METHODS for g in range(settings["matrices"])]
         if any(name not in saved for name in names + ["sigma_min"]):
             unfinished.append(index)

@@ -86,7 +86,7 @@ def _read_journal(path: Path, header: dict) -> dict[int, dict]:
     except json.JSONDecodeError as exc:
         raise ValueError(f"journal {path}, line 1 (the settings header) is not valid JSON ({exc.msg}); "
                          "delete the journal to start over") from None
-    if _comparable(found) != _comparable(header):
+    if comparable_header(found) != comparable_header(header):
         raise ValueError(f"journal {path} belongs to different settings ({_differences(found, header)}). "
                          "Use another journal path or delete this one.")
     done = journal_entries(lines, path)
@@ -101,8 +101,9 @@ WHERE_SETTINGS = ("flows_dir",)
 journal and its flows in another folder)."""
 
 
-def _comparable(header):
-    """The header without :data:`WHERE_SETTINGS`."""
+def comparable_header(header):
+    """The header without :data:`WHERE_SETTINGS`: what a resumed run must match, and the key its trials' stage
+    checkpoints are saved under (with the trial's index)."""
     if not isinstance(header, dict) or not isinstance(header.get("settings"), dict):
         return header
     return header | {"settings": {key: value for key, value in header["settings"].items() if key not in WHERE_SETTINGS}}
@@ -260,7 +261,7 @@ def run_trials(trial: Callable[[int, np.random.SeedSequence, dict], dict], n_tri
             for t in done:  # finished, but stopped before its checkpoint was removed
                 _stages.path_of(checkpoints, t).unlink(missing_ok=True)
         trial = functools.partial(_stages.run_staged, trial, None if checkpoints is None else str(checkpoints),
-                                  _comparable(as_written))
+                                  comparable_header(as_written))
     costs = np.ones(n_trials) if costs is None else np.asarray(costs, dtype=float)
     if costs.shape != (n_trials,) or not np.all(costs > 0):
         raise ValueError(f"costs must hold one positive number per trial ({n_trials})")

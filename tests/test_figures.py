@@ -162,7 +162,7 @@ def test_failure_slices_find_x_star_and_the_failed_ends_as_certified_minima_of_t
         assert "nothing to slice" in figure["verdict"]
         return
     for entry in sliced.values():
-        final = entry["θ_5"]  # tiny: T = 5; y = G(x*, θ_T), so x* is a global minimum of f_θT on every plane through it
+        final = entry["θ_10"]  # tiny: T = 10; y = G(x*, θ_T), so x* is a global minimum of f_θT on every plane through it
         assert min(final["f at those"]) < 1e-12 and final["of them local minima in R^k"] >= 1
         for method in entry["failed"]:
             profile = entry[f"θ_T, segment {method}'s end → x*"]
