@@ -22,7 +22,7 @@ SURFING, REGULAR, OPTIMUM = "tab:red", "tab:blue", "tab:gray"
 RECORDED = {"Figure 3": ("compressed_sensing-paper-scale-*.jsonl.gz", "compressed_sensing-paper-scale-*.json.gz"),
             "Figure 4": ("rate-distortion-paper-scale-*.jsonl.gz",)}
 """The journals in ``results/`` of both figures on the paper's 28×28 generator at full width (one per model), and
-exports of :func:`proofs_check._measured.staged_cells` (``*.json.gz``) for runs that stopped after their
+exports of :func:`proofs_check.compressed_sensing.staged_cells` (``*.json.gz``) for runs that stopped after their
 inversions."""
 
 
@@ -102,7 +102,7 @@ def recorded_paper_scale(results: Path = RESULTS) -> str | None:
                       f"{r['mcnemar_p']:.2g} | {r['verdict']} |" for r in rows]
             if any(r["from_stages"] for r in rows):
                 lines += ["", "† read from the stage checkpoints of a run stopped after its inversions "
-                          "(`proofs_check._measured.staged_cells`): no failure classes."]
+                          "(`proofs_check.compressed_sensing.staged_cells`): no failure classes."]
         else:
             lines = [f"{figure} ({names}): per-pixel error √(‖G(x̂_T) − y‖²/n) for held-out y, "
                      "median [quartiles]",

@@ -34,6 +34,10 @@ run = _measured.check("range", "compressed_sensing", CLAIM,
 journal_statistics = _measured.journal_statistics
 """The per-setting summaries of recorded journals (:func:`proofs_check._measured.journal_statistics`)."""
 
+staged_cells = _measured.staged_cells
+"""The cells of a run stopped after their inversions, read from its stage checkpoints without any network
+(:func:`proofs_check._measured.staged_cells`); ``json.dump`` of the result is read by :func:`journal_statistics`."""
+
 
 def quick(seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False,
           flows_dir=None) -> CheckResult:

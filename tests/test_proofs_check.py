@@ -763,7 +763,7 @@ def test_figure_3_cells_stopped_after_their_inversions_are_read_from_their_check
     journal = tmp_path / "cs.jsonl"
     with pytest.raises(KeyboardInterrupt):
         compressed_sensing.run(journal=journal, **options)
-    staged = _measured.staged_cells(journal)
+    staged = compressed_sensing.staged_cells(journal)
     assert staged["unfinished"] == [] and [c["trial"] for c in staged["cells"]] == [0, 1]
     finished, from_stages = (c["record"] for c in staged["cells"])
     assert "from_stages" not in finished and from_stages["from_stages"] is True
@@ -789,7 +789,7 @@ def test_figure_3_cells_stopped_after_their_inversions_are_read_from_their_check
     held_out = tmp_path / "rd.jsonl"
     held_out.write_text(json.dumps({"seed": 0, "n_trials": 1, "settings": {"target": "heldout"}}) + "\n")
     with pytest.raises(ValueError, match="rd.jsonl' is not a journal of Figure 3"):
-        _measured.staged_cells(held_out)
+        compressed_sensing.staged_cells(held_out)
 
 
 def test_rate_distortion_measures_held_out_images(tmp_path):
