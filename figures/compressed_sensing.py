@@ -163,7 +163,8 @@ def measure(out_dir: Path, scale: str, rng: np.random.Generator) -> Measured:
     recorded = recorded_paper_scale()
     recorded_note = [] if recorded is None else [
         "Recorded at the paper's scale (`results/`: its 28×28 InfoGAN generator at full width on 28×28 MNIST digits, "
-        "n = 784, k = 20, Table 1's flows, T = 100 every 40; the paper shows both figures only as plots):\n\n"
+        "n = 784, k = 20, flows of Table 1's settings, T = 100 every 40; the paper shows both figures only as "
+        "plots):\n\n"
         + "\n".join("  " + line for line in recorded.splitlines())]
     return Measured(
         name="compressed_sensing",

@@ -46,9 +46,9 @@ def _per_pixel_error(net: L.ReLUNet, X: np.ndarray, Y: np.ndarray) -> np.ndarray
     return np.sqrt(np.mean((net.forward(X) - Y) ** 2, axis=1))
 
 
-def _draws(seed: np.random.SeedSequence, settings: dict, m: int, n: int) -> tuple:
+def _draws(seed: np.random.SeedSequence, settings: dict, m: int, n: int, held_out: int | None = None) -> tuple:
     """A cell's random draws, in order: its trials' split into matrix groups, one A per group, x_init, and x*
-    (y = G(x*)) or the indices of the held-out images (test part of the data set)."""
+    (y = G(x*)) or the indices of the held-out images (``held_out`` of them, the test part of the data set)."""
     rng = np.random.default_rng(seed)
     trials, k = settings["trials_per_cell"], settings["k"]
     groups = np.array_split(np.arange(trials), settings["matrices"])
@@ -56,7 +56,6 @@ def _draws(seed: np.random.SeedSequence, settings: dict, m: int, n: int) -> tupl
     x_init = rng.uniform(-1, 1, (trials, k))
     if settings["target"] == "range":
         return groups, matrices, x_init, rng.uniform(-1, 1, (trials, k))
-    held_out = len(L.datasets.load(settings["dataset"]).flat("test"))
     return groups, matrices, x_init, rng.choice(held_out, trials, replace=trials > held_out)
 
 
@@ -67,12 +66,13 @@ def trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _sta
     model, m, training_seed = settings["cells"][index]
     flow = trained(settings, model, settings["k"], training_seed)
     final, protocol = flow[flow.T], settings["protocol"]
-    groups, matrices, x_init, drawn = _draws(seed, settings, m, final.output_dim)
-    if settings["target"] == "range":
+    images = None if settings["target"] == "range" else L.datasets.load(settings["dataset"]).flat("test")
+    groups, matrices, x_init, drawn = _draws(seed, settings, m, final.output_dim,
+                                             None if images is None else len(images))
+    if images is None:
         x_star, Y = drawn, final.forward(drawn)
     else:
-        chosen, x_star = drawn, None
-        Y = L.datasets.load(settings["dataset"]).flat("test")[chosen]
+        chosen, x_star, Y = drawn, None, images[drawn]
     options = _protocol.adam_options(protocol) | {"radius": SUCCESS_RADIUS, "engine": settings.get("engine", "numpy")}
 
     def per_group(name, method, **extra):
