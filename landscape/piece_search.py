@@ -78,7 +78,7 @@ def pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, i
                 regions.append(Region(net, pattern, G, h, box))
                 bar.update()
             else:
-                ball = interior_ball(*with_box(G, h, box), interior_tol, what)
+                ball = interior_ball(*with_box(G, h, box), interior_tol, what, box)
                 if ball is not None:
                     regions.append(Region(net, pattern, G, h, box, *ball))
                     bar.update()
@@ -105,7 +105,7 @@ def pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, i
                     stack.append((child, t + 1, point, radius))
                     break
             else:
-                ball = interior_ball(G, h, interior_tol, what)
+                ball = interior_ball(G, h, interior_tol, what, box)
                 if ball is not None:
                     stack.append((child, t + 1, ball[0], min(ball[1], 1.0)))
     return regions

@@ -60,13 +60,19 @@ def with_box(G, h, box):
     return np.vstack([G, np.eye(k), -np.eye(k)]), np.concatenate([h, hi, -lo])
 
 
-def interior_ball(G, h, interior_tol: float, what: str):
+def interior_ball(G, h, interior_tol: float, what: str, box=None):
     r"""The Chebyshev ball, with radius inf when arbitrarily large balls fit; None for an empty interior.
 
     The LP's radius is checked against the centre's own distances to the rows, :math:`\min_i (h_i - G_i c)/\|G_i\|`:
     the solver meets the constraints to its feasibility tolerance (1e-7) only, so in a region thinner than that its
     centre may lie just outside a row. The smaller of the two is the radius, and a region whose checked radius is
-    not above ``interior_tol``·(1 + ‖c‖) has no interior."""
+    not above ``interior_tol``·(1 + ‖c‖) has no interior. With ``box`` = (lo, hi), a box the set lies in, the LP is
+    solved in the coordinates :math:`u = (x - m)/s` of the box's centre m and largest half-width s
+    (:math:`G u \le (h - G m)/s`), so that tolerance is relative to the box: a region of a box
+    a millionth wide is found as in a box of width 1."""
+    origin, scale = (None, 1.0) if box is None else ((box[0] + box[1]) / 2, float(np.max(box[1] - box[0])) / 2)
+    if origin is not None and scale > 0:
+        h = (h - G @ origin) / scale
     ball = _polytope.chebyshev_ball(G, h, 1.0, what)
     if ball is None:
         return None
@@ -79,6 +85,8 @@ def interior_ball(G, h, interior_tol: float, what: str):
     rows = _polytope.nonzero_rows(G)
     if np.isfinite(radius) and rows.any():
         radius = min(radius, float(np.min((h[rows] - G[rows] @ center) / np.linalg.norm(G[rows], axis=1))))
+    if origin is not None and scale > 0:
+        center, radius = origin + scale * center, scale * radius
     if radius <= interior_tol * (1.0 + np.linalg.norm(center)):
         return None
     return center, radius
@@ -135,7 +143,7 @@ class Region:
 
     @cached_property
     def _ball(self) -> tuple[np.ndarray, float]:
-        ball = interior_ball(*self.halfspaces(), 0.0, f"Chebyshev LP of {self.pattern!r}")
+        ball = interior_ball(*self.halfspaces(), 0.0, f"Chebyshev LP of {self.pattern!r}", self.bounds)
         if ball is None:
             raise EmptyRegionError(f"pattern {self.pattern!r} has an empty interior: it is not a region")
         return validate.frozen(np.asarray(ball[0], dtype=float)), float(ball[1])
@@ -157,7 +165,7 @@ class Region:
         box = as_box(bounds, net.input_dim)
         gates = pattern.unpack()
         G, h = sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates, net.hidden_widths)
-        ball = interior_ball(*with_box(G, h, box), interior_tol, f"Chebyshev LP of {pattern!r}")
+        ball = interior_ball(*with_box(G, h, box), interior_tol, f"Chebyshev LP of {pattern!r}", box)
         if ball is None:
             where = "" if box is None else " inside the box"
             raise EmptyRegionError(f"pattern {pattern!r} has an empty interior{where}: it is not a region")

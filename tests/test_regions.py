@@ -2,7 +2,7 @@ from math import comb
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import naive
@@ -330,3 +330,22 @@ def test_a_region_thinner_than_the_lp_tolerance_gets_a_centre_inside_it_or_none(
         distances = (h[rows] - G[rows] @ centre) / np.linalg.norm(G[rows], axis=1)
         assert radius <= distances.min() and distances.min() > 0
         _polytope.facets_and_boundedness(G, h, centre, "the thin region")  # needs a strictly interior centre
+
+
+@settings(max_examples=25, deadline=None)
+@given(networks(max_k=3, max_depth=3, max_width=8), seeds, st.data())
+def test_regions_of_a_box_of_half_width_1e_7_are_those_of_the_magnified_network(net, seed, data):
+    # G'(u) = G(x_b + eps·u) on [-1, 1]^k has the regions of G on the box of half-width eps around x_b, so both
+    # enumerations must find the same patterns, though the LPs of the small box see distances of 1e-7 (relative) only.
+    x_b, _, _ = drawn_boundary_point(data, net, np.random.default_rng(seed).normal(size=net.input_dim))
+    eps = 1e-7 * (1.0 + np.max(np.abs(x_b)))
+    weights, biases = list(net.weights), list(net.effective_biases)
+    biases[0] = biases[0] + weights[0] @ x_b
+    weights[0] = eps * weights[0]
+    magnified = ReLUNet(weights, biases, net.readout, net.readout_bias)
+    small = enumerate_regions(net, bounds=(x_b - eps, x_b + eps), method="lp")
+    unit = enumerate_regions(magnified, bounds=(-1.0, 1.0), method="lp")
+    assert len(small) >= 2  # the box straddles the hyperplane through x_b
+    assert {r.pattern for r in small} == {r.pattern for r in unit}
+    for region in small:
+        assert np.all(np.abs(region.interior_point - x_b) <= eps)
