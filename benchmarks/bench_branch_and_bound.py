@@ -24,10 +24,8 @@ k = 2, 3, 4, 5; targets: held-out digits (the first three of the held-out split)
    generator at half, once and twice Table 1's widths (hidden (64, 16, 8), (128, 32, 16), (256, 64, 32)), first
    held-out target, level = f at the box centre after projected descent; the estimate and the seconds it took.
 
-7. With measurements A (k = 2, Gaussian A with m = 10, 30, 64 rows, first held-out target): the relaxed QP of a
-   sub-box by DAQP with its weak-duality bound against cvxpy/CLARABEL on the same 100 boxes (median ms, ratio,
-   largest relative difference of the bounds), and the whole search with each (seconds, ratio), beside meshing the
-   box; the same f* from all three.
+7. With measurements A (k = 2, Gaussian A with m = 10, 30, 64 rows, first held-out target): the whole search
+   against meshing the box (seconds, median of 3, and their ratio); the same f* from both.
 
 8. k = 3, the distribution over the first 10 held-out targets: the certified search without limits, boxes and
    seconds per target, their median and maximum (target: under a minute each); a search refused for its estimated
@@ -208,60 +206,20 @@ def path_runs(targets) -> None:
           f"| {seconds['branch_and_bound'] * 101 / 22:.0f} | | |", flush=True)
 
 
-@contextmanager
-def cvxpy_only():
-    """Every relaxed QP with A to cvxpy/CLARABEL (as before DAQP answered them) while inside."""
-    from landscape.branch_and_bound import relaxed
-
-    limit = relaxed.VERTEX_LIMIT
-    relaxed.VERTEX_LIMIT = 0
-    try:
-        yield
-    finally:
-        relaxed.VERTEX_LIMIT = limit
-
-
 def measured_runs(target) -> None:
     import landscape as L
-    from landscape.branch_and_bound.bounds import linear_bounds
-    from landscape.branch_and_bound.relaxed import LowerBound
 
     net, rng = generator(2), np.random.default_rng(0)
-    print("\n| k = 2, m | relaxed QP, cvxpy ms | relaxed QP, DAQP + dual ms | ratio | largest relative difference "
-          "| search, cvxpy s | search, DAQP s | ratio | boxes | meshing s | same f* |\n|---|---:|---:|---:|---:|---:|---:"
-          "|---:|---:|---:|---|", flush=True)
+    print("\n| k = 2, m | branch and bound s | boxes | meshing s | ratio | same f* |\n|---|---:|---:|---:|---:|---|",
+          flush=True)
     for m in (10, 30, 64):
         f = L.Objective(net, target, L.gaussian_measurements(m, net.output_dim, rng=rng))
-        by_solver = {"cvxpy": (LowerBound(f, 2), cvxpy_only), "daqp": (LowerBound(f, 2), nullcontext)}
-        seconds = {name: [] for name in by_solver}
-        difference = 0.0
-        for _ in range(100):  # boxes of the sizes a search bounds, around random centres
-            half = 0.5 ** rng.integers(2, 7)
-            centre = rng.uniform(-1 + half, 1 - half, 2)
-            bounds = linear_bounds(net, centre - half, centre + half)
-            values = {}
-            for name, (lower, solver) in by_solver.items():
-                with solver():
-                    start = time.perf_counter()
-                    values[name] = lower.linear(bounds, centre - half, centre + half)[0]
-                    seconds[name].append(time.perf_counter() - start)
-            difference = max(difference, abs(values["daqp"] - values["cvxpy"]) / (1 + values["cvxpy"]))
-        qp = {name: statistics.median(times) * 1e3 for name, times in seconds.items()}
-        with cvxpy_only():
-            start = time.perf_counter()
-            by_cvxpy = L.branch_and_bound(f, BOX)
-            search_cvxpy = time.perf_counter() - start
-        start = time.perf_counter()
         found = L.branch_and_bound(f, BOX)
-        search = time.perf_counter() - start
-        start = time.perf_counter()
         mesh = L.global_minimizer(f, bounds=BOX, runner_up=False)
-        meshing = time.perf_counter() - start
-        same = found.certified and by_cvxpy.certified and abs(found.value - mesh.value) <= found.tolerance \
-            and abs(by_cvxpy.value - mesh.value) <= found.tolerance
-        print(f"| {m} | {qp['cvxpy']:.2f} | {qp['daqp']:.2f} | {qp['cvxpy'] / qp['daqp']:.1f} | {difference:.1e} "
-              f"| {search_cvxpy:.1f} | {search:.1f} | {search_cvxpy / search:.1f} | {found.nodes} | {meshing:.1f} "
-              f"| {same} |", flush=True)
+        search = median_seconds(lambda: L.branch_and_bound(f, BOX))
+        meshing = median_seconds(lambda: L.global_minimizer(f, bounds=BOX, runner_up=False))
+        same = found.certified and abs(found.value - mesh.value) <= found.tolerance
+        print(f"| {m} | {search:.2f} | {found.nodes} | {meshing:.2f} | {meshing / search:.1f} | {same} |", flush=True)
 
 
 def distribution_runs(targets, bound: str = "linear", k: int = 3) -> None:

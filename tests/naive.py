@@ -217,15 +217,30 @@ def region_qp_fresh(net, y, A, gates, bounds=None):
     return x.value, problem.value
 
 
-def relaxed_qp_value(L, a, U, b, y, lo, hi, A=None):
-    """min ½‖A(g − y)‖² over Lx + a ≤ g ≤ Ux + b, lo ≤ x ≤ hi (A = I when None), by a fresh cvxpy problem."""
-    import cvxpy as cp
-
-    A = np.eye(len(y)) if A is None else A
-    x, g = cp.Variable(L.shape[1]), cp.Variable(L.shape[0])
-    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(A @ (g - y))), [L @ x + a <= g, g <= U @ x + b, lo <= x, x <= hi])
-    problem.solve(solver=cp.CLARABEL)
-    return problem.value
+def crown_row_lower(net, lower, upper, c, lo, hi):
+    """A lower bound of cᵀG(x) over the box [lo, hi] by CROWN's back-substitution, neuron by neuron with the dense
+    matrices: given each layer's pre-activation bounds (``lower``, ``upper``), an active neuron passes its
+    coefficient, an inactive one drops it, and an unstable one (l < 0 < u) takes the line α z (α = 1 where u > −l,
+    else 0) for a positive coefficient and u(z − l)/(u − l) for a negative one; then the affine function of x is
+    minimised over the box coordinate by coordinate."""
+    coefficient = np.asarray(c, dtype=float) if net.readout is None else np.asarray(c, dtype=float) @ net.readout
+    constant = 0.0 if net.readout_bias is None else float(np.dot(c, net.readout_bias))
+    for W, b, l, u in reversed(list(zip(net.weights, net.effective_biases, lower, upper))):
+        on_z = np.zeros(len(b))
+        for j in range(len(b)):
+            if l[j] >= 0:
+                on_z[j] = coefficient[j]
+            elif u[j] <= 0:
+                on_z[j] = 0.0
+            elif coefficient[j] >= 0:
+                on_z[j] = coefficient[j] * (1.0 if u[j] > -l[j] else 0.0)
+            else:
+                slope = u[j] / (u[j] - l[j])
+                on_z[j] = coefficient[j] * slope
+                constant += coefficient[j] * (-slope * l[j])
+        constant += float(on_z @ b)
+        coefficient = on_z @ W
+    return constant + sum(min(coefficient[i] * lo[i], coefficient[i] * hi[i]) for i in range(len(lo)))
 
 
 def triangle_qp_value(net, lower, upper, y, lo, hi, A=None):

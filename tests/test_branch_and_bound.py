@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 import landscape as L
 from landscape.branch_and_bound import branch_and_bound, interval_bounds, linear_bounds
 from landscape.branch_and_bound import search, triangle
-from landscape.branch_and_bound.relaxed import dual_bound, measured_relaxed_bound, relaxed_bound
+from landscape.branch_and_bound.bounds import lower_linear_bound, relaxation_bounds
+from landscape.branch_and_bound.relaxed import gauss_newton_point, tangent_bound
 from landscape.branch_and_bound.search import estimated_boxes, projected_descent
 from landscape.branch_and_bound.triangle import triangle_bound
-from naive import interval_propagation, relaxed_qp_value, triangle_qp_value
+from naive import crown_row_lower, interval_propagation, triangle_qp_value
 from strategies import networks, seeds
 
 
@@ -81,51 +82,63 @@ def test_on_a_box_inside_one_region_the_linear_bounds_are_g_itself():
         np.testing.assert_allclose(v, c, atol=1e-12)
 
 
-def _relaxed_instance(rng, k, n):
-    """A relaxed QP's data as bounds of a network give it: U ≥ L entrywise, b ≥ a and x ≥ 0, so Lx + a ≤ Ux + b on
-    the box."""
-    L_ = rng.normal(size=(n, k))
-    U_ = L_ + np.abs(rng.normal(size=(n, k))) * 0.1
-    a = rng.normal(size=n)
-    b = a + np.abs(rng.normal(size=n))
-    lo, hi = np.zeros(k), np.ones(k) * rng.uniform(0.2, 2)
-    return L_, a, U_, b, rng.normal(size=n) * 3, lo, hi
+@settings(max_examples=40, deadline=None)
+@given(networks(max_k=3, max_depth=3, max_width=10), seeds)
+def test_the_lower_linear_bound_is_crowns_row_by_row_and_holds_on_the_box(net, seed):
+    lo, hi, rng = _box(net.input_dim, seed)
+    rows = rng.normal(size=(3, net.output_dim))
+    shift = rng.normal(size=3)
+    bounds = linear_bounds(net, lo, hi)
+    found = lower_linear_bound(net, bounds, rows, shift, lo, hi)
+    expected = [crown_row_lower(net, bounds.lower, bounds.upper, c, lo, hi) + s for c, s in zip(rows, shift)]
+    np.testing.assert_allclose(found, expected, rtol=1e-9, atol=1e-9)
+    X = np.vstack([rng.uniform(lo, hi, (300, net.input_dim)), lo, hi])
+    values = net.forward(X) @ rows.T + shift
+    assert (values >= found - 1e-9 * (1 + np.abs(values))).all()
+    # never looser than combining the output's linear bounds pixel by pixel (a concave function of x: its minimum
+    # over the box is at a vertex)
+    Lm, a, U, b = bounds.output_linear
+    corners = lo + np.array(np.meshgrid(*[[0.0, 1.0]] * net.input_dim)).reshape(net.input_dim, -1).T * (hi - lo)
+    for c, s, mine in zip(rows, shift, found):
+        combined = np.min(np.sum(np.minimum(c * (corners @ Lm.T + a), c * (corners @ U.T + b)), axis=1)) + s
+        assert mine >= combined - 1e-9 * (1 + abs(combined))
+    assert relaxation_bounds(net, lo, hi).output_linear is None  # the search's bounds skip the output's
 
 
-def test_the_relaxed_bound_is_the_relaxed_qps_value():
-    rng = np.random.default_rng(4)
-    for trial in range(8):
-        L_, a, U_, b, y, lo, hi = _relaxed_instance(rng, 3, 20)
-        bound, x_hat = relaxed_bound(L_, a, U_, b, y, lo, hi)
-        value = relaxed_qp_value(L_, a, U_, b, y, lo, hi)
-        assert bound <= value + 1e-9 * (1 + value)
-        assert bound == pytest.approx(value, rel=1e-6, abs=1e-9)
-        assert (x_hat >= lo).all() and (x_hat <= hi).all()
-
-
-def test_the_measured_relaxed_bound_is_the_relaxed_qps_value_with_a():
-    rng = np.random.default_rng(5)
-    for k, n, m in ((1, 10, 4), (2, 20, 7), (3, 20, 30), (5, 16, 16)):
-        for trial in range(4):
-            L_, a, U_, b, y, lo, hi = _relaxed_instance(rng, k, n)
-            y = y * rng.choice([0.0, 1.0])  # y = 0 lies between the bounds somewhere: a value of 0 as well
-            A = rng.normal(size=(m, n)) / np.sqrt(m)
-            bound, x_hat = measured_relaxed_bound(L_, a, U_, b, A, y, lo, hi)
-            value = relaxed_qp_value(L_, a, U_, b, y, lo, hi, A)
-            assert bound <= value + 1e-8 * (1 + value)  # cvxpy's own tolerance
-            assert bound == pytest.approx(value, rel=1e-6, abs=1e-8)
-            assert (x_hat >= lo).all() and (x_hat <= hi).all()
+def test_the_lower_linear_bound_refuses_interval_bounds():
+    net = L.ReLUNet.random([2, 5], out_dim=3, rng=0)
+    lo, hi = np.zeros(2), np.ones(2)
+    with pytest.raises(ValueError, match="linear bounds"):
+        lower_linear_bound(net, interval_bounds(net, lo, hi), np.ones((1, 3)), np.zeros(1), lo, hi)
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(1, 4), st.integers(3, 12), st.integers(1, 12), seeds, st.floats(0.0, 10.0))
-def test_the_dual_bound_never_exceeds_the_relaxed_qps_value(k, n, m, seed, scale):
-    rng = np.random.default_rng(seed)
-    L_, a, U_, b, y, lo, hi = _relaxed_instance(rng, k, n)
-    A = rng.normal(size=(m, n)) / np.sqrt(m)
-    value = relaxed_qp_value(L_, a, U_, b, y, lo, hi, A)
-    for multiplier in (rng.normal(size=m) * scale, A @ (rng.uniform(a, b) - y)):  # any λ: weak duality
-        assert dual_bound(multiplier, L_, a, U_, b, A, y, lo, hi) <= value + 1e-8 * (1 + value)
+@given(networks(max_k=3, max_depth=3, max_width=10), seeds, st.booleans())
+def test_the_tangent_bound_never_exceeds_f_on_the_box(net, seed, measured):
+    lo, hi, rng, y, A = _triangle_instance(net, seed, measured)
+    f = L.Objective(net, y, A)
+    points = rng.uniform(lo, hi, (3, net.input_dim))
+    bound, x, f_x = tangent_bound(net, relaxation_bounds(net, lo, hi), A, y, points, lo, hi)
+    X = np.vstack([rng.uniform(lo, hi, (300, net.input_dim)), lo, hi])
+    assert 0.0 <= bound <= np.min(f.value(X)) + 1e-9 * (1 + bound)
+    assert f_x == pytest.approx(f.value(x)) and f_x == pytest.approx(np.min(f.value(points)))  # the lowest of three
+
+
+@pytest.mark.parametrize("measured", [False, True])
+def test_inside_one_region_the_tangent_bound_at_the_minimisers_residual_is_fs_minimum(measured):
+    net = L.ReLUNet.random([2, 8, 12], out_dim=6, rng=3)
+    region = L.region_of(net, np.array([0.3, -0.2]))
+    centre, radius = region.interior_point, min(region.inradius, 1.0)
+    lo, hi = centre - radius / 4, centre + radius / 4
+    y = net.forward(centre + np.array([3.0, -2.0]) * radius) + 0.1  # the minimiser on the box lies on its boundary
+    A = L.gaussian_measurements(4, 6, rng=1) if measured else None
+    f = L.Objective(net, y, A)
+    minimiser = gauss_newton_point(net, A, y, centre, lo, hi)  # G is affine on the box: f's minimiser there
+    exact = L.global_minimizer(f, bounds=(lo, hi), runner_up=False)
+    np.testing.assert_allclose(minimiser, exact.x, atol=1e-8)
+    bound, _, _ = tangent_bound(net, relaxation_bounds(net, lo, hi), A, y, minimiser[None], lo, hi)
+    assert bound == pytest.approx(exact.value, rel=1e-9)
+    assert bound <= exact.value + 1e-12 * (1 + exact.value)
 
 
 def _triangle_instance(net, seed, measured):
@@ -151,8 +164,8 @@ def test_the_triangle_bound_is_the_triangle_qps_value_and_never_above_f_on_the_b
     f = L.Objective(net, y, A)
     points = rng.uniform(lo, hi, (200, net.input_dim))
     assert bound <= np.min(f.value(points)) + 1e-9 * (1 + bound)  # a lower bound of f on the box
-    relaxed = search.LowerBound(f, net.input_dim).of(bounds, lo, hi)[0]
-    assert bound >= relaxed - 1e-6 * (1 + relaxed)  # at least as tight as the output's linear bounds
+    tangent = search.LowerBound(f).of(bounds, lo, hi)[0]
+    assert bound >= tangent - 1e-6 * (1 + tangent)  # at least as tight as the tangent bound of the same relaxations
 
 
 @settings(max_examples=30, deadline=None)

@@ -12,7 +12,9 @@ For :math:`z_1 = W_1 x + b_1`, :math:`z_i = W_i \sigma(z_{i-1}) + b_i` and :math
   neuron on the way is stable. Each layer's pre-activation bounds come first from forward affine bounds (the
   previous layer's affine bounds pushed through its relaxation and W: k + 1 products with the layer), intersected
   with the interval ones and with the bounds known on an enclosing box; the neurons these leave undecided are
-  bounded again by back-substitution. The output's affine bounds come from back-substitution.
+  bounded again by back-substitution. The output's affine bounds come from back-substitution; so does the lower
+  bound of any chosen affine function :math:`c^\top G` (:func:`lower_linear_bound`), its own ReLU lines picked for
+  that one row, which is all the search's tangent bound needs (:func:`relaxation_bounds` skips the output's).
 
 Layers are used as operators (:meth:`~landscape.layers.Affine.linear`, ``transpose``, ``absolute_linear``), so the
 structured networks bound as the dense ones do. The bounds are those of exact arithmetic up to floating-point
@@ -21,7 +23,7 @@ rounding of the products (relative 1e-15 per operation; no outward rounding).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,7 +43,10 @@ class NetworkBounds:
         :math:`G(x)` coordinatewise between them on the box.
     output_linear : tuple (L, a, U, b) or None
         With linear bounds: :math:`Lx + a \le G(x) \le Ux + b` on the box (L, U of shape (n, k)); None for interval
-        bounds.
+        bounds, and for linear bounds asked without the output's (``output=False``).
+    relaxations : tuple
+        With linear bounds: each hidden layer's ReLU relaxation over the box, through which
+        :func:`lower_linear_bound` bounds any affine function of G; empty for interval bounds.
     """
 
     lower: tuple[np.ndarray, ...]
@@ -49,6 +54,7 @@ class NetworkBounds:
     output_lower: np.ndarray
     output_upper: np.ndarray
     output_linear: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    relaxations: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def unstable(self) -> int:
@@ -140,20 +146,27 @@ class _Relaxation:
         return (self.layer.transpose(Lam) if rows is None else Lam @ rows), const  # Λ W, row by row
 
 
-def _back_substitute(coefficients: np.ndarray, constant: np.ndarray,
-                     relaxations: list[_Relaxation]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    r"""Affine bounds in x of :math:`\Lambda \sigma(z_j) + \text{constant}`, j the last layer of ``relaxations``, from
-    the relaxations of layers j, j − 1, …, 1: ``(L, a, U, b)`` with :math:`Lx + a \le \Lambda \sigma(z_j) +
-    \text{constant} \le Ux + b` on the box.
-
-    Both sides go through the layers in one pass: the upper bound of Λσ(z) is minus the lower bound of (−Λ)σ(z), so
-    the rows [Λ; −Λ] are bounded from below together, each row's positive part through the lower lines α z of the
-    ReLUs and its negative part through the upper lines s z + t."""
-    m = len(coefficients)
-    Lam = np.concatenate([coefficients, -coefficients])
-    const = np.concatenate([constant, -constant])
+def _lower_substitute(coefficients: np.ndarray, constant: np.ndarray,
+                      relaxations) -> tuple[np.ndarray, np.ndarray]:
+    r"""Affine lower bounds in x, ``(L, a)`` with :math:`Lx + a \le \Lambda \sigma(z_j) + \text{constant}` on the box,
+    j the last layer of ``relaxations``: each row's positive part goes through the lower lines α z of the ReLUs, its
+    negative part through the upper lines s z + t, layer by layer back to the input."""
+    Lam, const = coefficients, constant
     for relaxation in reversed(relaxations):
         Lam, const = relaxation.through(Lam, const)
+    return Lam, const
+
+
+def _back_substitute(coefficients: np.ndarray, constant: np.ndarray,
+                     relaxations) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""Affine bounds in x of :math:`\Lambda \sigma(z_j) + \text{constant}`, j the last layer of ``relaxations``:
+    ``(L, a, U, b)`` with :math:`Lx + a \le \Lambda \sigma(z_j) + \text{constant} \le Ux + b` on the box.
+
+    Both sides go through the layers in one pass: the upper bound of Λσ(z) is minus the lower bound of (−Λ)σ(z), so
+    the rows [Λ; −Λ] are bounded from below together (:func:`_lower_substitute`)."""
+    m = len(coefficients)
+    Lam, const = _lower_substitute(np.concatenate([coefficients, -coefficients]),
+                                   np.concatenate([constant, -constant]), relaxations)
     return Lam[:m], const[:m], -Lam[m:], -const[m:]
 
 
@@ -187,11 +200,13 @@ def _forward(layer, bias: np.ndarray, relaxation: _Relaxation, lower: np.ndarray
     return middle - spread, middle + spread
 
 
-def linear_bounds(net: ReLUNet, lo: np.ndarray, hi: np.ndarray, known: NetworkBounds | None = None) -> NetworkBounds:
+def linear_bounds(net: ReLUNet, lo: np.ndarray, hi: np.ndarray, known: NetworkBounds | None = None,
+                  output: bool = True) -> NetworkBounds:
     """CROWN over the box [lo, hi]: every layer's pre-activation bounds from forward affine bounds (cheap for small
     k), intersected with the interval bounds and with ``known`` (bounds on a box containing this one); the neurons
-    whose sign these leave open are bounded again by back-substitution to the input; the output's affine bounds in
-    x by back-substitution."""
+    whose sign these leave open are bounded again by back-substitution to the input; with ``output``, the output's
+    affine bounds in x by back-substitution (without, the output's bounds are the interval ones, and
+    :func:`lower_linear_bound` bounds chosen affine functions of G instead)."""
     centre, radius = (lo + hi) / 2, (hi - lo) / 2
     interval = interval_bounds(net, lo, hi, known)
     biases = net.effective_biases
@@ -206,7 +221,7 @@ def linear_bounds(net: ReLUNet, lo: np.ndarray, hi: np.ndarray, known: NetworkBo
         low = np.maximum(_concretise(below[:, :-1], below[:, -1], centre, radius, False), interval.lower[i])
         high = np.minimum(_concretise(above[:, :-1], above[:, -1], centre, radius, True), interval.upper[i])
         undecided = (low < 0) & (high > 0)  # a neuron of fixed sign has an exact relaxation whatever its bounds
-        if undecided.any():
+        if undecided.any() and i > 1:  # through one relaxation the forward bounds are the back-substituted ones
             low_coef, low_const, high_coef, high_const = _back_substitute(_rows(layer, undecided), bias[undecided],
                                                                           relaxations)
             low[undecided] = np.maximum(_concretise(low_coef, low_const, centre, radius, False), low[undecided])
@@ -214,17 +229,45 @@ def linear_bounds(net: ReLUNet, lo: np.ndarray, hi: np.ndarray, known: NetworkBo
         lowers.append(low)
         uppers.append(high)
         relaxations.append(_Relaxation(layer, bias, low, high))
+    relaxations = tuple(relaxations)
+    if not output:
+        return NetworkBounds(tuple(lowers), tuple(uppers), interval.output_lower, interval.output_upper, None,
+                             relaxations)
     readout = net.readout_layer
     rows = np.eye(net.widths[-1]) if readout is None else _rows(readout)
     shift = np.zeros(len(rows)) if net.readout_bias is None else np.asarray(net.readout_bias, dtype=float)
     L, a, U, b = _back_substitute(rows, shift, relaxations)
     out_low = np.maximum(_concretise(L, a, centre, radius, False), interval.output_lower)
     out_high = np.minimum(_concretise(U, b, centre, radius, True), interval.output_upper)
-    return NetworkBounds(tuple(lowers), tuple(uppers), out_low, out_high, (L, a, U, b))
+    return NetworkBounds(tuple(lowers), tuple(uppers), out_low, out_high, (L, a, U, b), relaxations)
 
 
-BOUNDS = {"interval": interval_bounds, "linear": linear_bounds, "triangle": linear_bounds}
-"""The bound propagations by name ("triangle" propagates the linear bounds; the search then also solves the triangle
-relaxation of the network where the relaxed QP of the output's linear bounds does not prune)."""
+def lower_linear_bound(net: ReLUNet, bounds: NetworkBounds, rows: np.ndarray, shift: np.ndarray, lo: np.ndarray,
+                       hi: np.ndarray) -> np.ndarray:
+    r"""Lower bounds over the box [lo, hi] of the affine functions :math:`c_j^\top G(x) + s_j` of G (rows
+    :math:`c_j` of ``rows``, shape (r, n)), from the linear bounds' relaxations (:func:`linear_bounds`): each row is
+    back-substituted on its own, :math:`c^\top G = (V^\top c)^\top \sigma(z_d) + c^\top c_0` through the readout, so a
+    ReLU's lower line is chosen for that row (never looser than combining the output's bounds
+    :math:`Lx + a \le G \le Ux + b` coordinate by coordinate), then the resulting affine function of x minimised over
+    the box. Returns shape (r,)."""
+    if not bounds.relaxations:
+        raise ValueError("bounds must be linear bounds (linear_bounds): interval bounds keep no relaxations")
+    readout = net.readout_layer
+    coefficients = rows if readout is None else readout.transpose(rows)
+    constant = shift if net.readout_bias is None else shift + rows @ net.readout_bias
+    L, a = _lower_substitute(coefficients, constant, bounds.relaxations)
+    return _concretise(L, a, (lo + hi) / 2, (hi - lo) / 2, False)
 
-__all__ = ["BOUNDS", "NetworkBounds", "interval_bounds", "linear_bounds"]
+
+def relaxation_bounds(net: ReLUNet, lo: np.ndarray, hi: np.ndarray, known: NetworkBounds | None = None) -> NetworkBounds:
+    """:func:`linear_bounds` without the output's affine bounds: every layer's bounds and relaxations over the box,
+    all a search's lower bounds need (:func:`lower_linear_bound`)."""
+    return linear_bounds(net, lo, hi, known, output=False)
+
+
+BOUNDS = {"interval": interval_bounds, "linear": relaxation_bounds, "triangle": relaxation_bounds}
+"""The bound propagations of the search by name ("triangle" propagates the linear relaxations; the search then also
+solves the triangle relaxation of the network where the tangent bound does not prune)."""
+
+__all__ = ["BOUNDS", "NetworkBounds", "interval_bounds", "linear_bounds", "lower_linear_bound",
+           "relaxation_bounds"]

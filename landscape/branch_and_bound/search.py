@@ -3,12 +3,13 @@ r"""The certified global minimum of :math:`f(x) = \tfrac12\|A G(x) - A y\|^2` ov
 Best-first over sub-boxes, as the neural-network verifiers search, with the library's exact machinery at the
 leaves:
 
-- *Upper bound* (the incumbent): the lowest f found, at the relaxed QPs' points and the leaves' minimisers; every
-  improvement is polished to a certified local minimum on the box (:func:`~landscape.polish_to_local_minimum`).
-- *Lower bound* of a sub-box, from bounds on G over it (:mod:`.bounds`): with linear bounds
-  :math:`Lx + a \le G(x) \le Ux + b`, the convex QP
-  :math:`\min \{\tfrac12\|A(g - y)\|^2 : Lx + a \le g \le Ux + b,\ lo \le x \le hi\}`; with interval bounds
-  :math:`l \le G \le u`, :math:`\min \{\tfrac12\|A(g - y)\|^2 : l \le g \le u\}` (closed form without A).
+- *Upper bound* (the incumbent): the lowest f found, at the points the lower bounds try and the leaves' minimisers;
+  every improvement is polished to a certified local minimum on the box (:func:`~landscape.polish_to_local_minimum`).
+- *Lower bound* of a sub-box, from bounds on G over it (:mod:`.bounds`): with the linear relaxations of the ReLUs,
+  the tangent bound :math:`f(x) \ge c^\top G(x) - c^\top y - \tfrac12\|\lambda\|^2`, :math:`c = A^\top\lambda`, its
+  affine function of G bounded by one back-substitution (:func:`~landscape.branch_and_bound.relaxed.tangent_bound`);
+  with interval bounds :math:`l \le G \le u`, :math:`\min \{\tfrac12\|A(g - y)\|^2 : l \le g \le u\}` (closed form
+  without A).
 - A sub-box whose lower bound is within the tolerance of the incumbent is discarded. One on which at most
   ``exact_unstable`` neurons can change sign holds at most :math:`2^{\text{that}}` linear regions: it is a leaf,
   solved exactly by :func:`~landscape.global_minimizer` on the sub-box (one certified QP per region it needs); so is
@@ -19,9 +20,8 @@ The search ends *certified* when no open sub-box can hold a value below incumben
 ``rtol``·(1 + incumbent); at ``max_nodes`` or ``time_limit`` it returns the bounds reached, marked uncertified.
 Asked for a certificate without either limit, it first estimates the sub-boxes it would need
 (:func:`estimated_boxes`) and refuses where they exceed :data:`DEFAULT_MAX_NODES`.
-The lower bounds are certified bounds on the relaxed QPs' values (:mod:`.relaxed`), exact but for floating-point
-rounding (and, where cvxpy answers instead, the interior-point solver's tolerance, about 1e-8 relative), both below
-the default ``rtol``.
+The lower bounds are certified (:mod:`.relaxed`), exact but for floating-point rounding, which is far below the
+default ``rtol``.
 
 *The runner-up* (``runner_up=True``): the best local minimum of f on the box at another point than the global
 minimiser, as :func:`~landscape.global_minimizer` reports it. Every leaf then lists its local minima exactly
@@ -63,15 +63,14 @@ DEFAULT_MAX_NODES = 100_000
 """The node limit of a search given no limit; one estimated to need more sub-boxes is refused before it begins."""
 DESCENT_STEPS = 500
 """Before exact polishing, a new incumbent first takes up to this many projected gradient steps on the box
-(:func:`projected_descent`): polishing from a relaxed QP's point otherwise walks through dozens of regions, one set
+(:func:`projected_descent`): polishing from a lower bound's point otherwise walks through dozens of regions, one set
 of QPs each."""
 LEAF_WIDTH = 2.0**-20
 """A sub-box narrower than this fraction of the box on every side is a leaf whatever its unstable neurons (its few
 regions are enumerated): around a minimiser on a kink of several neurons no box is ever free of them."""
 SEPARATION_SLACK = 1e-7
 """In the runner-up search a sub-box is discarded when its lower bound exceeds the runner-up level θ by
-SEPARATION_SLACK·(1 + |θ|): the relaxed QP's lower bounds are exact to rounding, or to cvxpy's tolerance (1e-8
-relative) where it answers."""
+SEPARATION_SLACK·(1 + |θ|), which covers the lower bounds' floating-point rounding."""
 
 
 @dataclass(frozen=True)
@@ -95,9 +94,10 @@ class CertifiedMinimum:
     leaves : int
         Sub-boxes solved exactly (few unstable neurons).
     qps : int
-        Certified QPs of the leaves and of polishing (the relaxed QPs of the bounds not counted).
+        Certified QPs of the leaves and of polishing.
     relaxations : int
-        Lower-bound QPs solved.
+        Lower bounds computed from the linear relaxations (tangent bounds), or with A the interval bound's bounded
+        least-squares problems.
     bound : str
         ``"linear"``, ``"interval"`` or ``"triangle"``.
     seconds : float
@@ -233,7 +233,7 @@ def estimated_boxes(objective: Objective, bounds, level: float, bound: str = "li
         raise ValueError(f"level must be a number (f's value to prune above); got {level!r}")
     if bound not in BOUNDS:
         raise ValueError(f"bound must be one of {', '.join(BOUNDS)}; got {bound!r}")
-    return _probed_estimate(f, lo0, hi0, level, BOUNDS[bound], LowerBound(f, len(lo0), bound == "triangle"),
+    return _probed_estimate(f, lo0, hi0, level, BOUNDS[bound], LowerBound(f, bound == "triangle"),
                             max_nodes)
 
 
@@ -302,8 +302,9 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
     rtol : float
         Relative tolerance of the certificate: stop when incumbent − lower bound ≤ rtol·(1 + incumbent).
     bound : {"linear", "interval", "triangle"}
-        How G is bounded over a sub-box (see :mod:`landscape.branch_and_bound.bounds`); ``"triangle"`` also solves,
-        where the linear bounds do not prune a sub-box with at most
+        How G is bounded over a sub-box (see :mod:`landscape.branch_and_bound.bounds`): ``"linear"``, the linear
+        relaxations of the ReLUs, with the tangent bound of f (:mod:`landscape.branch_and_bound.relaxed`);
+        ``"triangle"`` also solves, where the tangent bound does not prune a sub-box with at most
         :data:`~landscape.branch_and_bound.triangle.UNSTABLE_LIMIT` unstable neurons, the triangle relaxation of the
         whole network (:mod:`landscape.branch_and_bound.triangle`): fewer sub-boxes, each dearer.
     exact_unstable : int
@@ -363,7 +364,7 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         runner_up_within = validate.positive_scalar(runner_up_within, "runner_up_within",
                                                     "runner_up_within (relative to 1 + |f*|)")
     propagate = BOUNDS[bound]
-    lower_bound = LowerBound(f, k, bound == "triangle")
+    lower_bound = LowerBound(f, bound == "triangle")
     lo0, hi0 = (np.asarray(b, dtype=float) for b in box)
     scale = hi0 - lo0
     start = time.perf_counter()
@@ -458,9 +459,9 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         if found.unstable <= exact_unstable or np.all(hi - lo <= LEAF_WIDTH * scale):
             solve_leaf(lo, hi, found.stable)
             return None
-        value, x, working_set = lower_bound.of(found, lo, hi, level(), warm_start)
-        offer((lo + hi) / 2 if x is None else x)
-        return value, found, working_set
+        value, x, f_x, working_set = lower_bound.of(found, lo, hi, level(), warm_start)
+        offer((lo + hi) / 2 if x is None else x, f_x)
+        return value, replace(found, relaxations=()), working_set  # an open box keeps its neuron bounds only
 
     x0_minimum = None if start_point is None else offer(start_point, polish=True)
     if start_point is None:
