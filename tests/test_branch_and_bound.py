@@ -136,6 +136,7 @@ def test_inside_one_region_the_tangent_bound_at_the_minimisers_residual_is_fs_mi
     minimiser = gauss_newton_point(net, A, y, centre, lo, hi)  # G is affine on the box: f's minimiser there
     exact = L.global_minimizer(f, bounds=(lo, hi), runner_up=False)
     np.testing.assert_allclose(minimiser, exact.x, atol=1e-8)
+    assert np.any(np.isclose(minimiser, lo, rtol=0, atol=1e-12) | np.isclose(minimiser, hi, rtol=0, atol=1e-12))
     bound, _, _ = tangent_bound(net, relaxation_bounds(net, lo, hi), A, y, minimiser[None], lo, hi)
     assert bound == pytest.approx(exact.value, rel=1e-9)
     assert bound <= exact.value + 1e-12 * (1 + exact.value)
