@@ -153,3 +153,29 @@ def test_branch_and_bound_bounds_through_the_operators_equal_the_dense_ones():
     lo, hi = -np.ones(3), np.ones(3)  # 134 unstable neurons: the relaxation's bound is 0.14
     mine, theirs = (triangle_bound(n, linear_bounds(dense, lo, hi), y, None, lo, hi).value for n in (net, dense))
     assert mine > 0.1 and mine == pytest.approx(theirs, rel=1e-9)  # the triangle relaxation through the operators
+    from landscape.branch_and_bound import relaxation_bounds, tangent_bound
+
+    lo, hi = np.array([0.1, -0.3, 0.2]), np.array([0.2, -0.25, 0.3])
+    points = np.array([(lo + hi) / 2, lo])
+    A = L.gaussian_measurements(10, net.output_dim, rng=0)
+    for measurements in (None, A):  # the tangent bound's row back-substituted through the operators
+        mine, theirs = (tangent_bound(n, relaxation_bounds(n, lo, hi), measurements, y, points, lo, hi)
+                        for n in (net, dense))
+        assert mine[0] > 0 and mine[0] == pytest.approx(theirs[0], rel=1e-9)
+        np.testing.assert_array_equal(mine[1], theirs[1])
+
+
+def test_branch_and_bound_on_a_network_of_operators_is_the_dense_networks(monkeypatch):
+    net = small_generator(seed=5)
+    y = net.forward(np.array([0.15, -0.28, 0.25])) + 0.1
+    box = (np.array([0.0, -0.4, 0.1]), np.array([0.3, -0.1, 0.4]))
+    mine, theirs = (L.branch_and_bound(L.Objective(n, y), box) for n in (net, net.densified()))
+    assert mine.certified and mine.value == theirs.value and mine.nodes == theirs.nodes
+    np.testing.assert_array_equal(mine.x, theirs.x)
+
+    def too_large(self, max_bytes=0):
+        raise MemoryError("the dense form needs 9 GiB")
+
+    monkeypatch.setattr(L.ReLUNet, "densified", too_large)
+    with pytest.raises(ValueError, match="objective: branch and bound solves its leaves exactly.*9 GiB"):
+        L.branch_and_bound(L.Objective(net, y), box)

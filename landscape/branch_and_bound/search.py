@@ -297,6 +297,8 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
     Parameters
     ----------
     objective : Objective
+        A network with convolutions kept as operators is searched on its dense form
+        (:meth:`~landscape.ReLUNet.densified`), which the exact leaves need; refused where that form is too large.
     bounds : (lo, hi)
         A bounded box with an interior (scalars or arrays of shape (k,)).
     rtol : float
@@ -342,6 +344,12 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
     (array([1.]), array([-1.]), False)
     """
     f = checked_objective(objective)
+    if f.net.structured:  # the leaves' regions and QPs need the dense matrices (the bounds are the same either way)
+        try:
+            f = Objective(f.net.densified(), f.y, f.A)
+        except MemoryError as error:
+            raise ValueError(f"objective: branch and bound solves its leaves exactly, on the network's dense matrices; "
+                             f"{error}") from None
     net = f.net
     k = net.input_dim
     if bounds is None:
