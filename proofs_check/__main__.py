@@ -1,6 +1,9 @@
 """python -m proofs_check NAME [--quick] [--seed S] [--json PATH] [--workers N | --scheduler ADDRESS] [--journal PATH]
 [--set NAME=VALUE ...]
 
+python -m proofs_check compressed_sensing --journal PATH --staged-cells OUT.json.gz   (runs nothing: the cells of a
+stopped Figure 3 run, read from its stage checkpoints; see :func:`proofs_check.compressed_sensing.staged_cells`)
+
 Every run journals each finished trial (by default to proofs_check/out/NAME-seedS.jsonl, or
 NAME-quick-seedS.jsonl); run the same command again to resume after an interruption. The exit code is
 0 whenever the check ran (a claim not observed is a result, not an error), 2 for bad arguments, and 130 when
@@ -12,6 +15,7 @@ is still written here, and the result is the same (see :mod:`proofs_check._dask`
 from __future__ import annotations
 
 import argparse
+import gzip
 import importlib
 import inspect
 import json
@@ -20,6 +24,8 @@ import pkgutil
 import sys
 import zlib
 from pathlib import Path
+
+from landscape import jsonsafe
 
 import proofs_check
 
@@ -90,6 +96,35 @@ def _kind_mismatch(default, value) -> str | None:
     return None
 
 
+def _write_staged_cells(name: str, journal: Path | None, out: Path) -> int:
+    """``--staged-cells OUT``: Figure 3's cells of ``journal`` read from its stage checkpoints, written to ``out``."""
+    if name != "compressed_sensing":
+        print(f"error: --staged-cells reads Figure 3's journals (compressed_sensing), not {name}'s", file=sys.stderr)
+        return 2
+    if journal is None or not journal.is_file():
+        print(f"error: --staged-cells needs --journal, the journal of the stopped run; got {journal}", file=sys.stderr)
+        return 2
+    if not out.name.endswith((".json", ".json.gz")):
+        print(f"error: --staged-cells {out}: expected a path ending in .json or .json.gz", file=sys.stderr)
+        return 2
+    from proofs_check.compressed_sensing import staged_cells
+
+    try:
+        staged = staged_cells(journal)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    text = jsonsafe.dumps(staged)
+    temporary = out.with_name(out.name + ".tmp")
+    temporary.write_bytes(gzip.compress(text.encode()) if out.name.endswith(".gz") else text.encode())
+    os.replace(temporary, out)
+    from_stages = sum(bool(cell["record"].get("from_stages")) for cell in staged["cells"])
+    print(f"wrote {out}: {len(staged['cells'])} cells ({len(staged['cells']) - from_stages} finished in the journal, "
+          f"{from_stages} read from stage checkpoints); without records or complete checkpoints: "
+          f"{staged['unfinished'] or 'none'}")
+    return 0
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     named = [ALIASES.get(a, a) for a in argv if ALIASES.get(a, a) in checks()]
@@ -108,6 +143,11 @@ def main(argv=None) -> int:
                        "at ADDRESS (tcp://HOST:PORT); its workers must have this package installed")
     parser.add_argument("--journal", type=Path, help="trial journal to write and resume from "
                         "(default: proofs_check/out/NAME[-quick]-seedS.jsonl)")
+    parser.add_argument("--staged-cells", type=Path, metavar="PATH",
+                        help="compressed_sensing only, runs nothing: write the cells of the --journal run that "
+                             "stopped after their inversions, read from its stage checkpoints without any network "
+                             "(proofs_check.compressed_sensing.staged_cells), to PATH as strict JSON (gzip-compressed "
+                             "where PATH ends in .gz); journal_statistics reads it as it reads a journal")
     parser.add_argument("--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
                         help="a parameter of the check's run() (see its docstring), VALUE as JSON: e.g. "
                              "--set 'widths=[[2, 7, 21]]' readout=50 trials=5 (repeating --set adds to the list)")
@@ -126,6 +166,8 @@ def main(argv=None) -> int:
             print(f"error: --json {args.json}: the folder {folder} does not exist or is not writable", file=sys.stderr)
             return 2
     module = importlib.import_module(f"proofs_check.{name}")
+    if args.staged_cells is not None:
+        return _write_staged_cells(name, args.journal, args.staged_cells)
     overrides = {}
     for item in args.set:
         key, equals, value = item.partition("=")

@@ -25,7 +25,7 @@ import numpy as np
 from scipy.stats import wilcoxon
 
 import landscape as L
-from landscape import validate
+from landscape import jsonsafe, validate
 
 from . import _failures, _optimum, _protocol, _stages
 from ._protocol import SUCCESS_RADIUS, steps_to_target
@@ -245,7 +245,7 @@ def _recorded(path: Path) -> tuple[dict | None, dict[int, dict]]:
         return recorded_journal(path)
     try:
         with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as handle:
-            content = json.load(handle)
+            content = jsonsafe.decode(json.load(handle))
     except (OSError, EOFError, json.JSONDecodeError) as exc:
         raise ValueError(f"journal {str(path)!r} cannot be read as JSON: {exc}") from None
     if (not isinstance(content, dict) or not isinstance(content.get("cells"), list)

@@ -744,7 +744,7 @@ def test_compressed_sensing_on_a_tiny_flow_is_reproducible_at_any_worker_count(t
         rate_distortion.run(certify=True, certify_limit=0, flows_dir=tmp_path)
 
 
-def test_figure_3_cells_stopped_after_their_inversions_are_read_from_their_checkpoints(tmp_path, monkeypatch):
+def test_figure_3_cells_stopped_after_their_inversions_are_read_from_their_checkpoints(tmp_path, monkeypatch, capsys):
     from proofs_check import _measured, compressed_sensing
 
     options = dict(models=("dcgan",), k=3, measurements=(1, 64), training_seeds=(0,), trials=12, matrices=3, T=4,
@@ -772,8 +772,14 @@ def test_figure_3_cells_stopped_after_their_inversions_are_read_from_their_check
                 "iterations_regular", "iterations_surfing", "total_steps_regular", "stop_surfing"):
         assert from_stages[key] == expected[key], key  # x* drawn again from the run's seed, the rest from the stages
     assert not any(key.startswith(("error_", "failures_")) for key in from_stages)  # they need θ_T
-    export = tmp_path / "cs.json.gz"  # as results/ keeps it
-    export.write_bytes(gzip.compress(json.dumps(staged | {"what": "a stopped run"}).encode()))
+    export = tmp_path / "cs.json.gz"  # as results/ keeps it, written by the command line
+    assert main(["compressed_sensing", "--journal", str(journal), "--staged-cells", str(export)]) == 0
+    assert json.loads(gzip.decompress(export.read_bytes())) == json.loads(json.dumps(staged))
+    for argv, message in ((["thm31", "--journal", str(journal)], "reads Figure 3's journals"),
+                          (["compressed_sensing"], "needs --journal"),
+                          (["compressed_sensing", "--journal", str(journal)], "ending in .json or .json.gz")):
+        assert main([*argv, "--staged-cells", str(tmp_path / ("x.txt" if "ending" in message else "x.json"))]) == 2
+        assert message in capsys.readouterr().err
     rows = compressed_sensing.journal_statistics(export)["per_setting"]
     for row, full in zip(rows, whole.statistics["per_setting"]):
         for key in ("m", "trials", "regular_rate", "surfing_rate", "regular_ci95", "only_surfing", "mcnemar_p",
