@@ -17,7 +17,6 @@ ended each run and :math:`\sigma_{\min}(A J(x_*))`. A cell's record keeps both m
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from landscape import jsonsafe, validate
 from . import _failures, _optimum, _protocol, _stages
 from ._protocol import SUCCESS_RADIUS, steps_to_target
 from ._result import CheckResult
-from ._runner import comparable_header, recorded_journal, run_trials
+from ._runner import comparable_header, open_recorded, recorded_journal, run_trials
 from ._stats import quartiles, wilson_interval
 from .table1 import (METHODS, cells_of, checked_hidden, classify_failures, data_description, failure_summary, joined,
                      paired, surfing_budget, trained)
@@ -244,7 +243,7 @@ def _recorded(path: Path) -> tuple[dict | None, dict[int, dict]]:
     if not path.name.endswith((".json", ".json.gz")):
         return recorded_journal(path)
     try:
-        with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as handle:
+        with open_recorded(path) as handle:
             content = jsonsafe.decode(json.load(handle))
     except (OSError, EOFError, json.JSONDecodeError) as exc:
         raise ValueError(f"journal {str(path)!r} cannot be read as JSON: {exc}") from None

@@ -57,20 +57,26 @@ def journal_entries(lines: list[str], path) -> dict[int, dict]:
     return done
 
 
+def open_recorded(path: Path):
+    """A recorded file opened for reading text, gunzipped where its name ends in .gz (``results/*.gz``)."""
+    import gzip
+
+    return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
+
+
 def recorded_journal(path) -> tuple[dict | None, dict[int, dict]]:
     """A recorded journal, plain or gzip-compressed (``results/*.jsonl.gz``): its header (None where empty or not a
     JSON object) and its finished trials by index (:func:`journal_entries`). A file that cannot be read as JSON lines
     is refused with its path named."""
-    import gzip
-
     path = Path(path)
     try:
-        with (gzip.open(path, "rt") if path.suffix == ".gz" else open(path)) as handle:
+        with open_recorded(path) as handle:
             lines = handle.read().splitlines()
         header = jsonsafe.loads(lines[0]) if lines else None
     except (OSError, EOFError, json.JSONDecodeError) as exc:
         raise ValueError(f"journal {str(path)!r} cannot be read as a trial journal: {exc}") from None
     return (header if isinstance(header, dict) else None), journal_entries(lines, path)
+
 
 def _read_journal(path: Path, header: dict) -> dict[int, dict]:
     """The finished trials of a journal. An empty file is a new journal (its header is written); a header

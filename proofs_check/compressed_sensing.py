@@ -36,7 +36,8 @@ journal_statistics = _measured.journal_statistics
 
 staged_cells = _measured.staged_cells
 """The cells of a run stopped after their inversions, read from its stage checkpoints without any network
-(:func:`proofs_check._measured.staged_cells`); ``json.dump`` of the result is read by :func:`journal_statistics`."""
+(:func:`proofs_check._measured.staged_cells`); written as JSON (``python -m proofs_check compressed_sensing --journal
+RUN --staged-cells OUT.json.gz``), it is read by :func:`journal_statistics`."""
 
 
 def quick(seed: int = 0, workers: int | None = None, journal: Path | None = None, progress: bool = False,
