@@ -243,6 +243,53 @@ def crown_row_lower(net, lower, upper, c, lo, hi):
     return constant + sum(min(coefficient[i] * lo[i], coefficient[i] * hi[i]) for i in range(len(lo)))
 
 
+def crown_preactivation_bounds(net, lo, hi):
+    """Every hidden neuron's pre-activation bounds over the box [lo, hi] as the search's linear bounds define them,
+    neuron by neuron: the interval bounds (:func:`interval_propagation`); the first layer's are exact; from the
+    second on, the forward affine bounds — each weight times the lower line α·(lower affine bound) or the upper line
+    s·(upper affine bound) + t of its input's ReLU, whichever gives the lower (upper) bound — minimised (maximised)
+    over the box and intersected with the interval ones; from the third on, a neuron these leave of open sign is
+    bounded again by :func:`crown_row_lower` of the network cut after the previous layer with that neuron's row as
+    readout."""
+    import landscape as L
+
+    lows, highs, _, _ = interval_propagation(net, lo, hi)
+    k = len(lo)
+    params = layer_params(net)
+    lower, upper = [lows[0]], [highs[0]]
+    below = [np.append(params[0][0][j], params[0][1][j]) for j in range(len(params[0][1]))]  # (coefficients, constant)
+    above = list(below)
+    for i in range(1, len(params)):
+        W, b = params[i]
+        lines = []
+        for m in range(W.shape[1]):
+            l, u = lower[i - 1][m], upper[i - 1][m]
+            if l >= 0:
+                lines.append((below[m], above[m]))
+            elif u <= 0:
+                lines.append((np.zeros(k + 1), np.zeros(k + 1)))
+            else:
+                slope = u / (u - l)
+                alpha = 1.0 if u > -l else 0.0
+                lines.append((alpha * below[m], slope * above[m] + np.append(np.zeros(k), -slope * l)))
+        below, above, low, high = [], [], [], []
+        for j in range(W.shape[0]):
+            down = np.append(np.zeros(k), b[j]) + sum(W[j, m] * lines[m][0 if W[j, m] > 0 else 1] for m in range(W.shape[1]))
+            up = np.append(np.zeros(k), b[j]) + sum(W[j, m] * lines[m][1 if W[j, m] > 0 else 0] for m in range(W.shape[1]))
+            below.append(down)
+            above.append(up)
+            low.append(max(down[k] + sum(min(down[q] * lo[q], down[q] * hi[q]) for q in range(k)), lows[i][j]))
+            high.append(min(up[k] + sum(max(up[q] * lo[q], up[q] * hi[q]) for q in range(k)), highs[i][j]))
+            if i > 1 and low[j] < 0 < high[j]:
+                cut = L.ReLUNet([w for w, _ in params[:i]], [c for _, c in params[:i]], readout=W[j:j + 1],
+                                readout_bias=b[j:j + 1])
+                low[j] = max(low[j], crown_row_lower(cut, lower, upper, [1.0], lo, hi))
+                high[j] = min(high[j], -crown_row_lower(cut, lower, upper, [-1.0], lo, hi))
+        lower.append(np.array(low))
+        upper.append(np.array(high))
+    return lower, upper
+
+
 def triangle_qp_value(net, lower, upper, y, lo, hi, A=None):
     """min ½‖A(G̃ − y)‖² over x in [lo, hi] with every neuron a variable: h = z where l ≥ 0, h = 0 where u ≤ 0, and
     the triangle h ≥ 0, h ≥ z, h ≤ u(z − l)/(u − l) where l < 0 < u (pre-activation bounds ``lower``, ``upper`` per

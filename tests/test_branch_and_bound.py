@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 import landscape as L
 from landscape.branch_and_bound import branch_and_bound, interval_bounds, linear_bounds
 from landscape.branch_and_bound import search, triangle
-from landscape.branch_and_bound.bounds import lower_linear_bound, relaxation_bounds
-from landscape.branch_and_bound.relaxed import gauss_newton_point, tangent_bound
+from landscape.branch_and_bound.bounds import compiled, lower_linear_bound, relaxation_bounds
+from landscape.branch_and_bound.relaxed import _affine_at, gauss_newton_point, tangent_bound
 from landscape.branch_and_bound.search import estimated_boxes, projected_descent
 from landscape.branch_and_bound.triangle import triangle_bound
-from naive import crown_row_lower, interval_propagation, triangle_qp_value
+from naive import crown_preactivation_bounds, crown_row_lower, interval_propagation, triangle_qp_value
 from strategies import networks, seeds
 
 
@@ -65,6 +65,38 @@ def test_the_pre_activation_bounds_hold_at_every_point():
         assert (Z >= found.lower[i] - 1e-12).all() and (Z <= found.upper[i] + 1e-12).all()
         H = np.maximum(Z, 0.0)
     assert found.unstable < interval_bounds(net, lo, hi).unstable
+
+
+@settings(max_examples=40, deadline=None)
+@given(networks(max_k=3, max_depth=4, max_width=8), seeds)
+def test_the_pre_activation_bounds_are_the_neuron_by_neuron_ones_in_both_implementations(net, seed):
+    lo, hi, _ = _box(net.input_dim, seed)
+    expected_lower, expected_upper = crown_preactivation_bounds(net, lo, hi)
+    assert compiled(net)
+    for found in (linear_bounds(net, lo, hi), relaxation_bounds(net, lo, hi)):  # the operator code, the kernels
+        for i in range(net.depth):
+            np.testing.assert_allclose(found.lower[i], expected_lower[i], rtol=1e-9, atol=1e-9)
+            np.testing.assert_allclose(found.upper[i], expected_upper[i], rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(networks(max_k=3, max_depth=4, max_width=10), seeds, st.booleans())
+def test_the_compiled_kernels_give_the_operator_codes_bounds(net, seed, measured):
+    lo, hi, rng, y, A = _triangle_instance(net, seed, measured)
+    for known in (None, linear_bounds(net, lo - 0.3, hi + 0.2)):  # alone, and inside an enclosing box's bounds
+        kernels, operators = relaxation_bounds(net, lo, hi, known), linear_bounds(net, lo, hi, known, output=False)
+        for mine, theirs in zip((*kernels.lower, *kernels.upper, kernels.output_lower, kernels.output_upper),
+                                (*operators.lower, *operators.upper, operators.output_lower, operators.output_upper)):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
+    rows, shift = rng.normal(size=(3, net.output_dim)), rng.normal(size=3)
+    np.testing.assert_allclose(lower_linear_bound(net, kernels, rows, shift, lo, hi),
+                               lower_linear_bound(net, operators, rows, shift, lo, hi), rtol=1e-12, atol=1e-12)
+    points = rng.uniform(lo, hi, (3, net.input_dim))
+    mine, theirs = (tangent_bound(net, b, A, y, points, lo, hi) for b in (kernels, operators))
+    assert mine[0] == pytest.approx(theirs[0], rel=1e-12, abs=1e-12) and mine[2] == pytest.approx(theirs[2], rel=1e-12)
+    value, J = _affine_at(net, points[0])
+    np.testing.assert_allclose(value, net.forward(points[0]), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(J, L.local_affine(net, points[0])[0], rtol=1e-12, atol=1e-12)
 
 
 def test_on_a_box_inside_one_region_the_linear_bounds_are_g_itself():

@@ -16,13 +16,21 @@ For :math:`z_1 = W_1 x + b_1`, :math:`z_i = W_i \sigma(z_{i-1}) + b_i` and :math
   bound of any chosen affine function :math:`c^\top G` (:func:`lower_linear_bound`), its own ReLU lines picked for
   that one row, which is all the search's tangent bound needs (:func:`relaxation_bounds` skips the output's).
 
+The back-substitution folds the first layer into the second: after the second layer's relaxation, the first
+layer's active neurons pass the coefficients on linearly, so :math:`W_2 [W_1 \; b_1]` over them is formed once per box
+and each row needs :math:`W_2`'s columns of the first layer's unstable neurons only — :math:`n_2 (k + 1 + |U|)`
+products a row instead of :math:`n_2 n_1`, the same bound.
+
 Layers are used as operators (:meth:`~landscape.layers.Affine.linear`, ``transpose``, ``absolute_linear``), so the
-structured networks bound as the dense ones do. The bounds are those of exact arithmetic up to floating-point
-rounding of the products (relative 1e-15 per operation; no outward rounding).
+structured networks bound as the dense ones do. For a dense network, :func:`relaxation_bounds` (the search's) and
+:func:`lower_linear_bound` on its bounds run in compiled kernels instead (:mod:`._crown`: one call a box, the same
+bounds up to the order of floating-point sums, tested equal). The bounds are those of exact arithmetic up to
+floating-point rounding of the products (relative 1e-15 per operation; no outward rounding).
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,7 +67,11 @@ class NetworkBounds:
     @property
     def unstable(self) -> int:
         """Neurons whose sign is not fixed on the box (:math:`l < 0 < u`)."""
-        return int(sum(np.sum((l < 0) & (u > 0)) for l, u in zip(self.lower, self.upper)))
+        count = self.__dict__.get("_unstable")
+        if count is None:
+            count = sum(int(np.count_nonzero((l < 0) & (u > 0))) for l, u in zip(self.lower, self.upper))
+            object.__setattr__(self, "_unstable", count)  # counted once (the compiled bounds count as they go)
+        return count
 
     @property
     def stable(self) -> bool:
@@ -112,16 +124,20 @@ class _Relaxation:
 
     An unstable ReLU (:math:`l < 0 < u`) gets :math:`s = u/(u - l)`, :math:`t = -ul/(u - l)` and α = 1 where
     :math:`u > -l`, else 0; a stable one is exact (s = α = 1, t = 0 where active; all 0 where inactive). An inactive
-    neuron's column of Λ is zero after the relaxation, so Λ W uses only the rows of W of the others (``live``)."""
+    neuron's column of Λ is zero after the relaxation, so Λ W uses only the rows of W of the others (``live``).
+    ``below`` is the previous layer's relaxation (None for the first layer's)."""
 
-    def __init__(self, layer, bias: np.ndarray, lower: np.ndarray, upper: np.ndarray):
+    def __init__(self, layer, bias: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                 below: _Relaxation | None = None):
         active, unstable = lower >= 0, (lower < 0) & (upper > 0)
         width = np.where(unstable, upper - lower, 1.0)
         self.slope = np.where(active, 1.0, np.where(unstable, upper / width, 0.0))
         self.intercept = np.where(unstable, -upper * lower / width, 0.0)
         self.alpha = np.where(active, 1.0, np.where(unstable, (upper > -lower).astype(float), 0.0))
-        self.layer, self.bias = layer, bias
+        self.active, self.unstable = active, unstable
+        self.layer, self.bias, self.below = layer, bias, below
         self._live = None
+        self._folded = None
 
     def _live_parts(self):
         """(live neurons, their rows of W, bias, slope, intercept, α), built on first use."""
@@ -131,19 +147,65 @@ class _Relaxation:
                           self.alpha[live])
         return self._live
 
+    def _relax(self, Lam: np.ndarray, const: np.ndarray, live, slope, intercept, alpha):
+        r""":math:`\Lambda \sigma(z) + c \ge \Lambda' z + c'` (columns ``live`` of Λ: the rest meet inactive neurons):
+        returns :math:`(\Lambda', c' + \Lambda' b)`."""
+        Lam = Lam[:, live]
+        negative = np.minimum(Lam, 0.0)
+        const = const + negative @ intercept
+        Lam = np.maximum(Lam, 0.0) * alpha + negative * slope
+        return Lam, const
+
     def through(self, Lam: np.ndarray, const: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r"""One step of the lower back-substitution: :math:`\Lambda \sigma(z) + c \ge \Lambda' z + c'`, then
         :math:`z = W x_{\text{prev}} + b`: returns :math:`(\Lambda' W, c' + \Lambda' b)`."""
         if isinstance(self.layer, Dense):
             live, rows, bias, slope, intercept, alpha = self._live_parts()
-            Lam = Lam[:, live]
         else:
-            rows, bias, slope, intercept, alpha = None, self.bias, self.slope, self.intercept, self.alpha
-        negative = np.minimum(Lam, 0.0)
-        const = const + negative @ intercept
-        Lam = np.maximum(Lam, 0.0) * alpha + negative * slope
+            live, rows, bias, slope, intercept, alpha = slice(None), None, self.bias, self.slope, self.intercept, \
+                self.alpha
+        Lam, const = self._relax(Lam, const, live, slope, intercept, alpha)
         const = const + Lam @ bias
         return (self.layer.transpose(Lam) if rows is None else Lam @ rows), const  # Λ W, row by row
+
+    @property
+    def foldable(self) -> bool:
+        """Whether this is the second layer's relaxation, both layers dense: :meth:`through_to_input` applies."""
+        below = self.below
+        return below is not None and below.below is None and isinstance(self.layer, Dense) \
+            and isinstance(below.layer, Dense)
+
+    def _folded_parts(self):
+        r"""For :meth:`through_to_input`, built on first use: the live neurons of this layer, the product
+        :math:`W_2[:, S] [W_1 \; b_1][S]` over the first layer's active neurons S, and :math:`W_2[:, U]` over its
+        unstable ones U (rows: the live neurons of this layer)."""
+        if self._folded is None:
+            live, rows, bias, slope, intercept, alpha = self._live_parts()
+            below = self.below
+            first = np.hstack([below.layer.W, below.bias[:, None]])
+            unstable = np.flatnonzero(below.unstable)
+            folded = rows[:, below.active] @ first[below.active]
+            self._folded = (live, bias, slope, intercept, alpha, folded, rows[:, unstable], first[unstable],
+                            below.slope[unstable], below.intercept[unstable], below.alpha[unstable])
+        return self._folded
+
+    def through_to_input(self, Lam: np.ndarray, const: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r""":meth:`through` this layer and then the first, with the first layer's stable neurons folded in: after
+        this layer's relaxation, the coefficients Λ on :math:`z_2 = W_2 \sigma(z_1) + b_2` meet the first layer's
+        active neurons S linearly, :math:`\Lambda W_2[:, S] (W_1 x + b_1)[S]`, and its inactive ones not at all;
+        only its unstable neurons U need :math:`\mu = \Lambda W_2[:, U]` relaxed row by row. Per row that is
+        :math:`n_2 (k + 1 + |U|)` products instead of the :math:`n_2 n_1` of :math:`\Lambda W_2` — the same
+        bound."""
+        live, bias, slope, intercept, alpha, folded, across, first, slope1, intercept1, alpha1 = self._folded_parts()
+        Lam, const = self._relax(Lam, const, live, slope, intercept, alpha)
+        const = const + Lam @ bias
+        affine = Lam @ folded  # the active neurons of the first layer: coefficients on x, then the constant
+        mu = Lam @ across
+        negative = np.minimum(mu, 0.0)
+        const = const + negative @ intercept1
+        mu = np.maximum(mu, 0.0) * alpha1 + negative * slope1
+        affine = affine + mu @ first
+        return affine[:, :-1], const + affine[:, -1]
 
 
 def _lower_substitute(coefficients: np.ndarray, constant: np.ndarray,
@@ -152,8 +214,10 @@ def _lower_substitute(coefficients: np.ndarray, constant: np.ndarray,
     j the last layer of ``relaxations``: each row's positive part goes through the lower lines α z of the ReLUs, its
     negative part through the upper lines s z + t, layer by layer back to the input."""
     Lam, const = coefficients, constant
-    for relaxation in reversed(relaxations):
-        Lam, const = relaxation.through(Lam, const)
+    for i in range(len(relaxations) - 1, -1, -1):
+        if i == 1 and relaxations[1].foldable:
+            return relaxations[1].through_to_input(Lam, const)
+        Lam, const = relaxations[i].through(Lam, const)
     return Lam, const
 
 
@@ -228,7 +292,7 @@ def linear_bounds(net: ReLUNet, lo: np.ndarray, hi: np.ndarray, known: NetworkBo
             high[undecided] = np.minimum(_concretise(high_coef, high_const, centre, radius, True), high[undecided])
         lowers.append(low)
         uppers.append(high)
-        relaxations.append(_Relaxation(layer, bias, low, high))
+        relaxations.append(_Relaxation(layer, bias, low, high, relaxations[-1]))
     relaxations = tuple(relaxations)
     if not output:
         return NetworkBounds(tuple(lowers), tuple(uppers), interval.output_lower, interval.output_upper, None,
@@ -255,19 +319,144 @@ def lower_linear_bound(net: ReLUNet, bounds: NetworkBounds, rows: np.ndarray, sh
     readout = net.readout_layer
     coefficients = rows if readout is None else readout.transpose(rows)
     constant = shift if net.readout_bias is None else shift + rows @ net.readout_bias
+    if isinstance(bounds.relaxations, CompiledRelaxations):
+        return bounds.relaxations.lower_bounds(coefficients, constant, lo, hi)
     L, a = _lower_substitute(coefficients, constant, bounds.relaxations)
     return _concretise(L, a, (lo + hi) / 2, (hi - lo) / 2, False)
 
 
+class _DenseCrown:
+    """A dense network's arrays as the compiled CROWN kernels (:mod:`._crown`) take them; one per network
+    (:func:`dense_crown`)."""
+
+    def __init__(self, net: ReLUNet):
+        self.net = net
+        # writable C-ordered copies throughout: a tuple of arrays that differ in either is not one Numba type
+        self.weights = tuple(np.array(W, dtype=float, order="C") for W in net.weights)
+        self.transposed = tuple(np.array(W.T, order="C") for W in self.weights)
+        self.absolute = tuple(np.abs(W) for W in self.weights)
+        self.biases = tuple(np.array(b, dtype=float) for b in net.effective_biases)
+        self.first = np.hstack([self.weights[0], self.biases[0][:, None]])
+        self.offsets = np.cumsum([0, *net.hidden_widths]).astype(np.int64)
+        self.splits = list(zip(self.offsets[:-1], self.offsets[1:]))
+        readout = net.readout
+        self.has_readout = readout is not None
+        self.readout = np.array(readout if self.has_readout else np.zeros((0, 0)), dtype=float, order="C")
+        self.absolute_readout = np.abs(self.readout)
+        self.readout_bias = np.zeros(net.output_dim) if net.readout_bias is None else \
+            np.array(net.readout_bias, dtype=float)
+        self.empty = np.zeros(0)
+
+    def bounds(self, lo: np.ndarray, hi: np.ndarray, known: NetworkBounds | None = None) -> NetworkBounds:
+        """:func:`relaxation_bounds` over [lo, hi], by :func:`._crown.box_bounds`."""
+        from . import _crown
+
+        known_lower, known_upper = (self.empty, self.empty) if known is None else \
+            (np.concatenate(known.lower), np.concatenate(known.upper))
+        lower, upper, middle, spread, *lines = _crown.box_bounds(
+            self.weights, self.absolute, self.biases, self.first, self.offsets, lo, hi, known_lower, known_upper,
+            known is not None)
+        if self.has_readout:
+            middle, spread = self.readout @ middle, self.absolute_readout @ spread
+        low, high = middle - spread + self.readout_bias, middle + spread + self.readout_bias
+        bounds = NetworkBounds(tuple(lower[a:b] for a, b in self.splits), tuple(upper[a:b] for a, b in self.splits),
+                               low, high, None, CompiledRelaxations(self, tuple(lines)))
+        object.__setattr__(bounds, "_unstable", int(np.count_nonzero((lower < 0) & (upper > 0))))
+        return bounds
+
+    def forward(self, points: np.ndarray) -> np.ndarray:
+        """G at each row of ``points``."""
+        from . import _crown
+
+        return _crown.forward(self.transposed, self.biases, self.readout, self.readout_bias, self.has_readout,
+                              np.array(points, dtype=float))
+
+    def affine_at(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """G(x) and the matrix of G's affine map on the piece of x."""
+        from . import _crown
+
+        return _crown.affine_at(self.transposed, self.biases, self.readout, self.readout_bias, self.has_readout,
+                                np.ascontiguousarray(x, dtype=float))
+
+
+_CROWNS: dict[int, tuple] = {}
+
+
+def dense_crown(net: ReLUNet) -> _DenseCrown | None:
+    """The compiled kernels' arrays of ``net`` (built on first use, kept while the network lives), or None where
+    ``net`` is not dense (:func:`compiled`)."""
+    if not compiled(net):
+        return None
+    key = id(net)
+    entry = _CROWNS.get(key)
+    if entry is None or entry[0]() is not net:
+        entry = (weakref.ref(net), _DenseCrown(net))
+        _CROWNS[key] = entry
+        weakref.finalize(net, _CROWNS.pop, key, None)
+    return entry[1]
+
+
+class CompiledRelaxations:
+    """The ReLU relaxations of one box as :func:`._crown.box_bounds` returns them (lines and the folded first
+    layer), for :func:`lower_linear_bound`."""
+
+    __slots__ = ("crown", "lines")
+
+    def __init__(self, crown: _DenseCrown, lines: tuple):
+        self.crown, self.lines = crown, lines
+
+    def lower_bounds(self, coefficients: np.ndarray, constant: np.ndarray, lo: np.ndarray,
+                     hi: np.ndarray) -> np.ndarray:
+        r"""The minimum over [lo, hi] of the lower bound of each row of :math:`\Lambda \sigma(z_d) + \text{constant}`."""
+        from . import _crown
+
+        crown = self.crown
+        return _crown.affine_lower_bounds(np.ascontiguousarray(coefficients, dtype=float),
+                                          np.ascontiguousarray(constant, dtype=float), crown.weights, crown.biases,
+                                          crown.first, crown.offsets, lo, hi, *self.lines)
+
+    def tangent_values(self, A: np.ndarray | None, y: np.ndarray, points: np.ndarray, lo: np.ndarray,
+                       hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The tangent bounds at the residuals of ``points`` and f there, by :func:`._crown.tangent_values`."""
+        from . import _crown
+
+        crown = self.crown
+        measured = A is not None
+        A = np.ascontiguousarray(A if measured else crown.empty.reshape(0, 0), dtype=float)
+        return _crown.tangent_values(crown.weights, crown.transposed, crown.biases, crown.first, crown.offsets,
+                                     crown.readout, crown.readout_bias, crown.has_readout, lo, hi, *self.lines, A,
+                                     measured, np.ascontiguousarray(y, dtype=float),
+                                     np.ascontiguousarray(points, dtype=float))
+
+
+def compiled(net: ReLUNet) -> bool:
+    """Whether the linear bounds of ``net`` run in the compiled kernels: every layer and the readout dense."""
+    return isinstance(net, ReLUNet) and not net.structured and (net.readout_layer is None
+                                                                or isinstance(net.readout_layer, Dense))
+
+
 def relaxation_bounds(net: ReLUNet, lo: np.ndarray, hi: np.ndarray, known: NetworkBounds | None = None) -> NetworkBounds:
     """:func:`linear_bounds` without the output's affine bounds: every layer's bounds and relaxations over the box,
-    all a search's lower bounds need (:func:`lower_linear_bound`)."""
+    all a search's lower bounds need (:func:`lower_linear_bound`). For a dense network, computed by compiled kernels
+    (:mod:`._crown`; the same bounds up to the order of floating-point sums)."""
+    crown = dense_crown(net)
+    if crown is not None:
+        return crown.bounds(np.asarray(lo, dtype=float), np.asarray(hi, dtype=float), known)
     return linear_bounds(net, lo, hi, known, output=False)
+
+
+def propagation(net: ReLUNet, bound: str):
+    """The bound propagation named ``bound`` (a key of :data:`BOUNDS`) over sub-boxes of ``net``, as a function
+    ``(lo, hi, known) -> NetworkBounds``; for a dense network the linear bounds' arrays are prepared once."""
+    crown = dense_crown(net)
+    if bound != "interval" and crown is not None:
+        return crown.bounds
+    return lambda lo, hi, known=None: BOUNDS[bound](net, lo, hi, known)
 
 
 BOUNDS = {"interval": interval_bounds, "linear": relaxation_bounds, "triangle": relaxation_bounds}
 """The bound propagations of the search by name ("triangle" propagates the linear relaxations; the search then also
 solves the triangle relaxation of the network where the tangent bound does not prune)."""
 
-__all__ = ["BOUNDS", "NetworkBounds", "interval_bounds", "linear_bounds", "lower_linear_bound",
-           "relaxation_bounds"]
+__all__ = ["BOUNDS", "NetworkBounds", "compiled", "interval_bounds", "linear_bounds", "lower_linear_bound",
+           "propagation", "relaxation_bounds"]

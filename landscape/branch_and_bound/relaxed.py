@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..objective import Objective
-from .bounds import NetworkBounds, lower_linear_bound
+from .bounds import CompiledRelaxations, NetworkBounds, dense_crown, lower_linear_bound
 from .triangle import UNSTABLE_LIMIT, WorkingSet, triangle_bound
 
 
@@ -93,6 +93,9 @@ class LowerBound:
 def _affine_at(net, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """G(x) and the matrix J of G's affine map :math:`Jx' + c` on the piece of x (the gates z > 0 at x), in one
     pass of the k + 1 rows x, e_1, …, e_k through the layers (the bias added to the first row only)."""
+    crown = dense_crown(net)
+    if crown is not None:
+        return crown.affine_at(x)
     rows = np.vstack([x, np.eye(len(x))])
     for layer, bias in zip(net.layers, net.effective_biases):
         rows = layer.linear(rows)
@@ -137,12 +140,15 @@ def tangent_bound(net, bounds: NetworkBounds, A: np.ndarray | None, y: np.ndarra
     minimum (the minimiser's optimality conditions); near it, near.
 
     Returns (the largest bound over the points, at least 0; the point where f is lowest; f there)."""
-    residuals = net.forward(points) - y
-    multipliers = residuals if A is None else residuals @ A.T
-    rows = multipliers if A is None else multipliers @ A
-    inner = lower_linear_bound(net, bounds, rows, np.zeros(len(rows)), lo, hi)
-    values = inner - rows @ y - 0.5 * np.sum(multipliers**2, axis=1)
-    f_values = 0.5 * np.sum(multipliers**2, axis=1)
+    if isinstance(bounds.relaxations, CompiledRelaxations):
+        values, f_values = bounds.relaxations.tangent_values(A, y, points, lo, hi)
+    else:
+        residuals = net.forward(points) - y
+        multipliers = residuals if A is None else residuals @ A.T
+        rows = multipliers if A is None else multipliers @ A
+        inner = lower_linear_bound(net, bounds, rows, np.zeros(len(rows)), lo, hi)
+        f_values = 0.5 * np.sum(multipliers**2, axis=1)
+        values = inner - rows @ y - f_values
     lowest = int(np.argmin(f_values))
     return max(float(np.max(values)), 0.0), points[lowest], float(f_values[lowest])
 

@@ -53,7 +53,7 @@ from ..objective import Objective, checked_objective
 from ..polish import is_local_minimum, polish_to_local_minimum
 from ..qp import polytope_qp
 from ..touching import VALUE_RTOL, distance_slack, same_point
-from .bounds import BOUNDS, NetworkBounds
+from .bounds import BOUNDS, NetworkBounds, propagation
 from .relaxed import LowerBound
 
 POLISH_MAX_PIECES = 256
@@ -233,7 +233,7 @@ def estimated_boxes(objective: Objective, bounds, level: float, bound: str = "li
         raise ValueError(f"level must be a number (f's value to prune above); got {level!r}")
     if bound not in BOUNDS:
         raise ValueError(f"bound must be one of {', '.join(BOUNDS)}; got {bound!r}")
-    return _probed_estimate(f, lo0, hi0, level, BOUNDS[bound], LowerBound(f, bound == "triangle"),
+    return _probed_estimate(f, lo0, hi0, level, propagation(f.net, bound), LowerBound(f, bound == "triangle"),
                             max_nodes)
 
 
@@ -250,7 +250,7 @@ def _probed_estimate(f: Objective, lo0: np.ndarray, hi0: np.ndarray, level: floa
         w = 1.0
         while True:
             lo, hi = np.maximum(p - w * half, lo0), np.minimum(p + w * half, hi0)
-            if lower_bound.of(propagate(f.net, lo, hi, None), lo, hi, level)[0] >= level:
+            if lower_bound.of(propagate(lo, hi, None), lo, hi, level)[0] >= level:
                 break
             if w < smallest:
                 capped += 1
@@ -371,7 +371,7 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
             raise ValueError("runner_up_within needs runner_up=True")
         runner_up_within = validate.positive_scalar(runner_up_within, "runner_up_within",
                                                     "runner_up_within (relative to 1 + |f*|)")
-    propagate = BOUNDS[bound]
+    propagate = propagation(net, bound)
     lower_bound = LowerBound(f, bound == "triangle")
     lo0, hi0 = (np.asarray(b, dtype=float) for b in box)
     scale = hi0 - lo0
@@ -463,7 +463,7 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         """(lower bound, bounds, triangle working set) of a sub-box, from its parent's bounds and working set; a
         leaf is solved here and returns None."""
         counts["nodes"] += 1
-        found = propagate(net, lo, hi, known)
+        found = propagate(lo, hi, known)
         if found.unstable <= exact_unstable or np.all(hi - lo <= LEAF_WIDTH * scale):
             solve_leaf(lo, hi, found.stable)
             return None
