@@ -264,7 +264,7 @@ def _touching(objective: Objective, regions: RegionSet, x: np.ndarray) -> list[i
     through = neurons_through(net, x, base)
     if len(through) > TOUCHING_SEARCH_MAX:
         return [i for i in range(len(regions)) if regions[i].contains(x, atol=distance_slack(x))]
-    found = pieces_by_flips(net, base, through, regions.bounds, 1e-12, f"regions touching {x}")
+    found = pieces_by_flips(net, base, through, regions.bounds, 1e-12, f"regions touching {x}", point=x)
     indices = []
     for region in found:
         try:

@@ -19,6 +19,8 @@ kernel tap over the whole batch.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import validate
@@ -78,11 +80,11 @@ class Affine:
 
     @property
     def in_dim(self) -> int:
-        return int(np.prod(self.in_shape))
+        return math.prod(self.in_shape)
 
     @property
     def out_dim(self) -> int:
-        return int(np.prod(self.out_shape))
+        return math.prod(self.out_shape)
 
     @property
     def bias(self) -> np.ndarray:

@@ -50,7 +50,8 @@ def _crossing_candidates(M_g: np.ndarray, m_g: float, active: bool, witness: np.
 
 
 def pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, interior_tol: float,
-                     what: str, max_regions: int | None = None, bar=None) -> list[Region]:
+                     what: str, max_regions: int | None = None, bar=None, point: np.ndarray | None = None
+                     ) -> list[Region]:
     """Every region whose flat gate vector equals ``base`` outside ``flips`` (TooManyRegionsError beyond
     ``max_regions`` of them).
 
@@ -62,13 +63,25 @@ def pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, i
     when the witness, its mirror image across the decided neuron's hyperplane, or a point just across that
     hyperplane stays a ball's width inside the child's rows; only when all three fail does an LP decide.
     Complete patterns keep their witness, and compute their Chebyshev ball only when asked. ``bar``
-    (a progress bar) is advanced once per region found.
+    (a progress bar) is advanced once per region found. ``point``, a point of the box where every neuron outside
+    ``flips`` has the sign ``base`` gives it (the x the regions are sought around), is the first witness where it
+    lies strictly inside those neurons' rows: then the first flip needs no LP either.
     """
     bar = SILENT if bar is None else bar
     flips = sorted(int(g) for g in flips)
     layer_of = np.repeat(np.arange(net.depth), net.hidden_widths)
     undecided = np.zeros(net.n_hidden, dtype=bool)
-    regions, stack = [], [(base.copy(), 0, None, 0.0)]
+    witness, margin = None, 0.0
+    if point is not None:
+        # the slack in the base pattern's rows: every child's the same where the flipped neurons pass through the
+        # point (their outputs 0 whatever their gates), a guess otherwise (each witness is checked on its own rows)
+        others = np.ones(net.n_hidden, dtype=bool)
+        others[flips] = False
+        G, h = sign_halfspaces(*preactivation_maps_of_gates(net, base), base, net.hidden_widths)
+        radius = _radius_around(*with_box(G[others], h[others], box), point)
+        if radius > interior_tol * (1.0 + np.linalg.norm(point)):
+            witness, margin = point, radius
+    regions, stack = [], [(base.copy(), 0, witness, margin)]
     while stack:
         gates, t, witness, margin = stack.pop()
         if t == len(flips):
@@ -144,7 +157,8 @@ def pieces(net: ReLUNet, x, tau, bounds=None, interior_tol: float = DEFAULT_INTE
                       f"{bound:,} pieces (the cells of {len(flips)} hyperplanes in R^{net.input_dim}) and take long "
                       "to find; a smaller τ shrinks S", stacklevel=3)  # 3: past one_blas_thread
     with progress_bar(progress, None, f"pieces P(x, θ, τ) with |S| = {len(flips)}", "piece") as bar:
-        found = pieces_by_flips(net, base, flips, box, interior_tol, f"pieces P(x, θ, τ={tau}) at x={x}", bar=bar)
+        found = pieces_by_flips(net, base, flips, box, interior_tol, f"pieces P(x, θ, τ={tau}) at x={x}", bar=bar,
+                                point=x)
     found.sort(key=lambda r: np.count_nonzero(r.pattern.unpack() != base))
     return found
 
@@ -165,7 +179,7 @@ def region_of(net: ReLUNet, x, bounds=None, rtol: float = DEFAULT_BOUNDARY_RTOL,
     pattern = activation_pattern(net, point)
     zero = np.flatnonzero(on_switching_hyperplanes(net, point, rtol))
     what = f"regions touching x={point}"
-    touching = pieces_by_flips(net, pattern.unpack(), zero, box, interior_tol, what)
+    touching = pieces_by_flips(net, pattern.unpack(), zero, box, interior_tol, what, point=point)
     if len(touching) == 1:
         return touching[0]
     if not touching:

@@ -122,7 +122,8 @@ def _zero_level(objective: Objective) -> float:
 def _minima_around(objective: Objective, x: np.ndarray, gates: np.ndarray, box, max_pieces, context: str):
     """Every region whose closure contains x (within ``box``) and the minimum of f over each (one QP each)."""
     net = objective.net
-    around = pieces_by_flips(net, gates, neurons_through(net, x, gates), box, 1e-12, f"regions around {x}", max_pieces)
+    around = pieces_by_flips(net, gates, neurons_through(net, x, gates), box, 1e-12, f"regions around {x}", max_pieces,
+                             point=x)
     if not around:
         raise ValueError(f"no region with an interior contains x = {x}")
     return around, [minimize_on_region(objective, region, context) for region in around]
