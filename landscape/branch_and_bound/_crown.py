@@ -36,15 +36,12 @@ def relaxation_lines(lower, upper):
 def _relax(coefficients, constant, slope, intercept, alpha):
     r"""In place: rows Λ on σ(z) become the coefficients on z of their lower bound, :math:`\Lambda_j \ge 0` through
     α z, :math:`\Lambda_j < 0` through s z + t (whose intercepts go to ``constant``)."""
+    negative = np.minimum(coefficients, 0.0)
+    constant += negative @ intercept
     rows, n = coefficients.shape
     for p in range(rows):
-        shift = 0.0
-        for j in range(n):  # branch-free, so that it vectorises
-            value = coefficients[p, j]
-            negative, positive = min(value, 0.0), max(value, 0.0)
-            shift += negative * intercept[j]
-            coefficients[p, j] = positive * alpha[j] + negative * slope[j]
-        constant[p] += shift
+        for j in range(n):  # branch-free and without a sum, so that it vectorises
+            coefficients[p, j] = max(coefficients[p, j], 0.0) * alpha[j] + negative[p, j] * slope[j]
 
 
 @nb.njit(cache=True)
