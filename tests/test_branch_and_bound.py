@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 import landscape as L
 from landscape.branch_and_bound import branch_and_bound, interval_bounds, linear_bounds
 from landscape.branch_and_bound import search, triangle
-from landscape.branch_and_bound.bounds import compiled, lower_linear_bound, relaxation_bounds
-from landscape.branch_and_bound.relaxed import _affine_at, gauss_newton_point, tangent_bound
+from landscape.branch_and_bound.bounds import compiled, dense_crown, lower_linear_bound, relaxation_bounds
+from landscape.branch_and_bound.relaxed import gauss_newton_point, tangent_bound
 from landscape.branch_and_bound.search import estimated_boxes, projected_descent
 from landscape.branch_and_bound.triangle import triangle_bound
 from naive import crown_preactivation_bounds, crown_row_lower, interval_propagation, triangle_qp_value
@@ -94,7 +94,7 @@ def test_the_compiled_kernels_give_the_operator_codes_bounds(net, seed, measured
     points = rng.uniform(lo, hi, (3, net.input_dim))
     mine, theirs = (tangent_bound(net, b, A, y, points, lo, hi) for b in (kernels, operators))
     assert mine[0] == pytest.approx(theirs[0], rel=1e-12, abs=1e-12) and mine[2] == pytest.approx(theirs[2], rel=1e-12)
-    value, J = _affine_at(net, points[0])
+    value, J = dense_crown(net).affine_at(points[0])
     np.testing.assert_allclose(value, net.forward(points[0]), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(J, L.local_affine(net, points[0])[0], rtol=1e-12, atol=1e-12)
 

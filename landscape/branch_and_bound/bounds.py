@@ -30,7 +30,6 @@ floating-point rounding of the products (relative 1e-15 per operation; no outwar
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -326,11 +325,9 @@ def lower_linear_bound(net: ReLUNet, bounds: NetworkBounds, rows: np.ndarray, sh
 
 
 class _DenseCrown:
-    """A dense network's arrays as the compiled CROWN kernels (:mod:`._crown`) take them; one per network
-    (:func:`dense_crown`)."""
+    """A dense network's arrays as the compiled CROWN kernels (:mod:`._crown`) take them (:func:`dense_crown`)."""
 
     def __init__(self, net: ReLUNet):
-        self.net = net
         # writable C-ordered copies throughout: a tuple of arrays that differ in either is not one Numba type
         self.weights = tuple(np.array(W, dtype=float, order="C") for W in net.weights)
         self.transposed = tuple(np.array(W.T, order="C") for W in self.weights)
@@ -364,13 +361,6 @@ class _DenseCrown:
         object.__setattr__(bounds, "_unstable", int(np.count_nonzero((lower < 0) & (upper > 0))))
         return bounds
 
-    def forward(self, points: np.ndarray) -> np.ndarray:
-        """G at each row of ``points``."""
-        from . import _crown
-
-        return _crown.forward(self.transposed, self.biases, self.readout, self.readout_bias, self.has_readout,
-                              np.array(points, dtype=float))
-
     def affine_at(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """G(x) and the matrix of G's affine map on the piece of x."""
         from . import _crown
@@ -379,21 +369,10 @@ class _DenseCrown:
                                 np.ascontiguousarray(x, dtype=float))
 
 
-_CROWNS: dict[int, tuple] = {}
-
-
 def dense_crown(net: ReLUNet) -> _DenseCrown | None:
-    """The compiled kernels' arrays of ``net`` (built on first use, kept while the network lives), or None where
-    ``net`` is not dense (:func:`compiled`)."""
-    if not compiled(net):
-        return None
-    key = id(net)
-    entry = _CROWNS.get(key)
-    if entry is None or entry[0]() is not net:
-        entry = (weakref.ref(net), _DenseCrown(net))
-        _CROWNS[key] = entry
-        weakref.finalize(net, _CROWNS.pop, key, None)
-    return entry[1]
+    """The compiled kernels' arrays of ``net`` (copies of its matrices, so build them once per search), or None
+    where ``net`` is not dense (:func:`compiled`)."""
+    return _DenseCrown(net) if compiled(net) else None
 
 
 class CompiledRelaxations:

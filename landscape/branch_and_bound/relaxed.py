@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..objective import Objective
-from .bounds import CompiledRelaxations, NetworkBounds, dense_crown, lower_linear_bound
+from .bounds import CompiledRelaxations, NetworkBounds, lower_linear_bound
 from .triangle import UNSTABLE_LIMIT, WorkingSet, triangle_bound
 
 
@@ -85,7 +85,9 @@ class LowerBound:
         larger bound, the point of the two where f is lower and f there."""
         self.solved += 1
         centre = (lo + hi) / 2
-        newton = gauss_newton_point(self.net, self.A, self.y, centre, lo, hi)
+        compiled = isinstance(bounds.relaxations, CompiledRelaxations)
+        newton = gauss_newton_point(self.net, self.A, self.y, centre, lo, hi,
+                                    bounds.relaxations.crown.affine_at(centre) if compiled else None)
         points = np.array([centre] if newton is None else [centre, newton])
         return tangent_bound(self.net, bounds, self.A, self.y, points, lo, hi)
 
@@ -93,9 +95,6 @@ class LowerBound:
 def _affine_at(net, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """G(x) and the matrix J of G's affine map :math:`Jx' + c` on the piece of x (the gates z > 0 at x), in one
     pass of the k + 1 rows x, e_1, …, e_k through the layers (the bias added to the first row only)."""
-    crown = dense_crown(net)
-    if crown is not None:
-        return crown.affine_at(x)
     rows = np.vstack([x, np.eye(len(x))])
     for layer, bias in zip(net.layers, net.effective_biases):
         rows = layer.linear(rows)
@@ -108,13 +107,13 @@ def _affine_at(net, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gauss_newton_point(net, A: np.ndarray | None, y: np.ndarray, x: np.ndarray, lo: np.ndarray,
-                       hi: np.ndarray) -> np.ndarray | None:
+                       hi: np.ndarray, affine: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
     r"""The minimiser over the box of f with G replaced by its affine map :math:`Jx + c` on the piece of x
     (as :func:`~landscape.local_affine` gives it): :math:`\arg\min_{lo \le x' \le hi} \tfrac12\|A(Jx' + c - y)\|^2`, by DAQP;
-    None where DAQP fails."""
+    None where DAQP fails. ``affine``: (G(x), J) where already known."""
     import daqp
 
-    value, J = _affine_at(net, x)
+    value, J = _affine_at(net, x) if affine is None else affine
     target = y - value + J @ x  # y − c
     M, v = (J, target) if A is None else (A @ J, A @ target)
     point, _, flag, _ = daqp.solve(M.T @ M, -(M.T @ v), np.zeros((0, len(x))), hi.copy(), lo.copy())
