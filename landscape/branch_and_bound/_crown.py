@@ -273,9 +273,9 @@ def affine_at(transposed, biases, readout, readout_bias, has_readout, x):
 def tangent_values(weights, transposed, biases, first, offsets, readout, readout_bias, has_readout, lo, hi, slope, intercept,
                    alpha, folded, across, unstable_rows, unstable, live, A, has_A, y, points):
     r"""The tangent bound of :func:`~landscape.branch_and_bound.relaxed.tangent_bound` at each row p of ``points``:
-    with :math:`\lambda = A(G(p) - y)` (A the identity without ``has_A``) and :math:`c = A^\top \lambda`, the lower
-    bound of :math:`c^\top G` over the box minus :math:`c^\top y + \tfrac12\|\lambda\|^2`. Returns (the bounds,
-    f at the points)."""
+    with :math:`\lambda = A(G(p) - y)` (A the identity without ``has_A``), :math:`c = A^\top \lambda` and a the lower
+    bound of :math:`c^\top G` over the box minus :math:`c^\top y`, :math:`a^2 / (2\|\lambda\|^2)` where a > 0, else
+    0. Returns (the bounds, f at the points)."""
     residuals = forward(transposed, biases, readout, readout_bias, has_readout, points.copy())
     for p in range(residuals.shape[0]):
         residuals[p] -= y
@@ -290,5 +290,6 @@ def tangent_values(weights, transposed, biases, first, offsets, readout, readout
     values, f_values = np.empty(rows.shape[0]), np.empty(rows.shape[0])
     for p in range(rows.shape[0]):
         f_values[p] = 0.5 * np.dot(multipliers[p], multipliers[p])
-        values[p] = inner[p] - np.dot(rows[p], y) - f_values[p]
+        slope_at_zero = inner[p] - np.dot(rows[p], y)
+        values[p] = slope_at_zero**2 / (4.0 * f_values[p]) if slope_at_zero > 0.0 else 0.0
     return values, f_values

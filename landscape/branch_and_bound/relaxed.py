@@ -135,8 +135,12 @@ def tangent_bound(net, bounds: NetworkBounds, A: np.ndarray | None, y: np.ndarra
 
     where :math:`\ell_c \le c^\top G` is the linear bound of that one affine function of G
     (:func:`~landscape.branch_and_bound.bounds.lower_linear_bound`: one back-substitution, not the 2n of the
-    output's bounds). On a box inside one linear region the bound at the residual of f's minimiser there is f's
-    minimum (the minimiser's optimality conditions); near it, near.
+    output's bounds). The linear bound scales with λ (:math:`\ell_{tc} = t\,\ell_c` for t ≥ 0: each ReLU's line is
+    chosen by the sign of its coefficient), so along the ray tλ the bound is :math:`t a - \tfrac12 t^2\|\lambda\|^2`,
+    :math:`a = \min \ell_c - c^\top y`, largest at :math:`t = a/\|\lambda\|^2`: the bound returned is
+    :math:`a^2 / (2\|\lambda\|^2)` where a > 0 (at least the bound at t = 1, equal to it where
+    :math:`a = \|\lambda\|^2`), else 0. On a box inside one linear region the bound at the residual of f's
+    minimiser there is f's minimum (the minimiser's optimality conditions); near it, near.
 
     Returns (the largest bound over the points, at least 0; the point where f is lowest; f there)."""
     if isinstance(bounds.relaxations, CompiledRelaxations):
@@ -147,7 +151,8 @@ def tangent_bound(net, bounds: NetworkBounds, A: np.ndarray | None, y: np.ndarra
         rows = multipliers if A is None else multipliers @ A
         inner = lower_linear_bound(net, bounds, rows, np.zeros(len(rows)), lo, hi)
         f_values = 0.5 * np.sum(multipliers**2, axis=1)
-        values = inner - rows @ y - f_values
+        slopes = inner - rows @ y  # the bound's derivative along t at t = 0
+        values = np.where(slopes > 0, slopes**2 / np.where(f_values > 0, 4 * f_values, 1.0), 0.0)
     lowest = int(np.argmin(f_values))
     return max(float(np.max(values)), 0.0), points[lowest], float(f_values[lowest])
 
