@@ -20,7 +20,8 @@ estimate (k ≳ 4 on the trained generators), so the statistics count certified 
 *Table 1*: for a failed trial, whether x* is the *unique* global minimiser of :math:`f = \tfrac12\|G(x) - G(x_*)\|^2`
 on :math:`[-1, 1]^k` (f(x*) = 0 makes it a global one): :func:`landscape.branch_and_bound` from x* with
 ``runner_up=True, runner_up_within=1e-6`` finds whether another local minimum comes within 1e-6 of 0 — another
-x with G(x) = G(x*), which no inverter could tell from x*. Refused, with the estimate, at Table 1's own k ≥ 5.
+x with G(x) = G(x*), which no inverter could tell from x*. Refused, with the estimate, at Table 1's own k ≥ 5
+unless a node limit is given (then undecided where the limit is reached first).
 """
 
 from __future__ import annotations
@@ -90,12 +91,13 @@ UNIQUENESS_WITHIN = 1e-6
 """Table 1's certificate looks for other minima of f up to this much above f(x*) = 0."""
 
 
-def unique_minimiser(net: L.ReLUNet, y: np.ndarray, x_star: np.ndarray) -> dict:
+def unique_minimiser(net: L.ReLUNet, y: np.ndarray, x_star: np.ndarray, max_nodes: int | None = None) -> dict:
     r"""Whether x* is the unique global minimiser of :math:`\tfrac12\|G(x) - y\|^2` on :math:`[-1, 1]^k`
-    (y = G(x*); see the module): the certificate's outcome, JSON-ready."""
+    (y = G(x*); see the module): the certificate's outcome, JSON-ready. ``max_nodes``: search up to this many
+    sub-boxes instead of refusing a search estimated beyond the default limit (``unique`` None where it runs out)."""
     try:
         found = L.branch_and_bound(L.Objective(net, y), (-1.0, 1.0), x0=x_star, runner_up=True,
-                                   runner_up_within=UNIQUENESS_WITHIN)
+                                   runner_up_within=UNIQUENESS_WITHIN, max_nodes=max_nodes)
     except L.SearchTooLargeError as refusal:
         return {"refused": True, "estimated_boxes": float(refusal.estimate)}
     return {"refused": False, "certified": bool(found.certified), "unique": found.unique,

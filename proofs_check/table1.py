@@ -262,7 +262,8 @@ def _trial(index: int, seed: np.random.SeedSequence, settings: dict, stages: _st
     if settings.get("certify_failures"):
         failed = np.flatnonzero((distance["regular"] >= SUCCESS_RADIUS) | (distance["surfing"] >= SUCCESS_RADIUS))
         record["x_star_certificates"] = [
-            stages(f"certified x* {i}", lambda i=int(i): _optimum.unique_minimiser(final, Y[i], x_star[i]) | {"trial": i})
+            stages(f"certified x* {i}", lambda i=int(i): _optimum.unique_minimiser(
+                final, Y[i], x_star[i], settings.get("certify_max_nodes")) | {"trial": i})
             for i in failed[:settings["certify_failures"]]]
     census_options = _protocol.adam_options(protocol)
     record["census"] = [stages(f"census {i}", lambda i=i: census(
@@ -479,7 +480,7 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
         budget_statistic: str = "p75_total", schedule: str = "harmonic", snapshot_every: int = 1,
         first_snapshot: int = 0, restarts: bool = False, converge_every_snapshot: bool = False, classify: bool = True,
         polish_limit: int | None = None, census_targets: int = 3, census_starts: int = 100,
-        certify_failures: int = 0, flows_dir=None, block: int | None = None, seed: int = 0, workers: int | None = None,
+        certify_failures: int = 0, certify_max_nodes: int | None = None, flows_dir=None, block: int | None = None, seed: int = 0, workers: int | None = None,
         journal: Path | None = None, progress: bool = False) -> CheckResult:
     """Table 1 on real training flows: every (model, k, training seed) cell is one trial of the runner.
 
@@ -506,7 +507,11 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
     certify_failures : int
         Per cell, for this many failed trials (either method; the first ones), certify by branch and bound whether
         x* is the unique global minimiser of f on [−1, 1]^k (:func:`proofs_check._optimum.unique_minimiser`;
-        small k only: at Table 1's k ≥ 5 the search is refused and recorded with its estimated size). 0 skips it.
+        small k only: at Table 1's k ≥ 5 the search is refused and recorded with its estimated size, unless
+        ``certify_max_nodes`` is given). 0 skips it.
+    certify_max_nodes : int, optional
+        With ``certify_failures``: run each certificate up to this many sub-boxes (undecided where it runs out)
+        instead of refusing one estimated beyond branch and bound's default limit of 100,000.
     flows_dir : path, optional
         The flow cache; default ``proofs_check/out/flows``.
     block : int, optional
@@ -525,7 +530,7 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
     validate.positive_int(census_targets + 1, "census_targets + 1")
     if isinstance(certify_failures, bool) or not isinstance(certify_failures, (int, np.integer)) or certify_failures < 0:
         raise ValueError(f"certify_failures must be an integer >= 0 (failed trials per cell); got {certify_failures!r}")
-    for name, value in (("polish_limit", polish_limit), ("block", block)):
+    for name, value in (("polish_limit", polish_limit), ("block", block), ("certify_max_nodes", certify_max_nodes)):
         if value is not None:
             validate.positive_int(value, name)
     for name, value in (("restarts", restarts), ("converge_every_snapshot", converge_every_snapshot),
@@ -550,6 +555,10 @@ def run(models=MODELS, ks=(5, 10, 20), training_seeds=(0, 1, 2), trials: int = 3
         settings["block"] = int(block)
     if certify_failures:  # likewise
         settings["certify_failures"] = int(certify_failures)
+    if certify_max_nodes is not None:
+        if not certify_failures:
+            raise ValueError("certify_max_nodes needs certify_failures > 0 (the certificates it limits)")
+        settings["certify_max_nodes"] = int(certify_max_nodes)
     records = run_trials(_trial, len(cells), seed, settings, workers, journal, "table1" if progress else None,
                          costs=[k for _, k, _ in cells])  # larger latents take longer to converge and to polish
     summaries = [_setting_summary(m, k, [r for r in records if r["model"] == m and r["k"] == k])

@@ -579,6 +579,18 @@ def test_the_certificate_of_x_star_tells_a_unique_minimiser_from_a_tie():
         found = unique_minimiser(net, net.forward(x_star), x_star)
         exact = L.global_minimizer(L.Objective(net, net.forward(x_star)), bounds=(-1, 1))  # every region, meshed
         assert found["unique"] == (exact.gap > 1e-6) and found["at_x_star"]
+    stopped = unique_minimiser(net, net.forward(x_star), x_star, max_nodes=1)  # a node limit: searched, undecided
+    assert not stopped["refused"] and stopped["unique"] is None and stopped["boxes"] == 1
+
+
+def test_table1_refuses_a_certificate_node_limit_without_certificates_or_below_one(tmp_path):
+    from proofs_check import table1
+
+    with pytest.raises(ValueError, match="certify_max_nodes needs certify_failures"):
+        table1.run(certify_max_nodes=1000, flows_dir=tmp_path)
+    for wrong in (0, -5, 2.5):
+        with pytest.raises(ValueError, match="certify_max_nodes"):
+            table1.run(certify_failures=1, certify_max_nodes=wrong, flows_dir=tmp_path)
 
 
 def test_table1_settings_change_the_protocol_they_name(tmp_path):
