@@ -274,8 +274,9 @@ def crown_preactivation_bounds(net, lo, hi):
                 lines.append((alpha * below[m], slope * above[m] + np.append(np.zeros(k), -slope * l)))
         below, above, low, high = [], [], [], []
         for j in range(W.shape[0]):
-            down = np.append(np.zeros(k), b[j]) + sum(W[j, m] * lines[m][0 if W[j, m] > 0 else 1] for m in range(W.shape[1]))
-            up = np.append(np.zeros(k), b[j]) + sum(W[j, m] * lines[m][1 if W[j, m] > 0 else 0] for m in range(W.shape[1]))
+            start = np.append(np.zeros(k), b[j])
+            down = start + sum(W[j, m] * lines[m][0 if W[j, m] > 0 else 1] for m in range(W.shape[1]))
+            up = start + sum(W[j, m] * lines[m][1 if W[j, m] > 0 else 0] for m in range(W.shape[1]))
             below.append(down)
             above.append(up)
             low.append(max(down[k] + sum(min(down[q] * lo[q], down[q] * hi[q]) for q in range(k)), lows[i][j]))

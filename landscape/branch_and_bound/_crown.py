@@ -6,7 +6,7 @@ Layout: the hidden layers' bounds are flat arrays over all hidden neurons, layer
 the first layer is passed as :math:`[W_1 \; b_1]`, shape (n_1, k + 1). Each unstable ReLU (:math:`l < 0 < u`) is
 relaxed to :math:`\alpha z \le \sigma(z) \le s z + t`, :math:`s = u/(u - l)`, :math:`t = -ul/(u - l)`, α = 1 where
 :math:`u > -l` else 0; an active one is exact (s = α = 1), an inactive one zero. References: the operator code, and
-``tests/naive.py::crown_row_lower`` neuron by neuron.
+neuron by neuron ``tests/naive.py::crown_preactivation_bounds`` and ``crown_row_lower``.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ def _add_products(constant, coefficients, vector):
 @nb.njit(cache=True)
 def fold_first_layer(second, first, lower, upper, offsets):
     r"""The first layer folded into the second for the back-substitution: with S the first layer's active neurons,
-    U its unstable ones and R the second layer's neurons that are not inactive (l ≥ 0 or u > 0), :math:`W_2[R, S] [W_1 \; b_1][S]`
-    (|R|, k + 1), :math:`W_2[R, U]` (|R|, |U|), :math:`[W_1 \; b_1][U]`, U and R."""
+    U its unstable ones and R the second layer's neurons that are not inactive (l ≥ 0 or u > 0):
+    :math:`W_2[R, S] [W_1 \; b_1][S]` (|R|, k + 1), :math:`W_2[R, U]` (|R|, |U|), :math:`[W_1 \; b_1][U]`, U and R."""
     n1 = first.shape[0]
     low, high = lower[offsets[0]:offsets[1]], upper[offsets[0]:offsets[1]]
     live = np.flatnonzero((lower[offsets[1]:offsets[2]] >= 0.0) | (upper[offsets[1]:offsets[2]] > 0.0))
@@ -202,7 +202,8 @@ def box_bounds(weights, absolute, biases, first, offsets, lo, hi, known_lower, k
                     rows[count + c] = -weights[i][chosen[c]]
                     const[c], const[count + c] = biases[i][chosen[c]], -biases[i][chosen[c]]
                 coefficients, constants = lower_substitute(rows, const, i - 1, weights, biases, first, offsets, slope,
-                                                           intercept, alpha, folded, across, unstable_rows, unstable, live)
+                                                           intercept, alpha, folded, across, unstable_rows, unstable,
+                                                           live)
                 bound = concretise_lower(coefficients, constants, centre, radius)
                 for c in range(count):
                     j = chosen[c]
@@ -270,8 +271,8 @@ def affine_at(transposed, biases, readout, readout_bias, has_readout, x):
 
 
 @nb.njit(cache=True)
-def tangent_values(weights, transposed, biases, first, offsets, readout, readout_bias, has_readout, lo, hi, slope, intercept,
-                   alpha, folded, across, unstable_rows, unstable, live, A, has_A, y, points):
+def tangent_values(weights, transposed, biases, first, offsets, readout, readout_bias, has_readout, lo, hi, slope,
+                   intercept, alpha, folded, across, unstable_rows, unstable, live, A, has_A, y, points):
     r"""The tangent bound of :func:`~landscape.branch_and_bound.relaxed.tangent_bound` at each row p of ``points``:
     with :math:`\lambda = A(G(p) - y)` (A the identity without ``has_A``), :math:`c = A^\top \lambda` and a the lower
     bound of :math:`c^\top G` over the box minus :math:`c^\top y`, :math:`a^2 / (2\|\lambda\|^2)` where a > 0, else

@@ -386,7 +386,8 @@ class CompiledRelaxations:
 
     def lower_bounds(self, coefficients: np.ndarray, constant: np.ndarray, lo: np.ndarray,
                      hi: np.ndarray) -> np.ndarray:
-        r"""The minimum over [lo, hi] of the lower bound of each row of :math:`\Lambda \sigma(z_d) + \text{constant}`."""
+        r"""The minimum over [lo, hi] of the lower bound of each row of
+        :math:`\Lambda \sigma(z_d) + \text{constant}`."""
         from . import _crown
 
         crown = self.crown
