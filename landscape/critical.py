@@ -332,6 +332,7 @@ def local_minima(objective: Objective, bounds=None, regions: RegionSet | None = 
     (:mod:`landscape._face_minima`); a QP is solved only for the faces whose estimated minimiser no neighbour
     refutes, and for the neighbours a certificate needs. The answer is the same as with one QP per region.
     """
+    objective = checked_objective(objective).densified("local_minima enumerates the regions")
     regions, minima, candidates, planar = _regions_and_minima(objective, bounds, regions, max_regions, progress)
     return _local_minima(objective, regions, minima, candidates, planar, progress)[0]
 
@@ -455,6 +456,7 @@ def global_minimizer(objective: Objective, bounds=None, regions: RegionSet | Non
     (array([ 0.4, -0.7]), True)
     """
     validate.boolean(runner_up, "runner_up")
+    objective = checked_objective(objective).densified("global_minimizer enumerates the regions")
     regions, minima, candidates, planar = _regions_and_minima(objective, bounds, regions, max_regions, progress,
                                                               ordered=True)
     if runner_up:

@@ -91,6 +91,17 @@ class Objective:
         """The measurement matrix, or None for the identity."""
         return self._A
 
+    def densified(self, purpose: str) -> Objective:
+        """This objective on its network's dense form (:meth:`~landscape.ReLUNet.densified`; itself for a dense
+        network), for the exact machinery that needs the matrices (region enumeration, QPs per region); a
+        ValueError naming ``purpose`` and the memory needed where that form is too large."""
+        if not self._net.structured:
+            return self
+        try:
+            return Objective(self._net.densified(), self._y, self._A)
+        except MemoryError as error:
+            raise ValueError(f"objective: {purpose}, on the network's dense matrices; {error}") from None
+
     @property
     def residual_map(self) -> tuple[np.ndarray | None, np.ndarray]:
         r"""``(B, b)`` with :math:`r(x) = B x_d - b` on the last hidden layer's output :math:`x_d`, so that

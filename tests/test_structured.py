@@ -165,6 +165,26 @@ def test_branch_and_bound_bounds_through_the_operators_equal_the_dense_ones():
         np.testing.assert_array_equal(mine[1], theirs[1])
 
 
+def test_enumerated_minima_of_a_network_of_operators_are_the_dense_networks(monkeypatch):
+    net = small_generator(k=2, seed=4)
+    y = net.forward(np.array([0.3, -0.4])) + 0.05
+    mine, theirs = (L.global_minimizer(L.Objective(n, y), bounds=(-1, 1)) for n in (net, net.densified()))
+    assert mine.value == theirs.value and mine.gap == theirs.gap and len(mine.regions) == len(theirs.regions)
+    np.testing.assert_array_equal(mine.x, theirs.x)
+    assert [m.value for m in L.local_minima(L.Objective(net, y), bounds=(-1, 1))] == \
+        [m.value for m in L.local_minima(L.Objective(net.densified(), y), bounds=(-1, 1))]
+    path = L.minimizer_path(L.NetworkFlow([net, small_generator(k=2, seed=4)]), y, bounds=(-1, 1))
+    np.testing.assert_array_equal(path.minimizers[0], mine.x)
+
+    def too_large(self, max_bytes=0):
+        raise MemoryError("the dense form needs 9 GiB")
+
+    monkeypatch.setattr(L.ReLUNet, "densified", too_large)
+    for call, what in [(L.global_minimizer, "global_minimizer"), (L.local_minima, "local_minima")]:
+        with pytest.raises(ValueError, match=f"objective: {what} enumerates the regions.*9 GiB"):
+            call(L.Objective(net, y), bounds=(-1, 1))
+
+
 def test_branch_and_bound_on_a_network_of_operators_is_the_dense_networks(monkeypatch):
     net = small_generator(seed=5)
     y = net.forward(np.array([0.15, -0.28, 0.25])) + 0.1

@@ -344,12 +344,7 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
     (array([1.]), array([-1.]), False)
     """
     f = checked_objective(objective)
-    if f.net.structured:  # the leaves' regions and QPs need the dense matrices (the bounds are the same either way)
-        try:
-            f = Objective(f.net.densified(), f.y, f.A)
-        except MemoryError as error:
-            raise ValueError(f"objective: branch and bound solves its leaves exactly, on the network's dense matrices; "
-                             f"{error}") from None
+    f = f.densified("branch and bound solves its leaves exactly")  # the bounds are the same either way
     net = f.net
     k = net.input_dim
     if bounds is None:
