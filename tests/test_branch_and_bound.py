@@ -230,6 +230,25 @@ def _planar_objective(width: int, bias: bool, seed: int) -> L.Objective:
     return L.Objective(net, y)
 
 
+@settings(max_examples=40, deadline=None)
+@given(networks(max_k=3, max_depth=3, max_width=10), seeds, st.booleans())
+def test_a_leaf_solved_sign_choice_by_sign_choice_has_the_enumerated_minimum(net, seed, measured):
+    lo, hi, rng, y, A = _triangle_instance(net, seed, measured)
+    f = L.Objective(net, y, A)
+    centre = rng.uniform(lo, hi)
+    for half in (0.2, 0.05, 0.01, 0.002):  # shrink the box until at most three neurons can switch in it
+        small_lo, small_hi = np.maximum(centre - half, lo), np.minimum(centre + half, hi)
+        bounds = relaxation_bounds(net, small_lo, small_hi)
+        if bounds.unstable <= search.LEAF_PATTERN_LIMIT:
+            break
+    else:
+        return
+    x, qps = search._minimum_on_leaf(f, bounds, small_lo, small_hi)
+    exact = L.global_minimizer(f, bounds=(small_lo, small_hi), runner_up=False)
+    assert x is not None and np.all(x >= small_lo - 1e-9) and np.all(x <= small_hi + 1e-9)
+    assert f.value(x) == pytest.approx(exact.value, rel=1e-7, abs=1e-9) and 1 <= qps <= 2**bounds.unstable
+
+
 @settings(max_examples=25, deadline=None)
 @given(networks(max_k=4, max_depth=3, max_width=10), seeds)
 def test_projected_descent_stays_in_the_box_and_never_raises_f(net, seed):

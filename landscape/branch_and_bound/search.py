@@ -12,9 +12,10 @@ leaves:
   without A).
 - A sub-box whose lower bound is within the tolerance of the incumbent is discarded. One on which at most
   ``exact_unstable`` neurons can change sign holds at most :math:`2^{\text{that}}` linear regions: it is a leaf,
-  solved exactly by :func:`~landscape.global_minimizer` on the sub-box (one certified QP per region it needs); so is
-  a sub-box narrower than :data:`LEAF_WIDTH` of the box, whose few regions are enumerated. Otherwise it is split in
-  two across its widest side (relative to the box).
+  solved exactly, one certified QP per sign choice of those neurons whose polytope in the sub-box has an interior
+  (:func:`_minimum_on_leaf`); so is a sub-box narrower than :data:`LEAF_WIDTH` of the box, whose few regions are
+  enumerated (:func:`~landscape.global_minimizer` on the sub-box) where more than :data:`LEAF_PATTERN_LIMIT`
+  neurons can switch. Otherwise it is split in two across its widest side (relative to the box).
 
 The search ends *certified* when no open sub-box can hold a value below incumbent − tol, tol =
 ``rtol``·(1 + incumbent); at ``max_nodes`` or ``time_limit`` it returns the bounds reached, marked uncertified.
@@ -37,6 +38,7 @@ every sub-box below its value.
 from __future__ import annotations
 
 import heapq
+import itertools
 import time
 from dataclasses import dataclass, replace
 
@@ -45,13 +47,14 @@ import numpy as np
 from .. import validate
 from .._progress import progress_bar
 from .._threads import one_blas_thread
-from ..activation import local_affine
+from ..activation import _affine_maps, local_affine, preactivation_maps_of_gates
 from ..box import as_box
 from ..critical import LocalMinimum, flat_directions, global_minimizer, local_minima, on_box_face
 from ..errors import PolishingLimitError, SearchTooLargeError, TooManyRegionsError
 from ..objective import Objective, checked_objective
 from ..polish import is_local_minimum, polish_to_local_minimum
-from ..qp import polytope_qp
+from ..qp import QPSolveError, polytope_qp
+from ..region import interior_ball
 from ..touching import VALUE_RTOL, distance_slack, same_point
 from .bounds import BOUNDS, NetworkBounds, propagation
 from .relaxed import LowerBound
@@ -273,6 +276,47 @@ def _minimum_on_stable_box(f: Objective, lo: np.ndarray, hi: np.ndarray) -> tupl
     return polytope_qp(k, 2 * k).solve(M, v, rows, np.concatenate([hi, -lo]), what="a stable sub-box").x, M
 
 
+LEAF_PATTERN_LIMIT = 3
+"""A leaf with at most this many neurons of unfixed sign (2^that sign choices) is solved pattern by pattern
+(:func:`_minimum_on_leaf`); one with more, a sub-box narrower than :data:`LEAF_WIDTH`, by enumerating its regions."""
+
+
+def _minimum_on_leaf(f: Objective, bounds: NetworkBounds, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray | None,
+                                                                                                       int]:
+    r"""The minimiser of f over a sub-box on which only the neurons U (of open sign by ``bounds``) can switch.
+
+    Every other neuron keeps one sign on the whole box (active where l ≥ 0), so the box is the union of the closed
+    polytopes :math:`P_s = \{x \in [lo, hi] : \operatorname{sign} z_U(x) = s\}`, one per sign choice s of U, and on
+    :math:`P_s` G is the affine map of that pattern (where a neuron of U is 0 its gate does not matter). The minimum
+    of f is the least of the QPs over the :math:`P_s` with an interior (a Chebyshev LP decides where |U| > 0; the
+    others lie in the closures of these). Returns (the minimiser, QPs solved); (None, QPs) where no choice was
+    found with an interior, which the caller meets by enumerating the box's regions."""
+    lower, upper = np.concatenate(bounds.lower), np.concatenate(bounds.upper)
+    unstable = np.flatnonzero((lower < 0) & (upper > 0))
+    base = lower >= 0
+    k = len(lo)
+    box_rows, box_rhs = np.vstack([np.eye(k), -np.eye(k)]), np.concatenate([hi, -lo])
+    widths = np.cumsum(f.net.hidden_widths)[:-1]
+    best, best_value, qps = None, np.inf, 0
+    for signs in itertools.product((False, True), repeat=len(unstable)):
+        gates = base.copy()
+        gates[unstable] = signs
+        M, m = preactivation_maps_of_gates(f.net, gates)
+        side = np.where(gates[unstable], -1.0, 1.0)  # active: −(Mx + m) ≤ 0; inactive: Mx + m ≤ 0
+        G = np.vstack([side[:, None] * M[unstable], box_rows])
+        h = np.concatenate([-side * m[unstable], box_rhs])
+        if len(unstable) and interior_ball(G, h, 1e-12, "a leaf's sign choice", (lo, hi)) is None:
+            continue
+        J, c = _affine_maps(f.net, [g[None] for g in np.split(gates, widths)])
+        Mq, v = (J[0], f.y - c[0]) if f.A is None else (f.A @ J[0], f.A @ (f.y - c[0]))
+        x = polytope_qp(k, len(h)).solve(Mq, v, G, h, what="a leaf's sign choice").x
+        qps += 1
+        value = float(f.value(x))
+        if value < best_value:
+            best, best_value = x, value
+    return best, qps
+
+
 def _on_inner_face(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, lo0: np.ndarray, hi0: np.ndarray) -> bool:
     """Whether x lies on a face of the sub-box [lo, hi] that is not a face of the box [lo0, hi0]."""
     slack = distance_slack(x)
@@ -420,19 +464,26 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
                 decided = False
         minima.add(LocalMinimum(x, value, (), on_box_face(x, (lo0, hi0)), flat_dimension), decided)
 
-    def solve_leaf(lo: np.ndarray, hi: np.ndarray, stable: bool) -> None:
+    def solve_leaf(lo: np.ndarray, hi: np.ndarray, bounds: NetworkBounds) -> None:
         counts["leaves"] += 1
-        if stable:
+        if bounds.stable and runner_up:
             counts["qps"] += 1
             x, M = _minimum_on_stable_box(f, lo, hi)
             value = float(f.value(x))
             offer(x, value)
-            if not runner_up:
-                return
             if flat_directions(M).shape[1] == 0:  # a strict minimum; a flat set is listed by local_minima below
                 keep(x, value, lo, hi)
                 return
         if not runner_up:
+            if bounds.unstable <= LEAF_PATTERN_LIMIT:
+                try:
+                    x, qps = _minimum_on_leaf(f, bounds, lo, hi)
+                except QPSolveError:  # a degenerate sign choice: the regions' own QPs below
+                    x, qps = None, 0
+                counts["qps"] += qps
+                if x is not None:
+                    offer(x, float(f.value(x)))
+                    return
             exact = global_minimizer(f, bounds=(lo, hi), runner_up=False)
             counts["qps"] += exact.qps
             offer(np.asarray(exact.x), float(f.value(exact.x)))
@@ -460,7 +511,7 @@ def branch_and_bound(objective: Objective, bounds, rtol: float = 1e-6, bound: st
         counts["nodes"] += 1
         found = propagate(lo, hi, known)
         if found.unstable <= exact_unstable or np.all(hi - lo <= LEAF_WIDTH * scale):
-            solve_leaf(lo, hi, found.stable)
+            solve_leaf(lo, hi, found)
             return None
         value, x, f_x, working_set = lower_bound.of(found, lo, hi, level(), warm_start)
         offer((lo + hi) / 2 if x is None else x, f_x)
