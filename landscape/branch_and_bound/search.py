@@ -47,7 +47,7 @@ import numpy as np
 from .. import validate
 from .._progress import progress_bar
 from .._threads import one_blas_thread
-from ..activation import _affine_maps, local_affine, preactivation_maps_of_gates
+from ..activation import ActivationPattern, affine_map, local_affine, preactivation_maps_of_gates
 from ..box import as_box
 from ..critical import LocalMinimum, flat_directions, global_minimizer, local_minima, on_box_face
 from ..errors import PolishingLimitError, SearchTooLargeError, TooManyRegionsError
@@ -296,7 +296,6 @@ def _minimum_on_leaf(f: Objective, bounds: NetworkBounds, lo: np.ndarray, hi: np
     base = lower >= 0
     k = len(lo)
     box_rows, box_rhs = np.vstack([np.eye(k), -np.eye(k)]), np.concatenate([hi, -lo])
-    widths = np.cumsum(f.net.hidden_widths)[:-1]
     best, best_value, qps = None, np.inf, 0
     for signs in itertools.product((False, True), repeat=len(unstable)):
         gates = base.copy()
@@ -307,8 +306,8 @@ def _minimum_on_leaf(f: Objective, bounds: NetworkBounds, lo: np.ndarray, hi: np
         h = np.concatenate([-side * m[unstable], box_rhs])
         if len(unstable) and interior_ball(G, h, 1e-12, "a leaf's sign choice", (lo, hi)) is None:
             continue
-        J, c = _affine_maps(f.net, [g[None] for g in np.split(gates, widths)])
-        Mq, v = (J[0], f.y - c[0]) if f.A is None else (f.A @ J[0], f.A @ (f.y - c[0]))
+        J, c = affine_map(f.net, ActivationPattern(np.packbits(gates).tobytes(), f.net.hidden_widths))
+        Mq, v = (J, f.y - c) if f.A is None else (f.A @ J, f.A @ (f.y - c))
         x = polytope_qp(k, len(h)).solve(Mq, v, G, h, what="a leaf's sign choice").x
         qps += 1
         value = float(f.value(x))
