@@ -16,16 +16,12 @@ For :math:`z_1 = W_1 x + b_1`, :math:`z_i = W_i \sigma(z_{i-1}) + b_i` and :math
   bound of any chosen affine function :math:`c^\top G` (:func:`lower_linear_bound`), its own ReLU lines picked for
   that one row, which is all the search's tangent bound needs (:func:`relaxation_bounds` skips the output's).
 
-The back-substitution folds the first layer into the second: after the second layer's relaxation, the first
-layer's active neurons pass the coefficients on linearly, so :math:`W_2 [W_1 \; b_1]` over them is formed once per box
-and each row needs :math:`W_2`'s columns of the first layer's unstable neurons only — :math:`n_2 (k + 1 + |U|)`
-products a row instead of :math:`n_2 n_1`, the same bound.
-
 Layers are used as operators (:meth:`~landscape.layers.Affine.linear`, ``transpose``, ``absolute_linear``), so the
 structured networks bound as the dense ones do. For a dense network, :func:`relaxation_bounds` (the search's) and
 :func:`lower_linear_bound` on its bounds run in compiled kernels instead (:mod:`._crown`: one call a box, the same
-bounds up to the order of floating-point sums, tested equal). The bounds are those of exact arithmetic up to
-floating-point rounding of the products (relative 1e-15 per operation; no outward rounding).
+bounds up to the order of floating-point sums, tested equal; their back-substitution folds the first layer into the
+second, :func:`._crown.fold_first_layer`). The bounds are those of exact arithmetic up to floating-point rounding of
+the products (relative 1e-15 per operation; no outward rounding).
 """
 
 from __future__ import annotations
@@ -69,7 +65,7 @@ class NetworkBounds:
         count = self.__dict__.get("_unstable")
         if count is None:
             count = sum(int(np.count_nonzero((l < 0) & (u > 0))) for l, u in zip(self.lower, self.upper))
-            object.__setattr__(self, "_unstable", count)  # counted once (the compiled bounds count as they go)
+            object.__setattr__(self, "_unstable", count)  # counted once: the search asks for it more than once
         return count
 
     @property
@@ -123,20 +119,16 @@ class _Relaxation:
 
     An unstable ReLU (:math:`l < 0 < u`) gets :math:`s = u/(u - l)`, :math:`t = -ul/(u - l)` and α = 1 where
     :math:`u > -l`, else 0; a stable one is exact (s = α = 1, t = 0 where active; all 0 where inactive). An inactive
-    neuron's column of Λ is zero after the relaxation, so Λ W uses only the rows of W of the others (``live``).
-    ``below`` is the previous layer's relaxation (None for the first layer's)."""
+    neuron's column of Λ is zero after the relaxation, so Λ W uses only the rows of W of the others (``live``)."""
 
-    def __init__(self, layer, bias: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-                 below: _Relaxation | None = None):
+    def __init__(self, layer, bias: np.ndarray, lower: np.ndarray, upper: np.ndarray):
         active, unstable = lower >= 0, (lower < 0) & (upper > 0)
         width = np.where(unstable, upper - lower, 1.0)
         self.slope = np.where(active, 1.0, np.where(unstable, upper / width, 0.0))
         self.intercept = np.where(unstable, -upper * lower / width, 0.0)
         self.alpha = np.where(active, 1.0, np.where(unstable, (upper > -lower).astype(float), 0.0))
-        self.active, self.unstable = active, unstable
-        self.layer, self.bias, self.below = layer, bias, below
+        self.layer, self.bias = layer, bias
         self._live = None
-        self._folded = None
 
     def _live_parts(self):
         """(live neurons, their rows of W, bias, slope, intercept, α), built on first use."""
@@ -146,65 +138,19 @@ class _Relaxation:
                           self.alpha[live])
         return self._live
 
-    def _relax(self, Lam: np.ndarray, const: np.ndarray, live, slope, intercept, alpha):
-        r""":math:`\Lambda \sigma(z) + c \ge \Lambda' z + c'` (columns ``live`` of Λ: the rest meet inactive neurons):
-        returns :math:`(\Lambda', c' + \Lambda' b)`."""
-        Lam = Lam[:, live]
-        negative = np.minimum(Lam, 0.0)
-        const = const + negative @ intercept
-        Lam = np.maximum(Lam, 0.0) * alpha + negative * slope
-        return Lam, const
-
     def through(self, Lam: np.ndarray, const: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r"""One step of the lower back-substitution: :math:`\Lambda \sigma(z) + c \ge \Lambda' z + c'`, then
         :math:`z = W x_{\text{prev}} + b`: returns :math:`(\Lambda' W, c' + \Lambda' b)`."""
         if isinstance(self.layer, Dense):
             live, rows, bias, slope, intercept, alpha = self._live_parts()
+            Lam = Lam[:, live]
         else:
-            live, rows, bias, slope, intercept, alpha = slice(None), None, self.bias, self.slope, self.intercept, \
-                self.alpha
-        Lam, const = self._relax(Lam, const, live, slope, intercept, alpha)
+            rows, bias, slope, intercept, alpha = None, self.bias, self.slope, self.intercept, self.alpha
+        negative = np.minimum(Lam, 0.0)
+        const = const + negative @ intercept
+        Lam = np.maximum(Lam, 0.0) * alpha + negative * slope
         const = const + Lam @ bias
         return (self.layer.transpose(Lam) if rows is None else Lam @ rows), const  # Λ W, row by row
-
-    @property
-    def foldable(self) -> bool:
-        """Whether this is the second layer's relaxation, both layers dense: :meth:`through_to_input` applies."""
-        below = self.below
-        return below is not None and below.below is None and isinstance(self.layer, Dense) \
-            and isinstance(below.layer, Dense)
-
-    def _folded_parts(self):
-        r"""For :meth:`through_to_input`, built on first use: the live neurons of this layer, the product
-        :math:`W_2[:, S] [W_1 \; b_1][S]` over the first layer's active neurons S, and :math:`W_2[:, U]` over its
-        unstable ones U (rows: the live neurons of this layer)."""
-        if self._folded is None:
-            live, rows, bias, slope, intercept, alpha = self._live_parts()
-            below = self.below
-            first = np.hstack([below.layer.W, below.bias[:, None]])
-            unstable = np.flatnonzero(below.unstable)
-            folded = rows[:, below.active] @ first[below.active]
-            self._folded = (live, bias, slope, intercept, alpha, folded, rows[:, unstable], first[unstable],
-                            below.slope[unstable], below.intercept[unstable], below.alpha[unstable])
-        return self._folded
-
-    def through_to_input(self, Lam: np.ndarray, const: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        r""":meth:`through` this layer and then the first, with the first layer's stable neurons folded in: after
-        this layer's relaxation, the coefficients Λ on :math:`z_2 = W_2 \sigma(z_1) + b_2` meet the first layer's
-        active neurons S linearly, :math:`\Lambda W_2[:, S] (W_1 x + b_1)[S]`, and its inactive ones not at all;
-        only its unstable neurons U need :math:`\mu = \Lambda W_2[:, U]` relaxed row by row. Per row that is
-        :math:`n_2 (k + 1 + |U|)` products instead of the :math:`n_2 n_1` of :math:`\Lambda W_2` — the same
-        bound."""
-        live, bias, slope, intercept, alpha, folded, across, first, slope1, intercept1, alpha1 = self._folded_parts()
-        Lam, const = self._relax(Lam, const, live, slope, intercept, alpha)
-        const = const + Lam @ bias
-        affine = Lam @ folded  # the active neurons of the first layer: coefficients on x, then the constant
-        mu = Lam @ across
-        negative = np.minimum(mu, 0.0)
-        const = const + negative @ intercept1
-        mu = np.maximum(mu, 0.0) * alpha1 + negative * slope1
-        affine = affine + mu @ first
-        return affine[:, :-1], const + affine[:, -1]
 
 
 def _lower_substitute(coefficients: np.ndarray, constant: np.ndarray,
@@ -213,10 +159,8 @@ def _lower_substitute(coefficients: np.ndarray, constant: np.ndarray,
     j the last layer of ``relaxations``: each row's positive part goes through the lower lines α z of the ReLUs, its
     negative part through the upper lines s z + t, layer by layer back to the input."""
     Lam, const = coefficients, constant
-    for i in range(len(relaxations) - 1, -1, -1):
-        if i == 1 and relaxations[1].foldable:
-            return relaxations[1].through_to_input(Lam, const)
-        Lam, const = relaxations[i].through(Lam, const)
+    for relaxation in reversed(relaxations):
+        Lam, const = relaxation.through(Lam, const)
     return Lam, const
 
 
@@ -291,7 +235,7 @@ def linear_bounds(net: ReLUNet, lo: np.ndarray, hi: np.ndarray, known: NetworkBo
             high[undecided] = np.minimum(_concretise(high_coef, high_const, centre, radius, True), high[undecided])
         lowers.append(low)
         uppers.append(high)
-        relaxations.append(_Relaxation(layer, bias, low, high, relaxations[-1]))
+        relaxations.append(_Relaxation(layer, bias, low, high))
     relaxations = tuple(relaxations)
     if not output:
         return NetworkBounds(tuple(lowers), tuple(uppers), interval.output_lower, interval.output_upper, None,
@@ -356,10 +300,8 @@ class _DenseCrown:
         if self.has_readout:
             middle, spread = self.readout @ middle, self.absolute_readout @ spread
         low, high = middle - spread + self.readout_bias, middle + spread + self.readout_bias
-        bounds = NetworkBounds(tuple(lower[a:b] for a, b in self.splits), tuple(upper[a:b] for a, b in self.splits),
-                               low, high, None, CompiledRelaxations(self, tuple(lines)))
-        object.__setattr__(bounds, "_unstable", int(np.count_nonzero((lower < 0) & (upper > 0))))
-        return bounds
+        return NetworkBounds(tuple(lower[a:b] for a, b in self.splits), tuple(upper[a:b] for a, b in self.splits),
+                             low, high, None, CompiledRelaxations(self, tuple(lines)))
 
     def affine_at(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """G(x) and the matrix of G's affine map on the piece of x."""
