@@ -26,9 +26,13 @@ from .network import ReLUNet, checked_network
 from .region import DEFAULT_INTERIOR_TOL, Region, interior_ball, sign_halfspaces, with_box
 
 
-def _radius_around(G: np.ndarray, h: np.ndarray, center: np.ndarray) -> float:
-    """The radius of the largest ball around ``center`` inside {Gx <= h} (-inf when it is outside)."""
-    norms = np.linalg.norm(G, axis=1)
+def _row_norms(G: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.einsum("ij,ij->i", G, G))
+
+
+def _radius_around(G: np.ndarray, h: np.ndarray, norms: np.ndarray, center: np.ndarray) -> float:
+    """The radius of the largest ball around ``center`` inside {Gx <= h} (-inf when it is outside); ``norms`` are
+    the rows' norms."""
     slack = h - G @ center
     if np.any(slack[norms == 0] < 0):
         return -np.inf
@@ -77,15 +81,17 @@ def pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, i
         # point (their outputs 0 whatever their gates), a guess otherwise (each witness is checked on its own rows)
         others = np.ones(net.n_hidden, dtype=bool)
         others[flips] = False
-        G, h = sign_halfspaces(*preactivation_maps_of_gates(net, base), base, net.hidden_widths)
-        radius = _radius_around(*with_box(G[others], h[others], box), point)
-        if radius > interior_tol * (1.0 + np.linalg.norm(point)):
+        G, h = with_box(*(a[others] for a in sign_halfspaces(*preactivation_maps_of_gates(net, base), base,
+                                                                net.hidden_widths)), box)
+        radius = _radius_around(G, h, _row_norms(G), point)
+        if radius > interior_tol * (1.0 + math.sqrt(point @ point)):
             witness, margin = point, radius
-    regions, stack = [], [(base.copy(), 0, witness, margin)]
+    regions, stack = [], [(base.copy(), 0, witness, margin, None)]
     while stack:
-        gates, t, witness, margin = stack.pop()
+        gates, t, witness, margin, rows = stack.pop()
         if t == len(flips):
-            G, h = sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates, net.hidden_widths)
+            G, h = sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates, net.hidden_widths) \
+                if rows is None else rows
             pattern = ActivationPattern(np.packbits(gates).tobytes(), net.hidden_widths)
             if witness is not None:
                 regions.append(Region(net, pattern, G, h, box))
@@ -110,17 +116,20 @@ def pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, i
             child = gates.copy()
             child[g] = state
             M, m = preactivation_maps_of_gates(net, child)
-            G, h = with_box(*(a[known] for a in sign_halfspaces(M, m, child, net.hidden_widths)), box)
+            signs = sign_halfspaces(M, m, child, net.hidden_widths)
+            complete = signs if t + 1 == len(flips) else None  # every row known: the region's own, kept for it
+            G, h = with_box(*(a[known] for a in signs), box)
             candidates = [] if witness is None else [witness, *_crossing_candidates(M[g], m[g], state, witness, margin)]
+            norms = _row_norms(G)
             for point in candidates:
-                radius = _radius_around(G, h, point)
-                if radius > interior_tol * (1.0 + np.linalg.norm(point)):
-                    stack.append((child, t + 1, point, radius))
+                radius = _radius_around(G, h, norms, point)
+                if radius > interior_tol * (1.0 + math.sqrt(point @ point)):
+                    stack.append((child, t + 1, point, radius, complete))
                     break
             else:
                 ball = interior_ball(G, h, interior_tol, what, box)
                 if ball is not None:
-                    stack.append((child, t + 1, ball[0], min(ball[1], 1.0)))
+                    stack.append((child, t + 1, ball[0], min(ball[1], 1.0), complete))
     return regions
 
 

@@ -88,6 +88,7 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
     x, value = start.copy(), float(objective.value(start))
     zero = _zero_level(objective)
     start_value, settled = value, False
+    context = f"polishing from {start.tolist()}"
     for moves in range(max_moves + 1):
         gates = activation_pattern(net, x).unpack()
         pattern = ActivationPattern(np.packbits(gates).tobytes(), net.hidden_widths)
@@ -95,13 +96,13 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
             return PolishedMinimum(x, value, start, start_value, moves, (pattern,))
         own = Region(net, pattern, *sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates, net.hidden_widths),
                      box)
-        solution = minimize_on_region(objective, own, f"polishing from {start}")
+        solution = minimize_on_region(objective, own, context)
         if solution.value <= zero:  # confirmed by f itself, not by the QP's value on the region's affine map
             at_solution = float(objective.value(solution.x))
             if at_solution <= zero:
                 return PolishedMinimum(solution.x, at_solution, start, start_value, moves + 1,
                                        (activation_pattern(net, solution.x),))
-        around, solutions = _minima_around(objective, x, gates, box, max_pieces, f"polishing from {start}")
+        around, solutions = _minima_around(objective, x, gates, box, max_pieces, context, (pattern, solution))
         best = min(range(len(solutions)), key=lambda i: solutions[i].value)
         lower = solutions[best].value < value - VALUE_RTOL * (1 + abs(value))
         if not lower and (settled or solutions[best].value >= value):
@@ -119,14 +120,17 @@ def _zero_level(objective: Objective) -> float:
     return ZERO_RTOL * (1.0 + 0.5 * float(np.sum(np.square(objective.residual_operator[2]))))
 
 
-def _minima_around(objective: Objective, x: np.ndarray, gates: np.ndarray, box, max_pieces, context: str):
-    """Every region whose closure contains x (within ``box``) and the minimum of f over each (one QP each)."""
+def _minima_around(objective: Objective, x: np.ndarray, gates: np.ndarray, box, max_pieces, context: str,
+                   known: tuple | None = None):
+    """Every region whose closure contains x (within ``box``) and the minimum of f over each (one QP each, but for
+    the region of ``known`` = (pattern, its QP's solution))."""
     net = objective.net
-    around = pieces_by_flips(net, gates, neurons_through(net, x, gates), box, 1e-12, f"regions around {x}", max_pieces,
-                             point=x)
+    around = pieces_by_flips(net, gates, neurons_through(net, x, gates), box, 1e-12, f"regions around {x.tolist()}",
+                             max_pieces, point=x)
     if not around:
         raise ValueError(f"no region with an interior contains x = {x}")
-    return around, [minimize_on_region(objective, region, context) for region in around]
+    return around, [known[1] if known is not None and region.pattern == known[0]
+                    else minimize_on_region(objective, region, context) for region in around]
 
 
 def is_local_minimum(objective: Objective, x, bounds=None, max_pieces: int | None = None) -> bool:
