@@ -15,6 +15,7 @@ from . import validate
 from ._progress import progress_bar
 from .box import as_box
 from .branch_and_bound import branch_and_bound
+from .branch_and_bound.search import DEFAULT_MAX_NODES
 from .critical import global_minimizer, on_box_face
 from .flows import NetworkFlow
 from .objective import Objective
@@ -38,7 +39,7 @@ class MinimizerPath:
         reached).
     unique : ndarray of bool (T + 1,) or None
         With ``method="branch_and_bound"``: None without ``runner_up``; with it, True where uniqueness is certified
-        (False where a tie is, or where a time limit left it undecided, with a warning).
+        (False where a tie is, or where a time or node limit left it undecided, with a warning).
     speeds : ndarray (T,)
         :math:`\|x_*(s_{t+1}) - x_*(s_t)\| / (s_{t+1} - s_t)`.
     L : float
@@ -57,7 +58,7 @@ class MinimizerPath:
         A certified lower bound on each :math:`f^*` (the value itself where the regions were enumerated).
     certified : ndarray of bool (T + 1,)
         Whether each minimum is certified: always with enumeration; with branch and bound, where its gap
-        value − lower bound closed to ``rtol``·(1 + value) within the time limit.
+        value − lower bound closed to ``rtol``·(1 + value) within the time or node limit.
     method : str
     """
 
@@ -93,7 +94,10 @@ def minimizer_path(flow: NetworkFlow, y, A=None, bounds=None, progress: bool = F
         k = 2 and ``bounds``, the planar mesh and its pruned QPs): the minimiser, its uniqueness and the gap to the
         runner-up. ``"branch_and_bound"`` (needs ``bounds``): :func:`~landscape.branch_and_bound` per snapshot, the
         previous snapshot's minimiser its first incumbent: f* certified to ``rtol``·(1 + f*) without enumerating the
-        regions, for any small k; ``gaps`` and ``unique`` only with ``runner_up``.
+        regions, for any small k; ``gaps`` and ``unique`` only with ``runner_up``. Without ``time_limit`` the first
+        snapshot's search is refused where its estimated size is too large (:class:`~landscape.SearchTooLargeError`);
+        the later ones, which start from a nearby minimiser, are not estimated again but stop at the same default
+        node limit, uncertified (with a warning).
     rtol, time_limit, runner_up, runner_up_within
         Branch and bound only: the certificate's tolerance, a time limit per snapshot (a snapshot stopped by it
         is marked uncertified, with a warning), and the runner-up search (:func:`~landscape.branch_and_bound`).
@@ -118,7 +122,8 @@ def minimizer_path(flow: NetworkFlow, y, A=None, bounds=None, progress: bool = F
             if method == "enumeration":
                 found.append(global_minimizer(objective, bounds=bounds))
             else:
-                found.append(branch_and_bound(objective, bounds, rtol=rtol, time_limit=time_limit,
+                limit = None if t == 0 or time_limit is not None else DEFAULT_MAX_NODES
+                found.append(branch_and_bound(objective, bounds, rtol=rtol, time_limit=time_limit, max_nodes=limit,
                                               x0=None if t == 0 else found[t - 1].x, runner_up=runner_up,
                                               runner_up_within=runner_up_within))
             if t > 0:
@@ -147,11 +152,11 @@ def minimizer_path(flow: NetworkFlow, y, A=None, bounds=None, progress: bool = F
             decided = np.array([g.unique is not None for g in found])
             unique = np.array([g.unique is True for g in found])
             if not decided.all():
-                warnings.warn(f"branch and bound stopped at its time limit before deciding uniqueness at "
+                warnings.warn(f"branch and bound stopped at its time or node limit before deciding uniqueness at "
                               f"{int((~decided).sum())} of {len(found)} snapshots (first t = {int(np.argmin(decided))}): "
                               "unique is False there, gaps the separation reached", stacklevel=2)
         if not certified.all():
-            warnings.warn(f"branch and bound stopped at its time limit before certifying {int((~certified).sum())} of "
+            warnings.warn(f"branch and bound stopped at its time or node limit before certifying {int((~certified).sum())} of "
                           f"{len(found)} snapshots (first t = {int(np.argmin(certified))}): their minimisers are the "
                           "best found, with the lower bounds reached", stacklevel=2)
     if on_face.any():
