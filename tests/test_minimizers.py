@@ -63,6 +63,24 @@ def test_an_infeasible_polytope_raises_naming_it():
         family.solve(np.ones((1, 1)), np.ones(1), np.array([[1.0], [-1.0]]), np.array([-1.0, -1.0]), what="polytope 'slab'")
 
 
+def test_a_constant_objective_is_certified_with_zero_multipliers():
+    rows, h = np.vstack([np.eye(2), -np.eye(2)]), np.array([1.0, 2.0, 0.5, 1.0])
+    solution = qp.polytope_qp(2, 4).solve(np.zeros((3, 2)), np.array([1.0, 2.0, 2.0]), rows, h)
+    assert solution.value == 4.5
+    assert np.all(rows @ solution.x <= h + 1e-9)
+    np.testing.assert_array_equal(solution.multipliers, 0.0)
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1.0, 1e150])
+def test_the_qp_minimiser_does_not_depend_on_the_curvature_scale(scale):
+    rows, h = np.vstack([np.eye(2), -np.eye(2)]), np.ones(4)
+    M, v = np.array([[1.0, 2.0], [0.5, -1.0], [2.0, 0.0]]), np.array([4.0, -3.0, 1.0])
+    solution = qp.polytope_qp(2, 4).solve(scale * M, scale * v, rows, h)
+    # by hand: x_2 = 1 is active, then x_1 = a·b/a·a = 3/5.25 with a = M[:, 0], b = v − M[:, 1]; λ = −∂f/∂x_2
+    np.testing.assert_allclose(solution.x, [4 / 7, 1.0], rtol=1e-9)
+    np.testing.assert_allclose(solution.multipliers / scale**2, [0.0, 36 / 7, 0.0, 0.0], rtol=1e-7, atol=1e-9)
+
+
 @pytest.mark.parametrize("widths, bias, out_dim, bounds, measured, readout_bias", [
     ([2, 4, 3], True, 5, None, False, False),
     ([2, 3, 3], True, None, (-2.0, 2.0), True, False),
