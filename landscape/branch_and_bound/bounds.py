@@ -300,8 +300,10 @@ class _DenseCrown:
         if self.has_readout:
             middle, spread = self.readout @ middle, self.absolute_readout @ spread
         low, high = middle - spread + self.readout_bias, middle + spread + self.readout_bias
-        return NetworkBounds(tuple(lower[a:b] for a, b in self.splits), tuple(upper[a:b] for a, b in self.splits),
-                             low, high, None, CompiledRelaxations(self, tuple(lines)))
+        found = NetworkBounds(tuple(lower[a:b] for a, b in self.splits), tuple(upper[a:b] for a, b in self.splits),
+                              low, high, None, CompiledRelaxations(self, tuple(lines)))
+        object.__setattr__(found, "_unstable", int(np.count_nonzero((lower < 0) & (upper > 0))))  # one pass, not per layer
+        return found
 
     def affine_at(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """G(x) and the matrix of G's affine map on the piece of x."""
