@@ -27,6 +27,7 @@ from .region import DEFAULT_INTERIOR_TOL, Region, interior_ball, sign_halfspaces
 
 
 def _row_norms(G: np.ndarray) -> np.ndarray:
+    """The Euclidean norm of each row."""
     return np.sqrt(np.einsum("ij,ij->i", G, G))
 
 

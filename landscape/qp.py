@@ -73,7 +73,8 @@ class QPSolution:
 @dataclass(frozen=True)
 class _Normalised:
     """The QP with unit-norm constraint rows and an objective divided by its curvature scale σ: the same
-    minimiser, and tolerances that mean the same at any scale of A, y or the weights."""
+    minimiser, and tolerances that mean the same at any scale of A, y or the weights. ``curvature`` is the
+    normalised H's spectral norm: 1, or 0 where H = 0."""
 
     H: np.ndarray
     f: np.ndarray
