@@ -217,6 +217,27 @@ def region_qp_fresh(net, y, A, gates, bounds=None):
     return x.value, problem.value
 
 
+def box_least_squares(M, v, lo, hi):
+    """The minimum of ½‖Mx − v‖² over the box [lo, hi] by trying every active set: each coordinate at lo, at hi or
+    free; the free ones by least squares with the others fixed; the lowest value among the points inside the box
+    (the minimiser is one of them: it minimises over the free coordinates of its own active set). Returns (x, value).
+    """
+    import itertools
+
+    best, best_value = None, np.inf
+    for sides in itertools.product((-1, 0, 1), repeat=len(lo)):
+        sides = np.array(sides)
+        x = np.where(sides < 0, lo, np.where(sides > 0, hi, 0.0)).astype(float)
+        free = sides == 0
+        if free.any():
+            x[free] = np.linalg.lstsq(M[:, free], v - M[:, ~free] @ x[~free], rcond=None)[0]
+        if np.all(x >= lo) and np.all(x <= hi):
+            value = 0.5 * float(np.sum((M @ x - v) ** 2))
+            if value < best_value:
+                best, best_value = x, value
+    return best, best_value
+
+
 def crown_row_lower(net, lower, upper, c, lo, hi):
     """A lower bound of cᵀG(x) over the box [lo, hi] by CROWN's back-substitution, neuron by neuron with the dense
     matrices: given each layer's pre-activation bounds (``lower``, ``upper``), an active neuron passes its

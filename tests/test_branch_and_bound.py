@@ -9,10 +9,12 @@ from hypothesis import strategies as st
 import landscape as L
 from landscape.branch_and_bound import branch_and_bound, interval_bounds, linear_bounds
 from landscape.branch_and_bound import search, triangle
-from landscape.branch_and_bound.bounds import compiled, dense_crown, lower_linear_bound, relaxation_bounds
+from landscape.branch_and_bound._crown import box_least_squares
+from landscape.branch_and_bound.bounds import compiled, lower_linear_bound, relaxation_bounds
 from landscape.branch_and_bound.relaxed import gauss_newton_point, tangent_bound
 from landscape.branch_and_bound.search import estimated_boxes, projected_descent
 from landscape.branch_and_bound.triangle import triangle_bound
+from naive import box_least_squares as naive_box_least_squares
 from naive import crown_preactivation_bounds, crown_row_lower, interval_propagation, triangle_qp_value
 from strategies import networks, seeds
 
@@ -94,9 +96,33 @@ def test_the_compiled_kernels_give_the_operator_codes_bounds(net, seed, measured
     points = rng.uniform(lo, hi, (3, net.input_dim))
     mine, theirs = (tangent_bound(net, b, A, y, points, lo, hi) for b in (kernels, operators))
     assert mine[0] == pytest.approx(theirs[0], rel=1e-12, abs=1e-12) and mine[2] == pytest.approx(theirs[2], rel=1e-12)
-    value, J = dense_crown(net).affine_at(points[0])
-    np.testing.assert_allclose(value, net.forward(points[0]), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(J, L.local_affine(net, points[0])[0], rtol=1e-12, atol=1e-12)
+    # the tangent bound at the centre and at the Gauss–Newton point in one call, as the numpy code computes it; the
+    # compiled Gauss–Newton point as good for f linearised at the centre as DAQP's (the same where AJ has full rank)
+    bound, point, f_point = kernels.relaxations.centre_tangent(A, y, lo, hi)
+    centre = (lo + hi) / 2
+    J, c = L.local_affine(net, centre)
+    M, v = (J, y - c) if A is None else (A @ J, A @ (y - c))
+    newton = box_least_squares(M, v, lo, hi, centre)
+    by_daqp = gauss_newton_point(net, A, y, centre, lo, hi)
+    if by_daqp is not None:
+        assert 0.5 * np.sum((M @ newton - v) ** 2) <= 0.5 * np.sum((M @ by_daqp - v) ** 2) + 1e-9
+    expected = tangent_bound(net, operators, A, y, np.array([centre, newton]), lo, hi)
+    assert bound == pytest.approx(expected[0], rel=1e-9, abs=1e-12)
+    assert f_point == pytest.approx(expected[2], rel=1e-9, abs=1e-12)
+    assert L.Objective(net, y, A).value(point) == pytest.approx(f_point, rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 8), seeds)
+def test_the_compiled_box_least_squares_finds_the_minimum_every_active_set_gives(k, m, seed):
+    rng = np.random.default_rng(seed)
+    M, v = rng.normal(size=(m, k)) * 10.0 ** rng.uniform(-3, 3), rng.normal(size=m) * 10.0 ** rng.uniform(-3, 3)
+    lo = rng.uniform(-2, 0, k)
+    hi = lo + rng.uniform(0.01, 2, k)
+    x = box_least_squares(M, v, lo, hi, rng.uniform(lo, hi))
+    _, reference = naive_box_least_squares(M, v, lo, hi)
+    assert np.all(x >= lo) and np.all(x <= hi)
+    assert 0.5 * np.sum((M @ x - v) ** 2) <= reference + 1e-9 * (1 + reference)
 
 
 def test_on_a_box_inside_one_region_the_linear_bounds_are_g_itself():

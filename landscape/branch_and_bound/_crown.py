@@ -294,3 +294,102 @@ def tangent_values(weights, transposed, biases, first, offsets, readout, readout
         slope_at_zero = inner[p] - np.dot(rows[p], y)
         values[p] = slope_at_zero**2 / (4.0 * f_values[p]) if slope_at_zero > 0.0 else 0.0
     return values, f_values
+
+
+@nb.njit(cache=True)
+def box_least_squares(M, v, lo, hi, start):
+    r"""A minimiser of :math:`\tfrac12\|Mx - v\|^2` over the box [lo, hi], by the primal active-set method from
+    ``start`` (a point of the box): minimise over the free coordinates with the others at their bounds; step towards
+    that minimiser until a bound blocks (then fix it there), or reach it and free the bound whose multiplier has the
+    wrong sign, until none has. :math:`H = M^\top M` gets a ridge of 1e-12 of its mean diagonal, so that a
+    rank-deficient M has one answer; at most 50(k + 1) steps (then the point reached, still in the box)."""
+    k = lo.shape[0]
+    H = M.T @ M
+    b = M.T @ v
+    ridge = 1e-12 * (np.trace(H) / k) + 1e-300
+    for i in range(k):
+        H[i, i] += ridge
+    x = np.minimum(np.maximum(start, lo), hi)
+    side = np.zeros(k, dtype=np.int64)  # −1 at lo, +1 at hi, 0 free
+    scale = np.abs(b).max() + np.abs(H).max() * (np.abs(lo).max() + np.abs(hi).max()) + 1e-300
+    for _ in range(50 * (k + 1)):
+        free = np.flatnonzero(side == 0)
+        target = x.copy()
+        if free.shape[0] > 0:
+            rhs = b - H @ np.where(side == 0, 0.0, x)
+            target_free = _cholesky_solve(H[free][:, free], rhs[free])
+            for c in range(free.shape[0]):
+                target[free[c]] = target_free[c]
+        step, blocking = 1.0, -1
+        for i in free:
+            move = target[i] - x[i]
+            if target[i] < lo[i] and (lo[i] - x[i]) / move < step:
+                step, blocking = (lo[i] - x[i]) / move, i
+            elif target[i] > hi[i] and (hi[i] - x[i]) / move < step:
+                step, blocking = (hi[i] - x[i]) / move, i
+        for i in free:
+            x[i] += step * (target[i] - x[i])
+        if blocking >= 0:
+            side[blocking] = -1 if target[blocking] < lo[blocking] else 1
+            x[blocking] = lo[blocking] if side[blocking] < 0 else hi[blocking]
+            continue
+        gradient = H @ x - b
+        worst, violation = -1, 1e-13 * scale
+        for i in range(k):
+            wrong = side[i] * gradient[i]  # > 0: f falls as x_i leaves its bound (at lo the gradient is < 0)
+            if wrong > violation:
+                worst, violation = i, wrong
+        if worst < 0:
+            break
+        side[worst] = 0
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+@nb.njit(cache=True)
+def _cholesky_solve(H, rhs):
+    """H⁻¹ rhs for a small positive definite H."""
+    n = H.shape[0]
+    L = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1):
+            total = H[i, j]
+            for p in range(j):
+                total -= L[i, p] * L[j, p]
+            if i == j:
+                L[i, i] = np.sqrt(max(total, 1e-300))
+            else:
+                L[i, j] = total / L[j, j]
+    z = np.empty(n)
+    for i in range(n):
+        total = rhs[i]
+        for p in range(i):
+            total -= L[i, p] * z[p]
+        z[i] = total / L[i, i]
+    out = np.empty(n)
+    for i in range(n - 1, -1, -1):
+        total = z[i]
+        for p in range(i + 1, n):
+            total -= L[p, i] * out[p]
+        out[i] = total / L[i, i]
+    return out
+
+
+@nb.njit(cache=True)
+def centre_tangent(weights, transposed, biases, first, offsets, readout, readout_bias, has_readout, lo, hi, slope,
+                   intercept, alpha, folded, across, unstable_rows, unstable, live, A, has_A, y):
+    r""":func:`tangent_values` at the box's centre c and at its Gauss–Newton point: the minimiser over the box of
+    :math:`\tfrac12\|A(Jx + c_0 - y)\|^2`, G's affine map :math:`Jx + c_0` on the piece of c (:func:`affine_at`)
+    in place of G (:func:`box_least_squares`). Returns (the larger bound, at least 0; the point of the two where f
+    is lower; f there)."""
+    centre = (lo + hi) / 2
+    value, J = affine_at(transposed, biases, readout, readout_bias, has_readout, centre)
+    target = y - value + J @ centre
+    M, v = (A @ J, A @ target) if has_A else (J, target)
+    points = np.empty((2, lo.shape[0]))
+    points[0] = centre
+    points[1] = box_least_squares(M, v, lo, hi, centre)
+    values, f_values = tangent_values(weights, transposed, biases, first, offsets, readout, readout_bias, has_readout,
+                                      lo, hi, slope, intercept, alpha, folded, across, unstable_rows, unstable, live,
+                                      A, has_A, y, points)
+    lowest = 0 if f_values[0] <= f_values[1] else 1
+    return max(values[0], values[1], 0.0), points[lowest].copy(), f_values[lowest]

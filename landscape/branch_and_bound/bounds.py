@@ -305,13 +305,6 @@ class _DenseCrown:
         object.__setattr__(found, "_unstable", int(np.count_nonzero((lower < 0) & (upper > 0))))  # one pass, not per layer
         return found
 
-    def affine_at(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """G(x) and the matrix of G's affine map on the piece of x."""
-        from . import _crown
-
-        return _crown.affine_at(self.transposed, self.biases, self.readout, self.readout_bias, self.has_readout,
-                                np.ascontiguousarray(x, dtype=float))
-
 
 def dense_crown(net: ReLUNet) -> _DenseCrown | None:
     """The compiled kernels' arrays of ``net`` (copies of its matrices, so build them once per search), or None
@@ -351,6 +344,19 @@ class CompiledRelaxations:
                                      crown.readout, crown.readout_bias, crown.has_readout, lo, hi, *self.lines, A,
                                      measured, np.ascontiguousarray(y, dtype=float),
                                      np.ascontiguousarray(points, dtype=float))
+
+    def centre_tangent(self, A: np.ndarray | None, y: np.ndarray, lo: np.ndarray,
+                       hi: np.ndarray) -> tuple[float, np.ndarray, float]:
+        """The larger of the tangent bounds at the box's centre and at its Gauss–Newton point, the point of the two
+        where f is lower and f there, by :func:`._crown.centre_tangent` (one call)."""
+        from . import _crown
+
+        crown = self.crown
+        measured = A is not None
+        A = np.ascontiguousarray(A if measured else crown.empty.reshape(0, 0), dtype=float)
+        return _crown.centre_tangent(crown.weights, crown.transposed, crown.biases, crown.first, crown.offsets,
+                                     crown.readout, crown.readout_bias, crown.has_readout, lo, hi, *self.lines, A,
+                                     measured, np.ascontiguousarray(y, dtype=float))
 
 
 def compiled(net: ReLUNet) -> bool:

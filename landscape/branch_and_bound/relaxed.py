@@ -84,10 +84,10 @@ class LowerBound:
         """:func:`tangent_bound` at the box's centre and at its Gauss–Newton point (:func:`gauss_newton_point`): the
         larger bound, the point of the two where f is lower and f there."""
         self.solved += 1
+        if isinstance(bounds.relaxations, CompiledRelaxations):  # the same, in one compiled call
+            return bounds.relaxations.centre_tangent(self.A, self.y, lo, hi)
         centre = (lo + hi) / 2
-        compiled = isinstance(bounds.relaxations, CompiledRelaxations)
-        newton = gauss_newton_point(self.net, self.A, self.y, centre, lo, hi,
-                                    bounds.relaxations.crown.affine_at(centre) if compiled else None)
+        newton = gauss_newton_point(self.net, self.A, self.y, centre, lo, hi)
         points = np.array([centre] if newton is None else [centre, newton])
         return tangent_bound(self.net, bounds, self.A, self.y, points, lo, hi)
 
@@ -107,13 +107,13 @@ def _affine_at(net, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gauss_newton_point(net, A: np.ndarray | None, y: np.ndarray, x: np.ndarray, lo: np.ndarray,
-                       hi: np.ndarray, affine: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
+                       hi: np.ndarray) -> np.ndarray | None:
     r"""The minimiser over the box of f with G replaced by its affine map :math:`Jx + c` on the piece of x
     (as :func:`~landscape.local_affine` gives it): :math:`\arg\min_{lo \le x' \le hi} \tfrac12\|A(Jx' + c - y)\|^2`, by DAQP;
-    None where DAQP fails. ``affine``: (G(x), J) where already known."""
+    None where DAQP fails. (For a dense network the search computes it in :func:`._crown.centre_tangent`.)"""
     import daqp
 
-    value, J = _affine_at(net, x) if affine is None else affine
+    value, J = _affine_at(net, x)
     target = y - value + J @ x  # y − c
     M, v = (J, target) if A is None else (A @ J, A @ target)
     point, _, flag, _ = daqp.solve(M.T @ M, -(M.T @ v), np.zeros((0, len(x))), hi.copy(), lo.copy())
