@@ -288,14 +288,18 @@ def _minimum_on_leaf(f: Objective, bounds: NetworkBounds, lo: np.ndarray, hi: np
     Every other neuron keeps one sign on the whole box (active where l ≥ 0), so the box is the union of the closed
     polytopes :math:`P_s = \{x \in [lo, hi] : \operatorname{sign} z_U(x) = s\}`, one per sign choice s of U, and on
     :math:`P_s` G is the affine map of that pattern (where a neuron of U is 0 its gate does not matter). The minimum
-    of f is the least of the QPs over the :math:`P_s` with an interior (a Chebyshev LP decides where |U| > 0; the
-    others lie in the closures of these). Returns (the minimiser, QPs solved); (None, QPs) where no choice was
-    found with an interior, which the caller meets by enumerating the box's regions."""
+    of f is the least of the QPs over the :math:`P_s` with an interior (the others lie in the closures of these):
+    one has where U's pre-activations have the signs s strictly at the box's centre or (k ≤ 8) a corner (near that
+    point, inside the box, they keep them), else a Chebyshev LP decides. Returns (the minimiser, QPs solved);
+    (None, QPs) where no choice was found with an interior, which the caller meets by enumerating the box's
+    regions."""
     lower, upper = np.concatenate(bounds.lower), np.concatenate(bounds.upper)
     unstable = np.flatnonzero((lower < 0) & (upper > 0))
     base = lower >= 0
     k = len(lo)
     box_rows, box_rhs = np.vstack([np.eye(k), -np.eye(k)]), np.concatenate([hi, -lo])
+    corners = np.array(list(itertools.product((False, True), repeat=k))) if k <= 8 else np.zeros((0, k), dtype=bool)
+    probes = np.vstack([(lo + hi) / 2, np.where(corners, hi, lo)])
     best, best_value, qps = None, np.inf, 0
     for signs in itertools.product((False, True), repeat=len(unstable)):
         gates = base.copy()
@@ -304,7 +308,8 @@ def _minimum_on_leaf(f: Objective, bounds: NetworkBounds, lo: np.ndarray, hi: np
         side = np.where(gates[unstable], -1.0, 1.0)  # active: −(Mx + m) ≤ 0; inactive: Mx + m ≤ 0
         G = np.vstack([side[:, None] * M[unstable], box_rows])
         h = np.concatenate([-side * m[unstable], box_rhs])
-        if len(unstable) and interior_ball(G, h, 1e-12, "a leaf's sign choice", (lo, hi)) is None:
+        strictly = np.any(np.all(probes @ G[:len(unstable)].T < h[:len(unstable)], axis=1))
+        if len(unstable) and not strictly and interior_ball(G, h, 1e-12, "a leaf's sign choice", (lo, hi)) is None:
             continue
         J, c = affine_map(f.net, ActivationPattern(np.packbits(gates).tobytes(), f.net.hidden_widths))
         Mq, v = (J, f.y - c) if f.A is None else (f.A @ J, f.A @ (f.y - c))
