@@ -1,6 +1,8 @@
 r"""Numba kernels of the linear-relaxation bounds (CROWN) of a dense network over one box: the same bounds as the
 operator code of :mod:`landscape.branch_and_bound.bounds` (up to the order of floating-point sums), in one call per
-box instead of about a hundred array operations.
+box instead of about a hundred array operations; and the search's tangent bound of a sub-box at its centre and its
+Gauss–Newton point (:func:`centre_tangent`, the point by :func:`box_least_squares`, whose reference is
+``tests/naive.py::box_least_squares``), in one more.
 
 Layout: the hidden layers' bounds are flat arrays over all hidden neurons, layer i at ``offsets[i]:offsets[i+1]``;
 the first layer is passed as :math:`[W_1 \; b_1]`, shape (n_1, k + 1). Each unstable ReLU (:math:`l < 0 < u`) is
