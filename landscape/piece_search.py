@@ -3,6 +3,7 @@ neurons that may switch, not by enumerating the whole space."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Iterable
@@ -54,6 +55,22 @@ def _crossing_candidates(M_g: np.ndarray, m_g: float, active: bool, witness: np.
             witness + (wanted * 0.5 * min(margin, 1.0 + abs(distance)) - distance) * unit]
 
 
+def _signs_from_origin(M: np.ndarray, gates: np.ndarray, decided: list[int], origin: np.ndarray, margin: float):
+    """A point near ``origin`` — through which the ``decided`` neurons pass — on the side of each that ``gates``
+    asks for: origin + τd with :math:`M_D d = \pm 1` (the least-norm d; none where those rows are dependent), a
+    quarter of ``margin`` (at most of 1 + ‖origin‖) from it, so inside the other neurons' rows. Where several
+    neurons cross at the origin this reaches the cells that the steps across one hyperplane at a time miss."""
+    rows = M[decided]
+    wanted = np.where(gates[decided], 1.0, -1.0)
+    try:
+        direction = rows.T @ np.linalg.solve(rows @ rows.T, wanted)
+    except np.linalg.LinAlgError:
+        return
+    length = math.sqrt(direction @ direction)
+    if np.isfinite(length) and length > 0:  # an unbounded margin (no box) is capped at the origin's scale
+        yield origin + (0.25 * min(margin, 1.0 + math.sqrt(origin @ origin)) / length) * direction
+
+
 def pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, interior_tol: float,
                      what: str, max_regions: int | None = None, bar=None, point: np.ndarray | None = None
                      ) -> list[Region]:
@@ -65,8 +82,9 @@ def pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, i
     no interior: the search visits feasible partial patterns only, not all 2^|flips| of them.
 
     Each node carries a witness, a point strictly inside its known rows. A child is feasible without an LP
-    when the witness, its mirror image across the decided neuron's hyperplane, or a point just across that
-    hyperplane stays a ball's width inside the child's rows; only when all three fail does an LP decide.
+    when the witness, its mirror image across the decided neuron's hyperplane, a point just across that
+    hyperplane, or (with ``point``) a point next to ``point`` on the child's side of every neuron decided so far
+    (:func:`_signs_from_origin`) stays a ball's width inside the child's rows; only when all fail does an LP decide.
     Complete patterns keep their witness, and compute their Chebyshev ball only when asked. ``bar``
     (a progress bar) is advanced once per region found. ``point``, a point of the box where every neuron outside
     ``flips`` has the sign ``base`` gives it (the x the regions are sought around), is the first witness where it
@@ -77,6 +95,7 @@ def pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, i
     layer_of = np.repeat(np.arange(net.depth), net.hidden_widths)
     undecided = np.zeros(net.n_hidden, dtype=bool)
     witness, margin = None, 0.0
+    origin = None  # the point and its margin, where it is the first witness
     if point is not None:
         # the slack in the base pattern's rows: every child's the same where the flipped neurons pass through the
         # point (their outputs 0 whatever their gates), a guess otherwise (each witness is checked on its own rows)
@@ -87,6 +106,7 @@ def pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, i
         radius = _radius_around(G, h, _row_norms(G), point)
         if radius > interior_tol * (1.0 + math.sqrt(point @ point)):
             witness, margin = point, radius
+            origin = (point, radius)
     regions, stack = [], [(base.copy(), 0, witness, margin, None)]
     while stack:
         gates, t, witness, margin, rows = stack.pop()
@@ -122,6 +142,8 @@ def pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, i
             G, h = with_box(*(a[known] for a in signs), box)
             candidates = [] if witness is None else [witness, *_crossing_candidates(M[g], m[g], state, witness, margin)]
             norms = _row_norms(G)
+            if origin is not None:
+                candidates = itertools.chain(candidates, _signs_from_origin(M, child, flips[:t + 1], *origin))
             for point in candidates:
                 radius = _radius_around(G, h, norms, point)
                 if radius > interior_tol * (1.0 + math.sqrt(point @ point)):

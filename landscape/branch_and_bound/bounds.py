@@ -302,7 +302,8 @@ class _DenseCrown:
         low, high = middle - spread + self.readout_bias, middle + spread + self.readout_bias
         found = NetworkBounds(tuple(lower[a:b] for a, b in self.splits), tuple(upper[a:b] for a, b in self.splits),
                               low, high, None, CompiledRelaxations(self, tuple(lines)))
-        object.__setattr__(found, "_unstable", int(np.count_nonzero((lower < 0) & (upper > 0))))  # one pass, not per layer
+        # counted in one pass over the flat bounds, not layer by layer
+        object.__setattr__(found, "_unstable", int(np.count_nonzero((lower < 0) & (upper > 0))))
         return found
 
 
