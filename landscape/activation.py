@@ -319,6 +319,21 @@ def preactivation_maps_of_gates(net: ReLUNet, gates: np.ndarray) -> tuple[np.nda
     return np.vstack(rows), np.concatenate(offsets)
 
 
+def affine_map_of_preactivations(net: ReLUNet, M: np.ndarray, m: np.ndarray,
+                                 gates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r""":func:`affine_map` from the pattern's pre-activation maps :math:`z = Mx + m`
+    (:func:`preactivation_maps_of_gates`) and its flat gates, unchecked: the last hidden layer's rows gated,
+    :math:`J = V D_d M_d`, :math:`c = V D_d m_d + c_{\mathrm{out}}` (V the readout, the identity without one)."""
+    start = net.n_hidden - net.hidden_widths[-1]
+    gate = gates[start:]
+    J, c = M[start:] * gate[:, None], m[start:] * gate
+    if net.readout_layer is not None:
+        J, c = apply_to_columns(net.readout_layer, J[None])[0], apply_to_vector(net.readout_layer, c)
+    if net.readout_bias is not None:
+        c = c + net.readout_bias
+    return J, c
+
+
 def check_pattern(net: ReLUNet, pattern) -> None:
     if not isinstance(pattern, ActivationPattern):
         raise ValueError(f"pattern must be an ActivationPattern; got {type(pattern).__name__}")

@@ -17,6 +17,7 @@ from .activation import (
     DEFAULT_BOUNDARY_RTOL,
     ActivationPattern,
     activation_pattern,
+    affine_map_of_preactivations,
     near_zero_mask,
     on_switching_hyperplanes,
     preactivation_maps_of_gates,
@@ -111,16 +112,19 @@ def pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, i
     while stack:
         gates, t, witness, margin, rows = stack.pop()
         if t == len(flips):
-            G, h = sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates, net.hidden_widths) \
-                if rows is None else rows
+            if rows is None:
+                M, m = preactivation_maps_of_gates(net, gates)
+                rows = (M, m, sign_halfspaces(M, m, gates, net.hidden_widths))
+            M, m, (G, h) = rows
             pattern = ActivationPattern(np.packbits(gates).tobytes(), net.hidden_widths)
+            affine = affine_map_of_preactivations(net, M, m, gates)
             if witness is not None:
-                regions.append(Region(net, pattern, G, h, box))
+                regions.append(Region(net, pattern, G, h, box, affine=affine))
                 bar.update()
             else:
                 ball = interior_ball(*with_box(G, h, box), interior_tol, what, box)
                 if ball is not None:
-                    regions.append(Region(net, pattern, G, h, box, *ball))
+                    regions.append(Region(net, pattern, G, h, box, *ball, affine=affine))
                     bar.update()
             if max_regions is not None and len(regions) > max_regions:
                 raise TooManyRegionsError(f"{what}: more than {max_regions} regions ({len(flips)} neurons to "
@@ -138,7 +142,7 @@ def pieces_by_flips(net: ReLUNet, base: np.ndarray, flips: Iterable[int], box, i
             child[g] = state
             M, m = preactivation_maps_of_gates(net, child)
             signs = sign_halfspaces(M, m, child, net.hidden_widths)
-            complete = signs if t + 1 == len(flips) else None  # every row known: the region's own, kept for it
+            complete = (M, m, signs) if t + 1 == len(flips) else None  # every row known: the region's, kept for it
             G, h = with_box(*(a[known] for a in signs), box)
             candidates = [] if witness is None else [witness, *_crossing_candidates(M[g], m[g], state, witness, margin)]
             norms = _row_norms(G)

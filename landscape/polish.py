@@ -8,7 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import validate
-from .activation import ActivationPattern, activation_pattern, preactivation_maps_of_gates
+from .activation import (
+    ActivationPattern,
+    activation_pattern,
+    affine_map_of_preactivations,
+    preactivation_maps_of_gates,
+)
 from .box import inside_box
 from .errors import PolishingLimitError
 from .objective import Objective, checked_objective
@@ -94,8 +99,9 @@ def polish_to_local_minimum(objective: Objective, x, bounds=None, max_moves: int
         pattern = ActivationPattern(np.packbits(gates).tobytes(), net.hidden_widths)
         if value <= zero:
             return PolishedMinimum(x, value, start, start_value, moves, (pattern,))
-        own = Region(net, pattern, *sign_halfspaces(*preactivation_maps_of_gates(net, gates), gates, net.hidden_widths),
-                     box)
+        M, m = preactivation_maps_of_gates(net, gates)
+        own = Region(net, pattern, *sign_halfspaces(M, m, gates, net.hidden_widths), box,
+                     affine=affine_map_of_preactivations(net, M, m, gates))
         solution = minimize_on_region(objective, own, context)
         if solution.value <= zero:  # confirmed by f itself, not by the QP's value on the region's affine map
             at_solution = float(objective.value(solution.x))

@@ -116,7 +116,9 @@ class Region:
     """
 
     def __init__(self, net: ReLUNet, pattern: ActivationPattern, G, h, bounds, center=None, radius=None,
-                 facets=None):
+                 facets=None, affine=None):
+        if affine is not None:  # (J, c), when the builder already has it (from the pattern's pre-activation maps)
+            self.__dict__["affine"] = affine
         if facets is not None:  # (rows of halfspaces(), bounded), when the builder already knows them
             self.__dict__["_facets"] = facets
         if center is not None:  # otherwise the Chebyshev LP runs on first use of interior_point or inradius

@@ -17,6 +17,7 @@ from landscape import (
     preactivations,
     rounding_slack,
 )
+from landscape.activation import affine_map_of_preactivations, preactivation_maps_of_gates
 from strategies import networks, seeds
 from tolerances import EXACT
 
@@ -45,6 +46,16 @@ def test_patterns_and_preactivations_match_naive(widths, out_dim, bias):
     assert isinstance(single, ActivationPattern) and single == patterns[3]
     for z, z_ref in zip(preactivations(net, X[3]), naive.forward_trace(net, X[3])[0]):
         np.testing.assert_allclose(z, z_ref, **EXACT)
+
+
+@given(net=networks(), seed=seeds)
+def test_the_affine_map_from_the_preactivation_maps_is_the_naive_one(net, seed):
+    gates = np.random.default_rng(seed).random(net.n_hidden) < 0.5
+    J, c = affine_map_of_preactivations(net, *preactivation_maps_of_gates(net, gates), gates)
+    offsets = np.cumsum([0, *net.hidden_widths])
+    J_ref, c_ref = naive.affine_from_gates(net, [gates[a:b] for a, b in zip(offsets[:-1], offsets[1:])])
+    np.testing.assert_allclose(J, J_ref, **EXACT)
+    np.testing.assert_allclose(c, c_ref, **EXACT)
 
 
 @given(net=networks(), seed=seeds)

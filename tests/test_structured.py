@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import landscape as L
+from landscape.activation import affine_map_of_preactivations
 from landscape.layers import Conv2d, ConvTranspose2d, Dense
 
 CLOSE = dict(rtol=1e-11, atol=1e-11)
@@ -39,6 +40,10 @@ def test_a_network_of_operators_answers_as_its_dense_form():
         np.testing.assert_allclose(a, b, **CLOSE)
     pattern = L.activation_pattern(net, X[0])
     for a, b in zip(L.preactivation_maps(net, pattern), L.preactivation_maps(dense, pattern)):
+        np.testing.assert_allclose(a, b, **CLOSE)
+    gates = pattern.unpack()
+    for a, b in zip(affine_map_of_preactivations(net, *L.preactivation_maps(net, pattern), gates),
+                    L.affine_map(dense, pattern)):
         np.testing.assert_allclose(a, b, **CLOSE)
     y = net.forward(rng.normal(size=3)) + 0.1 * rng.normal(size=100)
     for A in (None, L.gaussian_measurements(30, 100, rng=2)):
