@@ -57,7 +57,7 @@ def _crossing_candidates(M_g: np.ndarray, m_g: float, active: bool, witness: np.
 
 
 def _signs_from_origin(M: np.ndarray, gates: np.ndarray, decided: list[int], origin: np.ndarray, margin: float):
-    """A point near ``origin`` — through which the ``decided`` neurons pass — on the side of each that ``gates``
+    r"""A point near ``origin`` — through which the ``decided`` neurons pass — on the side of each that ``gates``
     asks for: origin + τd with :math:`M_D d = \pm 1` (the least-norm d; none where those rows are dependent), a
     quarter of ``margin`` (at most of 1 + ‖origin‖) from it, so inside the other neurons' rows. Where several
     neurons cross at the origin this reaches the cells that the steps across one hyperplane at a time miss."""

@@ -121,15 +121,17 @@ def concretise_lower(coefficients, constant, centre, radius):
 
 
 @nb.njit(cache=True)
-def box_bounds(weights, absolute, biases, first, offsets, lo, hi, known_lower, known_upper, has_known):
+def box_bounds(weights, absolute, biases, first, offsets, readout, absolute_readout, readout_bias, has_readout, lo, hi,
+               known_lower, known_upper, has_known):
     r"""Every hidden neuron's pre-activation bounds over the box [lo, hi], as
     :func:`~landscape.branch_and_bound.bounds.linear_bounds` computes them: interval bounds (intersected with the
     ``known`` ones of an enclosing box), then per layer the forward affine bounds through the previous layer's
     relaxation, intersected; the neurons these leave undecided, from the third layer on, bounded again by
     back-substitution. ``weights[0]`` is unused (the first layer is ``first``).
 
-    Returns (lower, upper, the centre and radius of the last layer's ReLU box by interval bounds — the readout's
-    input —, slope, intercept, α, and the first layer folded into the second by :func:`fold_first_layer`)."""
+    Returns (lower, upper, the output's interval bounds — the readout of the last layer's ReLU box by interval
+    bounds —, the number of unstable neurons, slope, intercept, α, and the first layer folded into the second by
+    :func:`fold_first_layer`)."""
     depth = len(offsets) - 1
     k = lo.shape[0]
     total = offsets[depth]
@@ -216,7 +218,14 @@ def box_bounds(weights, absolute, biases, first, offsets, lo, hi, known_lower, k
         slope[start:stop], intercept[start:stop], alpha[start:stop] = s, t, a
     if depth == 2:
         folded, across, unstable_rows, unstable, live = fold_first_layer(weights[second], first, lower, upper, offsets)
-    return (lower, upper, middle, spread, slope, intercept, alpha, folded, across, unstable_rows, unstable, live)
+    if has_readout:
+        middle, spread = readout @ middle, absolute_readout @ spread
+    count = 0
+    for j in range(total):
+        if lower[j] < 0.0 < upper[j]:
+            count += 1
+    return (lower, upper, middle - spread + readout_bias, middle + spread + readout_bias, count, slope, intercept,
+            alpha, folded, across, unstable_rows, unstable, live)
 
 
 @nb.njit(cache=True)

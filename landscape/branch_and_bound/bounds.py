@@ -294,16 +294,12 @@ class _DenseCrown:
 
         known_lower, known_upper = (self.empty, self.empty) if known is None else \
             (np.concatenate(known.lower), np.concatenate(known.upper))
-        lower, upper, middle, spread, *lines = _crown.box_bounds(
-            self.weights, self.absolute, self.biases, self.first, self.offsets, lo, hi, known_lower, known_upper,
-            known is not None)
-        if self.has_readout:
-            middle, spread = self.readout @ middle, self.absolute_readout @ spread
-        low, high = middle - spread + self.readout_bias, middle + spread + self.readout_bias
+        lower, upper, low, high, unstable, *lines = _crown.box_bounds(
+            self.weights, self.absolute, self.biases, self.first, self.offsets, self.readout, self.absolute_readout,
+            self.readout_bias, self.has_readout, lo, hi, known_lower, known_upper, known is not None)
         found = NetworkBounds(tuple(lower[a:b] for a, b in self.splits), tuple(upper[a:b] for a, b in self.splits),
                               low, high, None, CompiledRelaxations(self, tuple(lines)))
-        # counted in one pass over the flat bounds, not layer by layer
-        object.__setattr__(found, "_unstable", int(np.count_nonzero((lower < 0) & (upper > 0))))
+        object.__setattr__(found, "_unstable", unstable)  # counted by the kernel
         return found
 
 
