@@ -192,7 +192,6 @@ def test_a_flat_set_of_minima_on_a_region_boundary_is_found():
     assert minima[1] is flat[0] and minima[0].value < flat[0].value
 
 
-@pytest.mark.slow  # branch and bound with its runner-up search: about a minute
 def test_branch_and_bound_finds_the_same_flat_runner_up():
     net, f, minima = _flat_minimum_on_a_face()
     certificate = L.branch_and_bound(f, (-2.0, 2.0), runner_up=True)
