@@ -239,7 +239,6 @@ def affine_lower_bounds(coefficients, constant, weights, biases, first, offsets,
     return concretise_lower(linear, const, (lo + hi) / 2, (hi - lo) / 2)
 
 
-
 @nb.njit(cache=True)
 def _output(H, readout, readout_bias, has_readout):
     """The readout :math:`V h + c` of each row h of H (V the identity without a readout; c zero without a bias)."""

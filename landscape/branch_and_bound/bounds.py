@@ -335,12 +335,9 @@ class CompiledRelaxations:
         from . import _crown
 
         crown = self.crown
-        measured = A is not None
-        A = np.ascontiguousarray(A if measured else crown.empty.reshape(0, 0), dtype=float)
         return _crown.tangent_values(crown.weights, crown.transposed, crown.biases, crown.first, crown.offsets,
-                                     crown.readout, crown.readout_bias, crown.has_readout, lo, hi, *self.lines, A,
-                                     measured, np.ascontiguousarray(y, dtype=float),
-                                     np.ascontiguousarray(points, dtype=float))
+                                     crown.readout, crown.readout_bias, crown.has_readout, lo, hi, *self.lines,
+                                     *self._measurement(A, y), np.ascontiguousarray(points, dtype=float))
 
     def centre_tangent(self, A: np.ndarray | None, y: np.ndarray, lo: np.ndarray,
                        hi: np.ndarray) -> tuple[float, np.ndarray, float]:
@@ -349,11 +346,15 @@ class CompiledRelaxations:
         from . import _crown
 
         crown = self.crown
-        measured = A is not None
-        A = np.ascontiguousarray(A if measured else crown.empty.reshape(0, 0), dtype=float)
         return _crown.centre_tangent(crown.weights, crown.transposed, crown.biases, crown.first, crown.offsets,
-                                     crown.readout, crown.readout_bias, crown.has_readout, lo, hi, *self.lines, A,
-                                     measured, np.ascontiguousarray(y, dtype=float))
+                                     crown.readout, crown.readout_bias, crown.has_readout, lo, hi, *self.lines,
+                                     *self._measurement(A, y))
+
+    def _measurement(self, A: np.ndarray | None, y: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray]:
+        """(A, whether there is one, y) as the tangent kernels take them: A an empty matrix for the identity."""
+        measured = A is not None
+        return (np.ascontiguousarray(A if measured else self.crown.empty.reshape(0, 0), dtype=float), measured,
+                np.ascontiguousarray(y, dtype=float))
 
 
 def compiled(net: ReLUNet) -> bool:

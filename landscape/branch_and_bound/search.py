@@ -47,7 +47,7 @@ import numpy as np
 from .. import validate
 from .._progress import progress_bar
 from .._threads import one_blas_thread
-from ..activation import ActivationPattern, affine_map, local_affine, preactivation_maps_of_gates
+from ..activation import affine_map_of_preactivations, local_affine, preactivation_maps_of_gates
 from ..box import as_box
 from ..critical import LocalMinimum, flat_directions, global_minimizer, local_minima, on_box_face
 from ..errors import PolishingLimitError, SearchTooLargeError, TooManyRegionsError
@@ -311,7 +311,7 @@ def _minimum_on_leaf(f: Objective, bounds: NetworkBounds, lo: np.ndarray, hi: np
         strictly = np.any(np.all(probes @ G[:len(unstable)].T < h[:len(unstable)], axis=1))
         if len(unstable) and not strictly and interior_ball(G, h, 1e-12, "a leaf's sign choice", (lo, hi)) is None:
             continue
-        J, c = affine_map(f.net, ActivationPattern(np.packbits(gates).tobytes(), f.net.hidden_widths))
+        J, c = affine_map_of_preactivations(f.net, M, m, gates)
         Mq, v = (J, f.y - c) if f.A is None else (f.A @ J, f.A @ (f.y - c))
         x = polytope_qp(k, len(h)).solve(Mq, v, G, h, what="a leaf's sign choice").x
         qps += 1
